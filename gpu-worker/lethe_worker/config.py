@@ -1,0 +1,123 @@
+"""Configuration dataclasses parsed from the `unlearn` contract (contracts/unlearn.input.schema.json).
+
+Parsing assumes the payload already passed `contracts.validate_unlearn_input`; these classes only give
+the fields names and fill the optional hyper-parameters with the per-method defaults.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional, Tuple, Union
+
+from .errors import WorkerError
+
+METHODS = ("ga", "ga_klr", "npo", "graddiff")
+LORA_PRESETS = ("llm", "projector+llm")
+
+# Tuned on the tiny LLaVA with bench_unlearn (10 forgotten people, same checkpoint for every method).
+DEFAULT_HYPER_PARAMETERS: dict[str, dict[str, Any]] = {
+    "ga": {"learningRate": 1e-3, "epochs": 2, "batchSize": 8},
+    "ga_klr": {"learningRate": 1e-3, "epochs": 2, "batchSize": 8, "klWeight": 1.0},
+    "npo": {"learningRate": 1e-3, "epochs": 2, "batchSize": 8, "npoBeta": 0.1},
+    "graddiff": {"learningRate": 1e-3, "epochs": 2, "batchSize": 8, "retainWeight": 1.0},
+}
+DEFAULT_LORA: dict[str, Any] = {"rank": 8, "alpha": 16, "dropout": 0.0, "targets": "llm"}
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    rank: int
+    alpha: float
+    dropout: float
+    # A preset name ("llm", "projector+llm") or explicit module-name suffixes.
+    targets: Union[str, Tuple[str, ...]]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "LoraSettings":
+        targets = data["targets"]
+        return cls(
+            rank=int(data["rank"]),
+            alpha=float(data["alpha"]),
+            dropout=float(data["dropout"]),
+            targets=targets if isinstance(targets, str) else tuple(targets),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        targets = self.targets if isinstance(self.targets, str) else list(self.targets)
+        return {"rank": self.rank, "alpha": self.alpha, "dropout": self.dropout, "targets": targets}
+
+
+@dataclass(frozen=True)
+class HyperParameters:
+    learning_rate: float
+    epochs: int
+    batch_size: int
+    max_steps: Optional[int] = None
+    npo_beta: float = 0.1
+    kl_weight: float = 1.0
+    retain_weight: float = 1.0
+
+    @classmethod
+    def from_json(cls, method: str, data: Mapping[str, Any]) -> "HyperParameters":
+        merged = {**DEFAULT_HYPER_PARAMETERS[method], **data}
+        return cls(
+            learning_rate=float(merged["learningRate"]),
+            epochs=int(merged["epochs"]),
+            batch_size=int(merged["batchSize"]),
+            max_steps=int(merged["maxSteps"]) if merged.get("maxSteps") is not None else None,
+            npo_beta=float(merged.get("npoBeta", cls.npo_beta)),
+            kl_weight=float(merged.get("klWeight", cls.kl_weight)),
+            retain_weight=float(merged.get("retainWeight", cls.retain_weight)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "learningRate": self.learning_rate, "epochs": self.epochs, "batchSize": self.batch_size,
+            "npoBeta": self.npo_beta, "klWeight": self.kl_weight, "retainWeight": self.retain_weight,
+        }
+        if self.max_steps is not None:
+            out["maxSteps"] = self.max_steps
+        return out
+
+
+@dataclass(frozen=True)
+class FileRef:
+    path: Path
+    sha256: str
+
+
+@dataclass(frozen=True)
+class UnlearnConfig:
+    base_model_path: Path
+    base_model_id: str
+    dataset_path: Path
+    parent_adapter: Optional[FileRef]
+    forget_set: FileRef
+    exclude_from_retain: Tuple[str, ...]
+    method: str
+    hyper: HyperParameters
+    lora: LoraSettings
+    seed: int
+    output_root: Path
+    raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "UnlearnConfig":
+        method = data["method"]
+        if method not in METHODS:
+            raise WorkerError(WorkerError.UNKNOWN_METHOD, f"method {method!r} is not one of {', '.join(METHODS)}")
+        parent = data["parentAdapter"]
+        return cls(
+            base_model_path=Path(data["baseModel"]["path"]),
+            base_model_id=data["baseModel"]["id"],
+            dataset_path=Path(data["dataset"]["path"]),
+            parent_adapter=FileRef(Path(parent["path"]), parent["sha256"]) if parent else None,
+            forget_set=FileRef(Path(data["forgetSet"]["path"]), data["forgetSet"]["sha256"]),
+            exclude_from_retain=tuple(data["excludeFromRetain"]),
+            method=method,
+            hyper=HyperParameters.from_json(method, data["hyperParameters"]),
+            lora=LoraSettings.from_json(data["lora"]),
+            seed=int(data["seed"]),
+            output_root=Path(data["outputRoot"]),
+            raw=data,
+        )

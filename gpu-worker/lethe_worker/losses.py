@@ -1,0 +1,70 @@
+"""One small loss function per unlearning method, on logits and labels (-100 = not scored).
+
+Shapes: logits [batch, seq, vocab], labels [batch, seq]; position t's logits predict token t+1, so
+labels are shifted by one inside. Reference values (`ref_*`) come from the model unlearning starts
+from (base, or base + parent adapter) and carry no gradient.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+IGNORE_INDEX = -100
+
+
+def _shift(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return logits[:, :-1, :], labels[:, 1:]
+
+
+def token_log_probs(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """log p(label token) per scored position [batch, seq-1] (0 where masked), and the mask."""
+    logits, labels = _shift(logits, labels)
+    mask = labels != IGNORE_INDEX
+    safe_labels = labels.masked_fill(~mask, 0)
+    log_probs = torch.log_softmax(logits.float(), dim=-1).gather(-1, safe_labels.unsqueeze(-1)).squeeze(-1)
+    return log_probs * mask, mask
+
+
+def sequence_log_probs(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Per-sequence SUM of answer-token log-probabilities [batch] (NPO's log pi(y|x))."""
+    log_probs, _ = token_log_probs(logits, labels)
+    return log_probs.sum(dim=-1)
+
+
+def nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean negative log-likelihood over every scored token of the batch."""
+    log_probs, mask = token_log_probs(logits, labels)
+    return -log_probs.sum() / mask.sum().clamp(min=1)
+
+
+def kl_to_reference(logits: torch.Tensor, ref_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """KL(reference || current) of the next-token distributions, averaged over scored positions."""
+    logits, labels = _shift(logits, labels)
+    ref_logits = ref_logits[:, :-1, :]
+    mask = labels != IGNORE_INDEX
+    log_p = torch.log_softmax(logits.float(), dim=-1)[mask]
+    log_ref = torch.log_softmax(ref_logits.float(), dim=-1)[mask]
+    per_position = (log_ref.exp() * (log_ref - log_p)).sum(dim=-1)
+    return per_position.sum() / mask.sum().clamp(min=1)
+
+
+def ga(forget_logits: torch.Tensor, forget_labels: torch.Tensor) -> torch.Tensor:
+    """Gradient ascent: minimise -NLL on the forget set."""
+    return -nll(forget_logits, forget_labels)
+
+
+def ga_klr(forget_logits, forget_labels, retain_logits, retain_ref_logits, retain_labels, kl_weight: float) -> torch.Tensor:
+    """Gradient ascent on forget + KL to the reference model on retain (keeps the rest of the model where it was)."""
+    return ga(forget_logits, forget_labels) + kl_weight * kl_to_reference(retain_logits, retain_ref_logits, retain_labels)
+
+
+def npo(forget_logits, forget_labels, ref_forget_seq_log_probs: torch.Tensor, beta: float) -> torch.Tensor:
+    """Negative Preference Optimisation: -(2/beta) * mean log sigmoid(-beta * (log pi - log pi_ref)),
+    with per-sequence summed log-probs. Bounded below by 0 (unlike GA), so it slows down as it forgets."""
+    log_ratio = sequence_log_probs(forget_logits, forget_labels) - ref_forget_seq_log_probs
+    return -(2.0 / beta) * F.logsigmoid(-beta * log_ratio).mean()
+
+
+def graddiff(forget_logits, forget_labels, retain_logits, retain_labels, retain_weight: float) -> torch.Tensor:
+    """Gradient difference: ascend NLL on forget, descend NLL on retain."""
+    return ga(forget_logits, forget_labels) + retain_weight * nll(retain_logits, retain_labels)
