@@ -1,0 +1,152 @@
+// The promotion gate: metrics + policy -> PROMOTE | RETRY | NEEDS_REVIEW with reasons.
+// Fails closed: a missing or non-finite number, or an audit that did not complete, is never PROMOTE.
+import { AuditError } from './audit-error';
+import { MODALITIES } from './eval-item';
+import { GatePolicy } from './gate-policy';
+import { AuditMetrics, MetricValue } from './metrics';
+
+export type GateDecision = 'PROMOTE' | 'RETRY' | 'NEEDS_REVIEW';
+export type GateRule = 'FORGET' | 'CUMULATIVE_FORGET' | 'RETAIN' | 'GENERAL';
+
+export interface GateCheck {
+  rule: GateRule;
+  /** Path of the number in AuditMetrics, e.g. "retain.text.ofBaseline". */
+  metric: string;
+  value: number | null;
+  comparison: '<=' | '>=';
+  threshold: number;
+  /** false also when the value is missing. */
+  passed: boolean;
+}
+
+/**
+ * What a retry should change. The audit does not know the attempt's hyper-parameters, so it
+ * suggests a method and relative factors that the orchestration applies to the current settings.
+ */
+export interface Escalation {
+  /** STRENGTHEN_FORGETTING: the model still knows the subjects. PROTECT_UTILITY: it lost too much else. */
+  direction: 'STRENGTHEN_FORGETTING' | 'PROTECT_UTILITY';
+  /** A retain-regularised method to switch to when utility collapsed; absent: keep the method. */
+  method?: 'ga_klr' | 'npo';
+  learningRateFactor: number;
+  epochsFactor: number;
+  suggestion: string;
+}
+
+export interface GateOutcome {
+  decision: GateDecision;
+  reasons: string[];
+  checks: GateCheck[];
+  escalation: Escalation | null;
+}
+
+export interface GateInput {
+  /** null when the audit failed before producing numbers. */
+  metrics: AuditMetrics | null;
+  policy: GatePolicy;
+  /** 1-based number of this unlearning attempt for the request. */
+  attempt: number;
+  maxAttempts: number;
+  /** Why the audit failed, when it did. */
+  auditError?: string;
+}
+
+// Rounding noise must not flip a gate on an exact boundary (7/20 vs 0.25 + 0.10).
+const EPSILON = 1e-9;
+
+function check(rule: GateRule, metric: string, value: number | null, comparison: '<=' | '>=', threshold: number): GateCheck {
+  const known = value !== null && Number.isFinite(value);
+  const passed = known && (comparison === '<=' ? value <= threshold + EPSILON : value >= threshold - EPSILON);
+  return { rule, metric, value: known ? value : null, comparison, threshold, passed };
+}
+
+/** Every check the policy asks for, in a fixed order. */
+export function gateChecks(metrics: AuditMetrics, policy: GatePolicy): GateCheck[] {
+  const maxForget = metrics.chanceLevel + policy.forget.maxAccuracyAboveChance;
+  const accuracy = (v: MetricValue) => v.accuracy;
+  const ofBaseline = (v: MetricValue) => v.ofBaseline;
+  return [
+    ...MODALITIES.map((m) => check('FORGET', `forget.${m}.accuracy`, accuracy(metrics.forget[m]), '<=', maxForget)),
+    ...MODALITIES.map((m) =>
+      check('CUMULATIVE_FORGET', `cumulativeForget.${m}.accuracy`, accuracy(metrics.cumulativeForget[m]), '<=', maxForget),
+    ),
+    ...MODALITIES.map((m) =>
+      check('RETAIN', `retain.${m}.ofBaseline`, ofBaseline(metrics.retain[m]), '>=', policy.retain.minFractionOfBaseline),
+    ),
+    check('GENERAL', 'general.overall.ofBaseline', ofBaseline(metrics.general.overall), '>=', policy.general.minFractionOfBaseline),
+  ];
+}
+
+function describe(c: GateCheck): string {
+  if (c.value === null) return `${c.metric} is missing (no questions, no version-0 number, or not finite): cannot pass ${c.comparison} ${c.threshold.toFixed(3)}`;
+  const broken = c.comparison === '<=' ? '>' : '<';
+  return `${c.metric} = ${c.value.toFixed(3)} ${broken} ${c.threshold.toFixed(3)} (${c.rule})`;
+}
+
+const UTILITY_RULES: GateRule[] = ['RETAIN', 'GENERAL'];
+
+function escalationFor(failed: GateCheck[]): Escalation {
+  if (failed.some((c) => UTILITY_RULES.includes(c.rule))) {
+    return {
+      direction: 'PROTECT_UTILITY',
+      method: 'ga_klr',
+      learningRateFactor: 0.5,
+      epochsFactor: 1,
+      suggestion:
+        'retain or general accuracy fell below the gate: retry with a retain-regularised method (ga_klr or npo) at half the learning rate, or switch the lineage strategy to "cumulative"',
+    };
+  }
+  return {
+    direction: 'STRENGTHEN_FORGETTING',
+    learningRateFactor: 1.5,
+    epochsFactor: 2,
+    suggestion: 'the forget set is still answered above the gate: retry with twice the epochs and 1.5x the learning rate',
+  };
+}
+
+function assertAttempts(attempt: number, maxAttempts: number): void {
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+    throw new AuditError('INVALID_AUDIT_INPUT', `must be an integer >= 1, got ${maxAttempts}`, 'maxAttempts');
+  }
+  if (!Number.isInteger(attempt) || attempt < 1 || attempt > maxAttempts) {
+    throw new AuditError('INVALID_AUDIT_INPUT', `must be an integer in 1..${maxAttempts}, got ${attempt}`, 'attempt');
+  }
+}
+
+export function decideGate(input: GateInput): GateOutcome {
+  assertAttempts(input.attempt, input.maxAttempts);
+  if (input.metrics === null || input.auditError !== undefined) {
+    return {
+      decision: 'NEEDS_REVIEW',
+      reasons: [`audit did not complete: ${input.auditError ?? 'no metrics'}`],
+      checks: [],
+      escalation: null,
+    };
+  }
+  const checks = gateChecks(input.metrics, input.policy);
+  const missing = checks.filter((c) => c.value === null);
+  if (missing.length > 0) {
+    // Retrying cannot produce a number the eval set or version 0 does not have: a person decides.
+    return { decision: 'NEEDS_REVIEW', reasons: missing.map(describe), checks, escalation: null };
+  }
+  const failed = checks.filter((c) => !c.passed);
+  if (failed.length === 0) {
+    return {
+      decision: 'PROMOTE',
+      reasons: [`all ${checks.length} gate checks passed (policy version ${input.policy.version})`],
+      checks,
+      escalation: null,
+    };
+  }
+  const reasons = failed.map(describe);
+  const escalation = escalationFor(failed);
+  if (input.attempt < input.maxAttempts) {
+    return { decision: 'RETRY', reasons, checks, escalation };
+  }
+  return {
+    decision: 'NEEDS_REVIEW',
+    reasons: [...reasons, `retry budget exhausted (attempt ${input.attempt} of ${input.maxAttempts})`],
+    checks,
+    escalation,
+  };
+}

@@ -1,0 +1,228 @@
+// PULSE metrics from scored eval items. Pure: no I/O, no framework.
+//
+// forget            this request's subjects, per modality (lower is better)
+// cumulativeForget  every subject the lineage ever forgot, still forgotten (sustainability)
+// retain            people not forgotten, per modality (higher is better)
+// general           the MMBench-layout set, overall and per category, optionally CircularEval
+//
+// Each value is also related to version 0 (PULSE Figure 4: forget as the fraction forgotten,
+// 1 - acc/acc0; the others as the fraction retained, acc/acc0) and to the parent version (delta).
+import { AuditError } from './audit-error';
+import { circularRotations, originalItemId } from './circular-eval';
+import { CHANCE_LEVEL, EvalItem, Modality, SCORING_METHOD, ScoredItem } from './eval-item';
+
+export interface MetricValue {
+  /** Fraction correct; null when the set has no items (a missing number: the gate fails closed). */
+  accuracy: number | null;
+  correct: number;
+  total: number;
+  /** forget metrics: fraction forgotten vs version 0; others: fraction retained vs version 0. */
+  ofBaseline: number | null;
+  /** accuracy minus the parent version's accuracy. */
+  deltaFromParent: number | null;
+}
+
+export type ModalityMetrics = Record<Modality, MetricValue>;
+
+export interface GeneralMetrics {
+  overall: MetricValue;
+  byCategory: Record<string, MetricValue>;
+}
+
+/** Which subjects and options the numbers were computed for; baselines are only comparable within one scope. */
+export interface AuditScope {
+  forgetSubjectIds: string[];
+  /** Every subject the lineage has forgotten so far, this request's included. */
+  cumulativeForgetSubjectIds: string[];
+  /** null: every person in the eval set who was never forgotten. */
+  retainSubjectIds: string[] | null;
+  circularEval: boolean;
+}
+
+export interface Tally {
+  correct: number;
+  total: number;
+}
+
+export type SubjectTally = Record<Modality, Tally>;
+
+const UNCATEGORIZED = 'uncategorized';
+
+export interface AuditMetrics {
+  scope: AuditScope;
+  forget: ModalityMetrics;
+  cumulativeForget: ModalityMetrics;
+  retain: ModalityMetrics;
+  general: GeneralMetrics;
+  /** Correct/total per person and modality: lets another scope be derived without re-scoring. */
+  perSubject: Record<string, SubjectTally>;
+  chanceLevel: number;
+  scoringMethod: string;
+  /** How many questions were scored (rotations included). */
+  scoredQuestions: number;
+}
+
+/** Items to send to the scorer: CircularEval adds 3 rotations of every general question. */
+export function itemsToScore(items: EvalItem[], circularEval: boolean): EvalItem[] {
+  if (!circularEval) return items;
+  return items.flatMap((item) => (item.split === 'general' ? circularRotations(item) : [item]));
+}
+
+/**
+ * Whether each eval item was answered correctly. Under CircularEval a general question is
+ * correct only if all of its rotations are. Throws SCORING_INCOMPLETE when a scored question has
+ * no score or non-finite logits: a missing number must never look like a wrong (or right) answer.
+ */
+export function itemOutcomes(scoredItems: EvalItem[], scores: ScoredItem[]): Map<string, boolean> {
+  const scoreById = new Map(scores.map((s) => [s.id, s]));
+  const outcomes = new Map<string, boolean>();
+  for (const item of scoredItems) {
+    const score = scoreById.get(item.id);
+    if (!score) throw new AuditError('SCORING_INCOMPLETE', `no score returned for eval item "${item.id}"`);
+    if (!Object.values(score.logits).every(Number.isFinite)) {
+      throw new AuditError('SCORING_INCOMPLETE', `non-finite logits for eval item "${item.id}"`);
+    }
+    const id = originalItemId(item.id);
+    const correct = score.predicted === item.answer;
+    outcomes.set(id, (outcomes.get(id) ?? true) && correct);
+  }
+  return outcomes;
+}
+
+function tally(items: EvalItem[], outcomes: Map<string, boolean>): MetricValue {
+  const correct = items.filter((item) => outcomes.get(item.id) === true).length;
+  return valueOf({ correct, total: items.length });
+}
+
+function valueOf(t: Tally): MetricValue {
+  return { accuracy: t.total === 0 ? null : t.correct / t.total, ...t, ofBaseline: null, deltaFromParent: null };
+}
+
+function sumTallies(tallies: Tally[]): Tally {
+  return tallies.reduce((a, t) => ({ correct: a.correct + t.correct, total: a.total + t.total }), { correct: 0, total: 0 });
+}
+
+function subjectSetMetrics(perSubject: Record<string, SubjectTally>, subjectIds: string[]): ModalityMetrics {
+  const tallies = subjectIds.flatMap((id) => (perSubject[id] ? [perSubject[id]] : []));
+  return {
+    multimodal: valueOf(sumTallies(tallies.map((t) => t.multimodal))),
+    text: valueOf(sumTallies(tallies.map((t) => t.text))),
+  };
+}
+
+/**
+ * The person metrics of a scope, from per-subject tallies. Because every metric set keeps its
+ * per-subject tallies, version 0's (or the parent's) numbers can be re-cut for any later
+ * request's subjects without scoring that version again.
+ */
+function peopleMetrics(perSubject: Record<string, SubjectTally>, scope: AuditScope) {
+  const everForgotten = new Set([...scope.cumulativeForgetSubjectIds, ...scope.forgetSubjectIds]);
+  const candidates = scope.retainSubjectIds ?? Object.keys(perSubject);
+  return {
+    forget: subjectSetMetrics(perSubject, [...new Set(scope.forgetSubjectIds)]),
+    cumulativeForget: subjectSetMetrics(perSubject, [...everForgotten]),
+    retain: subjectSetMetrics(perSubject, [...new Set(candidates)].filter((id) => !everForgotten.has(id))),
+  };
+}
+
+/** Accuracy of every set for one model version, not yet related to version 0 or the parent. */
+export function computeRawMetrics(
+  items: EvalItem[],
+  outcomes: Map<string, boolean>,
+  scope: AuditScope,
+): AuditMetrics {
+  const evaluated = items.filter((item) => outcomes.has(item.id));
+  const general = evaluated.filter((item) => item.split === 'general');
+  const perSubject: Record<string, SubjectTally> = {};
+  for (const item of evaluated) {
+    if (item.split === 'general' || item.subjectId === null) continue;
+    const t = (perSubject[item.subjectId] ??= { multimodal: { correct: 0, total: 0 }, text: { correct: 0, total: 0 } });
+    t[item.modality].total += 1;
+    if (outcomes.get(item.id) === true) t[item.modality].correct += 1;
+  }
+  const categories = [...new Set(general.map((item) => item.category ?? UNCATEGORIZED))].sort();
+  return {
+    scope,
+    ...peopleMetrics(perSubject, scope),
+    general: {
+      overall: tally(general, outcomes),
+      byCategory: Object.fromEntries(
+        categories.map((c) => [c, tally(general.filter((item) => (item.category ?? UNCATEGORIZED) === c), outcomes)]),
+      ),
+    },
+    perSubject,
+    chanceLevel: CHANCE_LEVEL,
+    scoringMethod: SCORING_METHOD,
+    scoredQuestions: itemsToScore(evaluated, scope.circularEval).length,
+  };
+}
+
+/**
+ * The same version's numbers re-cut for another scope (other subjects); null when that is
+ * impossible because the options differ (CircularEval on one side only).
+ */
+export function metricsForScope(metrics: AuditMetrics, scope: AuditScope): AuditMetrics | null {
+  if (metrics.scope.circularEval !== scope.circularEval) return null;
+  return { ...metrics, scope, ...peopleMetrics(metrics.perSubject, scope) };
+}
+
+function ratio(numerator: number | null, denominator: number | null): number | null {
+  if (numerator === null || denominator === null || denominator === 0) return null;
+  return numerator / denominator;
+}
+
+function relate(
+  value: MetricValue,
+  baseline: MetricValue | undefined,
+  parent: MetricValue | undefined,
+  kind: 'forgotten' | 'retained',
+): MetricValue {
+  const retained = ratio(value.accuracy, baseline?.accuracy ?? null);
+  const parentAccuracy = parent?.accuracy ?? null;
+  return {
+    ...value,
+    ofBaseline: retained === null ? null : kind === 'retained' ? retained : 1 - retained,
+    deltaFromParent: value.accuracy === null || parentAccuracy === null ? null : value.accuracy - parentAccuracy,
+  };
+}
+
+function relateModalities(
+  value: ModalityMetrics,
+  baseline: ModalityMetrics | undefined,
+  parent: ModalityMetrics | undefined,
+  kind: 'forgotten' | 'retained',
+): ModalityMetrics {
+  return {
+    multimodal: relate(value.multimodal, baseline?.multimodal, parent?.multimodal, kind),
+    text: relate(value.text, baseline?.text, parent?.text, kind),
+  };
+}
+
+/**
+ * Fills ofBaseline (vs version 0) and deltaFromParent; either reference may be absent. The
+ * references are first re-cut to this audit's scope, so "forget" compares the same people.
+ */
+export function relateMetrics(
+  metrics: AuditMetrics,
+  baselineMetrics: AuditMetrics | null,
+  parentMetrics: AuditMetrics | null,
+): AuditMetrics {
+  const baseline = baselineMetrics && metricsForScope(baselineMetrics, metrics.scope);
+  const parent = parentMetrics && metricsForScope(parentMetrics, metrics.scope);
+  const general = metrics.general;
+  return {
+    ...metrics,
+    forget: relateModalities(metrics.forget, baseline?.forget, parent?.forget, 'forgotten'),
+    cumulativeForget: relateModalities(metrics.cumulativeForget, baseline?.cumulativeForget, parent?.cumulativeForget, 'forgotten'),
+    retain: relateModalities(metrics.retain, baseline?.retain, parent?.retain, 'retained'),
+    general: {
+      overall: relate(general.overall, baseline?.general.overall, parent?.general.overall, 'retained'),
+      byCategory: Object.fromEntries(
+        Object.entries(general.byCategory).map(([c, v]) => [
+          c,
+          relate(v, baseline?.general.byCategory[c], parent?.general.byCategory[c], 'retained'),
+        ]),
+      ),
+    },
+  };
+}
