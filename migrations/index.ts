@@ -1,0 +1,5 @@
+import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
+import { EventLogAppendOnly1763800000001 } from './1763800000001-event-log-append-only';
+
+/** Every migration, in order. Listed explicitly (no glob) so the compiled set is exactly this one. */
+export const MIGRATIONS = [InitialSchema1763800000000, EventLogAppendOnly1763800000001];

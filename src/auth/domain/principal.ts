@@ -1,0 +1,27 @@
+import { AuthError } from '../../common/errors';
+
+export const ROLES = ['REQUESTER', 'OPERATOR', 'AUDITOR'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling: resolved from a bearer token. */
+export interface Principal {
+  tokenId: string;
+  role: Role;
+  owner: string;
+}
+
+/** How a principal appears in the event log. */
+export function actorOf(principal: Principal): string {
+  return `${principal.role}:${principal.owner}`;
+}
+
+/** REQUESTERs see only what they filed; AUDITORs and OPERATORs see everything. */
+export function canSeeEverything(principal: Principal): boolean {
+  return principal.role !== 'REQUESTER';
+}
+
+export function assertAllowed(principal: Principal, allowed: readonly Role[], operation: string): void {
+  if (!allowed.includes(principal.role)) throw new AuthError('FORBIDDEN', `${principal.role} may not ${operation}`);
+}
+
+export const TOKEN_PREFIX = 'lethe_';

@@ -1,0 +1,82 @@
+import { canonicalJson, sha256Hex } from '../../common/crypto';
+
+export type EntityType = 'request' | 'lineage' | 'version' | 'token';
+
+/** What a caller records; time, sequence and hashes are added by the log. Never put personal data in `data`. */
+export interface NewEvent {
+  actor: string;
+  type: string;
+  entityType: EntityType;
+  entityId: string;
+  reason?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export interface LoggedEvent {
+  seq: number;
+  occurredAt: Date;
+  actor: string;
+  type: string;
+  entityType: EntityType;
+  entityId: string;
+  reason: string | null;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** hash = sha256(prev_hash + canonical JSON of everything the row says). */
+export function eventHash(prevHash: string, event: Omit<LoggedEvent, 'seq' | 'prevHash' | 'hash'>): string {
+  const payload = canonicalJson({
+    occurredAt: event.occurredAt.toISOString(),
+    actor: event.actor,
+    type: event.type,
+    entityType: event.entityType,
+    entityId: event.entityId,
+    reason: event.reason,
+    data: event.data,
+  });
+  return sha256Hex(prevHash + payload);
+}
+
+export interface ChainVerification {
+  valid: boolean;
+  checkedEvents: number;
+  /** Sequence number of the first row whose link or hash does not match; null when valid. */
+  firstInvalidSeq: number | null;
+  problem: string | null;
+  headHash: string;
+}
+
+/** Walks the chain in sequence order. Feed it pages; it keeps the running state. */
+export class ChainVerifier {
+  private expectedPrev = GENESIS_HASH;
+  private checked = 0;
+  private failure: { seq: number; problem: string } | null = null;
+
+  push(event: LoggedEvent): void {
+    if (this.failure) return;
+    this.checked += 1;
+    if (event.prevHash !== this.expectedPrev) {
+      this.failure = { seq: event.seq, problem: 'prev_hash does not match the previous row (a row was removed or reordered)' };
+      return;
+    }
+    if (eventHash(event.prevHash, event) !== event.hash) {
+      this.failure = { seq: event.seq, problem: 'hash does not match the row content (the row was altered)' };
+      return;
+    }
+    this.expectedPrev = event.hash;
+  }
+
+  result(): ChainVerification {
+    return {
+      valid: this.failure === null,
+      checkedEvents: this.checked,
+      firstInvalidSeq: this.failure?.seq ?? null,
+      problem: this.failure?.problem ?? null,
+      headHash: this.expectedPrev,
+    };
+  }
+}

@@ -1,0 +1,28 @@
+import { Injectable } from '@nestjs/common';
+import { Db } from '../database/sql';
+import { ChainVerification, ChainVerifier, EntityType, LoggedEvent, NewEvent } from './domain/event';
+import { EventLogRepository } from './persistence/event-log.repository';
+
+@Injectable()
+export class EventLog {
+  constructor(private readonly events: EventLogRepository) {}
+
+  append(tx: Db, event: NewEvent): Promise<LoggedEvent> {
+    return this.events.append(tx, event);
+  }
+
+  eventsOf(entityType: EntityType, entityId: string): Promise<LoggedEvent[]> {
+    return this.events.listFor(entityType, entityId);
+  }
+
+  async verify(): Promise<ChainVerification> {
+    const verifier = new ChainVerifier();
+    for (let after = 0; ; ) {
+      const page = await this.events.pageAfter(after, 1000);
+      if (page.length === 0) break;
+      page.forEach((event) => verifier.push(event));
+      after = page[page.length - 1].seq;
+    }
+    return verifier.result();
+  }
+}

@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Db, sql } from '../../database/sql';
+import { EntityType, GENESIS_HASH, LoggedEvent, NewEvent, eventHash } from '../domain/event';
+
+interface EventRow {
+  seq: string;
+  occurred_at: Date;
+  actor: string;
+  type: string;
+  entity_type: EntityType;
+  entity_id: string;
+  reason: string | null;
+  data: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+function toEvent(row: EventRow): LoggedEvent {
+  return {
+    seq: Number(row.seq),
+    occurredAt: row.occurred_at,
+    actor: row.actor,
+    type: row.type,
+    entityType: row.entity_type,
+    entityId: row.entity_id,
+    reason: row.reason,
+    data: row.data,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** Arbitrary constant: the advisory lock that serialises appends so the chain never forks. */
+const CHAIN_LOCK = 0x1e7e;
+
+@Injectable()
+export class EventLogRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Must run inside the caller's transaction: the event commits or rolls back with the change it records. */
+  async append(tx: Db, event: NewEvent): Promise<LoggedEvent> {
+    if (!tx.queryRunner?.isTransactionActive) throw new Error('events are appended inside the transaction of the change they record');
+    await sql(tx, 'SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
+    const { rows } = await sql<{ hash: string }>(tx, 'SELECT hash FROM event_log ORDER BY seq DESC LIMIT 1');
+    const prevHash = rows[0]?.hash ?? GENESIS_HASH;
+    // Millisecond precision: what JavaScript and the hash see is exactly what Postgres stores.
+    const body = {
+      occurredAt: new Date(),
+      actor: event.actor,
+      type: event.type,
+      entityType: event.entityType,
+      entityId: event.entityId,
+      reason: event.reason ?? null,
+      data: JSON.parse(JSON.stringify(event.data ?? {})) as Record<string, unknown>,
+    };
+    const hash = eventHash(prevHash, body);
+    const inserted = await sql<EventRow>(
+      tx,
+      `INSERT INTO event_log (occurred_at, actor, type, entity_type, entity_id, reason, data, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+      [body.occurredAt, body.actor, body.type, body.entityType, body.entityId, body.reason, JSON.stringify(body.data), prevHash, hash],
+    );
+    return toEvent(inserted.rows[0]);
+  }
+
+  async listFor(entityType: EntityType, entityId: string, db: Db = this.dataSource.manager): Promise<LoggedEvent[]> {
+    const { rows } = await sql<EventRow>(db, 'SELECT * FROM event_log WHERE entity_type = $1 AND entity_id = $2 ORDER BY seq', [entityType, entityId]);
+    return rows.map(toEvent);
+  }
+
+  /** One page of the whole log in chain order, for verification. */
+  async pageAfter(seq: number, limit: number, db: Db = this.dataSource.manager): Promise<LoggedEvent[]> {
+    const { rows } = await sql<EventRow>(db, 'SELECT * FROM event_log WHERE seq > $1 ORDER BY seq LIMIT $2', [seq, limit]);
+    return rows.map(toEvent);
+  }
+}
