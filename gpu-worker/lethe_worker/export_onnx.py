@@ -18,19 +18,20 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 from torch import nn
 
-from lethe_worker.prompts import OPTION_LETTERS, option_continuation
+from .config import LoraSettings
+from .contracts import validate
+from .errors import WorkerError
+from .lora import resolve_lora_targets
+from .model_io import ModelLoadError, check_model_dir, option_token_ids
 
-CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
 MANIFEST_NAME = "manifest.json"
 GRAPH_FILES = {"vision": "vision.onnx", "embed": "embed.onnx", "decoder": "decoder.onnx"}
 ONNX_OPSET = 18
-# Module-name leaves of the decoder's attention and MLP linears (PULSE Table 3 "LLM").
-LLM_LINEAR_LEAVES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 LANGUAGE_MODEL_PREFIX = "model.language_model."
 PROJECTOR_PREFIX = "model.multi_modal_projector."
 VISION_PREFIXES = ("model.vision_tower.", PROJECTOR_PREFIX)
@@ -38,26 +39,6 @@ VISION_PREFIXES = ("model.vision_tower.", PROJECTOR_PREFIX)
 PEFT_KEY_PREFIX = "base_model.model."
 
 Heartbeat = Callable[[int, int], None]
-
-
-class ExportInputError(ValueError):
-    """Bad export input (missing model directory, LoRA target matching no module...): not retryable."""
-
-
-@dataclass(frozen=True)
-class LoraSettings:
-    rank: int
-    alpha: float
-    dropout: float
-    targets: Any  # "llm" | "projector+llm" | list of module-name suffixes
-
-    @property
-    def scaling(self) -> float:
-        return self.alpha / self.rank
-
-    def as_json(self) -> dict:
-        targets = self.targets if isinstance(self.targets, str) else list(self.targets)
-        return {"rank": self.rank, "alpha": self.alpha, "dropout": self.dropout, "targets": targets}
 
 
 @dataclass(frozen=True)
@@ -81,66 +62,26 @@ class LoraTarget:
 
 
 def parse_request(payload: dict) -> ExportRequest:
-    validator = _contract_validator("export_onnx.input.schema.json")
-    errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.path))
-    if errors:
-        first = errors[0]
-        where = "/".join(str(p) for p in first.path) or "(root)"
-        raise ExportInputError(f"export_onnx input invalid at {where}: {first.message}")
-    model_path = Path(payload["baseModel"]["path"])
-    if not (model_path / "config.json").is_file():
-        raise ExportInputError(f"baseModel.path {model_path} is not a model directory (no config.json)")
-    lora = payload["lora"]
-    settings = LoraSettings(lora["rank"], float(lora["alpha"]), float(lora["dropout"]), lora["targets"])
-    return ExportRequest(model_path, payload["baseModel"]["id"], settings, Path(payload["outputRoot"]))
+    validate("export_onnx.input.schema.json", payload, "export_onnx input")
+    try:
+        model_path = check_model_dir(payload["baseModel"]["path"])
+    except ModelLoadError as e:
+        raise WorkerError(WorkerError.MODEL_NOT_FOUND, f"baseModel.path: {e}") from None
+    return ExportRequest(model_path, payload["baseModel"]["id"], LoraSettings.from_json(payload["lora"]),
+                         Path(payload["outputRoot"]))
 
 
-def _contract_validator(schema_file: str):
-    import jsonschema
-    from referencing import Registry, Resource
+def _canonical_lora_json(lora: LoraSettings) -> str:
+    # Integral floats print as integers (alpha 16.0 -> 16), as JSON.stringify would: one key per config.
+    def plain(v):
+        return int(v) if isinstance(v, float) and v.is_integer() else v
 
-    schemas = {p.name: json.loads(p.read_text()) for p in CONTRACTS_DIR.glob("*.schema.json")}
-    registry = Registry().with_resources((name, Resource.from_contents(s)) for name, s in schemas.items())
-    return jsonschema.Draft202012Validator(schemas[schema_file], registry=registry)
+    return json.dumps({k: plain(v) for k, v in lora.to_json().items()}, sort_keys=True, separators=(",", ":"))
 
 
 def export_key(base_model_id: str, lora: LoraSettings) -> str:
     """Directory name of an export: sha256 of the base model id + the canonical LoRA JSON."""
-    canonical = json.dumps(lora.as_json(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256((base_model_id + canonical).encode("utf-8")).hexdigest()
-
-
-def resolve_target_modules(model: nn.Module, targets: Any) -> list[str]:
-    """Module paths a LoRA `targets` setting selects, in model order (peft suffix semantics).
-
-    Presets: `llm` = attention and MLP linears of the language model; `projector+llm` adds every
-    linear of the multimodal projector. An explicit list holds module-name suffixes, each of which
-    must match at least one nn.Linear.
-    """
-    linears = [name for name, module in model.named_modules() if isinstance(module, nn.Linear)]
-    if targets == "llm":
-        chosen = [n for n in linears if n.startswith(LANGUAGE_MODEL_PREFIX) and n.rsplit(".", 1)[-1] in LLM_LINEAR_LEAVES]
-    elif targets == "projector+llm":
-        chosen = [n for n in linears if n.startswith(PROJECTOR_PREFIX)] + resolve_target_modules(model, "llm")
-    elif isinstance(targets, (list, tuple)) and targets:
-        all_modules = dict(model.named_modules())
-        chosen = []
-        for suffix in targets:
-            matches = [n for n in all_modules if n == suffix or n.endswith("." + suffix)]
-            if not matches:
-                raise ExportInputError(f"lora.targets entry {suffix!r} matches no module of the model")
-            not_linear = [n for n in matches if not isinstance(all_modules[n], nn.Linear)]
-            if not_linear:
-                raise ExportInputError(
-                    f"lora.targets entry {suffix!r} matches {not_linear[0]!r}, which is not a Linear layer"
-                )
-            chosen.extend(matches)
-    else:
-        raise ExportInputError(f"lora.targets must be 'llm', 'projector+llm' or a non-empty list, got {targets!r}")
-    if not chosen:
-        raise ExportInputError(f"lora.targets {targets!r} matches no module of the model")
-    order = {name: i for i, name in enumerate(linears)}
-    return sorted(set(chosen), key=order.__getitem__)
+    return hashlib.sha256((base_model_id + _canonical_lora_json(lora)).encode("utf-8")).hexdigest()
 
 
 def _describe_targets(model: nn.Module, names: Sequence[str]) -> list[LoraTarget]:
@@ -153,7 +94,8 @@ def _describe_targets(model: nn.Module, names: Sequence[str]) -> list[LoraTarget
         elif name.startswith(LANGUAGE_MODEL_PREFIX) or name == "lm_head":
             graph = "decoder"
         else:
-            raise ExportInputError(f"LoRA target {name!r} is in no exported graph (vision tower, projector or LLM)")
+            raise WorkerError(WorkerError.LORA_TARGET_NO_MATCH,
+                              f"LoRA target {name!r} is in no exported graph (vision tower, projector or LLM)")
         described.append(LoraTarget(name, graph, linear.in_features, linear.out_features))
     return described
 
@@ -262,7 +204,8 @@ def load_base_model(path: Path) -> nn.Module:
 
     # fp32 + eager attention: the graphs keep fp32 inputs/outputs, and eager masking stays finite
     # on fully padded (left padding) rows.
-    model = LlavaForConditionalGeneration.from_pretrained(str(path), dtype=torch.float32, attn_implementation="eager")
+    model = LlavaForConditionalGeneration.from_pretrained(str(path), dtype=torch.float32, attn_implementation="eager",
+                                                          local_files_only=True)
     return model.eval()
 
 
@@ -288,16 +231,6 @@ def _export_graph(module: nn.Module, args: tuple, path: Path, input_names: list[
     )
 
 
-def _option_token_ids(tokenizer) -> dict[str, int]:
-    ids = {}
-    for letter in OPTION_LETTERS:
-        tokens = tokenizer.encode(option_continuation(letter), add_special_tokens=False)
-        if len(tokens) != 1:
-            raise ExportInputError(f"option {option_continuation(letter)!r} is {len(tokens)} tokens, expected one")
-        ids[letter] = tokens[0]
-    return ids
-
-
 def build_manifest(request: ExportRequest, model: nn.Module, tokenizer, targets: Sequence[LoraTarget],
                    num_image_tokens: int) -> dict:
     config = model.config
@@ -313,10 +246,11 @@ def build_manifest(request: ExportRequest, model: nn.Module, tokenizer, targets:
             })
     pad_id = tokenizer.pad_token_id
     if pad_id is None:
-        raise ExportInputError(f"tokenizer in {request.base_model_path} has no pad token (left padding needs one)")
+        raise WorkerError(WorkerError.INVALID_INPUT,
+                          f"tokenizer in {request.base_model_path} has no pad token (left padding needs one)")
     return {
         "baseModelId": request.base_model_id,
-        "lora": request.lora.as_json(),
+        "lora": request.lora.to_json(),
         "graphs": dict(GRAPH_FILES),
         "numImageTokens": num_image_tokens,
         "imageSize": config.vision_config.image_size,
@@ -324,7 +258,7 @@ def build_manifest(request: ExportRequest, model: nn.Module, tokenizer, targets:
         "vocabSize": config.text_config.vocab_size,
         "imageTokenId": config.image_token_id,
         "padTokenId": pad_id,
-        "optionTokenIds": _option_token_ids(tokenizer),
+        "optionTokenIds": option_token_ids(tokenizer),
         "loraInputs": lora_inputs,
     }
 
@@ -333,9 +267,9 @@ def _write_graphs(request: ExportRequest, out_dir: Path, heartbeat: Heartbeat) -
     from transformers import AutoTokenizer
 
     model = load_base_model(request.base_model_path)
-    tokenizer = AutoTokenizer.from_pretrained(str(request.base_model_path))
-    targets = _describe_targets(model, resolve_target_modules(model, request.lora.targets))
-    slots = _install_lora_inputs(model, targets, request.lora.scaling)
+    tokenizer = AutoTokenizer.from_pretrained(str(request.base_model_path), local_files_only=True)
+    targets = _describe_targets(model, resolve_lora_targets(model, request.lora.targets))
+    slots = _install_lora_inputs(model, targets, request.lora.alpha / request.lora.rank)
     vision_targets = [t for t in targets if t.graph == "vision"]
     decoder_targets = [t for t in targets if t.graph == "decoder"]
     rank = request.lora.rank

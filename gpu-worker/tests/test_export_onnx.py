@@ -15,6 +15,10 @@ import pytest
 import torch
 
 from lethe_worker import export_onnx as ex
+from lethe_worker.config import LoraSettings
+from lethe_worker.contracts import validator
+from lethe_worker.errors import WorkerError
+from lethe_worker.lora import resolve_lora_targets
 
 IMAGE_TOKEN_ID = 5
 PAD_TOKEN_ID = 0
@@ -70,7 +74,7 @@ def _peft_model(model_dir: Path, lora: dict, seed: int):
     from peft import LoraConfig, get_peft_model
 
     base = ex.load_base_model(model_dir)
-    targets = ex.resolve_target_modules(base, lora["targets"])
+    targets = resolve_lora_targets(base, lora["targets"])
     peft_model = get_peft_model(base, LoraConfig(r=lora["rank"], lora_alpha=lora["alpha"], lora_dropout=0.0,
                                                  target_modules=targets))
     gen = torch.Generator().manual_seed(seed)
@@ -132,8 +136,8 @@ def _torch_logits(model, ids, mask, pixels) -> np.ndarray:
 
 
 def test_output_and_manifest_follow_the_contracts(exported):
-    ex._contract_validator("export_onnx.output.schema.json").validate(exported["out"])
-    ex._contract_validator("onnx-manifest.schema.json").validate(exported["manifest"])
+    validator("export_onnx.output.schema.json").validate(exported["out"])
+    validator("onnx-manifest.schema.json").validate(exported["manifest"])
     assert exported["out"]["reused"] is False
     assert exported["beats"] == [(1, 3), (2, 3), (3, 3)]
     m = exported["manifest"]
@@ -216,38 +220,27 @@ def test_second_export_reuses_the_complete_directory(exported):
     assert [p.name for p in root.iterdir()] == [Path(exported["out"]["dir"]).name], "no temp dir or second artifact"
 
 
-def test_export_key_depends_on_model_id_and_lora():
-    lora = ex.LoraSettings(4, 8.0, 0.0, "llm")
-    assert ex.export_key("m", lora) == ex.export_key("m", ex.LoraSettings(4, 8.0, 0.0, "llm"))
+def test_export_key_depends_on_model_id_and_lora_only():
+    lora = LoraSettings.from_json({"rank": 4, "alpha": 8, "dropout": 0.0, "targets": "llm"})
+    assert ex.export_key("m", lora) == ex.export_key("m", LoraSettings.from_json({"rank": 4, "alpha": 8.0, "dropout": 0, "targets": "llm"}))
     assert ex.export_key("m", lora) != ex.export_key("n", lora)
-    assert ex.export_key("m", lora) != ex.export_key("m", ex.LoraSettings(8, 8.0, 0.0, "llm"))
-
-
-def test_presets_resolve_to_decoder_and_projector_linears(model_dir):
-    model = ex.load_base_model(model_dir)
-    llm = ex.resolve_target_modules(model, "llm")
-    both = ex.resolve_target_modules(model, "projector+llm")
-    assert len(llm) == 14 and all(n.startswith("model.language_model.layers.") for n in llm)
-    assert set(both) - set(llm) == {"model.multi_modal_projector.linear_1", "model.multi_modal_projector.linear_2"}
-    # an explicit suffix matches everywhere, as in peft: the CLIP tower has q_proj too
-    q_proj = ex.resolve_target_modules(model, ["q_proj"])
-    assert len(q_proj) == 2 + 2 and {n for n in q_proj if n.startswith("model.language_model.")} == {
-        n for n in llm if n.endswith("q_proj")}
+    assert ex.export_key("m", lora) != ex.export_key("m", LoraSettings.from_json({"rank": 8, "alpha": 8, "dropout": 0.0, "targets": "llm"}))
 
 
 @pytest.mark.parametrize(
-    "mutate, message",
+    "mutate, code, message",
     [
-        (lambda p: p["lora"].update(targets=["no_such_proj"]), "'no_such_proj' matches no module"),
-        (lambda p: p["lora"].update(targets=["embed_tokens"]), "not a Linear"),
-        (lambda p: p["baseModel"].update(path="/nonexistent/model"), "not a model directory"),
-        (lambda p: p["lora"].update(rank=0), "lora/rank"),
+        (lambda p: p["lora"].update(targets=["no_such_proj"]), WorkerError.LORA_TARGET_NO_MATCH, "'no_such_proj' matches no Linear"),
+        (lambda p: p["lora"].update(targets=["embed_tokens"]), WorkerError.LORA_TARGET_NO_MATCH, "'embed_tokens' matches no Linear"),
+        (lambda p: p["baseModel"].update(path="/nonexistent/model"), WorkerError.MODEL_NOT_FOUND, "/nonexistent/model"),
+        (lambda p: p["lora"].update(rank=0), WorkerError.INVALID_INPUT, "lora.rank"),
     ],
 )
-def test_bad_input_is_a_clear_non_retryable_error(model_dir, tmp_path, mutate, message):
+def test_bad_input_is_a_clear_non_retryable_error(model_dir, tmp_path, mutate, code, message):
     payload = {"baseModel": {"path": str(model_dir), "id": "random-llava"},
                "lora": {"rank": 2, "alpha": 2, "dropout": 0.0, "targets": "llm"}, "outputRoot": str(tmp_path)}
     mutate(payload)
-    with pytest.raises(ex.ExportInputError, match=message):
+    with pytest.raises(WorkerError, match=message) as raised:
         ex.export_onnx(payload)
+    assert raised.value.code == code
     assert list(tmp_path.iterdir()) == [], "a failed export leaves nothing behind"
