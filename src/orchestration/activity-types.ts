@@ -1,0 +1,146 @@
+// The activities the lineage workflow calls, as types only: workflows/ imports this file with
+// `import type`, the worker registers implementations of these shapes.
+import type { ExportOnnxInput, ExportOnnxOutput, FileRef, HyperParameters, UnlearnInput, UnlearnMethod, UnlearnOutput } from './contracts';
+
+export const CONTROL_TASK_QUEUE = 'control';
+export const AUDIT_TASK_QUEUE = 'audit';
+
+export type VersionStatus = 'CANDIDATE' | 'PROMOTED' | 'REJECTED' | 'ROLLED_BACK' | 'SUPERSEDED';
+
+/** What the workflow keeps of its lineage's versions, to validate rollbacks without a database call. */
+export interface LineageSnapshot {
+  championVersion: number | null;
+  versions: Array<{ number: number; status: VersionStatus }>;
+  /** Requests arriving within this many milliseconds of the first queued one are unlearned together. */
+  batchingWindowMs: number;
+}
+
+/** Audit activity (queue `audit`, implemented in src/audits). Metrics are opaque to the workflow. */
+export type AuditDecision = 'PROMOTE' | 'RETRY' | 'NEEDS_REVIEW';
+export interface AuditActivityInput {
+  lineage: string;
+  versionNumber: number;
+  exportDir: string;
+  modelDir: string;
+  datasetDir: string;
+  adapter: FileRef | null;
+  forgetSubjectIds: string[];
+  cumulativeForgetSubjectIds: string[];
+  baseline: unknown;
+  parentMetrics: unknown;
+  gatePolicy: unknown;
+  attempt: number;
+  maxAttempts: number;
+}
+export interface AuditActivityOutput {
+  metrics: unknown;
+  decision: AuditDecision;
+  reasons: string[];
+  /** Optional suggestion for the next attempt when the decision is RETRY. */
+  escalation?: { method?: UnlearnMethod; hyperParameters?: Partial<HyperParameters> };
+}
+export interface AuditActivities {
+  audit(input: AuditActivityInput): Promise<AuditActivityOutput>;
+}
+
+export interface BeginRequestInput {
+  lineage: string;
+  requestIds: string[];
+}
+
+/** Everything one step needs, resolved by the control plane when the step begins. */
+export interface StepPlan {
+  /** Requests actually begun (UNLEARNING); requests canceled meanwhile are left out. */
+  requestIds: string[];
+  /** Version the candidate continues from (sequential) or null (cumulative / from the base). */
+  parentVersion: number | null;
+  /** Full `unlearn` input for the first attempt (method and hyper-parameters from the lineage). */
+  unlearn: UnlearnInput;
+  export: ExportOnnxInput;
+  /** Audit input without the per-candidate fields the workflow fills in. */
+  audit: Omit<AuditActivityInput, 'versionNumber' | 'exportDir' | 'adapter' | 'attempt' | 'maxAttempts'>;
+  maxAttempts: number;
+  reviewTimeoutMs: number;
+  /** The decrypted forget-set file written for this step; deleted when the step ends. */
+  forgetSetFile: string;
+}
+
+export interface RecordCandidateInput {
+  lineage: string;
+  requestIds: string[];
+  parentVersion: number | null;
+  attempt: number;
+  method: UnlearnMethod;
+  hyperParameters: HyperParameters;
+  unlearn: UnlearnOutput;
+}
+
+export interface RecordAuditInput {
+  lineage: string;
+  version: number;
+  requestIds: string[];
+  attempt: number;
+  audit: AuditActivityOutput;
+}
+
+export interface PromoteInput {
+  lineage: string;
+  version: number;
+  requestIds: string[];
+  actor: string;
+  reason: string;
+}
+
+/** Rejects a candidate; the requests go to `requestStatus` (or stay for another attempt when null). */
+export interface RejectCandidateInput {
+  lineage: string;
+  version: number;
+  requestIds: string[];
+  reason: string;
+  actor: string;
+  requestStatus: 'REJECTED' | 'FAILED' | null;
+}
+
+export interface MarkNeedsReviewInput {
+  lineage: string;
+  version: number;
+  requestIds: string[];
+  reasons: string[];
+}
+
+export interface FailRequestsInput {
+  lineage: string;
+  requestIds: string[];
+  reason: string;
+}
+
+export interface RollbackLineageInput {
+  lineage: string;
+  toVersion: number;
+  reason: string;
+  actor: string;
+}
+
+export interface RollbackLineageResult {
+  snapshot: LineageSnapshot;
+  /** Requests whose unlearning the rollback undid, now REOPENED, in their original order. */
+  reopenedRequestIds: string[];
+}
+
+export interface ControlActivities {
+  describeLineage(lineage: string): Promise<LineageSnapshot>;
+  beginRequest(input: BeginRequestInput): Promise<StepPlan>;
+  recordCandidate(input: RecordCandidateInput): Promise<{ version: number; snapshot: LineageSnapshot }>;
+  recordAudit(input: RecordAuditInput): Promise<void>;
+  markNeedsReview(input: MarkNeedsReviewInput): Promise<void>;
+  promoteCandidate(input: PromoteInput): Promise<LineageSnapshot>;
+  rejectCandidate(input: RejectCandidateInput): Promise<LineageSnapshot>;
+  failRequests(input: FailRequestsInput): Promise<void>;
+  discardForgetSetFile(path: string): Promise<void>;
+  rollbackLineage(input: RollbackLineageInput): Promise<RollbackLineageResult>;
+}
+
+export type GpuActivities = {
+  unlearn(input: UnlearnInput): Promise<UnlearnOutput>;
+  export_onnx(input: ExportOnnxInput): Promise<ExportOnnxOutput>;
+};

@@ -1,0 +1,100 @@
+// TypeScript types of the activities served by the Python GPU worker (queue `gpu`), written by
+// hand from contracts/*.schema.json; test/orchestration/contracts.test.ts validates values of
+// these types against the schemas with ajv, so a schema change that breaks them fails a test.
+
+export const GPU_TASK_QUEUE = 'gpu';
+export const UNLEARN_ACTIVITY = 'unlearn';
+export const EXPORT_ONNX_ACTIVITY = 'export_onnx';
+
+/** Error types (ApplicationError.type) the Python worker raises for bad input: never retried. */
+export const GPU_NON_RETRYABLE_ERROR_TYPES = [
+  'MODEL_NOT_FOUND',
+  'DATASET_NOT_FOUND',
+  'UNKNOWN_METHOD',
+  'INVALID_INPUT',
+  'EMPTY_FORGET_SET',
+  'BAD_FORGET_SET',
+  'BAD_PARENT_ADAPTER',
+  'LORA_TARGET_NO_MATCH',
+  'NAN_LOSS',
+] as const;
+
+export type UnlearnMethod = 'ga' | 'ga_klr' | 'npo' | 'graddiff';
+export const UNLEARN_METHODS: readonly UnlearnMethod[] = ['ga', 'ga_klr', 'npo', 'graddiff'];
+
+export interface LoraConfig {
+  rank: number;
+  alpha: number;
+  dropout: number;
+  /** A preset (PULSE Table 3) or module-name suffixes. */
+  targets: 'llm' | 'projector+llm' | string[];
+}
+
+export interface BaseModelRef {
+  path: string;
+  id: string;
+}
+
+export interface FileRef {
+  path: string;
+  sha256: string;
+}
+
+export interface HyperParameters {
+  learningRate: number;
+  epochs: number;
+  batchSize: number;
+  maxSteps?: number;
+  npoBeta?: number;
+  klWeight?: number;
+  retainWeight?: number;
+}
+
+export interface UnlearnInput {
+  baseModel: BaseModelRef;
+  dataset: { path: string };
+  /** Adapter to continue from (sequential); null starts from the base (version 0 or cumulative). */
+  parentAdapter: FileRef | null;
+  forgetSet: FileRef;
+  /** Dataset subject ids forgotten earlier in this lineage: never used as retain data. */
+  excludeFromRetain: string[];
+  method: UnlearnMethod;
+  hyperParameters: HyperParameters;
+  lora: LoraConfig;
+  seed: number;
+  outputRoot: string;
+}
+
+export interface UnlearnOutput {
+  adapter: FileRef;
+  manifestPath: string;
+  lossCurve: number[];
+  steps: number;
+  wallSeconds: number;
+  tokensPerSecond: number;
+  /** true when a complete artifact for the same input already existed (a retry). */
+  reused: boolean;
+}
+
+export interface ExportOnnxInput {
+  baseModel: BaseModelRef;
+  lora: LoraConfig;
+  outputRoot: string;
+}
+
+export interface ExportOnnxOutput {
+  dir: string;
+  manifestPath: string;
+  reused: boolean;
+}
+
+/** The forget-set file the service writes (decrypted, short-lived) for `unlearn`. */
+export interface ForgetSetFile {
+  subjects: Array<{
+    requestId: string;
+    name: string;
+    datasetSubjectId: string | null;
+    images: string[];
+    facts: Array<{ question: string; answer: string }>;
+  }>;
+}

@@ -1,0 +1,2 @@
+// Entry point the worker bundles (Worker.create({ workflowsPath })).
+export { lineageWorkflow } from './lineage.workflow';

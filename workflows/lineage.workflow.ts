@@ -1,0 +1,359 @@
+// One workflow per model lineage (`lineage:<name>`): a FIFO serializer that carries deletion
+// requests one step at a time (a step = one request, or a batch within the lineage's batching
+// window) through unlearn -> candidate -> export -> audit -> gate, and serializes rollbacks
+// with those steps. Deterministic code only: every side effect is an activity.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AuditActivities, AuditActivityOutput, ControlActivities, GpuActivities, LineageSnapshot, StepPlan } from '../src/orchestration/activity-types';
+import { escalate, type AttemptSettings } from './escalation';
+import {
+  cancelUpdate,
+  enqueueUpdate,
+  reviewUpdate,
+  rollbackUpdate,
+  stateQuery,
+  type LineageWorkflowInput,
+  type LineageWorkflowState,
+  type ReviewInput,
+} from './messages';
+
+// Task queue names are literals here (not imported values) because workflow code may only import
+// @temporalio/workflow and relative workflow files; they match src/orchestration constants.
+// Bookkeeping against our own database: retried without limit, so a database restart heals by itself.
+const control = proxyActivities<ControlActivities>({
+  taskQueue: 'control',
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+// Non-retryable error types raised by the Python worker for bad input (gpu-worker/lethe_worker/errors.py).
+const GPU_NON_RETRYABLE = [
+  'MODEL_NOT_FOUND', 'DATASET_NOT_FOUND', 'UNKNOWN_METHOD', 'INVALID_INPUT', 'EMPTY_FORGET_SET',
+  'BAD_FORGET_SET', 'BAD_PARENT_ADAPTER', 'LORA_TARGET_NO_MATCH', 'NAN_LOSS',
+];
+// Training heartbeats every step; a silent worker (killed, hung) is retried on another attempt,
+// and a retry with the same input reuses the artifact (see contracts/unlearn.input.schema.json).
+const gpu = proxyActivities<GpuActivities>({
+  taskQueue: 'gpu',
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: GPU_NON_RETRYABLE },
+});
+
+const auditor = proxyActivities<AuditActivities>({
+  taskQueue: 'audit',
+  startToCloseTimeout: '1 hour',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
+});
+
+const SYSTEM_ACTOR = 'system:lineage-workflow';
+const AUDIT_DECISIONS = new Set(['PROMOTE', 'RETRY', 'NEEDS_REVIEW']);
+const ROLLBACK_TARGET_STATUSES = new Set(['PROMOTED', 'SUPERSEDED']);
+
+export function initialLineageState(lineage: string): LineageWorkflowState {
+  return { lineage, queue: [], known: [], active: null, snapshot: null, exports: {}, stepsFinished: 0 };
+}
+
+/** The requests the next step takes: the head of the queue plus everything queued within the window after it. */
+export function nextBatch(state: LineageWorkflowState, batchingWindowMs: number): string[] {
+  const head = state.queue[0];
+  if (!head) return [];
+  if (batchingWindowMs <= 0) return [head.requestId];
+  return state.queue.filter((q) => q.queuedAt <= head.queuedAt + batchingWindowMs).map((q) => q.requestId);
+}
+
+export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void> {
+  const state: LineageWorkflowState = input.state ?? initialLineageState(input.lineage);
+  const lineage = state.lineage;
+  // Steps and rollbacks exclude each other: a rollback never moves the champion under a running step.
+  let busy = false;
+  // The review decision for the active step; only accepted while that step waits for one.
+  let review: ReviewInput | null = null;
+
+  async function acquire(ready: () => boolean): Promise<void> {
+    for (;;) {
+      await condition(() => !busy && ready());
+      // Several waiters can wake in the same activation: only the first one takes the lock.
+      if (!busy && ready()) {
+        busy = true;
+        return;
+      }
+    }
+  }
+
+  setHandler(stateQuery, () => state);
+
+  setHandler(
+    enqueueUpdate,
+    ({ requestId }) => {
+      if (!state.known.includes(requestId)) {
+        state.known.push(requestId);
+        state.queue.push({ requestId, queuedAt: Date.now() });
+        return { accepted: true, position: state.queue.length - 1 };
+      }
+      return { accepted: false, position: state.queue.findIndex((q) => q.requestId === requestId) };
+    },
+    {
+      validator: (update) => {
+        requireText(update?.requestId, 'requestId');
+      },
+    },
+  );
+
+  setHandler(
+    cancelUpdate,
+    ({ requestId }) => {
+      const index = state.queue.findIndex((q) => q.requestId === requestId);
+      if (index < 0) return false;
+      state.queue.splice(index, 1);
+      return true;
+    },
+    {
+      validator: (update) => {
+        requireText(update?.requestId, 'requestId');
+        if (!state.known.includes(update.requestId)) {
+          throw ApplicationFailure.nonRetryable(`requestId: request ${update.requestId} was never queued on lineage ${lineage}`, 'NOT_FOUND');
+        }
+      },
+    },
+  );
+
+  setHandler(
+    reviewUpdate,
+    (update) => {
+      review = update;
+    },
+    {
+      validator: (update) => {
+        requireText(update?.requestId, 'requestId');
+        if (update.decision !== 'APPROVE' && update.decision !== 'REJECT') {
+          throw ApplicationFailure.nonRetryable(`decision: must be APPROVE or REJECT, got ${JSON.stringify(update.decision)}`, 'BAD_USER_INPUT');
+        }
+        requireText(update.reason, 'reason');
+        requireText(update.actor, 'actor');
+        const active = state.active;
+        if (!active || active.phase !== 'NEEDS_REVIEW' || !active.requestIds.includes(update.requestId)) {
+          throw ApplicationFailure.nonRetryable(`requestId: request ${update.requestId} is not waiting for a review`, 'CONFLICT');
+        }
+        if (review !== null) {
+          throw ApplicationFailure.nonRetryable(`requestId: request ${update.requestId} was already reviewed`, 'CONFLICT');
+        }
+      },
+    },
+  );
+
+  setHandler(
+    rollbackUpdate,
+    async ({ toVersion, reason, actor }) => {
+      await acquire(() => true);
+      try {
+        state.active = { requestIds: [], phase: 'ROLLING_BACK', attempt: 0, candidateVersion: null };
+        const snapshot = await loadSnapshot();
+        checkRollbackTarget(snapshot, toVersion);
+        const result = await control.rollbackLineage({ lineage, toVersion, reason, actor });
+        state.snapshot = result.snapshot;
+        // The legal duty to forget survives a rollback: the undone requests go first, oldest first.
+        const reopened = result.reopenedRequestIds.filter((id) => !state.queue.some((q) => q.requestId === id));
+        const now = Date.now();
+        state.queue.unshift(...reopened.map((requestId) => ({ requestId, queuedAt: now })));
+        for (const id of reopened) if (!state.known.includes(id)) state.known.push(id);
+        return { championVersion: result.snapshot.championVersion, reopenedRequestIds: result.reopenedRequestIds };
+      } finally {
+        state.active = null;
+        busy = false;
+      }
+    },
+    {
+      validator: (update) => {
+        if (!Number.isInteger(update?.toVersion) || update.toVersion < 0) {
+          throw ApplicationFailure.nonRetryable(`toVersion: must be a non-negative integer, got ${JSON.stringify(update?.toVersion)}`, 'BAD_USER_INPUT');
+        }
+        requireText(update.reason, 'reason');
+        requireText(update.actor, 'actor');
+        // Before the first describeLineage the handler checks against a fresh snapshot instead.
+        if (state.snapshot) checkRollbackTarget(state.snapshot, update.toVersion);
+      },
+    },
+  );
+
+  async function loadSnapshot(): Promise<LineageSnapshot> {
+    if (!state.snapshot) state.snapshot = await control.describeLineage(lineage);
+    return state.snapshot;
+  }
+
+  await loadSnapshot();
+
+  for (;;) {
+    await condition(() => !busy && (state.queue.length > 0 || workflowInfo().continueAsNewSuggested));
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      if (!busy) {
+        log.info('continuing as new', { lineage, queued: state.queue.length, known: state.known.length });
+        return await continueAsNew<typeof lineageWorkflow>({ lineage, state });
+      }
+      continue;
+    }
+    const windowMs = state.snapshot?.batchingWindowMs ?? 0;
+    const waitMs = state.queue[0].queuedAt + windowMs - Date.now();
+    if (waitMs > 0) {
+      // Let requests arriving within the window join this step (they stay cancelable meanwhile).
+      await sleep(waitMs);
+      continue;
+    }
+    await acquire(() => state.queue.length > 0);
+    try {
+      const batch = nextBatch(state, windowMs);
+      state.queue = state.queue.filter((q) => !batch.includes(q.requestId));
+      await runStep(batch);
+    } finally {
+      busy = false;
+    }
+  }
+
+  /** One step. Any failure marks its requests FAILED with the reason; the workflow goes on. */
+  async function runStep(requestIds: string[]): Promise<void> {
+    const active = (state.active = { requestIds, phase: 'PREPARING' as const, attempt: 0, candidateVersion: null as number | null });
+    let plan: StepPlan | null = null;
+    try {
+      plan = await control.beginRequest({ lineage, requestIds });
+      active.requestIds = plan.requestIds;
+      if (plan.requestIds.length > 0) await unlearnAuditAndGate(plan);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      await failStep(active.requestIds, active.candidateVersion, describeFailure(err));
+    } finally {
+      if (plan) await control.discardForgetSetFile(plan.forgetSetFile);
+      review = null;
+      state.active = null;
+      state.stepsFinished += 1;
+    }
+  }
+
+  async function unlearnAuditAndGate(plan: StepPlan): Promise<void> {
+    const active = state.active!;
+    const requestIds = plan.requestIds;
+    let settings: AttemptSettings = { method: plan.unlearn.method, hyperParameters: plan.unlearn.hyperParameters };
+    for (let attempt = 1; ; attempt++) {
+      active.attempt = attempt;
+      active.phase = 'UNLEARNING';
+      const trained = await gpu.unlearn({ ...plan.unlearn, method: settings.method, hyperParameters: settings.hyperParameters });
+      const candidate = await control.recordCandidate({
+        lineage, requestIds, parentVersion: plan.parentVersion, attempt,
+        method: settings.method, hyperParameters: settings.hyperParameters, unlearn: trained,
+      });
+      state.snapshot = candidate.snapshot;
+      active.candidateVersion = candidate.version;
+      active.phase = 'AUDITING';
+      const exported = await exportOnce(plan);
+      const verdict = await auditor.audit({
+        ...plan.audit, versionNumber: candidate.version, exportDir: exported.dir, adapter: trained.adapter,
+        attempt, maxAttempts: plan.maxAttempts,
+      });
+      await control.recordAudit({ lineage, version: candidate.version, requestIds, attempt, audit: verdict });
+      // Fail closed: only an explicit PROMOTE (or a human approval after NEEDS_REVIEW) promotes.
+      if (!AUDIT_DECISIONS.has(verdict.decision)) {
+        throw ApplicationFailure.nonRetryable(`audit returned an unknown decision ${JSON.stringify(verdict.decision)}`, 'AUDIT_INVALID');
+      }
+      if (verdict.decision === 'PROMOTE') {
+        await promote(candidate.version, requestIds, SYSTEM_ACTOR, `audit passed on attempt ${attempt}`);
+        return;
+      }
+      if (verdict.decision === 'NEEDS_REVIEW') {
+        await awaitReview(plan, candidate.version, verdict);
+        return;
+      }
+      if (attempt >= plan.maxAttempts) {
+        await reject(candidate.version, requestIds, 'FAILED', `audit did not pass after ${attempt} attempts: ${verdict.reasons.join('; ')}`, SYSTEM_ACTOR);
+        return;
+      }
+      await reject(candidate.version, requestIds, null, `retrying with escalated settings: ${verdict.reasons.join('; ')}`, SYSTEM_ACTOR);
+      active.candidateVersion = null;
+      settings = escalate(settings, verdict.escalation);
+    }
+  }
+
+  async function awaitReview(plan: StepPlan, version: number, verdict: AuditActivityOutput): Promise<void> {
+    const active = state.active!;
+    await control.markNeedsReview({ lineage, version, requestIds: plan.requestIds, reasons: verdict.reasons });
+    // No more training in this step: the decrypted forget set need not wait for the reviewer.
+    await control.discardForgetSetFile(plan.forgetSetFile);
+    active.phase = 'NEEDS_REVIEW';
+    const decided = await condition(() => review !== null, Math.max(1, plan.reviewTimeoutMs));
+    active.phase = 'FINISHING';
+    const decision = review as ReviewInput | null;
+    if (!decided || !decision) {
+      await reject(version, plan.requestIds, 'REJECTED', `no review within ${plan.reviewTimeoutMs} ms; not promoted (fail closed)`, SYSTEM_ACTOR);
+    } else if (decision.decision === 'APPROVE') {
+      await promote(version, plan.requestIds, decision.actor, decision.reason);
+    } else {
+      await reject(version, plan.requestIds, 'REJECTED', decision.reason, decision.actor);
+    }
+  }
+
+  async function exportOnce(plan: StepPlan): Promise<{ dir: string; manifestPath: string }> {
+    const key = JSON.stringify([plan.export.baseModel.id, plan.export.lora]);
+    if (!state.exports[key]) {
+      const out = await gpu.export_onnx(plan.export);
+      state.exports[key] = { dir: out.dir, manifestPath: out.manifestPath };
+    }
+    return state.exports[key];
+  }
+
+  async function promote(version: number, requestIds: string[], actor: string, reason: string): Promise<void> {
+    state.active!.phase = 'FINISHING';
+    state.snapshot = await control.promoteCandidate({ lineage, version, requestIds, actor, reason });
+  }
+
+  async function reject(version: number, requestIds: string[], requestStatus: 'REJECTED' | 'FAILED' | null, reason: string, actor: string): Promise<void> {
+    state.snapshot = await control.rejectCandidate({ lineage, version, requestIds, reason, actor, requestStatus });
+  }
+
+  async function failStep(requestIds: string[], candidateVersion: number | null, reason: string): Promise<void> {
+    try {
+      if (candidateVersion !== null) await reject(candidateVersion, requestIds, 'FAILED', reason, SYSTEM_ACTOR);
+      else if (requestIds.length > 0) await control.failRequests({ lineage, requestIds, reason });
+    } catch (err) {
+      // Bookkeeping refused the failure itself (a non-retryable domain error): keep serving the queue.
+      log.error('could not record a failed step', { lineage, requestIds, reason, error: describeFailure(err) });
+    }
+  }
+}
+
+function requireText(value: unknown, field: string): void {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw ApplicationFailure.nonRetryable(`${field}: must be a non-empty string`, 'BAD_USER_INPUT');
+  }
+}
+
+function checkRollbackTarget(snapshot: LineageSnapshot, toVersion: number): void {
+  const target = snapshot.versions.find((v) => v.number === toVersion);
+  if (!target) throw ApplicationFailure.nonRetryable(`toVersion: version ${toVersion} does not exist`, 'NOT_FOUND');
+  if (!ROLLBACK_TARGET_STATUSES.has(target.status)) {
+    throw ApplicationFailure.nonRetryable(`toVersion: version ${toVersion} is ${target.status}; only PROMOTED or SUPERSEDED versions can become champion again`, 'BAD_USER_INPUT');
+  }
+  if (snapshot.championVersion === toVersion) {
+    throw ApplicationFailure.nonRetryable(`toVersion: version ${toVersion} is already the champion`, 'CONFLICT');
+  }
+}
+
+/** "unlearn failed: NAN_LOSS: loss became NaN at step 3" — the reason stored on FAILED requests. */
+function describeFailure(err: unknown): string {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    const type = cause instanceof ApplicationFailure && cause.type ? `${cause.type}: ` : '';
+    return `${err.activityType} failed: ${type}${cause?.message ?? err.message}`;
+  }
+  if (err instanceof ApplicationFailure) return `${err.type ? `${err.type}: ` : ''}${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
