@@ -37,15 +37,19 @@ def nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return -log_probs.sum() / mask.sum().clamp(min=1)
 
 
-def kl_to_reference(logits: torch.Tensor, ref_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """KL(reference || current) of the next-token distributions, averaged over scored positions."""
+def scored_log_softmax(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Next-token log-distributions at the scored positions only, [n_scored, vocab] in row-major order.
+    This is what the KL term needs from the reference model: small enough to cache before training."""
     logits, labels = _shift(logits, labels)
-    ref_logits = ref_logits[:, :-1, :]
-    mask = labels != IGNORE_INDEX
-    log_p = torch.log_softmax(logits.float(), dim=-1)[mask]
-    log_ref = torch.log_softmax(ref_logits.float(), dim=-1)[mask]
-    per_position = (log_ref.exp() * (log_ref - log_p)).sum(dim=-1)
-    return per_position.sum() / mask.sum().clamp(min=1)
+    return torch.log_softmax(logits.float(), dim=-1)[labels != IGNORE_INDEX]
+
+
+def kl_to_reference(logits: torch.Tensor, labels: torch.Tensor, ref_log_probs: torch.Tensor) -> torch.Tensor:
+    """KL(reference || current) of the next-token distributions, averaged over scored positions.
+    `ref_log_probs` is `scored_log_softmax` of the reference model on the same batch."""
+    log_p = scored_log_softmax(logits, labels)
+    per_position = (ref_log_probs.exp() * (ref_log_probs - log_p)).sum(dim=-1)
+    return per_position.sum() / max(per_position.numel(), 1)
 
 
 def ga(forget_logits: torch.Tensor, forget_labels: torch.Tensor) -> torch.Tensor:
@@ -53,9 +57,9 @@ def ga(forget_logits: torch.Tensor, forget_labels: torch.Tensor) -> torch.Tensor
     return -nll(forget_logits, forget_labels)
 
 
-def ga_klr(forget_logits, forget_labels, retain_logits, retain_ref_logits, retain_labels, kl_weight: float) -> torch.Tensor:
+def ga_klr(forget_logits, forget_labels, retain_logits, retain_labels, retain_ref_log_probs, kl_weight: float) -> torch.Tensor:
     """Gradient ascent on forget + KL to the reference model on retain (keeps the rest of the model where it was)."""
-    return ga(forget_logits, forget_labels) + kl_weight * kl_to_reference(retain_logits, retain_ref_logits, retain_labels)
+    return ga(forget_logits, forget_labels) + kl_weight * kl_to_reference(retain_logits, retain_labels, retain_ref_log_probs)
 
 
 def npo(forget_logits, forget_labels, ref_forget_seq_log_probs: torch.Tensor, beta: float) -> torch.Tensor:

@@ -1,0 +1,243 @@
+"""The `unlearn` operation: LoRA unlearning of a llava-hf model on a forget set, published as an adapter artifact.
+
+`unlearn(payload, progress)` is the plain function the Temporal activity wraps and tests call directly.
+The reference model of GA+KLR and NPO is the starting point (base, or base + parent adapter): its
+values are computed once, before the first update, from the very model that is then trained.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional
+
+import torch
+from peft import get_peft_model_state_dict
+from safetensors.torch import save_file
+
+from . import losses
+from .artifacts import ADAPTER_FILE, MANIFEST_FILE, artifact_dir, publish, read_manifest, sha256_file, write_json
+from .config import UnlearnConfig
+from .contracts import validate_adapter_manifest, validate_unlearn_input, validate_unlearn_output
+from .data import EncodedExample, TrainingExample, collate, encode, forget_examples, read_forget_set, retain_examples, retain_schedule, schedule
+from .datasets import load_dataset
+from .errors import WorkerError
+from .lora import attach_new_adapter, attach_parent_adapter, resolve_lora_targets
+from .model_io import ModelLoadError, load_llava
+
+Progress = Callable[[int, int], None]
+METHODS_USING_RETAIN = ("ga_klr", "graddiff")
+# Gradient ascent is unbounded; clipping keeps one bad batch from wrecking the whole model.
+MAX_GRAD_NORM = 1.0
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    loss_curve: list[float]
+    steps: int
+    tokens: int
+    seconds: float
+
+
+def runtime_device() -> tuple[str, str]:
+    """Device and dtype of the worker host: LETHE_DEVICE / LETHE_DTYPE, default CUDA bf16 when present, else CPU fp32."""
+    return os.environ.get("LETHE_DEVICE", "auto"), os.environ.get("LETHE_DTYPE", "auto")
+
+
+def _forward_logits(model, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    return model(**inputs).logits
+
+
+def _to_device(batch: dict[str, torch.Tensor], device: torch.device, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    return {k: (v.to(device, dtype) if k == "pixel_values" else v.to(device)) for k, v in batch.items()}
+
+
+class _Batches:
+    """Collates encoded examples by index onto the model's device."""
+
+    def __init__(self, encoded: list[EncodedExample], pad_token_id: int, device: torch.device, dtype: torch.dtype):
+        self.encoded, self.pad_token_id, self.device, self.dtype = encoded, pad_token_id, device, dtype
+
+    def __call__(self, indices: list[int]) -> dict[str, torch.Tensor]:
+        return _to_device(collate([self.encoded[i] for i in indices], self.pad_token_id), self.device, self.dtype)
+
+
+@torch.no_grad()
+def _reference_sequence_log_probs(model, batches: _Batches, chunks: list[list[int]]) -> dict[int, torch.Tensor]:
+    out: dict[int, torch.Tensor] = {}
+    for chunk in chunks:
+        batch = batches(chunk)
+        for i, value in zip(chunk, losses.sequence_log_probs(_forward_logits(model, batch), batch["labels"])):
+            out[i] = value
+    return out
+
+
+@torch.no_grad()
+def _reference_scored_log_softmax(model, batches: _Batches, chunks: list[list[int]]) -> dict[int, torch.Tensor]:
+    out: dict[int, torch.Tensor] = {}
+    for chunk in chunks:
+        batch = batches(chunk)
+        scored = losses.scored_log_softmax(_forward_logits(model, batch), batch["labels"])
+        per_example = (batch["labels"][:, 1:] != losses.IGNORE_INDEX).sum(dim=1).tolist()
+        for i, part in zip(chunk, torch.split(scored, per_example)):
+            out[i] = part
+    return out
+
+
+def _chunks(indices: list[int], size: int) -> list[list[int]]:
+    return [indices[i:i + size] for i in range(0, len(indices), size)]
+
+
+def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], retain: list[TrainingExample],
+          progress: Optional[Progress] = None) -> TrainingResult:
+    """Runs the method's loss over the forget schedule (and a retain batch per step when the method uses one)."""
+    hyper = cfg.hyper
+    device = next(model.parameters()).device
+    dtype = next(model.parameters()).dtype
+    pad = processor.tokenizer.pad_token_id
+    forget_batches = _Batches([encode(processor, e) for e in forget], pad, device, dtype)
+    retain_batches = _Batches([encode(processor, e) for e in retain], pad, device, dtype)
+    forget_plan = schedule(len(forget), hyper.batch_size, hyper.epochs, cfg.seed, hyper.max_steps)
+    retain_plan = retain_schedule(len(retain), hyper.batch_size, len(forget_plan), cfg.seed + 1) if cfg.method in METHODS_USING_RETAIN else []
+    if cfg.method in METHODS_USING_RETAIN and not retain_plan:
+        raise WorkerError(WorkerError.INVALID_INPUT, f"method {cfg.method} needs retain data, but dataset {cfg.dataset_path} has no subject outside the forget set and excludeFromRetain")
+
+    model.eval()
+    ref_forget = _reference_sequence_log_probs(model, forget_batches, _chunks(list(range(len(forget))), hyper.batch_size)) if cfg.method == "npo" else {}
+    used_retain = sorted({i for batch in retain_plan for i in batch})
+    ref_retain = _reference_scored_log_softmax(model, retain_batches, _chunks(used_retain, hyper.batch_size)) if cfg.method == "ga_klr" else {}
+
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=hyper.learning_rate, weight_decay=0.0)
+    loss_curve: list[float] = []
+    tokens = 0
+    started = time.perf_counter()
+    for step, forget_indices in enumerate(forget_plan, start=1):
+        f_batch = forget_batches(forget_indices)
+        f_logits = _forward_logits(model, f_batch)
+        tokens += int(f_batch["attention_mask"].sum())
+        if cfg.method == "ga":
+            loss = losses.ga(f_logits, f_batch["labels"])
+        elif cfg.method == "npo":
+            ref = torch.stack([ref_forget[i] for i in forget_indices])
+            loss = losses.npo(f_logits, f_batch["labels"], ref, hyper.npo_beta)
+        else:
+            r_indices = retain_plan[step - 1]
+            r_batch = retain_batches(r_indices)
+            r_logits = _forward_logits(model, r_batch)
+            tokens += int(r_batch["attention_mask"].sum())
+            if cfg.method == "ga_klr":
+                ref = torch.cat([ref_retain[i] for i in r_indices])
+                loss = losses.ga_klr(f_logits, f_batch["labels"], r_logits, r_batch["labels"], ref, hyper.kl_weight)
+            else:
+                loss = losses.graddiff(f_logits, f_batch["labels"], r_logits, r_batch["labels"], hyper.retain_weight)
+        if not torch.isfinite(loss):
+            raise WorkerError(WorkerError.NAN_LOSS, f"{cfg.method} loss is {loss.item()} at step {step} of {len(forget_plan)}; lower hyperParameters.learningRate (now {hyper.learning_rate})")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, MAX_GRAD_NORM)
+        optimizer.step()
+        loss_curve.append(float(loss.item()))
+        if progress is not None:
+            progress(step, len(forget_plan))
+    model.eval()
+    return TrainingResult(loss_curve, len(forget_plan), tokens, time.perf_counter() - started)
+
+
+def _check_paths(cfg: UnlearnConfig) -> None:
+    if not cfg.base_model_path.is_dir():
+        raise WorkerError(WorkerError.MODEL_NOT_FOUND, f"baseModel.path {cfg.base_model_path} does not exist or is not a directory")
+    if not cfg.dataset_path.is_dir():
+        raise WorkerError(WorkerError.DATASET_NOT_FOUND, f"dataset.path {cfg.dataset_path} does not exist or is not a directory")
+    if cfg.parent_adapter is not None:
+        parent = cfg.parent_adapter
+        if not parent.path.is_file():
+            raise WorkerError(WorkerError.BAD_PARENT_ADAPTER, f"parentAdapter.path {parent.path} does not exist")
+        actual = sha256_file(parent.path)
+        if actual != parent.sha256:
+            raise WorkerError(WorkerError.BAD_PARENT_ADAPTER, f"parentAdapter.sha256 {parent.sha256} does not match the bytes of {parent.path} ({actual})")
+
+
+def _output(directory: Path, manifest: Mapping[str, Any], reused: bool) -> dict[str, Any]:
+    output = {
+        "adapter": {"path": str((directory / ADAPTER_FILE).resolve()), "sha256": manifest["sha256"]},
+        "manifestPath": str((directory / MANIFEST_FILE).resolve()),
+        "lossCurve": manifest["lossCurve"],
+        "steps": manifest["steps"],
+        "wallSeconds": manifest["wallSeconds"],
+        "tokensPerSecond": manifest["tokensPerSecond"],
+        "reused": reused,
+    }
+    validate_unlearn_output(output)
+    return output
+
+
+def _count_modalities(examples: list[TrainingExample]) -> dict[str, int]:
+    return {m: sum(e.modality == m for e in examples) for m in ("multimodal", "text")}
+
+
+def unlearn(payload: Mapping[str, Any], progress: Optional[Progress] = None) -> dict[str, Any]:
+    """Validates the input, reuses a complete artifact for the same input, else trains and publishes one."""
+    started = time.perf_counter()
+    validate_unlearn_input(payload)
+    cfg = UnlearnConfig.from_json(payload)
+    final_dir = artifact_dir(cfg.output_root, payload)
+    existing = read_manifest(final_dir)
+    if existing is not None:
+        return _output(final_dir, existing, reused=True)
+
+    _check_paths(cfg)
+    forget_subjects = read_forget_set(cfg.forget_set)
+    try:
+        dataset = load_dataset(cfg.dataset_path)
+    except (OSError, ValueError) as e:
+        raise WorkerError(WorkerError.DATASET_NOT_FOUND, f"dataset.path {cfg.dataset_path} is not a readable dataset: {e}") from None
+    forget = forget_examples(forget_subjects, dataset)
+    retain = retain_examples(dataset, set(forget.dataset_subject_ids) | set(cfg.exclude_from_retain)) if cfg.method in METHODS_USING_RETAIN else []
+
+    device, dtype = runtime_device()
+    try:
+        model, processor = load_llava(cfg.base_model_path, device=device, dtype=dtype)
+    except ModelLoadError as e:
+        raise WorkerError(WorkerError.MODEL_NOT_FOUND, f"baseModel.path: {e}") from None
+    resolved_targets = resolve_lora_targets(model, cfg.lora.targets)
+    torch.manual_seed(cfg.seed)  # LoRA A matrices are drawn at random
+    if cfg.parent_adapter is None:
+        model = attach_new_adapter(model, cfg.lora)
+    else:
+        model = attach_parent_adapter(model, cfg.lora, cfg.parent_adapter.path)
+    result = train(model, processor, cfg, forget.examples, retain, progress)
+
+    tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in get_peft_model_state_dict(model).items()}
+    peft_config = model.peft_config["default"]
+    peft_config.base_model_name_or_path = cfg.base_model_id
+
+    def write(tmp_dir: Path) -> None:
+        save_file(tensors, str(tmp_dir / ADAPTER_FILE), metadata={"format": "pt"})
+        peft_config.save_pretrained(str(tmp_dir))
+        manifest = {
+            "sha256": sha256_file(tmp_dir / ADAPTER_FILE),
+            "method": cfg.method,
+            "hyperParameters": cfg.hyper.to_json(),
+            "lora": cfg.lora.to_json(),
+            "resolvedTargets": resolved_targets,
+            "parentSha256": cfg.parent_adapter.sha256 if cfg.parent_adapter else None,
+            "baseModelId": cfg.base_model_id,
+            "forgetSetSha256": cfg.forget_set.sha256,
+            "seed": cfg.seed,
+            "lossCurve": result.loss_curve,
+            "steps": result.steps,
+            "wallSeconds": round(time.perf_counter() - started, 3),
+            "tokensPerSecond": round(result.tokens / result.seconds, 1) if result.seconds > 0 else 0.0,
+            # Counts only: the manifest outlives the forget set, so it carries no personal data.
+            "forgetExamples": _count_modalities(forget.examples),
+            "retainExamples": len(retain),
+        }
+        validate_adapter_manifest(manifest)
+        write_json(tmp_dir / MANIFEST_FILE, manifest)
+
+    published = publish(final_dir, write)
+    return _output(final_dir, read_manifest(final_dir), reused=not published)

@@ -1,0 +1,108 @@
+"""Each loss against values computed by hand on toy tensors (vocab 2, one sequence of 3 tokens)."""
+import math
+
+import pytest
+import torch
+
+from lethe_worker import losses
+
+LN2 = math.log(2)
+
+
+def toy_batch():
+    # Position 0 predicts label[1] = 0 with p = 1/2; position 1 predicts label[2] = 1 with p = 1/4.
+    # Position 2 predicts nothing (last); its extreme logits must not matter.
+    logits = torch.tensor([[[0.0, 0.0], [math.log(3.0), 0.0], [100.0, -100.0]]])
+    labels = torch.tensor([[-100, 0, 1]])
+    return logits, labels
+
+
+def test_sequence_log_probs_sums_answer_tokens():
+    logits, labels = toy_batch()
+    assert losses.sequence_log_probs(logits, labels).item() == pytest.approx(math.log(0.5) + math.log(0.25))
+
+
+def test_nll_is_mean_over_scored_tokens():
+    logits, labels = toy_batch()
+    assert losses.nll(logits, labels).item() == pytest.approx(1.5 * LN2)
+
+
+def test_masked_positions_do_not_count():
+    logits, labels = toy_batch()
+    masked = labels.clone()
+    masked[0, 2] = -100  # only the first answer token remains
+    assert losses.nll(logits, masked).item() == pytest.approx(LN2)
+    # Changing the logits that predict a masked label changes nothing.
+    changed = logits.clone()
+    changed[0, 1] = torch.tensor([-50.0, 50.0])
+    assert losses.nll(changed, masked).item() == pytest.approx(LN2)
+
+
+def test_padding_rows_are_ignored_in_a_batch():
+    logits, labels = toy_batch()
+    pad_row_logits = torch.full_like(logits, 7.0)
+    pad_row_labels = torch.full_like(labels, -100)
+    batch_logits = torch.cat([logits, pad_row_logits])
+    batch_labels = torch.cat([labels, pad_row_labels])
+    assert losses.nll(batch_logits, batch_labels).item() == pytest.approx(1.5 * LN2)
+    assert losses.sequence_log_probs(batch_logits, batch_labels)[1].item() == 0.0
+
+
+def test_ga_is_negative_nll():
+    logits, labels = toy_batch()
+    assert losses.ga(logits, labels).item() == pytest.approx(-1.5 * LN2)
+
+
+def test_kl_to_reference_by_hand():
+    logits, labels = toy_batch()
+    # Reference puts (3/4, 1/4) where the current model has (1/2, 1/2) at position 0, and agrees at position 1.
+    ref_logits = torch.tensor([[[math.log(3.0), 0.0], [math.log(3.0), 0.0], [0.0, 0.0]]])
+    ref_log_probs = losses.scored_log_softmax(ref_logits, labels)
+    assert ref_log_probs.shape == (2, 2)
+    kl_position0 = 0.75 * math.log(0.75 / 0.5) + 0.25 * math.log(0.25 / 0.5)
+    assert losses.kl_to_reference(logits, labels, ref_log_probs).item() == pytest.approx(kl_position0 / 2)
+
+
+def test_kl_is_zero_against_itself():
+    logits, labels = toy_batch()
+    assert losses.kl_to_reference(logits, labels, losses.scored_log_softmax(logits, labels)).item() == pytest.approx(0.0, abs=1e-7)
+
+
+def test_ga_klr_adds_weighted_kl():
+    logits, labels = toy_batch()
+    ref_logits = torch.tensor([[[math.log(3.0), 0.0], [math.log(3.0), 0.0], [0.0, 0.0]]])
+    ref = losses.scored_log_softmax(ref_logits, labels)
+    kl = (0.75 * math.log(1.5) + 0.25 * math.log(0.5)) / 2
+    got = losses.ga_klr(logits, labels, logits, labels, ref, kl_weight=2.0).item()
+    assert got == pytest.approx(-1.5 * LN2 + 2.0 * kl)
+
+
+def test_npo_by_hand():
+    logits, labels = toy_batch()
+    beta = 0.5
+    ref_seq = torch.tensor([-2 * LN2])  # the reference was more confident: log ratio = -3ln2 - (-2ln2) = -ln2
+    expected = -(2 / beta) * math.log(1 / (1 + math.exp(-beta * LN2)))  # -(2/b) log sigmoid(-b * -ln2)
+    assert losses.npo(logits, labels, ref_seq, beta).item() == pytest.approx(expected)
+
+
+def test_npo_at_reference_is_two_over_beta_log_two():
+    logits, labels = toy_batch()
+    ref_seq = losses.sequence_log_probs(logits, labels)
+    assert losses.npo(logits, labels, ref_seq, beta=0.1).item() == pytest.approx(20 * LN2)
+
+
+def test_graddiff_by_hand():
+    forget_logits, forget_labels = toy_batch()
+    retain_logits = torch.tensor([[[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]])
+    retain_labels = torch.tensor([[-100, 1, 1]])  # NLL = ln 2 per token
+    got = losses.graddiff(forget_logits, forget_labels, retain_logits, retain_labels, retain_weight=3.0).item()
+    assert got == pytest.approx(-1.5 * LN2 + 3.0 * LN2)
+
+
+def test_ga_gradient_raises_forget_nll():
+    logits, labels = toy_batch()
+    logits.requires_grad_(True)
+    losses.ga(logits, labels).backward()
+    # Descending the GA loss moves the logit of the correct token at position 0 (token 0) down.
+    assert logits.grad[0, 0, 0].item() > 0
+    assert logits.grad[0, 2].abs().sum().item() == 0.0
