@@ -43,7 +43,8 @@ export interface GateOutcome {
 export interface GateInput {
   /** null when the audit failed before producing numbers. */
   metrics: AuditMetrics | null;
-  policy: GatePolicy;
+  /** null when the lineage's policy document did not validate: nothing can pass. */
+  policy: GatePolicy | null;
   /** 1-based number of this unlearning attempt for the request. */
   attempt: number;
   maxAttempts: number;
@@ -122,6 +123,9 @@ export function decideGate(input: GateInput): GateOutcome {
       checks: [],
       escalation: null,
     };
+  }
+  if (input.policy === null) {
+    return { decision: 'NEEDS_REVIEW', reasons: ['no valid gate policy in force'], checks: [], escalation: null };
   }
   const checks = gateChecks(input.metrics, input.policy);
   const missing = checks.filter((c) => c.value === null);

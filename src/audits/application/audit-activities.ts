@@ -1,0 +1,128 @@
+// The `audit` activity (queue `audit`): score a candidate version with the runtime's scorer,
+// compute PULSE metrics, relate them to version 0 and the parent, and apply the gate.
+// Fails closed: any error after the input is understood yields NEEDS_REVIEW with the error, never PROMOTE.
+import { AuditInput, AuditResult } from '../domain/audit-activity';
+import { AuditError } from '../domain/audit-error';
+import { parseAuditInput } from '../domain/audit-input';
+import { decideGate, GateOutcome } from '../domain/decision';
+import { AdapterRef, EvalItem, McScorer, ScoredItem } from '../domain/eval-item';
+import { GatePolicy, parseGatePolicy } from '../domain/gate-policy';
+import { AuditMetrics, AuditScope, computeRawMetrics, itemOutcomes, itemsToScore, metricsForScope, relateMetrics } from '../domain/metrics';
+
+export interface ScorerOptions {
+  exportDir: string;
+  modelDir: string;
+  adapter: AdapterRef | null;
+}
+
+export interface AuditDeps {
+  /** src/audits/runtime's openScorer: verifies the adapter's sha256 and loads the graphs. */
+  openScorer(options: ScorerOptions): Promise<McScorer> | McScorer;
+  /** src/audits/runtime's loadEvalItems: every eval item of the dataset's lethe/ view. */
+  loadEvalItems(datasetDir: string): Promise<EvalItem[]> | EvalItem[];
+  /** Called between scoring batches (the Temporal heartbeat in the worker). */
+  heartbeat?(progress: { scored: number; total: number }): void;
+  log?(message: string): void;
+  /** Version-0 metrics per lineage/export/dataset; shared across calls of one worker. */
+  baselineCache?: Map<string, Promise<AuditMetrics>>;
+  /** Questions per scorer call: bounds memory and sets the heartbeat rate. */
+  batchSize?: number;
+}
+
+export interface AuditActivityImplementations {
+  audit(input: AuditInput): Promise<AuditResult>;
+}
+
+const DEFAULT_BATCH_SIZE = 64;
+
+export function createAuditActivities(deps: AuditDeps): AuditActivityImplementations {
+  const baselineCache = deps.baselineCache ?? new Map<string, Promise<AuditMetrics>>();
+  const batchSize = deps.batchSize ?? DEFAULT_BATCH_SIZE;
+  const log = deps.log ?? (() => {});
+
+  /** Scores one version over every eval item; the per-subject tallies let any scope be cut later. */
+  async function scoreVersion(input: AuditInput, adapter: AdapterRef | null, scope: AuditScope): Promise<AuditMetrics> {
+    const items = await deps.loadEvalItems(input.datasetDir);
+    const toScore = itemsToScore(items, scope.circularEval);
+    const scorer = await deps.openScorer({ exportDir: input.exportDir, modelDir: input.modelDir, adapter });
+    try {
+      const scores: ScoredItem[] = [];
+      for (let start = 0; start < toScore.length; start += batchSize) {
+        scores.push(...(await scorer.score(toScore.slice(start, start + batchSize))));
+        deps.heartbeat?.({ scored: scores.length, total: toScore.length });
+      }
+      return computeRawMetrics(items, itemOutcomes(toScore, scores), scope);
+    } finally {
+      await scorer.close();
+    }
+  }
+
+  function versionZero(input: AuditInput, scope: AuditScope): Promise<AuditMetrics> {
+    const key = JSON.stringify([input.lineage, input.exportDir, input.modelDir, input.datasetDir, scope.circularEval]);
+    let cached = baselineCache.get(key);
+    if (!cached) {
+      log(`audit ${input.lineage}: scoring version 0 (cached for later audits)`);
+      cached = scoreVersion(input, null, scope);
+      // A failed scoring must not poison the cache for the next attempt.
+      cached.catch(() => baselineCache.delete(key));
+      baselineCache.set(key, cached);
+    }
+    return cached.then((m) => metricsForScope(m, scope)!);
+  }
+
+  async function measure(input: AuditInput, policy: GatePolicy): Promise<{ metrics: AuditMetrics; baseline: AuditMetrics }> {
+    const scope: AuditScope = {
+      forgetSubjectIds: [...input.forgetSubjectIds],
+      cumulativeForgetSubjectIds: [...new Set([...input.cumulativeForgetSubjectIds, ...input.forgetSubjectIds])],
+      retainSubjectIds: input.retainSubjectIds ?? null,
+      circularEval: policy.general.circularEval,
+    };
+    const given = input.baseline && metricsForScope(input.baseline, scope);
+    const baseline = given ?? (await versionZero(input, scope));
+    const raw = input.versionNumber === 0 ? baseline : await scoreVersion(input, input.adapter, scope);
+    return { metrics: relateMetrics(raw, baseline, input.parentMetrics), baseline: relateMetrics(baseline, baseline, null) };
+  }
+
+  return {
+    async audit(rawInput: AuditInput): Promise<AuditResult> {
+      const startedAt = new Date().toISOString();
+      // A malformed input is a caller bug: it throws (naming the field) instead of being audited.
+      const { input, ignored } = parseAuditInput(rawInput);
+      for (const field of ignored) log(`audit ${input.lineage} v${input.versionNumber}: ${field} is not a metrics document; ignored`);
+
+      let policy: GatePolicy | null = null;
+      let measured: { metrics: AuditMetrics; baseline: AuditMetrics } | null = null;
+      let auditError: AuditResult['auditError'] = null;
+      try {
+        policy = parseGatePolicy(input.gatePolicy);
+        measured = await measure(input, policy);
+      } catch (e) {
+        const err = e as Error;
+        auditError = { reason: e instanceof AuditError ? e.reason : err.name || 'Error', message: err.message ?? String(e) };
+        log(`audit ${input.lineage} v${input.versionNumber} failed closed: ${auditError.message}`);
+      }
+      const outcome: GateOutcome = decideGate({
+        metrics: measured?.metrics ?? null,
+        policy,
+        attempt: input.attempt,
+        maxAttempts: input.maxAttempts,
+        ...(auditError ? { auditError: `${auditError.reason}: ${auditError.message}` } : {}),
+      });
+      return {
+        lineage: input.lineage,
+        versionNumber: input.versionNumber,
+        adapterSha256: input.adapter?.sha256 ?? null,
+        metrics: measured?.metrics ?? null,
+        baseline: measured?.baseline ?? null,
+        decision: outcome.decision,
+        reasons: outcome.reasons,
+        checks: outcome.checks,
+        ...(outcome.escalation ? { escalation: outcome.escalation } : {}),
+        gatePolicy: policy,
+        auditError,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+      };
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// The `audit` activity's input and output (queue `audit`). The orchestration sees the same shape
+// as AuditActivityInput/Output in src/orchestration/activity-types.ts (metrics opaque there).
+import { Escalation, GateCheck, GateDecision } from './decision';
+import { AdapterRef } from './eval-item';
+import { GatePolicy } from './gate-policy';
+import { AuditMetrics } from './metrics';
+
+export interface AuditInput {
+  lineage: string;
+  /** The candidate's version number; 0 audits the base model itself. */
+  versionNumber: number;
+  /** Directory of the ONNX export (manifest.json + graphs). */
+  exportDir: string;
+  /** The llava-hf model directory (tokenizer, processor configs). */
+  modelDir: string;
+  /** Dataset directory with the canonical lethe/ view. */
+  datasetDir: string;
+  /** The candidate's adapter; its sha256 is verified before use. null = version 0. */
+  adapter: AdapterRef | null;
+  forgetSubjectIds: string[];
+  /** Every subject forgotten earlier in this lineage (this request's may be included). */
+  cumulativeForgetSubjectIds: string[];
+  /** The people whose knowledge must be kept; absent or null: everyone never forgotten. */
+  retainSubjectIds?: string[] | null;
+  /** Version-0 metrics from an earlier audit of this lineage (any scope), or null to compute them. */
+  baseline: AuditMetrics | null;
+  /** The parent version's metrics (any scope), or null for no deltas. */
+  parentMetrics: AuditMetrics | null;
+  /** The lineage's gate policy document; validated here. */
+  gatePolicy: unknown;
+  /** 1-based attempt number for this request. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+export interface AuditFailureInfo {
+  reason: string;
+  message: string;
+}
+
+export interface AuditResult {
+  lineage: string;
+  versionNumber: number;
+  adapterSha256: string | null;
+  /** null when the audit failed before producing numbers (then decision is NEEDS_REVIEW). */
+  metrics: AuditMetrics | null;
+  /** Version-0 metrics cut to this audit's scope; store them as the lineage's baseline. */
+  baseline: AuditMetrics | null;
+  decision: GateDecision;
+  reasons: string[];
+  checks: GateCheck[];
+  /** Present when the decision is RETRY (and on NEEDS_REVIEW after an exhausted budget). */
+  escalation?: Escalation;
+  /** The validated policy the decision applied; null when the document was invalid. */
+  gatePolicy: GatePolicy | null;
+  auditError: AuditFailureInfo | null;
+  startedAt: string;
+  finishedAt: string;
+}
