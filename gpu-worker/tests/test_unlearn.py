@@ -1,0 +1,134 @@
+"""unlearn(): artifacts, determinism, idempotency, sequential starts, reference models, and each bad input."""
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from peft import PeftModel
+from safetensors.torch import load_file
+
+from conftest import dataset_subject, write_forget_set
+from lethe_worker.artifacts import sha256_file
+from lethe_worker.contracts import validate_adapter_manifest, validate_unlearn_output
+from lethe_worker.errors import WorkerError
+from lethe_worker.model_io import load_llava
+from lethe_worker.unlearn import unlearn
+
+
+def _published(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir()) if root.exists() else []
+
+
+def test_artifact_layout_manifest_and_peft_loadable(make_input, world):
+    steps = []
+    out = unlearn(make_input(), progress=lambda step, total: steps.append((step, total)))
+    validate_unlearn_output(out)
+    assert out["reused"] is False and out["steps"] == 2 and len(out["lossCurve"]) == 2
+    assert steps == [(1, 2), (2, 2)]
+    adapter = Path(out["adapter"]["path"])
+    assert adapter.name == "adapter_model.safetensors" and sha256_file(adapter) == out["adapter"]["sha256"]
+    assert sorted(p.name for p in adapter.parent.iterdir()) == ["adapter_config.json", "adapter_model.safetensors", "manifest.json"]
+    manifest = json.loads(Path(out["manifestPath"]).read_text())
+    validate_adapter_manifest(manifest)
+    assert manifest["sha256"] == out["adapter"]["sha256"] and manifest["method"] == "ga" and manifest["parentSha256"] is None
+    assert manifest["forgetExamples"]["multimodal"] > 0 and manifest["forgetExamples"]["text"] > 0
+    assert manifest["tokensPerSecond"] > 0
+    # peft key names: the adapter loads with PeftModel.from_pretrained and changes the model's output.
+    base, _ = load_llava(world["model"])
+    ids = torch.tensor([[5, 6, 7, 8]])
+    before = base(input_ids=ids).logits
+    tuned = PeftModel.from_pretrained(base, str(adapter.parent))
+    assert not torch.allclose(tuned(input_ids=ids).logits, before)
+    assert all(".lora_A." in k or ".lora_B." in k for k in load_file(str(adapter)))
+
+
+def test_same_seed_gives_the_same_adapter_bytes(make_input, tmp_path):
+    first = unlearn(make_input(outputRoot=str(tmp_path / "a")))
+    second = unlearn(make_input(outputRoot=str(tmp_path / "b")))
+    assert first["adapter"]["sha256"] == second["adapter"]["sha256"]
+    other_seed = unlearn(make_input(outputRoot=str(tmp_path / "c"), seed=8))
+    assert other_seed["adapter"]["sha256"] != first["adapter"]["sha256"]
+
+
+def test_a_retry_reuses_the_artifact(make_input, tmp_path):
+    payload = make_input()
+    first = unlearn(payload)
+    second = unlearn(payload)
+    assert second["reused"] is True and first["reused"] is False
+    assert second["adapter"] == first["adapter"] and second["lossCurve"] == first["lossCurve"]
+    assert len(_published(Path(payload["outputRoot"]))) == 1, "one artifact directory, no leftovers"
+
+
+def test_sequential_start_from_parent_adapter(make_input, tmp_path):
+    parent = unlearn(make_input(subject_ids=("p0",)))
+    # NPO's reference is the starting point; starting from the parent, the log-ratio is 0 at step 1,
+    # so the first loss is exactly (2 / beta) * ln 2. This holds only if the weights start equal to the parent's.
+    child_input = make_input(subject_ids=("p1",), method="npo", parentAdapter=parent["adapter"],
+                             hyperParameters={"learningRate": 1e-3, "epochs": 1, "batchSize": 2, "maxSteps": 2, "npoBeta": 0.5})
+    child = unlearn(child_input)
+    assert child["lossCurve"][0] == pytest.approx(2 / 0.5 * math.log(2), rel=1e-5)
+    manifest = json.loads(Path(child["manifestPath"]).read_text())
+    assert manifest["parentSha256"] == parent["adapter"]["sha256"]
+    child_tensors, parent_tensors = load_file(child["adapter"]["path"]), load_file(parent["adapter"]["path"])
+    assert set(child_tensors) == set(parent_tensors)
+    assert any(not torch.equal(child_tensors[k], parent_tensors[k]) for k in parent_tensors)
+
+
+def test_ga_klr_starts_with_zero_kl(make_input, tmp_path):
+    # Same seed, same first forget batch: the only difference at step 1 is the KL term, 0 at the reference.
+    ga = unlearn(make_input(outputRoot=str(tmp_path / "ga")))
+    klr = unlearn(make_input(outputRoot=str(tmp_path / "klr"), method="ga_klr"))
+    assert klr["lossCurve"][0] == pytest.approx(ga["lossCurve"][0], abs=1e-5)
+    assert klr["adapter"]["sha256"] != ga["adapter"]["sha256"]
+
+
+def test_graddiff_and_cumulative_union(make_input):
+    out = unlearn(make_input(subject_ids=("p0", "p1"), method="graddiff", excludeFromRetain=["p2"]))
+    manifest = json.loads(Path(out["manifestPath"]).read_text())
+    single = json.loads(Path(unlearn(make_input(subject_ids=("p0",)))["manifestPath"]).read_text())
+    assert manifest["forgetExamples"]["text"] == 2 * single["forgetExamples"]["text"]
+    assert 0 < manifest["retainExamples"]
+
+
+def _assert_fails(payload, code, *words):
+    with pytest.raises(WorkerError) as e:
+        unlearn(payload)
+    assert e.value.code == code
+    for word in words:
+        assert word in e.value.message
+    assert _published(Path(payload["outputRoot"])) == [], "a failed run leaves no artifact"
+
+
+def test_missing_model_directory(make_input, tmp_path):
+    _assert_fails(make_input(baseModel={"path": str(tmp_path / "no-model"), "id": "x"}), WorkerError.MODEL_NOT_FOUND, "no-model")
+
+
+def test_unknown_method(make_input):
+    _assert_fails(make_input(method="rmu"), WorkerError.UNKNOWN_METHOD, "rmu")
+
+
+def test_empty_forget_set(make_input, tmp_path):
+    _assert_fails(make_input(forgetSet=write_forget_set(tmp_path / "empty.json", [])), WorkerError.EMPTY_FORGET_SET)
+
+
+def test_lora_target_that_matches_no_module(make_input):
+    payload = make_input(lora={"rank": 4, "alpha": 8, "dropout": 0.0, "targets": ["q_proj", "no_such_proj"]})
+    _assert_fails(payload, WorkerError.LORA_TARGET_NO_MATCH, "no_such_proj")
+
+
+def test_nan_loss(make_input):
+    payload = make_input(hyperParameters={"learningRate": 1e30, "epochs": 1, "batchSize": 1, "maxSteps": 6})
+    _assert_fails(payload, WorkerError.NAN_LOSS, "learningRate")
+
+
+def test_bad_forget_set_file(make_input, tmp_path):
+    (tmp_path / "broken.json").write_text('{"subjects": [{"name": 3}]}')
+    payload = make_input(forgetSet={"path": str(tmp_path / "broken.json"), "sha256": sha256_file(tmp_path / "broken.json")})
+    _assert_fails(payload, WorkerError.BAD_FORGET_SET, "subjects.0")
+
+
+def test_parent_adapter_sha_mismatch(make_input, tmp_path):
+    parent = unlearn(make_input(outputRoot=str(tmp_path / "parents")))
+    payload = make_input(parentAdapter={"path": parent["adapter"]["path"], "sha256": "f" * 64})
+    _assert_fails(payload, WorkerError.BAD_PARENT_ADAPTER, "sha256")
