@@ -1,6 +1,6 @@
 // One real Temporal dev server per test file (in-memory, free port), from LETHE_TEMPORAL_BIN.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startDevServer, type RunningDevServer } from '../../src/temporal/dev-server';
 
 export interface TestTemporal {
@@ -17,7 +17,16 @@ export function temporalBinary(): string {
   return binary;
 }
 
+let runtimeInstalled = false;
+/** Workers log every state change at INFO; tests keep warnings and errors only. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
 export async function startTestTemporal(options: { dynamicConfig?: Record<string, string | number | boolean> } = {}): Promise<TestTemporal> {
+  installQuietRuntime();
   const server = await startDevServer({ binary: temporalBinary(), dynamicConfig: options.dynamicConfig });
   const connection = await Connection.connect({ address: server.address });
   const nativeConnection = await NativeConnection.connect({ address: server.address });

@@ -1,0 +1,199 @@
+// The lineage workflow on the real Temporal dev server, with replaced activities (the control
+// plane, the GPU worker and the audit are scripted in memory; see scripted-activities.ts).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { lineageWorkflowId } from '../../workflows/messages';
+import { OrchestrationError } from '../../src/orchestration/orchestration-error';
+import { eventually, HISTORIES_DIR, startHarness, type Harness } from './harness';
+
+let h: Harness;
+before(async () => {
+  h = await startHarness();
+});
+after(async () => {
+  // LETHE_RECORD_HISTORIES=1 refreshes the histories the replay test runs through the current code.
+  if (process.env.LETHE_RECORD_HISTORIES === '1' && h) {
+    fs.mkdirSync(HISTORIES_DIR, { recursive: true });
+    for (const lineage of h.plane.lineages.keys()) {
+      const history = await h.temporal.client.workflow.getHandle(lineageWorkflowId(lineage)).fetchHistory();
+      fs.writeFileSync(path.join(HISTORIES_DIR, `${lineage}.json`), JSON.stringify(history));
+    }
+  }
+  await h?.stop();
+});
+
+function requests(prefix: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}-r${i + 1}`);
+}
+
+async function submit(lineage: string, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    h.plane.addRequest(lineage, id);
+    await h.queue.enqueue(lineage, id);
+  }
+}
+
+function assertStatus(id: string, status: string): void {
+  assert.equal(h.plane.status(id), status, `request ${id}: ${JSON.stringify(h.plane.requests.get(id))}`);
+}
+
+describe('lineage workflow', () => {
+  it('carries requests in FIFO order, each on top of the previous champion (sequential)', async () => {
+    h.plane.addLineage('fifo');
+    const release = h.plane.holdUnlearn('fifo');
+    const ids = requests('fifo', 3);
+    await submit('fifo', ids);
+    const state = await h.queue.state('fifo');
+    // The first is running (held in unlearn), the other two wait in order.
+    assert.deepEqual(state.queue.map((q) => q.requestId), ids.slice(1));
+    assert.deepEqual(state.active?.requestIds, ids.slice(0, 1));
+    release();
+    await eventually(() => ids.forEach((id) => assertStatus(id, 'COMPLETED')));
+    assert.deepEqual(h.plane.callsOf('beginRequest', 'fifo').map((c) => (c.input as { requestIds: string[] }).requestIds), ids.map((id) => [id]));
+    const versions = h.plane.lineages.get('fifo')!.versions;
+    assert.deepEqual(versions.map((v) => [v.number, v.parent, v.status]), [
+      [0, null, 'SUPERSEDED'], [1, 0, 'SUPERSEDED'], [2, 1, 'SUPERSEDED'], [3, 2, 'PROMOTED'],
+    ]);
+    assert.deepEqual(ids.map((id) => h.plane.requests.get(id)!.modelVersion), [1, 2, 3]);
+    // export_onnx ran once for the (base, LoRA config) pair, every forget-set file was discarded.
+    assert.equal(h.plane.calls.filter((c) => c.name === 'export_onnx').length, 1);
+    await eventually(() => assert.equal(h.plane.discardedFiles.filter((f) => f.includes('/fifo/')).length, 3));
+  });
+
+  it('queues a request once however often it is enqueued', async () => {
+    h.plane.addLineage('dedupe');
+    const release = h.plane.holdUnlearn('dedupe');
+    h.plane.addRequest('dedupe', 'dedupe-a');
+    h.plane.addRequest('dedupe', 'dedupe-b');
+    await Promise.all([h.queue.enqueue('dedupe', 'dedupe-a'), h.queue.enqueue('dedupe', 'dedupe-a'), h.queue.enqueue('dedupe', 'dedupe-b')]);
+    await h.queue.enqueue('dedupe', 'dedupe-b');
+    await h.queue.enqueue('dedupe', 'dedupe-a');
+    const state = await h.queue.state('dedupe');
+    assert.deepEqual([...state.known].sort(), ['dedupe-a', 'dedupe-b']);
+    release();
+    await eventually(() => ['dedupe-a', 'dedupe-b'].forEach((id) => assertStatus(id, 'COMPLETED')));
+    // Enqueued again after completion: still nothing new.
+    await h.queue.enqueue('dedupe', 'dedupe-a');
+    assert.equal(h.plane.callsOf('unlearn', 'dedupe').length, 2);
+    assert.equal(h.plane.lineages.get('dedupe')!.versions.length, 3);
+  });
+
+  it('cancels a queued request, refuses once unlearning started, and rejects unknown ids', async () => {
+    h.plane.addLineage('cancel');
+    const release = h.plane.holdUnlearn('cancel');
+    await submit('cancel', ['cancel-a', 'cancel-b', 'cancel-c']);
+    await eventually(() => assert.equal(h.plane.callsOf('unlearn', 'cancel').length, 1));
+    assert.equal(await h.queue.cancel('cancel', 'cancel-b'), true);
+    assert.equal(await h.queue.cancel('cancel', 'cancel-a'), false);
+    await assert.rejects(h.queue.cancel('cancel', 'never-queued'), (err: unknown) => {
+      assert.ok(err instanceof OrchestrationError);
+      assert.equal(err.code, 'NOT_FOUND');
+      assert.equal(err.field, 'requestId');
+      return true;
+    });
+    release();
+    await eventually(() => ['cancel-a', 'cancel-c'].forEach((id) => assertStatus(id, 'COMPLETED')));
+    const begun = h.plane.callsOf('beginRequest', 'cancel').flatMap((c) => (c.input as { requestIds: string[] }).requestIds);
+    assert.deepEqual(begun, ['cancel-a', 'cancel-c']);
+  });
+
+  it('promotes a NEEDS_REVIEW candidate on APPROVE, with the reviewer as actor', async () => {
+    h.plane.addLineage('approve', { decisions: [{ metrics: {}, decision: 'NEEDS_REVIEW', reasons: ['retain text 84% of version 0 < 85%'] }] });
+    await submit('approve', ['approve-a']);
+    await eventually(async () => assert.equal((await h.queue.state('approve')).active?.phase, 'NEEDS_REVIEW'));
+    assertStatus('approve-a', 'NEEDS_REVIEW');
+    await h.queue.review('approve', 'approve-a', 'APPROVE', 'retain loss acceptable for this subject', 'operator:alice');
+    await eventually(() => assertStatus('approve-a', 'COMPLETED'));
+    const promote = h.plane.callsOf('promoteCandidate', 'approve')[0].input as { actor: string; reason: string; version: number };
+    assert.deepEqual([promote.actor, promote.reason, promote.version], ['operator:alice', 'retain loss acceptable for this subject', 1]);
+    // A second review of a finished request is refused before it is recorded.
+    await assert.rejects(h.queue.review('approve', 'approve-a', 'REJECT', 'late', 'operator:bob'), (err: unknown) => err instanceof OrchestrationError && err.code === 'CONFLICT');
+  });
+
+  it('rejects a NEEDS_REVIEW candidate on REJECT and goes on with the next request', async () => {
+    h.plane.addLineage('reject', { decisions: [{ metrics: {}, decision: 'NEEDS_REVIEW', reasons: ['general 88% < 90%'] }] });
+    await submit('reject', ['reject-a', 'reject-b']);
+    await eventually(async () => assert.equal((await h.queue.state('reject')).active?.phase, 'NEEDS_REVIEW'));
+    await assert.rejects(h.queue.review('reject', 'reject-b', 'APPROVE', 'wrong one', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'CONFLICT');
+    await assert.rejects(
+      h.queue.review('reject', 'reject-a', 'MAYBE' as 'APPROVE', 'x', 'operator:alice'),
+      (err: unknown) => err instanceof OrchestrationError && err.code === 'BAD_USER_INPUT' && err.field === 'decision',
+    );
+    await h.queue.review('reject', 'reject-a', 'REJECT', 'general knowledge loss too high', 'operator:alice');
+    await eventually(() => assertStatus('reject-b', 'COMPLETED'));
+    assertStatus('reject-a', 'REJECTED');
+    const versions = h.plane.lineages.get('reject')!.versions;
+    assert.deepEqual(versions.map((v) => [v.number, v.parent, v.status]), [[0, null, 'SUPERSEDED'], [1, 0, 'REJECTED'], [2, 0, 'PROMOTED']]);
+  });
+
+  it('rejects a NEEDS_REVIEW candidate when no review comes in time (fail closed)', async () => {
+    h.plane.addLineage('timeout', { reviewTimeoutMs: 1000, decisions: [{ metrics: {}, decision: 'NEEDS_REVIEW', reasons: ['borderline'] }] });
+    await submit('timeout', ['timeout-a']);
+    await eventually(() => assertStatus('timeout-a', 'REJECTED'));
+    assert.match(h.plane.requests.get('timeout-a')!.reason ?? '', /no review within 1000 ms/);
+    assert.equal(h.plane.lineages.get('timeout')!.champion, 0);
+  });
+
+  it('retries with escalated settings within the bound, then fails closed', async () => {
+    const retry = { metrics: {}, decision: 'RETRY' as const, reasons: ['forget multimodal 0.60 > 0.35'] };
+    h.plane.addLineage('retry', { maxAttempts: 3, decisions: [retry, retry, retry, retry, retry] });
+    await submit('retry', ['retry-a']);
+    await eventually(() => assertStatus('retry-a', 'FAILED'));
+    const rates = h.plane.callsOf('unlearn', 'retry').map((c) => (c.input as { hyperParameters: { learningRate: number; epochs: number } }).hyperParameters);
+    assert.deepEqual(rates, [{ learningRate: 0.001, epochs: 1, batchSize: 2 }, { learningRate: 0.002, epochs: 2, batchSize: 2 }, { learningRate: 0.004, epochs: 3, batchSize: 2 }]);
+    assert.match(h.plane.requests.get('retry-a')!.reason ?? '', /did not pass after 3 attempts/);
+    assert.deepEqual(h.plane.lineages.get('retry')!.versions.map((v) => v.status), ['PROMOTED', 'REJECTED', 'REJECTED', 'REJECTED']);
+  });
+
+  it('follows the audit escalation suggestion and promotes the attempt that passes', async () => {
+    h.plane.addLineage('escalate', {
+      decisions: [{ metrics: {}, decision: 'RETRY', reasons: ['too weak'], escalation: { method: 'npo', hyperParameters: { npoBeta: 0.5 } } }],
+    });
+    await submit('escalate', ['escalate-a']);
+    await eventually(() => assertStatus('escalate-a', 'COMPLETED'));
+    const methods = h.plane.callsOf('unlearn', 'escalate').map((c) => (c.input as { method: string }).method);
+    assert.deepEqual(methods, ['ga', 'npo']);
+    assert.equal(h.plane.requests.get('escalate-a')!.modelVersion, 2);
+  });
+
+  it('marks a request FAILED with the reason when an activity fails, and serves the next one', async () => {
+    const lineage = h.plane.addLineage('failure');
+    lineage.unlearnFailure = { type: 'NAN_LOSS', message: 'loss became NaN at step 3' };
+    await submit('failure', ['failure-a', 'failure-b']);
+    await eventually(() => assertStatus('failure-b', 'COMPLETED'));
+    assertStatus('failure-a', 'FAILED');
+    assert.equal(h.plane.requests.get('failure-a')!.reason, 'unlearn failed: NAN_LOSS: loss became NaN at step 3');
+    // A non-retryable error is not retried, and no candidate was recorded for the failed step.
+    assert.equal(h.plane.callsOf('unlearn', 'failure').length, 2);
+    await eventually(() => assert.equal(h.plane.discardedFiles.filter((f) => f.includes('/failure/')).length, 2));
+  });
+
+  it('rolls back: moves the champion, reopens the undone requests and carries them out again', async () => {
+    h.plane.addLineage('rollback');
+    await submit('rollback', ['rollback-a', 'rollback-b']);
+    await eventually(() => ['rollback-a', 'rollback-b'].forEach((id) => assertStatus(id, 'COMPLETED')));
+    await assert.rejects(h.queue.rollback('rollback', 9, 'bad', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'NOT_FOUND');
+    await assert.rejects(h.queue.rollback('rollback', 2, 'noop', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'CONFLICT');
+    await assert.rejects(h.queue.rollback('rollback', -1, 'bad', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.field === 'toVersion');
+    await h.queue.rollback('rollback', 1, 'version 2 hurts general accuracy', 'operator:alice');
+    await eventually(() => assert.equal(h.plane.requests.get('rollback-b')!.modelVersion, 3));
+    assertStatus('rollback-b', 'COMPLETED');
+    const versions = h.plane.lineages.get('rollback')!.versions;
+    assert.deepEqual(versions.map((v) => [v.number, v.parent, v.status]), [
+      [0, null, 'SUPERSEDED'], [1, 0, 'SUPERSEDED'], [2, 1, 'ROLLED_BACK'], [3, 1, 'PROMOTED'],
+    ]);
+    // A ROLLED_BACK version cannot become champion again.
+    await assert.rejects(h.queue.rollback('rollback', 2, 'undo', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'BAD_USER_INPUT');
+  });
+
+  it('unlearns requests arriving within the batching window as one step', async () => {
+    h.plane.addLineage('batch', { batchingWindowMs: 1500 });
+    await submit('batch', ['batch-a', 'batch-b', 'batch-c']);
+    await eventually(() => ['batch-a', 'batch-b', 'batch-c'].forEach((id) => assertStatus(id, 'COMPLETED')));
+    const steps = h.plane.callsOf('beginRequest', 'batch').map((c) => (c.input as { requestIds: string[] }).requestIds);
+    assert.deepEqual(steps, [['batch-a', 'batch-b', 'batch-c']]);
+    assert.deepEqual(['batch-a', 'batch-b', 'batch-c'].map((id) => h.plane.requests.get(id)!.modelVersion), [1, 1, 1]);
+  });
+});
