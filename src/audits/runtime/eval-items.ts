@@ -1,0 +1,51 @@
+// Eval items of a dataset's canonical view: <dataset>/lethe/eval/*.jsonl, one
+// contracts/eval-item.schema.json object per line, images relative to <dataset>/lethe/.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EvalItem, EvalSplit } from '../domain/eval-item';
+import { contractValidator, describeSchemaError } from './contract-schemas';
+import { AuditRuntimeError } from './runtime-error';
+
+/** An EvalItem with its image resolved to an absolute path (null for text-only questions). */
+export interface RuntimeEvalItem extends EvalItem {
+  imagePath: string | null;
+}
+
+export function loadEvalItems(datasetDir: string, split?: EvalSplit): RuntimeEvalItem[] {
+  const letheDir = path.join(datasetDir, 'lethe');
+  const evalDir = path.join(letheDir, 'eval');
+  if (!fs.existsSync(evalDir)) {
+    throw new AuditRuntimeError('EVAL_SET_EMPTY', `${evalDir} does not exist: the dataset has no canonical lethe/ view`, 'datasetDir');
+  }
+  const validate = contractValidator<EvalItem>('eval-item.schema.json');
+  const items: RuntimeEvalItem[] = [];
+  const seen = new Set<string>();
+  for (const file of fs.readdirSync(evalDir).filter((f) => f.endsWith('.jsonl')).sort()) {
+    const lines = fs.readFileSync(path.join(evalDir, file), 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      if (!line.trim()) return;
+      const where = `${file}:${i + 1}`;
+      let data: unknown;
+      try {
+        data = JSON.parse(line);
+      } catch (e) {
+        throw new AuditRuntimeError('EVAL_ITEM_INVALID', `${where} is not JSON: ${(e as Error).message}`);
+      }
+      if (!validate(data)) {
+        const { field, message } = describeSchemaError(validate.errors);
+        throw new AuditRuntimeError('EVAL_ITEM_INVALID', `${where} at ${field}: ${message}`, field);
+      }
+      if (data.modality === 'multimodal' && !data.image) {
+        throw new AuditRuntimeError('EVAL_ITEM_INVALID', `${where}: multimodal item ${data.id} has no image`, 'image');
+      }
+      if (seen.has(data.id)) throw new AuditRuntimeError('EVAL_ITEM_INVALID', `${where}: duplicate item id ${data.id}`, 'id');
+      seen.add(data.id);
+      if (split && data.split !== split) return;
+      items.push({ ...data, imagePath: data.image ? path.resolve(letheDir, data.image) : null });
+    });
+  }
+  if (items.length === 0) {
+    throw new AuditRuntimeError('EVAL_SET_EMPTY', `no eval items${split ? ` of split ${split}` : ''} in ${evalDir}`, 'datasetDir');
+  }
+  return items;
+}

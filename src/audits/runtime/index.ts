@@ -1,0 +1,13 @@
+// The model runtime of the audits: scores multiple-choice eval items on onnxruntime-node with a
+// version's LoRA tensors. This is the stable surface the audit activity and the benchmark use.
+export type { AdapterRef, EvalItem, McScorer, ScoredItem } from '../domain/eval-item';
+export { loadLoraFeeds, parseSafetensorsHeader, sha256Hex } from './adapter';
+export { loadEvalItems } from './eval-items';
+export type { RuntimeEvalItem } from './eval-items';
+export { checkGraphAgainstManifest, MANIFEST_FILE, readManifest } from './manifest';
+export type { LoraInputSpec, OnnxManifest } from './manifest';
+export { OnnxLlavaScorer, openScorer } from './onnx-llava-scorer';
+export type { ExecutionProvider, OpenScorerOptions, ScorableItem, ScoreOptions } from './onnx-llava-scorer';
+export { IMAGE_TOKEN, mcPrompt } from './prompt';
+export { AuditRuntimeError } from './runtime-error';
+export type { RuntimeErrorCode } from './runtime-error';

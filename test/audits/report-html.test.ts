@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { createAuditActivities } from '../../src/audits/application/audit-activities';
+import { AuditResult } from '../../src/audits/domain/audit-activity';
+import { buildReport, ComplianceReport, dueState, ReportFacts, StoredAudit } from '../../src/audits/domain/report';
+import { renderReportHtml } from '../../src/audits/report/render-html';
+import { launchChromium } from './chromium';
+import { contentScorer, generalItem, personItem } from './fixtures';
+
+const items = [
+  ...['s1', 's2', 's3', 's4'].flatMap((s) => [personItem(`${s}-m`, s, 'multimodal'), personItem(`${s}-t`, s, 'text')]),
+  generalItem('g1', 'color'),
+  generalItem('g2', 'count'),
+];
+const SHA1 = '1'.repeat(64);
+const SHA2 = '2'.repeat(64);
+const DIGEST = 'f'.repeat(64);
+const REQUEST = '7d3c1a52-0000-4000-8000-000000000001';
+
+/** Audits of v1 (attempt 1: forgot only the image link) and v2 (attempt 2: forgot s1 fully). */
+async function auditHistory(): Promise<{ v1: AuditResult; v2: AuditResult }> {
+  const activities = createAuditActivities({
+    openScorer: ({ adapter }) =>
+      contentScorer((item) => {
+        if (item.subjectId !== 's1' || adapter === null) return true;
+        // v1 only broke the image-knowledge link (the PULSE modality gap).
+        return adapter.sha256 === SHA1 && item.modality === 'text';
+      }),
+    loadEvalItems: () => items,
+  });
+  const base = { lineage: 'default', exportDir: '/x', modelDir: '/m', datasetDir: '/d', forgetSubjectIds: ['s1'], cumulativeForgetSubjectIds: [], baseline: null, parentMetrics: null, gatePolicy: { version: 2 }, maxAttempts: 3 };
+  const v1 = await activities.audit({ ...base, versionNumber: 1, adapter: { path: '/a1', sha256: SHA1 }, attempt: 1 });
+  const v2 = await activities.audit({ ...base, versionNumber: 2, adapter: { path: '/a2', sha256: SHA2 }, attempt: 2 });
+  return { v1, v2 };
+}
+
+async function facts(overrides: Partial<ReportFacts> = {}): Promise<ReportFacts> {
+  const { v1, v2 } = await auditHistory();
+  const stored = (versionNumber: number, attempt: number, result: AuditResult, minute: number): StoredAudit => ({
+    versionNumber, requestId: REQUEST, attempt, recordedAt: new Date(Date.UTC(2025, 0, 2, 10, minute)), result,
+  });
+  return {
+    lineage: 'default',
+    request: {
+      id: REQUEST,
+      requester: 'dpo@example.org',
+      legalBasis: 'GDPR Art. 17(1)(a) <b>withdrawn consent</b>',
+      status: 'COMPLETED',
+      statusReason: null,
+      receivedAt: new Date(Date.UTC(2025, 0, 1)),
+      dueAt: new Date(Date.UTC(2025, 0, 31)),
+      completedAt: new Date(Date.UTC(2025, 0, 2, 11)),
+      forgetSetDigest: DIGEST,
+      forgetSetPurgedAt: null,
+    },
+    versionNumber: 2,
+    versions: [
+      { number: 0, parentNumber: null, status: 'SUPERSEDED', adapterSha256: null, method: null, requestIds: [], createdAt: new Date(Date.UTC(2024, 11, 1)) },
+      { number: 1, parentNumber: 0, status: 'REJECTED', adapterSha256: SHA1, method: 'ga', requestIds: [REQUEST], createdAt: new Date(Date.UTC(2025, 0, 2, 10)) },
+      { number: 2, parentNumber: 0, status: 'PROMOTED', adapterSha256: SHA2, method: 'ga', requestIds: [REQUEST], createdAt: new Date(Date.UTC(2025, 0, 2, 10, 30)) },
+    ],
+    audits: [stored(2, 2, v2, 40), stored(1, 1, v1, 20)],
+    links: { json: `/reports/requests/${REQUEST}.json`, html: `/reports/requests/${REQUEST}.html` },
+    now: new Date(Date.UTC(2025, 0, 3)),
+    ...overrides,
+  };
+}
+
+describe('report document', () => {
+  it('names the versions involved, every attempt, and the curve without rejected candidates', async () => {
+    const report = buildReport(await facts());
+    assert.equal(report.kind, 'request');
+    assert.equal(report.request!.due, 'MET');
+    assert.deepEqual(report.versions.map((v) => [v.number, v.adapterSha256]), [[0, null], [1, SHA1], [2, SHA2]]);
+    assert.deepEqual(report.attempts.map((a) => [a.versionNumber, a.decision]), [[1, 'RETRY'], [2, 'PROMOTE']]);
+    assert.equal(report.audit!.decision, 'PROMOTE');
+    assert.equal(report.audit!.gatePolicy!.version, 2);
+    assert.deepEqual(report.sustainability.map((p) => [p.version, p.cumulativeForget.text]), [[0, 1], [2, 0]]);
+    assert.ok(!JSON.stringify(report).includes('s1-m'), 'no eval content in the report');
+  });
+
+  it('tells met, missed, pending and overdue due dates apart', () => {
+    const dueAt = new Date(Date.UTC(2025, 0, 31));
+    const now = new Date(Date.UTC(2025, 1, 5));
+    assert.equal(dueState({ dueAt, completedAt: new Date(Date.UTC(2025, 1, 1)) }, now), 'MISSED');
+    assert.equal(dueState({ dueAt, completedAt: null }, now), 'OVERDUE');
+    assert.equal(dueState({ dueAt, completedAt: null }, new Date(Date.UTC(2025, 0, 5))), 'PENDING');
+  });
+
+  it('reports a version that was never audited with no decision rather than a fake one', async () => {
+    const report = buildReport(await facts({ request: null, versionNumber: 0, audits: [] }));
+    assert.equal(report.kind, 'version');
+    assert.equal(report.audit, null);
+    assert.deepEqual(report.sustainability, []);
+  });
+});
+
+describe('report HTML in headless Chromium', () => {
+  let browser: Browser;
+  let page: Page;
+  let report: ComplianceReport;
+  before(async () => {
+    browser = await launchChromium();
+    page = await browser.newPage();
+    report = buildReport(await facts());
+    await page.setContent(renderReportHtml(report));
+  });
+  after(async () => browser?.close());
+
+  const cell = (tableId: string, rowIndex: number, col: number) =>
+    page.locator(`#${tableId} tbody tr`).nth(rowIndex).locator('td').nth(col).innerText();
+
+  it('shows who asked, when, the legal basis, the due date and that it was met', async () => {
+    const text = await page.locator('#request').innerText();
+    for (const expected of ['dpo@example.org', '2025-01-01T00:00:00.000Z', '2025-01-31T00:00:00.000Z', 'GDPR Art. 17(1)(a) <b>withdrawn consent</b>', DIGEST]) {
+      assert.ok(text.includes(expected), `request table shows ${expected}`);
+    }
+    assert.equal(await page.locator('#due-state').innerText(), 'met (completed before the due date)');
+    assert.equal(await page.locator('b').count(), 0, 'user text is escaped, not markup');
+  });
+
+  it('shows the decision, the modality split and the numbers relative to version 0', async () => {
+    assert.equal(await page.locator('#decision').innerText(), 'PROMOTE');
+    // rows: forget mm, forget text, cumulative mm, cumulative text, retain mm, retain text, general...
+    assert.deepEqual([await cell('metrics', 0, 1), await cell('metrics', 0, 2), await cell('metrics', 0, 3), await cell('metrics', 0, 4)], ['multimodal', '0.0%', '100.0%', '100.0%']);
+    assert.deepEqual([await cell('metrics', 1, 1), await cell('metrics', 1, 2), await cell('metrics', 1, 6)], ['text', '0.0%', '0/1']);
+    assert.deepEqual([await cell('metrics', 4, 0), await cell('metrics', 4, 2), await cell('metrics', 4, 4)], ['Retain (people not forgotten)', '100.0%', '100.0%']);
+    assert.equal(await cell('metrics', 6, 2), '100.0%'); // general overall
+    assert.equal(await page.locator('#gate-checks tbody tr').count(), 7);
+    assert.equal(await page.locator('#gate-checks .fail').count(), 0);
+  });
+
+  it('lists the versions with their adapter hashes and the policy in force', async () => {
+    const versions = await page.locator('#versions').innerText();
+    assert.ok(versions.includes(SHA1) && versions.includes(SHA2) && versions.includes('none (base model)'));
+    assert.equal(JSON.parse(await page.locator('#policy').innerText()).version, 2);
+    assert.equal(await page.locator('#attempts tbody tr').count(), 2);
+  });
+
+  it('draws the sustainability curve as inline SVG', async () => {
+    const box = await page.locator('#sustainability-chart').boundingBox();
+    assert.ok(box && box.width > 300 && box.height > 100, 'the chart is laid out and visible');
+    assert.equal(await page.locator('#sustainability-chart g.series').count(), 5);
+    assert.equal(await page.locator('#sustainability-chart polyline').count(), 5);
+    // cumulative forget, text: v0 100% (top of the plot), v2 0% (bottom).
+    const pointsAttr = await page.locator('g[data-series="forget-text"] polyline').getAttribute('points');
+    const ys = pointsAttr!.split(' ').map((p) => Number(p.split(',')[1]));
+    assert.ok(ys[0] < ys[1], `the forget curve goes down: ${pointsAttr}`);
+    assert.deepEqual(await page.locator('#sustainability tbody tr td:first-child').allInnerTexts(), ['v0', 'v2']);
+  });
+});
