@@ -1,0 +1,30 @@
+"""The Temporal activities as functions: heartbeats and non-retryable errors (temporalio's ActivityEnvironment)."""
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from lethe_worker.activities import ACTIVITIES, EXPORT_ONNX_ACTIVITY, UNLEARN_ACTIVITY, unlearn_activity
+from lethe_worker.errors import WorkerError
+
+
+def test_activity_names():
+    assert sorted(a.__temporal_activity_definition.name for a in ACTIVITIES) == sorted([UNLEARN_ACTIVITY, EXPORT_ONNX_ACTIVITY])
+    assert (UNLEARN_ACTIVITY, EXPORT_ONNX_ACTIVITY) == ("unlearn", "export_onnx")
+
+
+def test_unlearn_heartbeats_step_of_total(make_input):
+    env = ActivityEnvironment()
+    beats = []
+    env.on_heartbeat = lambda *details: beats.append(details[0])
+    out = env.run(unlearn_activity, make_input())
+    assert beats == ["1/2", "2/2"]
+    assert out["steps"] == 2 and out["reused"] is False
+
+
+def test_bad_input_is_a_non_retryable_application_error(make_input, tmp_path):
+    env = ActivityEnvironment()
+    with pytest.raises(ApplicationError) as e:
+        env.run(unlearn_activity, make_input(baseModel={"path": str(tmp_path / "nowhere"), "id": "x"}))
+    assert e.value.non_retryable is True
+    assert e.value.type == WorkerError.MODEL_NOT_FOUND
+    assert "nowhere" in e.value.message
