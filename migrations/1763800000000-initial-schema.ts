@@ -62,7 +62,6 @@ export class InitialSchema1763800000000 implements MigrationInterface {
         lineage text NOT NULL REFERENCES model_lineages(name),
         dataset_subject_id text,
         legal_basis text NOT NULL,
-        note text,
         status text NOT NULL CHECK (status IN ('RECEIVED', 'QUEUED', 'UNLEARNING', 'AUDITING', 'COMPLETED', 'NEEDS_REVIEW', 'REJECTED', 'FAILED', 'CANCELED', 'REOPENED')),
         status_reason text,
         received_at timestamptz NOT NULL,

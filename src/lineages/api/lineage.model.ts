@@ -1,0 +1,91 @@
+import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { GraphQLJSON } from '../../common/json.scalar';
+import { PageInfo } from '../../common/page-info.model';
+
+export enum StrategyEnum {
+  SEQUENTIAL = 'SEQUENTIAL',
+  CUMULATIVE = 'CUMULATIVE',
+}
+registerEnumType(StrategyEnum, { name: 'UnlearningStrategy', description: 'SEQUENTIAL continues the champion adapter; CUMULATIVE retrains from the base on every forget set so far' });
+
+export enum VersionStatusEnum {
+  CANDIDATE = 'CANDIDATE',
+  PROMOTED = 'PROMOTED',
+  REJECTED = 'REJECTED',
+  ROLLED_BACK = 'ROLLED_BACK',
+  SUPERSEDED = 'SUPERSEDED',
+}
+registerEnumType(VersionStatusEnum, { name: 'ModelVersionStatus' });
+
+export enum KnowledgeEnum {
+  FINETUNED = 'FINETUNED',
+  PRETRAINED = 'PRETRAINED',
+}
+registerEnumType(KnowledgeEnum, { name: 'SubjectKnowledge', description: 'Whether the model learned the person in fine-tuning or in pre-training' });
+
+@ObjectType('ModelVersion')
+export class ModelVersionModel {
+  @Field(() => ID) id!: string;
+  @Field() lineage!: string;
+  @Field(() => Int) number!: number;
+  @Field(() => Int, { nullable: true, description: 'version it was trained from; null for the base and cumulative retrains' }) parentNumber!: number | null;
+  @Field(() => VersionStatusEnum) status!: VersionStatusEnum;
+  @Field(() => String, { nullable: true }) statusReason!: string | null;
+  @Field(() => String, { nullable: true, description: 'null for version 0 (the base model)' }) adapterUri!: string | null;
+  @Field(() => String, { nullable: true }) adapterSha256!: string | null;
+  @Field(() => String, { nullable: true }) method!: string | null;
+  @Field(() => GraphQLJSON, { nullable: true }) hyperParameters!: Record<string, unknown> | null;
+  @Field(() => [ID]) requestIds!: string[];
+  @Field(() => GraphQLISODateTime) createdAt!: Date;
+}
+
+@ObjectType('ModelLineage')
+export class ModelLineageModel {
+  @Field() name!: string;
+  @Field() baseModelPath!: string;
+  @Field() baseModelId!: string;
+  @Field() datasetPath!: string;
+  @Field(() => StrategyEnum) strategy!: StrategyEnum;
+  @Field() method!: string;
+  @Field(() => GraphQLJSON) hyperParameters!: unknown;
+  @Field(() => GraphQLJSON) lora!: unknown;
+  @Field(() => Int) batchingWindowSeconds!: number;
+  @Field(() => GraphQLJSON) gatePolicy!: unknown;
+  @Field(() => Int) gatePolicyVersion!: number;
+  @Field(() => Int, { nullable: true }) championVersion!: number | null;
+  @Field(() => GraphQLISODateTime) createdAt!: Date;
+}
+
+@ObjectType('DatasetSubject')
+export class DatasetSubjectModel {
+  @Field(() => ID) id!: string;
+  @Field() name!: string;
+  @Field(() => KnowledgeEnum) knowledge!: KnowledgeEnum;
+}
+
+@ObjectType('DatasetSubjectEdge')
+export class DatasetSubjectEdge {
+  @Field() cursor!: string;
+  @Field(() => DatasetSubjectModel) node!: DatasetSubjectModel;
+}
+
+@ObjectType('DatasetSubjectConnection')
+export class DatasetSubjectConnection {
+  @Field(() => [DatasetSubjectEdge]) edges!: DatasetSubjectEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field(() => Int) totalCount!: number;
+}
+
+@InputType()
+export class CreateModelLineageInput {
+  @Field({ description: 'lowercase letters, digits, ".", "_", "-"' }) name!: string;
+  @Field(() => String, { nullable: true, description: 'llava-hf model directory; defaults to LETHE_MODEL_DIR' }) baseModelPath?: string | null;
+  @Field(() => String, { nullable: true }) baseModelId?: string | null;
+  @Field(() => String, { nullable: true, description: 'dataset directory with lethe/subjects.json; defaults to LETHE_DATASET_DIR' }) datasetPath?: string | null;
+  @Field(() => StrategyEnum, { nullable: true }) strategy?: StrategyEnum | null;
+  @Field(() => String, { nullable: true, description: 'ga | ga_klr | npo | graddiff' }) method?: string | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: '{learningRate, epochs, batchSize, maxSteps?, npoBeta?, klWeight?, retainWeight?}' }) hyperParameters?: unknown;
+  @Field(() => GraphQLJSON, { nullable: true, description: '{rank, alpha, dropout, targets: "llm" | "projector+llm" | [suffixes]}' }) lora?: unknown;
+  @Field(() => Int, { nullable: true }) batchingWindowSeconds?: number | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'gate policy document; omitted fields take the defaults' }) gatePolicy?: unknown;
+}

@@ -1,0 +1,117 @@
+import { AppError, ErrorCode, InputError } from '../../common/errors';
+import type { HyperParameters, LoraConfig, UnlearnMethod } from '../../orchestration/contracts';
+
+export class LineageError extends AppError {
+  constructor(code: ErrorCode, message: string, field?: string) {
+    super(code, message, field);
+  }
+}
+
+export const STRATEGIES = ['SEQUENTIAL', 'CUMULATIVE'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+export const METHODS: readonly UnlearnMethod[] = ['ga', 'ga_klr', 'npo', 'graddiff'];
+export const VERSION_STATUSES = ['CANDIDATE', 'PROMOTED', 'REJECTED', 'ROLLED_BACK', 'SUPERSEDED'] as const;
+export type VersionStatus = (typeof VERSION_STATUSES)[number];
+export type Knowledge = 'FINETUNED' | 'PRETRAINED';
+
+export interface ModelLineage {
+  name: string;
+  baseModel: { path: string; id: string };
+  datasetPath: string;
+  lora: LoraConfig;
+  strategy: Strategy;
+  method: UnlearnMethod;
+  hyperParameters: HyperParameters;
+  batchingWindowSeconds: number;
+  /** Validated by src/audits/domain/gate-policy.ts; `gatePolicy.version` equals gatePolicyVersion. */
+  gatePolicy: Record<string, unknown>;
+  gatePolicyVersion: number;
+  championVersion: number | null;
+  createdAt: Date;
+}
+
+export interface ModelVersion {
+  id: string;
+  lineage: string;
+  number: number;
+  parentNumber: number | null;
+  /** null for version 0, the base model without adapter. */
+  adapterUri: string | null;
+  adapterSha256: string | null;
+  method: string | null;
+  hyperParameters: Record<string, unknown> | null;
+  requestIds: string[];
+  status: VersionStatus;
+  statusReason: string | null;
+  createdAt: Date;
+}
+
+export interface DatasetSubject {
+  lineage: string;
+  id: string;
+  name: string;
+  knowledge: Knowledge;
+}
+
+export const LINEAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+export const DEFAULT_LORA: LoraConfig = { rank: 8, alpha: 16, dropout: 0, targets: 'projector+llm' };
+export const DEFAULT_METHOD: UnlearnMethod = 'ga_klr';
+export const DEFAULT_HYPER_PARAMETERS: HyperParameters = { learningRate: 2e-4, epochs: 3, batchSize: 4 };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function number(value: unknown, field: string, check: (n: number) => boolean, expectation: string, integer = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || !check(value)) {
+    throw new InputError(field, `must be ${integer ? 'an integer' : 'a number'} ${expectation}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function onlyKeys(value: Record<string, unknown>, allowed: string[], field: string): void {
+  for (const key of Object.keys(value)) if (!allowed.includes(key)) throw new InputError(`${field}.${key}`, `unknown field (allowed: ${allowed.join(', ')})`);
+}
+
+/** Mirrors contracts/lora.schema.json, with errors naming the field. */
+export function parseLora(value: unknown, field: string): LoraConfig {
+  if (value == null) return DEFAULT_LORA;
+  if (!isObject(value)) throw new InputError(field, 'must be an object');
+  onlyKeys(value, ['rank', 'alpha', 'dropout', 'targets'], field);
+  const merged = { ...DEFAULT_LORA, ...value };
+  const targets = merged.targets;
+  const presetOk = targets === 'llm' || targets === 'projector+llm';
+  const listOk = Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === 'string' && t.length > 0);
+  if (!presetOk && !listOk) throw new InputError(`${field}.targets`, 'must be "llm", "projector+llm" or a non-empty list of module-name suffixes');
+  return {
+    rank: number(merged.rank, `${field}.rank`, (n) => n >= 1 && n <= 256, 'from 1 to 256', true),
+    alpha: number(merged.alpha, `${field}.alpha`, (n) => n > 0, 'above 0'),
+    dropout: number(merged.dropout, `${field}.dropout`, (n) => n >= 0 && n <= 0.9, 'from 0 to 0.9'),
+    targets: targets as LoraConfig['targets'],
+  };
+}
+
+/** Mirrors the hyperParameters of contracts/unlearn.input.schema.json. */
+export function parseHyperParameters(value: unknown, field: string): HyperParameters {
+  if (value == null) return DEFAULT_HYPER_PARAMETERS;
+  if (!isObject(value)) throw new InputError(field, 'must be an object');
+  onlyKeys(value, ['learningRate', 'epochs', 'batchSize', 'maxSteps', 'npoBeta', 'klWeight', 'retainWeight'], field);
+  const merged = { ...DEFAULT_HYPER_PARAMETERS, ...value } as Record<string, unknown>;
+  const out: HyperParameters = {
+    learningRate: number(merged.learningRate, `${field}.learningRate`, (n) => n > 0, 'above 0'),
+    epochs: number(merged.epochs, `${field}.epochs`, (n) => n >= 1, '>= 1', true),
+    batchSize: number(merged.batchSize, `${field}.batchSize`, (n) => n >= 1, '>= 1', true),
+  };
+  if (merged.maxSteps !== undefined) out.maxSteps = number(merged.maxSteps, `${field}.maxSteps`, (n) => n >= 1, '>= 1', true);
+  if (merged.npoBeta !== undefined) out.npoBeta = number(merged.npoBeta, `${field}.npoBeta`, (n) => n > 0, 'above 0');
+  if (merged.klWeight !== undefined) out.klWeight = number(merged.klWeight, `${field}.klWeight`, (n) => n >= 0, '>= 0');
+  if (merged.retainWeight !== undefined) out.retainWeight = number(merged.retainWeight, `${field}.retainWeight`, (n) => n >= 0, '>= 0');
+  return out;
+}
+
+export function parseMethod(value: unknown, field: string): UnlearnMethod {
+  if (value == null) return DEFAULT_METHOD;
+  if (!METHODS.includes(value as UnlearnMethod)) throw new InputError(field, `must be one of ${METHODS.join(', ')}`);
+  return value as UnlearnMethod;
+}

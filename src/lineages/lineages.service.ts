@@ -1,0 +1,151 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditError } from '../audits/domain/audit-error';
+import { parseGatePolicy } from '../audits/domain/gate-policy';
+import { InputError } from '../common/errors';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { EventLog } from '../events/event-log.service';
+import { DatasetSubject, LINEAGE_NAME, LineageError, ModelLineage, parseHyperParameters, parseLora, parseMethod, STRATEGIES, Strategy } from './domain/lineage';
+import { DatasetSubjectRepository } from './persistence/dataset-subject.repository';
+import { LineageRepository } from './persistence/lineage.repository';
+import { ModelVersionRepository } from './persistence/model-version.repository';
+
+export interface CreateLineageInput {
+  name: string;
+  baseModelPath?: string | null;
+  baseModelId?: string | null;
+  datasetPath?: string | null;
+  strategy?: Strategy | null;
+  method?: string | null;
+  hyperParameters?: unknown;
+  lora?: unknown;
+  batchingWindowSeconds?: number | null;
+  gatePolicy?: unknown;
+}
+
+/** The gate policy rules belong to audits; here their errors become input errors naming the field. */
+function validGatePolicy(document: unknown, field: string, version: number): Record<string, unknown> {
+  try {
+    const withoutVersion = document && typeof document === 'object' && !Array.isArray(document) ? { ...(document as object), version } : document;
+    return parseGatePolicy(withoutVersion ?? { version }, field) as unknown as Record<string, unknown>;
+  } catch (err) {
+    if (err instanceof AuditError) throw new InputError(err.field ?? field, err.message.replace(`${err.field}: `, ''));
+    throw err;
+  }
+}
+
+function readDatasetSubjects(datasetPath: string, lineage: string, field: string): DatasetSubject[] {
+  const file = path.join(datasetPath, 'lethe', 'subjects.json');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InputError(field, `has no readable lethe/subjects.json (${(err as Error).message})`);
+  }
+  const subjects = (doc as { subjects?: unknown }).subjects;
+  if (!Array.isArray(subjects)) throw new InputError(field, 'lethe/subjects.json has no subjects list');
+  return subjects.map((s: { id?: unknown; name?: unknown; knowledge?: unknown }, i) => {
+    if (typeof s?.id !== 'string' || typeof s.name !== 'string' || (s.knowledge !== 'FINETUNED' && s.knowledge !== 'PRETRAINED')) {
+      throw new InputError(field, `lethe/subjects.json subject ${i} needs id, name and knowledge FINETUNED|PRETRAINED`);
+    }
+    return { lineage, id: s.id, name: s.name, knowledge: s.knowledge };
+  });
+}
+
+@Injectable()
+export class LineagesService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly lineages: LineageRepository,
+    private readonly versions: ModelVersionRepository,
+    private readonly subjects: DatasetSubjectRepository,
+    private readonly eventLog: EventLog,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** A lineage starts with version 0 = the base model without adapter, as champion. */
+  async create(input: CreateLineageInput, actor: string): Promise<ModelLineage> {
+    const name = input.name?.trim() ?? '';
+    if (!LINEAGE_NAME.test(name)) throw new InputError('input.name', 'must be 1-63 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit');
+    const baseModelPath = input.baseModelPath?.trim() || this.config.modelRoot;
+    if (!baseModelPath) throw new InputError('input.baseModelPath', 'is required (no LETHE_MODEL_DIR default is configured)');
+    if (!fs.existsSync(baseModelPath)) throw new InputError('input.baseModelPath', `does not exist: ${baseModelPath}`);
+    const datasetPath = input.datasetPath?.trim() || this.config.datasetRoot;
+    if (!datasetPath) throw new InputError('input.datasetPath', 'is required (no LETHE_DATASET_DIR default is configured)');
+    const strategy = input.strategy ?? 'SEQUENTIAL';
+    if (!STRATEGIES.includes(strategy)) throw new InputError('input.strategy', `must be one of ${STRATEGIES.join(', ')}`);
+    const window = input.batchingWindowSeconds ?? 0;
+    if (!Number.isInteger(window) || window < 0 || window > 86400) throw new InputError('input.batchingWindowSeconds', 'must be an integer from 0 to 86400');
+    const lineage: Omit<ModelLineage, 'createdAt'> = {
+      name,
+      baseModel: { path: path.resolve(baseModelPath), id: input.baseModelId?.trim() || path.basename(path.resolve(baseModelPath)) },
+      datasetPath: path.resolve(datasetPath),
+      lora: parseLora(input.lora, 'input.lora'),
+      strategy,
+      method: parseMethod(input.method, 'input.method'),
+      hyperParameters: parseHyperParameters(input.hyperParameters, 'input.hyperParameters'),
+      batchingWindowSeconds: window,
+      gatePolicy: validGatePolicy(input.gatePolicy, 'input.gatePolicy', 1),
+      gatePolicyVersion: 1,
+      championVersion: 0,
+    };
+    const subjects = readDatasetSubjects(lineage.datasetPath, name, 'input.datasetPath');
+    await this.dataSource.transaction(async (tx) => {
+      if (!(await this.lineages.insertIfAbsent(tx, lineage))) throw new LineageError('CONFLICT', `lineage ${name} already exists`, 'input.name');
+      await this.versions.insert(tx, {
+        lineage: name,
+        number: 0,
+        parentNumber: null,
+        adapterUri: null,
+        adapterSha256: null,
+        method: null,
+        hyperParameters: null,
+        requestIds: [],
+        status: 'PROMOTED',
+      });
+      await this.subjects.insertMany(tx, subjects);
+      await this.eventLog.append(tx, {
+        actor,
+        type: 'lineage.created',
+        entityType: 'lineage',
+        entityId: name,
+        data: { baseModel: lineage.baseModel, datasetPath: lineage.datasetPath, strategy, method: lineage.method, lora: lineage.lora, gatePolicy: lineage.gatePolicy, subjects: subjects.length },
+      });
+    });
+    return (await this.lineages.find(name))!;
+  }
+
+  async updateGatePolicy(name: string, document: unknown, reason: string | null, actor: string): Promise<ModelLineage> {
+    await this.dataSource.transaction(async (tx) => {
+      const lineage = await this.lineages.findForUpdate(tx, name);
+      if (!lineage) throw new LineageError('NOT_FOUND', `no lineage ${name}`, 'lineage');
+      const version = lineage.gatePolicyVersion + 1;
+      const policy = validGatePolicy(document, 'gatePolicy', version);
+      await this.lineages.setGatePolicy(tx, name, policy, version);
+      await this.eventLog.append(tx, { actor, type: 'lineage.gate_policy_updated', entityType: 'lineage', entityId: name, reason, data: { gatePolicy: policy, version } });
+    });
+    return (await this.lineages.find(name))!;
+  }
+
+  async get(name: string): Promise<ModelLineage> {
+    const lineage = await this.lineages.find(name);
+    if (!lineage) throw new LineageError('NOT_FOUND', `no lineage ${name}`, 'name');
+    return lineage;
+  }
+
+  find(name: string): Promise<ModelLineage | null> {
+    return this.lineages.find(name);
+  }
+
+  async subjectsPage(lineage: string, first: number, afterId: string | null): Promise<{ subjects: DatasetSubject[]; totalCount: number; hasNextPage: boolean }> {
+    await this.get(lineage);
+    const page = await this.subjects.page(lineage, first + 1, afterId);
+    return { subjects: page.slice(0, first), totalCount: await this.subjects.count(lineage), hasNextPage: page.length > first };
+  }
+
+  findSubject(lineage: string, id: string): Promise<DatasetSubject | null> {
+    return this.subjects.find(lineage, id);
+  }
+}

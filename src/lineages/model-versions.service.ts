@@ -1,0 +1,231 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Db } from '../database/sql';
+import { EventLog } from '../events/event-log.service';
+import { ForgetSet } from '../requests/domain/forget-set';
+import { RequestStatus } from '../requests/domain/request-status';
+import { ForgetSets } from '../requests/forget-sets.service';
+import { DeletionRequestRepository } from '../requests/persistence/deletion-request.repository';
+import { RequestLifecycle } from '../requests/request-lifecycle.service';
+import { LineageError, ModelLineage, ModelVersion } from './domain/lineage';
+import { assertCanReject, planPromotion, planRollback } from './domain/version-rules';
+import { AuditResult, AuditResultRepository } from './persistence/audit-result.repository';
+import { LineageRepository } from './persistence/lineage.repository';
+import { ModelVersionRepository } from './persistence/model-version.repository';
+
+export interface NewCandidate {
+  lineage: string;
+  /** The version it was trained from; null = from the base (cumulative strategy). */
+  parentNumber: number | null;
+  adapterUri: string;
+  adapterSha256: string;
+  method: string;
+  hyperParameters: Record<string, unknown>;
+  requestIds: string[];
+  actor: string;
+  /** Non-personal extras for the event (attempt, loss curve summary...). */
+  details?: Record<string, unknown>;
+}
+
+export interface AuditRecord {
+  lineage: string;
+  versionNumber: number;
+  /** One row per request; an empty list records one row for the version alone. */
+  requestIds: string[];
+  attempt: number;
+  metrics: unknown;
+  decision: string;
+  reasons: string[];
+  actor: string;
+}
+
+/**
+ * Model version lifecycle: candidates, audit results, promotion, rejection and rollback. Each
+ * operation is one transaction holding the lineage row lock, so they serialise per lineage.
+ */
+@Injectable()
+export class ModelVersionsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly lineages: LineageRepository,
+    private readonly versions: ModelVersionRepository,
+    private readonly audits: AuditResultRepository,
+    private readonly requests: DeletionRequestRepository,
+    private readonly lifecycle: RequestLifecycle,
+    private readonly forgetSets: ForgetSets,
+    private readonly eventLog: EventLog,
+  ) {}
+
+  private async lockLineage(tx: Db, name: string): Promise<ModelLineage> {
+    const lineage = await this.lineages.findForUpdate(tx, name);
+    if (!lineage) throw new LineageError('NOT_FOUND', `no lineage ${name}`, 'lineage');
+    return lineage;
+  }
+
+  private async version(lineage: string, number: number, db: Db): Promise<ModelVersion> {
+    const version = await this.versions.findByNumber(lineage, number, db);
+    if (!version) throw new LineageError('NOT_FOUND', `lineage ${lineage} has no version ${number}`, 'version');
+    return version;
+  }
+
+  listVersions(lineage: string): Promise<ModelVersion[]> {
+    return this.versions.listByLineage(lineage);
+  }
+
+  findVersion(lineage: string, number: number): Promise<ModelVersion | null> {
+    return this.versions.findByNumber(lineage, number);
+  }
+
+  findVersionById(id: string): Promise<ModelVersion | null> {
+    return this.versions.findById(id);
+  }
+
+  auditResultsOfVersion(versionId: string): Promise<AuditResult[]> {
+    return this.audits.listByVersion(versionId);
+  }
+
+  auditResultsOfRequest(requestId: string): Promise<AuditResult[]> {
+    return this.audits.listByRequest(requestId);
+  }
+
+  async createCandidate(candidate: NewCandidate): Promise<ModelVersion> {
+    return this.dataSource.transaction(async (tx) => {
+      await this.lockLineage(tx, candidate.lineage);
+      if (candidate.parentNumber !== null) await this.version(candidate.lineage, candidate.parentNumber, tx);
+      const created = await this.versions.insert(tx, {
+        lineage: candidate.lineage,
+        number: await this.versions.nextNumber(tx, candidate.lineage),
+        parentNumber: candidate.parentNumber,
+        adapterUri: candidate.adapterUri,
+        adapterSha256: candidate.adapterSha256,
+        method: candidate.method,
+        hyperParameters: candidate.hyperParameters,
+        requestIds: candidate.requestIds,
+        status: 'CANDIDATE',
+      });
+      await this.eventLog.append(tx, {
+        actor: candidate.actor,
+        type: 'version.created',
+        entityType: 'version',
+        entityId: `${candidate.lineage}#${created.number}`,
+        data: { parent: candidate.parentNumber, adapterUri: candidate.adapterUri, adapterSha256: candidate.adapterSha256, method: candidate.method, hyperParameters: candidate.hyperParameters, requestIds: candidate.requestIds, ...candidate.details },
+      });
+      return created;
+    });
+  }
+
+  async recordAudit(record: AuditRecord): Promise<AuditResult[]> {
+    return this.dataSource.transaction(async (tx) => {
+      const version = await this.version(record.lineage, record.versionNumber, tx);
+      const targets: Array<string | null> = record.requestIds.length ? record.requestIds : [null];
+      const results: AuditResult[] = [];
+      for (const requestId of targets) {
+        results.push(await this.audits.insert(tx, { versionId: version.id, requestId, attempt: record.attempt, metrics: record.metrics, decision: record.decision, reasons: record.reasons }));
+      }
+      await this.eventLog.append(tx, {
+        actor: record.actor,
+        type: 'version.audited',
+        entityType: 'version',
+        entityId: `${record.lineage}#${version.number}`,
+        data: { decision: record.decision, reasons: record.reasons, attempt: record.attempt, requestIds: record.requestIds },
+      });
+      return results;
+    });
+  }
+
+  /**
+   * Makes a candidate the champion: the previous champion becomes SUPERSEDED and the requests it
+   * carried (AUDITING or NEEDS_REVIEW) become COMPLETED with this version as theirs.
+   */
+  async promote(lineageName: string, number: number, actor: string, reason: string | null): Promise<{ lineage: ModelLineage; completedRequestIds: string[] }> {
+    return this.dataSource.transaction(async (tx) => {
+      const lineage = await this.lockLineage(tx, lineageName);
+      const all = await this.versions.listByLineage(lineageName, tx);
+      const { promote, supersede } = planPromotion(all, lineage.championVersion, number);
+      if (supersede) await this.versions.setStatus(tx, supersede.id, 'SUPERSEDED', `superseded by version ${number}`);
+      await this.versions.setStatus(tx, promote.id, 'PROMOTED', reason);
+      await this.lineages.setChampion(tx, lineageName, number);
+      await this.eventLog.append(tx, {
+        actor,
+        type: 'version.promoted',
+        entityType: 'version',
+        entityId: `${lineageName}#${number}`,
+        reason,
+        data: { previousChampion: lineage.championVersion },
+      });
+      const completed = await this.lifecycle.transitionWhere(tx, promote.requestIds, ['AUDITING', 'NEEDS_REVIEW'], 'COMPLETED', {
+        actor,
+        reason: reason ?? `carried out by version ${number}`,
+        modelVersionId: promote.id,
+        data: { version: number },
+      });
+      return { lineage: (await this.lineages.find(lineageName, tx))!, completedRequestIds: completed };
+    });
+  }
+
+  /** Rejects a candidate; its requests move to `requestStatus` when given (else they stay for another attempt). */
+  async reject(
+    lineageName: string,
+    number: number,
+    reason: string,
+    actor: string,
+    requestStatus: Extract<RequestStatus, 'REJECTED' | 'FAILED'> | null,
+  ): Promise<ModelVersion> {
+    return this.dataSource.transaction(async (tx) => {
+      await this.lockLineage(tx, lineageName);
+      const version = await this.version(lineageName, number, tx);
+      assertCanReject(version);
+      await this.versions.setStatus(tx, version.id, 'REJECTED', reason);
+      await this.eventLog.append(tx, { actor, type: 'version.rejected', entityType: 'version', entityId: `${lineageName}#${number}`, reason });
+      if (requestStatus) {
+        await this.lifecycle.transitionWhere(tx, version.requestIds, ['UNLEARNING', 'AUDITING', 'NEEDS_REVIEW'], requestStatus, { actor, reason, data: { version: number } });
+      }
+      return (await this.versions.findById(version.id, tx))!;
+    });
+  }
+
+  /** Checks a rollback without changing anything (the workflow's update validator may call it). */
+  async validateRollback(lineageName: string, toVersion: number): Promise<void> {
+    const lineage = await this.lineages.find(lineageName);
+    if (!lineage) throw new LineageError('NOT_FOUND', `no lineage ${lineageName}`, 'lineage');
+    planRollback(await this.versions.listByLineage(lineageName), lineage.championVersion, toVersion);
+  }
+
+  /**
+   * Moves the champion back to `toVersion`, marks every later version ROLLED_BACK, and REOPENS
+   * the COMPLETED requests those versions carried out: the duty to forget survives a rollback.
+   * Returns the reopened request ids, oldest first, for the workflow to queue again.
+   */
+  async rollback(lineageName: string, toVersion: number, reason: string, actor: string): Promise<{ lineage: ModelLineage; reopenedRequestIds: string[] }> {
+    return this.dataSource.transaction(async (tx) => {
+      const lineage = await this.lockLineage(tx, lineageName);
+      const all = await this.versions.listByLineage(lineageName, tx);
+      const { target, rollBack } = planRollback(all, lineage.championVersion, toVersion);
+      for (const version of rollBack) await this.versions.setStatus(tx, version.id, 'ROLLED_BACK', reason);
+      await this.versions.setStatus(tx, target.id, 'PROMOTED', reason);
+      await this.lineages.setChampion(tx, lineageName, toVersion);
+      const undone = await this.requests.listCompletedByVersions(tx, rollBack.map((v) => v.id));
+      await this.eventLog.append(tx, {
+        actor,
+        type: 'lineage.rolled_back',
+        entityType: 'lineage',
+        entityId: lineageName,
+        reason,
+        data: { from: lineage.championVersion, to: toVersion, rolledBack: rollBack.map((v) => v.number), reopened: undone.map((r) => r.id) },
+      });
+      for (const request of undone) {
+        await this.lifecycle.transition(tx, request.id, 'REOPENED', { actor, reason: `rollback to version ${toVersion}: ${reason}`, data: { version: toVersion } });
+      }
+      return { lineage: (await this.lineages.find(lineageName, tx))!, reopenedRequestIds: undone.map((r) => r.id) };
+    });
+  }
+
+  /**
+   * The people this lineage has been asked to forget and has forgotten (COMPLETED), with their
+   * decrypted forget sets (content null once purged): input for cumulative audits and training.
+   */
+  async forgottenSubjects(lineage: string): Promise<ForgetSet[]> {
+    const completed = await this.requests.listByLineageAndStatus(lineage, ['COMPLETED']);
+    return this.forgetSets.loadMany(completed.map((r) => r.id));
+  }
+}

@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { HyperParameters, LoraConfig, UnlearnMethod } from '../../orchestration/contracts';
+import { Db, one, sql } from '../../database/sql';
+import { ModelLineage, Strategy } from '../domain/lineage';
+
+interface LineageRow {
+  name: string;
+  base_model: { path: string; id: string };
+  dataset_path: string;
+  lora_config: LoraConfig;
+  strategy: Strategy;
+  method: UnlearnMethod;
+  hyper_parameters: HyperParameters;
+  batching_window_seconds: number;
+  gate_policy: Record<string, unknown>;
+  gate_policy_version: number;
+  champion_version: number | null;
+  created_at: Date;
+}
+
+function toLineage(row: LineageRow): ModelLineage {
+  return {
+    name: row.name,
+    baseModel: row.base_model,
+    datasetPath: row.dataset_path,
+    lora: row.lora_config,
+    strategy: row.strategy,
+    method: row.method,
+    hyperParameters: row.hyper_parameters,
+    batchingWindowSeconds: row.batching_window_seconds,
+    gatePolicy: row.gate_policy,
+    gatePolicyVersion: row.gate_policy_version,
+    championVersion: row.champion_version,
+    createdAt: row.created_at,
+  };
+}
+
+@Injectable()
+export class LineageRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** false when the name is taken. */
+  async insertIfAbsent(tx: Db, lineage: Omit<ModelLineage, 'createdAt'>): Promise<boolean> {
+    const { count } = await sql(
+      tx,
+      `INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version, champion_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (name) DO NOTHING`,
+      [
+        lineage.name,
+        JSON.stringify(lineage.baseModel),
+        lineage.datasetPath,
+        JSON.stringify(lineage.lora),
+        lineage.strategy,
+        lineage.method,
+        JSON.stringify(lineage.hyperParameters),
+        lineage.batchingWindowSeconds,
+        JSON.stringify(lineage.gatePolicy),
+        lineage.gatePolicyVersion,
+        lineage.championVersion,
+      ],
+    );
+    return count === 1;
+  }
+
+  async find(name: string, db: Db = this.dataSource.manager): Promise<ModelLineage | null> {
+    const row = await one<LineageRow>(db, 'SELECT * FROM model_lineages WHERE name = $1', [name]);
+    return row ? toLineage(row) : null;
+  }
+
+  /** Serialises version changes of one lineage (promotion, rollback, numbering). */
+  async findForUpdate(tx: Db, name: string): Promise<ModelLineage | null> {
+    const row = await one<LineageRow>(tx, 'SELECT * FROM model_lineages WHERE name = $1 FOR UPDATE', [name]);
+    return row ? toLineage(row) : null;
+  }
+
+  async setChampion(tx: Db, name: string, championVersion: number): Promise<void> {
+    await sql(tx, 'UPDATE model_lineages SET champion_version = $2 WHERE name = $1', [name, championVersion]);
+  }
+
+  async setGatePolicy(tx: Db, name: string, policy: Record<string, unknown>, version: number): Promise<void> {
+    await sql(tx, 'UPDATE model_lineages SET gate_policy = $2, gate_policy_version = $3 WHERE name = $1', [name, JSON.stringify(policy), version]);
+  }
+}

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { canonicalJson, DataCipher } from '../common/crypto';
+import { Db } from '../database/sql';
+import { EventLog } from '../events/event-log.service';
+import { DeletionRequest } from './domain/deletion-request';
+import { ForgetSet, ForgetSetContent } from './domain/forget-set';
+import { RequestError } from './domain/request-error';
+import { ForgetSetRepository, ForgetSetRow } from './persistence/forget-set.repository';
+
+/** Personal data of requests: sealed with AES-256-GCM bound to the request id, opened only when needed. */
+@Injectable()
+export class ForgetSets {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly forgetSets: ForgetSetRepository,
+    private readonly cipher: DataCipher,
+    private readonly eventLog: EventLog,
+  ) {}
+
+  async store(tx: Db, requestId: string, content: ForgetSetContent): Promise<void> {
+    const plaintext = Buffer.from(canonicalJson(content));
+    await this.forgetSets.insert(tx, requestId, this.cipher.seal(plaintext, requestId), this.cipher.digest(plaintext));
+  }
+
+  private open(row: ForgetSetRow): ForgetSet {
+    const content = row.sealed ? (JSON.parse(this.cipher.open(row.sealed, row.requestId).toString('utf8')) as ForgetSetContent) : null;
+    return { requestId: row.requestId, content, digest: row.digest, purgedAt: row.purgedAt };
+  }
+
+  async load(requestId: string): Promise<ForgetSet> {
+    const row = await this.forgetSets.find(requestId);
+    if (!row) throw new RequestError('NOT_FOUND', `no forget set for request ${requestId}`);
+    return this.open(row);
+  }
+
+  /** In the order of `requestIds`. */
+  async loadMany(requestIds: string[]): Promise<ForgetSet[]> {
+    const byId = new Map((await this.forgetSets.findMany(requestIds)).map((row) => [row.requestId, row]));
+    return requestIds.map((id) => {
+      const row = byId.get(id);
+      if (!row) throw new RequestError('NOT_FOUND', `no forget set for request ${id}`);
+      return this.open(row);
+    });
+  }
+
+  /** The name to show: the dataset subject's, else the (decrypted) profile's; null once purged. */
+  async subjectName(request: DeletionRequest): Promise<string | null> {
+    if (request.datasetSubjectName !== null) return request.datasetSubjectName;
+    return (await this.load(request.id)).content?.name ?? null;
+  }
+
+  async note(request: DeletionRequest): Promise<string | null> {
+    return (await this.load(request.id)).content?.note ?? null;
+  }
+
+  /** Erases a request's personal data for good (the digest stays). false when it was already purged. */
+  purge(requestId: string, actor: string, reason: string): Promise<boolean> {
+    return this.dataSource.transaction(async (tx) => {
+      const purged = await this.forgetSets.purge(tx, requestId);
+      if (purged) await this.eventLog.append(tx, { actor, type: 'forget_set.purged', entityType: 'request', entityId: requestId, reason });
+      return purged;
+    });
+  }
+}

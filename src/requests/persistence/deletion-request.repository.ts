@@ -1,0 +1,146 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Db, one, sql } from '../../database/sql';
+import { DeletionRequest } from '../domain/deletion-request';
+import { RequestStatus } from '../domain/request-status';
+
+interface RequestRow {
+  id: string;
+  requester: string;
+  idempotency_key: string;
+  payload_digest: string;
+  lineage: string;
+  dataset_subject_id: string | null;
+  dataset_subject_name: string | null;
+  legal_basis: string;
+  status: RequestStatus;
+  status_reason: string | null;
+  received_at: Date;
+  due_at: Date;
+  updated_at: Date;
+  model_version_id: string | null;
+}
+
+function toRequest(row: RequestRow): DeletionRequest {
+  return {
+    id: row.id,
+    requester: row.requester,
+    idempotencyKey: row.idempotency_key,
+    payloadDigest: row.payload_digest,
+    lineage: row.lineage,
+    datasetSubjectId: row.dataset_subject_id,
+    datasetSubjectName: row.dataset_subject_name,
+    legalBasis: row.legal_basis,
+    status: row.status,
+    statusReason: row.status_reason,
+    receivedAt: row.received_at,
+    dueAt: row.due_at,
+    updatedAt: row.updated_at,
+    modelVersionId: row.model_version_id,
+  };
+}
+
+const SELECT = `SELECT r.*, s.name AS dataset_subject_name FROM deletion_requests r
+  LEFT JOIN dataset_subjects s ON s.lineage = r.lineage AND s.id = r.dataset_subject_id`;
+
+export interface RequestFilter {
+  requester?: string;
+  lineage?: string;
+  statuses?: RequestStatus[];
+}
+
+/** Keyset position in the (received_at, id) order. */
+export interface RequestCursor {
+  receivedAt: Date;
+  id: string;
+}
+
+export type NewDeletionRequest = Omit<DeletionRequest, 'datasetSubjectName' | 'updatedAt' | 'statusReason' | 'modelVersionId'>;
+
+@Injectable()
+export class DeletionRequestRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  get db(): Db {
+    return this.dataSource.manager;
+  }
+
+  /** false when (requester, idempotencyKey) already exists: a concurrent duplicate won. */
+  async insertIfAbsent(tx: Db, request: NewDeletionRequest): Promise<boolean> {
+    const { count } = await sql(
+      tx,
+      `INSERT INTO deletion_requests (id, requester, idempotency_key, payload_digest, lineage, dataset_subject_id, legal_basis, status, received_at, due_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9)
+       ON CONFLICT (requester, idempotency_key) DO NOTHING`,
+      [request.id, request.requester, request.idempotencyKey, request.payloadDigest, request.lineage, request.datasetSubjectId, request.legalBasis, request.status, request.receivedAt, request.dueAt],
+    );
+    return count === 1;
+  }
+
+  async findById(id: string, db: Db = this.db): Promise<DeletionRequest | null> {
+    const row = await one<RequestRow>(db, `${SELECT} WHERE r.id = $1`, [id]);
+    return row ? toRequest(row) : null;
+  }
+
+  /** Locks the row for the rest of the transaction: status changes are read-check-write. */
+  async findByIdForUpdate(tx: Db, id: string): Promise<DeletionRequest | null> {
+    const row = await one<RequestRow>(tx, `${SELECT} WHERE r.id = $1 FOR UPDATE OF r`, [id]);
+    return row ? toRequest(row) : null;
+  }
+
+  async findByIdempotencyKey(requester: string, idempotencyKey: string, db: Db = this.db): Promise<DeletionRequest | null> {
+    const row = await one<RequestRow>(db, `${SELECT} WHERE r.requester = $1 AND r.idempotency_key = $2`, [requester, idempotencyKey]);
+    return row ? toRequest(row) : null;
+  }
+
+  async updateStatus(tx: Db, id: string, status: RequestStatus, reason: string | null, modelVersionId?: string | null): Promise<void> {
+    await sql(
+      tx,
+      `UPDATE deletion_requests SET status = $2, status_reason = $3, updated_at = now(),
+         model_version_id = CASE WHEN $4::boolean THEN $5::uuid ELSE model_version_id END
+       WHERE id = $1`,
+      [id, status, reason, modelVersionId !== undefined, modelVersionId ?? null],
+    );
+  }
+
+  private where(filter: RequestFilter, params: unknown[]): string[] {
+    const clauses: string[] = [];
+    if (filter.requester !== undefined) clauses.push(`r.requester = $${params.push(filter.requester)}`);
+    if (filter.lineage !== undefined) clauses.push(`r.lineage = $${params.push(filter.lineage)}`);
+    if (filter.statuses?.length) clauses.push(`r.status = ANY($${params.push(filter.statuses)}::text[])`);
+    return clauses;
+  }
+
+  async page(filter: RequestFilter, first: number, after: RequestCursor | null): Promise<DeletionRequest[]> {
+    const params: unknown[] = [];
+    const clauses = this.where(filter, params);
+    if (after) clauses.push(`(r.received_at, r.id) > ($${params.push(after.receivedAt)}, $${params.push(after.id)}::uuid)`);
+    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+    const { rows } = await sql<RequestRow>(this.db, `${SELECT} ${where} ORDER BY r.received_at, r.id LIMIT $${params.push(first)}`, params);
+    return rows.map(toRequest);
+  }
+
+  async count(filter: RequestFilter): Promise<number> {
+    const params: unknown[] = [];
+    const clauses = this.where(filter, params);
+    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+    const row = await one<{ n: string }>(this.db, `SELECT count(*) AS n FROM deletion_requests r ${where}`, params);
+    return Number(row!.n);
+  }
+
+  async listByStatus(status: RequestStatus, db: Db = this.db): Promise<DeletionRequest[]> {
+    const { rows } = await sql<RequestRow>(db, `${SELECT} WHERE r.status = $1 ORDER BY r.received_at, r.id`, [status]);
+    return rows.map(toRequest);
+  }
+
+  /** Requests carried out by any of these versions and still COMPLETED, oldest first. */
+  async listCompletedByVersions(tx: Db, versionIds: string[]): Promise<DeletionRequest[]> {
+    const { rows } = await sql<RequestRow>(tx, `${SELECT} WHERE r.model_version_id = ANY($1::uuid[]) AND r.status = 'COMPLETED' ORDER BY r.received_at, r.id`, [versionIds]);
+    return rows.map(toRequest);
+  }
+
+  async listByLineageAndStatus(lineage: string, statuses: RequestStatus[], db: Db = this.db): Promise<DeletionRequest[]> {
+    const { rows } = await sql<RequestRow>(db, `${SELECT} WHERE r.lineage = $1 AND r.status = ANY($2::text[]) ORDER BY r.received_at, r.id`, [lineage, statuses]);
+    return rows.map(toRequest);
+  }
+}

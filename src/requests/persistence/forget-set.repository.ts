@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Sealed } from '../../common/crypto';
+import { Db, one, sql } from '../../database/sql';
+
+export interface ForgetSetRow {
+  requestId: string;
+  sealed: Sealed | null;
+  digest: string;
+  purgedAt: Date | null;
+}
+
+interface Row {
+  request_id: string;
+  ciphertext: Buffer | null;
+  iv: Buffer | null;
+  auth_tag: Buffer | null;
+  digest: string;
+  purged_at: Date | null;
+}
+
+function toRow(row: Row): ForgetSetRow {
+  return {
+    requestId: row.request_id,
+    sealed: row.ciphertext && row.iv && row.auth_tag ? { ciphertext: row.ciphertext, iv: row.iv, authTag: row.auth_tag } : null,
+    digest: row.digest,
+    purgedAt: row.purged_at,
+  };
+}
+
+/** Stores only ciphertext; sealing and opening happen in ForgetSets. */
+@Injectable()
+export class ForgetSetRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async insert(tx: Db, requestId: string, sealed: Sealed, digest: string): Promise<void> {
+    await sql(tx, 'INSERT INTO forget_sets (request_id, ciphertext, iv, auth_tag, digest) VALUES ($1, $2, $3, $4, $5)', [requestId, sealed.ciphertext, sealed.iv, sealed.authTag, digest]);
+  }
+
+  async find(requestId: string, db: Db = this.dataSource.manager): Promise<ForgetSetRow | null> {
+    const row = await one<Row>(db, 'SELECT * FROM forget_sets WHERE request_id = $1', [requestId]);
+    return row ? toRow(row) : null;
+  }
+
+  async findMany(requestIds: string[], db: Db = this.dataSource.manager): Promise<ForgetSetRow[]> {
+    const { rows } = await sql<Row>(db, 'SELECT * FROM forget_sets WHERE request_id = ANY($1::uuid[])', [requestIds]);
+    return rows.map(toRow);
+  }
+
+  /** Erases the personal data; the digest stays as evidence of what was held. false if already purged. */
+  async purge(tx: Db, requestId: string): Promise<boolean> {
+    const { count } = await sql(tx, 'UPDATE forget_sets SET ciphertext = NULL, iv = NULL, auth_tag = NULL, purged_at = now() WHERE request_id = $1 AND purged_at IS NULL', [requestId]);
+    return count === 1;
+  }
+}

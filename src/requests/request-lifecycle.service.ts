@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Db } from '../database/sql';
+import { EventLog } from '../events/event-log.service';
+import { DeletionRequest } from './domain/deletion-request';
+import { RequestError } from './domain/request-error';
+import { assertTransition, RequestStatus } from './domain/request-status';
+import { DeletionRequestRepository } from './persistence/deletion-request.repository';
+
+export interface TransitionOptions {
+  actor: string;
+  reason?: string | null;
+  /** Sets the model version that carried the request out (on COMPLETED). */
+  modelVersionId?: string | null;
+  /** Extra, non-personal facts for the event (version number, attempt...). */
+  data?: Record<string, unknown>;
+}
+
+/** The only writer of request statuses: checks the transition, updates, and logs the event, in one transaction. */
+@Injectable()
+export class RequestLifecycle {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly requests: DeletionRequestRepository,
+    private readonly eventLog: EventLog,
+  ) {}
+
+  async transition(tx: Db, requestId: string, to: RequestStatus, options: TransitionOptions): Promise<DeletionRequest> {
+    const request = await this.requests.findByIdForUpdate(tx, requestId);
+    if (!request) throw new RequestError('NOT_FOUND', `no deletion request ${requestId}`);
+    assertTransition(requestId, request.status, to);
+    await this.requests.updateStatus(tx, requestId, to, options.reason ?? null, options.modelVersionId);
+    await this.eventLog.append(tx, {
+      actor: options.actor,
+      type: 'request.status_changed',
+      entityType: 'request',
+      entityId: requestId,
+      reason: options.reason ?? null,
+      data: { from: request.status, to, ...(options.modelVersionId ? { modelVersionId: options.modelVersionId } : {}), ...options.data },
+    });
+    return (await this.requests.findById(requestId, tx))!;
+  }
+
+  /** Same, in its own transaction. */
+  transitionNow(requestId: string, to: RequestStatus, options: TransitionOptions): Promise<DeletionRequest> {
+    return this.dataSource.transaction((tx) => this.transition(tx, requestId, to, options));
+  }
+
+  /**
+   * Moves only the requests currently in one of `from` (others are left alone and not returned):
+   * e.g. beginning a batch skips requests canceled meanwhile.
+   */
+  async transitionWhere(tx: Db, requestIds: string[], from: readonly RequestStatus[], to: RequestStatus, options: TransitionOptions): Promise<string[]> {
+    const moved: string[] = [];
+    for (const id of requestIds) {
+      const current = await this.requests.findByIdForUpdate(tx, id);
+      if (current && from.includes(current.status)) {
+        await this.transition(tx, id, to, options);
+        moved.push(id);
+      }
+    }
+    return moved;
+  }
+}
