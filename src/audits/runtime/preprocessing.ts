@@ -3,7 +3,23 @@
 import { AutoImageProcessor, AutoTokenizer, env, RawImage } from '@huggingface/transformers';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { resizeLikePillow, shortestEdgeSize } from './pillow-resize';
 import { AuditRuntimeError } from './runtime-error';
+
+interface ResizeConfig {
+  do_resize?: boolean;
+  size?: { shortest_edge?: number; height?: number; width?: number } | number;
+  resample?: number;
+}
+
+/** The size the image processor resizes an image to, or null when it does not resize. */
+function resizeTarget(config: ResizeConfig, width: number, height: number): { width: number; height: number } | null {
+  if (config.do_resize === false || config.size === undefined) return null;
+  const size = typeof config.size === 'number' ? { shortest_edge: config.size } : config.size;
+  if (size.shortest_edge) return shortestEdgeSize(width, height, size.shortest_edge);
+  if (size.height && size.width) return { width: size.width, height: size.height };
+  return null;
+}
 
 export interface Preprocessors {
   /** Token ids of a prompt, with the special tokens the tokenizer's post-processor adds (as in Python). */
@@ -24,6 +40,7 @@ export async function loadPreprocessors(modelDir: string): Promise<Preprocessors
   env.allowLocalModels = true;
   env.localModelPath = '/';
   const options = { local_files_only: true };
+  const resizeConfig = JSON.parse(fs.readFileSync(path.join(dir, 'preprocessor_config.json'), 'utf8')) as ResizeConfig;
   let tokenizer: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
   let imageProcessor: Awaited<ReturnType<typeof AutoImageProcessor.from_pretrained>>;
   try {
@@ -40,6 +57,14 @@ export async function loadPreprocessors(modelDir: string): Promise<Preprocessors
         image = await RawImage.read(imagePath);
       } catch (e) {
         throw new AuditRuntimeError('IMAGE_NOT_FOUND', `cannot read image ${imagePath}: ${(e as Error).message}`, 'image');
+      }
+      image = image.rgb();
+      // Resize as Pillow does (see pillow-resize.ts); the processor's own resize is then a no-op.
+      const target = resizeTarget(resizeConfig, image.width, image.height);
+      if (target && (target.width !== image.width || target.height !== image.height)) {
+        const resized = resizeLikePillow(image.data as Uint8Array, image.width, image.height, 3, target.width, target.height,
+          resizeConfig.resample ?? 2);
+        image = new RawImage(resized, target.width, target.height, 3);
       }
       const { pixel_values: pixelValues } = await imageProcessor(image);
       return { data: pixelValues.data as Float32Array, dims: pixelValues.dims.slice(1) };
