@@ -1,5 +1,7 @@
 // Hand-made tiny eval sets with known answers, and a scorer built from fixed answers: the pure
 // metric and gate code is tested against these; the real model is tested in audit-activity-e2e.
+import { createAuditActivities } from '../../src/audits/application/audit-activities';
+import { AuditResult } from '../../src/audits/domain/audit-activity';
 import { EvalItem, McScorer, Modality, OPTION_LETTERS, OptionLetter, ScoredItem } from '../../src/audits/domain/eval-item';
 
 export function personItem(id: string, subjectId: string, modality: Modality, answer: OptionLetter = 'A'): EvalItem {
@@ -50,4 +52,32 @@ export function contentScorer(knows: (item: EvalItem) => boolean, log: EvalItem[
     },
     async close() {},
   };
+}
+
+// A request whose first candidate (v1) only broke the image link and whose retry (v2) passed.
+const reportItems = [
+  ...['s1', 's2', 's3', 's4'].flatMap((s) => [personItem(`${s}-m`, s, 'multimodal'), personItem(`${s}-t`, s, 'text')]),
+  generalItem('g1', 'color'),
+  generalItem('g2', 'count'),
+];
+export const SHA1 = '1'.repeat(64);
+export const SHA2 = '2'.repeat(64);
+export const DIGEST = 'f'.repeat(64);
+export const REQUEST = '7d3c1a52-0000-4000-8000-000000000001';
+
+/** Audits of v1 (attempt 1: forgot only the image link) and v2 (attempt 2: forgot s1 fully). */
+export async function auditHistory(): Promise<{ v1: AuditResult; v2: AuditResult }> {
+  const activities = createAuditActivities({
+    openScorer: ({ adapter }) =>
+      contentScorer((item) => {
+        if (item.subjectId !== 's1' || adapter === null) return true;
+        // v1 only broke the image-knowledge link (the PULSE modality gap).
+        return adapter.sha256 === SHA1 && item.modality === 'text';
+      }),
+    loadEvalItems: () => reportItems,
+  });
+  const base = { lineage: 'default', exportDir: '/x', modelDir: '/m', datasetDir: '/d', forgetSubjectIds: ['s1'], cumulativeForgetSubjectIds: [], baseline: null, parentMetrics: null, gatePolicy: { version: 2 }, maxAttempts: 3 };
+  const v1 = await activities.audit({ ...base, versionNumber: 1, adapter: { path: '/a1', sha256: SHA1 }, attempt: 1 });
+  const v2 = await activities.audit({ ...base, versionNumber: 2, adapter: { path: '/a2', sha256: SHA2 }, attempt: 2 });
+  return { v1, v2 };
 }

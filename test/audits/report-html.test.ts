@@ -1,39 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createAuditActivities } from '../../src/audits/application/audit-activities';
 import { AuditResult } from '../../src/audits/domain/audit-activity';
 import { buildReport, ComplianceReport, dueState, ReportFacts, StoredAudit } from '../../src/audits/domain/report';
 import { renderReportHtml } from '../../src/audits/report/render-html';
 import { launchChromium } from './chromium';
-import { contentScorer, generalItem, personItem } from './fixtures';
-
-const items = [
-  ...['s1', 's2', 's3', 's4'].flatMap((s) => [personItem(`${s}-m`, s, 'multimodal'), personItem(`${s}-t`, s, 'text')]),
-  generalItem('g1', 'color'),
-  generalItem('g2', 'count'),
-];
-const SHA1 = '1'.repeat(64);
-const SHA2 = '2'.repeat(64);
-const DIGEST = 'f'.repeat(64);
-const REQUEST = '7d3c1a52-0000-4000-8000-000000000001';
-
-/** Audits of v1 (attempt 1: forgot only the image link) and v2 (attempt 2: forgot s1 fully). */
-async function auditHistory(): Promise<{ v1: AuditResult; v2: AuditResult }> {
-  const activities = createAuditActivities({
-    openScorer: ({ adapter }) =>
-      contentScorer((item) => {
-        if (item.subjectId !== 's1' || adapter === null) return true;
-        // v1 only broke the image-knowledge link (the PULSE modality gap).
-        return adapter.sha256 === SHA1 && item.modality === 'text';
-      }),
-    loadEvalItems: () => items,
-  });
-  const base = { lineage: 'default', exportDir: '/x', modelDir: '/m', datasetDir: '/d', forgetSubjectIds: ['s1'], cumulativeForgetSubjectIds: [], baseline: null, parentMetrics: null, gatePolicy: { version: 2 }, maxAttempts: 3 };
-  const v1 = await activities.audit({ ...base, versionNumber: 1, adapter: { path: '/a1', sha256: SHA1 }, attempt: 1 });
-  const v2 = await activities.audit({ ...base, versionNumber: 2, adapter: { path: '/a2', sha256: SHA2 }, attempt: 2 });
-  return { v1, v2 };
-}
+import { auditHistory, DIGEST, REQUEST, SHA1, SHA2 } from './fixtures';
 
 async function facts(overrides: Partial<ReportFacts> = {}): Promise<ReportFacts> {
   const { v1, v2 } = await auditHistory();
