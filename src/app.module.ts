@@ -1,14 +1,16 @@
 import * as path from 'node:path';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { DynamicModule, INestApplication, Module, Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { GraphQLModule } from '@nestjs/graphql';
+import { APP_FILTER, NestFactory } from '@nestjs/core';
+import { GraphQLModule, GraphQLSchemaHost } from '@nestjs/graphql';
+import { lexicographicSortSchema, printSchema } from 'graphql';
 import type { NextFunction, Request, Response } from 'express';
 import { json } from 'express';
 import { AuditsModule } from './audits/audits.module';
 import { AuthService } from './auth/auth.service';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
+import { AppErrorFilter } from './common/app-error.filter';
 import { formatGraphQLError } from './common/graphql-errors';
 import { GraphQLJSON } from './common/json.scalar';
 import { AppConfig } from './config/config';
@@ -53,6 +55,7 @@ export class AppModule {
         AuditsModule,
       ],
       controllers: [HealthController],
+      providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };
   }
 }
@@ -79,4 +82,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   return app;
 }
 
+/** schema.gql at the repository root (this file runs from dist/src/). */
 export const SCHEMA_FILE = path.resolve(__dirname, '..', '..', 'schema.gql');
+
+/** The public schema as committed in schema.gql. */
+export function printAppSchema(app: INestApplication): string {
+  return printSchema(lexicographicSortSchema(app.get(GraphQLSchemaHost).schema)) + '\n';
+}
