@@ -2,7 +2,6 @@
 // compute PULSE metrics, relate them to version 0 and the parent, and apply the gate.
 // Fails closed: any error after the input is understood yields NEEDS_REVIEW with the error, never PROMOTE.
 import { AuditInput, AuditResult } from '../domain/audit-activity';
-import { AuditError } from '../domain/audit-error';
 import { parseAuditInput } from '../domain/audit-input';
 import { decideGate, GateOutcome } from '../domain/decision';
 import { AdapterRef, EvalItem, McScorer, ScoredItem } from '../domain/eval-item';
@@ -97,8 +96,9 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
         policy = parseGatePolicy(input.gatePolicy);
         measured = await measure(input, policy);
       } catch (e) {
-        const err = e as Error;
-        auditError = { reason: e instanceof AuditError ? e.reason : err.name || 'Error', message: err.message ?? String(e) };
+        // AuditError and the runtime's AuditRuntimeError both carry a typed `reason` code.
+        const err = e as Error & { reason?: unknown };
+        auditError = { reason: typeof err.reason === 'string' ? err.reason : err.name || 'Error', message: err.message ?? String(e) };
         log(`audit ${input.lineage} v${input.versionNumber} failed closed: ${auditError.message}`);
       }
       const outcome: GateOutcome = decideGate({
