@@ -109,6 +109,8 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
     used_retain = sorted({i for batch in retain_plan for i in batch})
     ref_retain = _reference_scored_log_softmax(model, retain_batches, _chunks(used_retain, hyper.batch_size)) if cfg.method == "ga_klr" else {}
 
+    if progress is not None:
+        progress(0, len(forget_plan))  # alive: set-up (model load, reference values) can take a while on a big model
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=hyper.learning_rate, weight_decay=0.0)

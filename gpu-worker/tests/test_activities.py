@@ -17,7 +17,7 @@ def test_unlearn_heartbeats_step_of_total(make_input):
     beats = []
     env.on_heartbeat = lambda *details: beats.append(details[0])
     out = env.run(unlearn_activity, make_input())
-    assert beats == ["1/2", "2/2"]
+    assert beats == ["0/2", "1/2", "2/2"]
     assert out["steps"] == 2 and out["reused"] is False
 
 

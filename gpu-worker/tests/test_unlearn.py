@@ -25,7 +25,7 @@ def test_artifact_layout_manifest_and_peft_loadable(make_input, world):
     out = unlearn(make_input(), progress=lambda step, total: steps.append((step, total)))
     validate_unlearn_output(out)
     assert out["reused"] is False and out["steps"] == 2 and len(out["lossCurve"]) == 2
-    assert steps == [(1, 2), (2, 2)]
+    assert steps == [(0, 2), (1, 2), (2, 2)]
     adapter = Path(out["adapter"]["path"])
     assert adapter.name == "adapter_model.safetensors" and sha256_file(adapter) == out["adapter"]["sha256"]
     assert sorted(p.name for p in adapter.parent.iterdir()) == ["adapter_config.json", "adapter_model.safetensors", "manifest.json"]
