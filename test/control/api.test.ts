@@ -1,0 +1,371 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { printAppSchema, SCHEMA_FILE } from '../../src/app.module';
+import { ModelVersionsService } from '../../src/lineages/model-versions.service';
+import { RequestLifecycle } from '../../src/requests/request-lifecycle.service';
+import { startTestApp, TestApp, writeDataset, writeModelDir } from '../support/app';
+import { GqlClient } from '../support/gql';
+import { makeJpegHeader, makePng } from '../support/images';
+import { RecordingQueue, recordingQueueModule } from '../support/recording-queue';
+
+const SUBMIT = `mutation($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id status lineage subjectName createdAt dueAt requester modelVersion { number } events { type actor data } } }`;
+const REQUEST = `query($id: ID!) { deletionRequest(id: $id) { id status statusReason subjectName note modelVersion { number status } events { type reason data } } }`;
+const CANCEL = `mutation($id: ID!, $reason: String!) { cancelDeletionRequest(id: $id, reason: $reason) { id status } }`;
+const REVIEW = `mutation($id: ID!, $decision: ReviewDecision!, $reason: String!) { reviewDeletionRequest(id: $id, decision: $decision, reason: $reason) { id status } }`;
+const ROLLBACK = `mutation($lineage: String!, $to: Int!, $reason: String!) { rollbackModel(lineage: $lineage, toVersion: $to, reason: $reason) { name championVersion } }`;
+const LINEAGE = `query($name: String!) { modelLineage(name: $name) { name championVersion gatePolicyVersion champion { number status } versions { number status parentNumber requestIds } } }`;
+const CREATE_LINEAGE = `mutation($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name championVersion } }`;
+const GATE = `mutation($lineage: String!, $policy: JSON!) { updateGatePolicy(lineage: $lineage, gatePolicy: $policy) { gatePolicyVersion gatePolicy } }`;
+const TOKEN = `mutation($role: Role!, $owner: String!) { createApiToken(role: $role, owner: $owner) { token role owner } }`;
+const LIST = `query($filter: DeletionRequestFilter, $first: Int, $after: String) { deletionRequests(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id requester } } } }`;
+const SUBJECTS = `query($lineage: String!, $first: Int, $after: String) { datasetSubjects(lineage: $lineage, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id name knowledge } } } }`;
+const VERIFY = `{ verifyEventChain { valid checkedEvents firstInvalidSeq problem } }`;
+
+const SECRET_NAME = 'Philippa Quxworthy-Zanzibar';
+
+describe('control plane API (embedded Postgres, real app, recorded queue)', () => {
+  let t: TestApp;
+  let queue: RecordingQueue;
+  let alice: GqlClient;
+  let bob: GqlClient;
+  let auditor: GqlClient;
+  let keyCounter = 0;
+  const key = () => `key-${++keyCounter}`;
+  const submitInput = (overrides: Record<string, unknown> = {}) => ({ lineage: 'main', idempotencyKey: key(), legalBasis: 'GDPR Art. 17(1)(a)', subject: { datasetSubjectId: 's1' }, ...overrides });
+  const counts = async () => {
+    const [row] = await t.dataSource.query(`SELECT (SELECT count(*) FROM deletion_requests) AS requests, (SELECT count(*) FROM forget_sets) AS forget_sets, (SELECT count(*) FROM event_log) AS events, (SELECT count(*) FROM model_lineages) AS lineages, (SELECT count(*) FROM api_tokens) AS tokens`);
+    return row;
+  };
+
+  before(async () => {
+    queue = new RecordingQueue();
+    t = await startTestApp({ orchestration: recordingQueueModule(queue) });
+    const dataset = writeDataset(path.join(t.postgres.dir, 'dataset'), [
+      { id: 's1', name: 'Ada Fictional', knowledge: 'FINETUNED' },
+      { id: 's2', name: 'Bo Fictional', knowledge: 'FINETUNED' },
+      { id: 's3', name: 'Cy Celebrity', knowledge: 'PRETRAINED' },
+    ]);
+    const model = writeModelDir(path.join(t.postgres.dir, 'model'));
+    await t.operator.ok(CREATE_LINEAGE, { input: { name: 'main', baseModelPath: model, datasetPath: dataset } });
+    const token = async (role: string, owner: string) => (await t.operator.ok(TOKEN, { role, owner })).createApiToken.token as string;
+    alice = t.operator.withToken(await token('REQUESTER', 'alice'));
+    bob = t.operator.withToken(await token('REQUESTER', 'bob'));
+    auditor = t.operator.withToken(await token('AUDITOR', 'audit-office'));
+  });
+  after(async () => t?.stop());
+
+  it('the committed schema.gql is current (regenerate: node dist/test/support/write-schema.js)', () => {
+    assert.equal(fs.readFileSync(SCHEMA_FILE, 'utf8'), printAppSchema(t.app), 'schema.gql is stale');
+  });
+
+  it('/healthz answers without a token', async () => {
+    const response = await fetch(`${t.baseUrl}/healthz`);
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { status: 'ok' });
+  });
+
+  describe('submission', () => {
+    it('queues a dataset-subject request with a 30-day deadline and its events', async () => {
+      const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput() });
+      assert.equal(r.status, 'QUEUED');
+      assert.equal(r.subjectName, 'Ada Fictional');
+      assert.equal(r.requester, 'alice');
+      assert.equal(Date.parse(r.dueAt) - Date.parse(r.createdAt), 30 * 24 * 3600 * 1000);
+      assert.deepEqual(r.events.map((e: { type: string; data: { to?: string } }) => e.data.to ?? e.type), ['request.received', 'QUEUED']);
+      assert.equal(r.events[0].actor, 'REQUESTER:alice');
+      assert.ok(queue.enqueued.some((e) => e.requestId === r.id && e.lineage === 'main'));
+    });
+
+    it('returns the same request for the same key and payload, CONFLICT for another payload', async () => {
+      const input = submitInput({ subject: { profile: { name: 'Dee Person', images: [makePng(3, 3).toString('base64')], facts: [{ question: 'Where?', answer: 'Oslo' }] } } });
+      const first = (await alice.ok(SUBMIT, { input })).submitDeletionRequest;
+      const before = await counts();
+      const again = (await alice.ok(SUBMIT, { input })).submitDeletionRequest;
+      assert.equal(again.id, first.id);
+      assert.deepEqual(await counts(), before, 'a retry stores nothing');
+      assert.equal(queue.enqueued.filter((e) => e.requestId === first.id).length, 1);
+      const conflict = await alice.fails(SUBMIT, { input: { ...input, legalBasis: 'GDPR Art. 17(1)(d)' } });
+      assert.deepEqual([conflict.code, conflict.field], ['CONFLICT', 'input.idempotencyKey']);
+      const bobs = (await bob.ok(SUBMIT, { input })).submitDeletionRequest;
+      assert.notEqual(bobs.id, first.id, 'keys are per requester');
+    });
+
+    it('concurrent duplicates create one request', async () => {
+      const input = submitInput({ subject: { datasetSubjectId: 's2' } });
+      const results = await Promise.all(Array.from({ length: 12 }, () => alice.ok(SUBMIT, { input })));
+      const ids = new Set(results.map((r) => r.submitDeletionRequest.id));
+      assert.equal(ids.size, 1);
+      const [id] = ids;
+      assert.equal(queue.enqueued.filter((e) => e.requestId === id).length, 1);
+      const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM event_log WHERE entity_id = $1 AND type = 'request.received'`, [id]);
+      assert.equal(n, 1);
+    });
+
+    it('a failed enqueue leaves the request RECEIVED, and the retry queues it', async () => {
+      const input = submitInput();
+      queue.failEnqueue = new Error('temporal unavailable');
+      const failure = await alice.fails(SUBMIT, { input });
+      assert.equal(failure.code, 'INTERNAL_SERVER_ERROR');
+      assert.doesNotMatch(failure.message, /temporal unavailable|at /, 'internal details do not leak');
+      const [row] = await t.dataSource.query(`SELECT id, status FROM deletion_requests WHERE idempotency_key = $1`, [input.idempotencyKey]);
+      assert.equal(row.status, 'RECEIVED');
+      queue.failEnqueue = null;
+      const retried = (await alice.ok(SUBMIT, { input })).submitDeletionRequest;
+      assert.deepEqual([retried.id, retried.status], [row.id, 'QUEUED']);
+    });
+
+    const bad: Array<[string, () => Record<string, unknown>, string, string | undefined]> = [
+      ['no subject', () => submitInput({ subject: {} }), 'BAD_USER_INPUT', 'input.subject'],
+      ['both subject kinds', () => submitInput({ subject: { datasetSubjectId: 's1', profile: { name: 'X', facts: [{ question: 'q', answer: 'a' }] } } }), 'BAD_USER_INPUT', 'input.subject'],
+      ['unknown lineage', () => submitInput({ lineage: 'nope' }), 'NOT_FOUND', 'input.lineage'],
+      ['unknown dataset subject', () => submitInput({ subject: { datasetSubjectId: 's404' } }), 'NOT_FOUND', 'input.subject.datasetSubjectId'],
+      ['empty legal basis', () => submitInput({ legalBasis: '  ' }), 'BAD_USER_INPUT', 'input.legalBasis'],
+      ['empty profile name', () => submitInput({ subject: { profile: { name: '', facts: [{ question: 'q', answer: 'a' }] } } }), 'BAD_USER_INPUT', 'input.subject.profile.name'],
+      ['profile with nothing to forget', () => submitInput({ subject: { profile: { name: 'X' } } }), 'BAD_USER_INPUT', 'input.subject.profile'],
+      ['not an image', () => submitInput({ subject: { profile: { name: 'X', images: [Buffer.from('GIF89a-not-allowed').toString('base64')] } } }), 'BAD_USER_INPUT', 'input.subject.profile.images[0]'],
+      ['not base64', () => submitInput({ subject: { profile: { name: 'X', images: ['***'] } } }), 'BAD_USER_INPUT', 'input.subject.profile.images[0]'],
+      ['truncated JPEG', () => submitInput({ subject: { profile: { name: 'X', images: [makeJpegHeader(10, 10).subarray(0, 12).toString('base64')] } } }), 'BAD_USER_INPUT', 'input.subject.profile.images[0]'],
+      ['image over 5 MB', () => submitInput({ subject: { profile: { name: 'X', images: [Buffer.concat([makePng(2, 2), Buffer.alloc(5 * 1024 * 1024)]).toString('base64')] } } }), 'PAYLOAD_TOO_LARGE', 'input.subject.profile.images[0]'],
+      ['eleven images', () => submitInput({ subject: { profile: { name: 'X', images: Array(11).fill(makePng(2, 2).toString('base64')) } } }), 'PAYLOAD_TOO_LARGE', 'input.subject.profile.images'],
+      ['bad fact', () => submitInput({ subject: { profile: { name: 'X', facts: [{ question: 'q', answer: ' ' }] } } }), 'BAD_USER_INPUT', 'input.subject.profile.facts[0].answer'],
+    ];
+    for (const [name, input, code, field] of bad) {
+      it(`${name}: ${code}${field ? ` naming ${field}` : ''}, nothing stored`, async () => {
+        const before = await counts();
+        const enqueued = queue.enqueued.length;
+        const error = await alice.fails(SUBMIT, { input: input() });
+        assert.deepEqual([error.code, error.field], [code, field]);
+        assert.deepEqual(await counts(), before);
+        assert.equal(queue.enqueued.length, enqueued);
+      });
+    }
+
+    it('a GraphQL type error is BAD_USER_INPUT and stores nothing', async () => {
+      const before = await counts();
+      const error = await alice.fails(SUBMIT, { input: { lineage: 'main' } });
+      assert.equal(error.code, 'BAD_USER_INPUT');
+      assert.deepEqual(await counts(), before);
+    });
+
+    it('a body over the limit is PAYLOAD_TOO_LARGE', async () => {
+      const response = await fetch(`${t.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${alice.token}` },
+        body: JSON.stringify({ query: SUBMIT, variables: { input: submitInput({ note: 'x'.repeat(81 * 1024 * 1024) }) } }),
+      });
+      assert.equal(response.status, 413);
+      const body = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+      assert.equal(body.errors[0].extensions.code, 'PAYLOAD_TOO_LARGE');
+    });
+  });
+
+  describe('encryption at rest', () => {
+    it('the raw database files never contain the submitted name, the API still shows it', async () => {
+      const input = submitInput({ note: 'called on Tuesday', subject: { profile: { name: SECRET_NAME, facts: [{ question: 'Job?', answer: 'Astronomer' }] } } });
+      const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input });
+      const read = (await alice.ok(REQUEST, { id: r.id })).deletionRequest;
+      assert.deepEqual([read.subjectName, read.note], [SECRET_NAME, 'called on Tuesday']);
+      await t.dataSource.query('CHECKPOINT');
+      const dataDir = path.join(t.postgres.dir, 'postgres');
+      // grep -r over every data and WAL file; exit code 1 = not found.
+      const found = (() => {
+        try {
+          return execFileSync('grep', ['-rl', '--binary-files=text', SECRET_NAME, dataDir], { encoding: 'utf8' });
+        } catch (err) {
+          if ((err as { status?: number }).status === 1) return '';
+          throw err;
+        }
+      })();
+      assert.equal(found, '', `plain name found in ${found}`);
+      const [row] = await t.dataSource.query(`SELECT ciphertext FROM forget_sets WHERE request_id = $1`, [r.id]);
+      assert.ok(!Buffer.from(row.ciphertext).includes(Buffer.from('Astronomer')));
+    });
+  });
+
+  describe('cancel and review', () => {
+    it('a requester cancels its own queued request; twice is a CONFLICT', async () => {
+      const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput() });
+      assert.equal((await bob.fails(CANCEL, { id: r.id, reason: 'not mine' })).code, 'FORBIDDEN');
+      const canceled = (await alice.ok(CANCEL, { id: r.id, reason: 'filed by mistake' })).cancelDeletionRequest;
+      assert.equal(canceled.status, 'CANCELED');
+      assert.ok(queue.canceled.includes(r.id));
+      const again = await alice.fails(CANCEL, { id: r.id, reason: 'again' });
+      assert.deepEqual([again.code, again.field], ['CONFLICT', 'id']);
+      const events = (await alice.ok(REQUEST, { id: r.id })).deletionRequest.events;
+      assert.equal(events.at(-1).reason, 'filed by mistake');
+    });
+
+    it('cannot cancel once the workflow started it', async () => {
+      const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput() });
+      queue.started.add(r.id);
+      assert.equal((await alice.fails(CANCEL, { id: r.id, reason: 'late' })).code, 'CONFLICT');
+      assert.equal((await alice.ok(REQUEST, { id: r.id })).deletionRequest.status, 'QUEUED');
+    });
+
+    it('review needs NEEDS_REVIEW and goes to the workflow', async () => {
+      const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput() });
+      assert.equal((await t.operator.fails(REVIEW, { id: r.id, decision: 'APPROVE', reason: 'ok' })).code, 'CONFLICT');
+      const lifecycle = t.app.get(RequestLifecycle);
+      for (const to of ['UNLEARNING', 'AUDITING', 'NEEDS_REVIEW'] as const) await lifecycle.transitionNow(r.id, to, { actor: 'workflow', reason: 'test' });
+      await t.operator.ok(REVIEW, { id: r.id, decision: 'REJECT', reason: 'too much damage' });
+      assert.deepEqual(queue.reviews.at(-1), { requestId: r.id, decision: 'REJECT', reason: 'too much damage', actor: 'OPERATOR:bootstrap-operator' });
+    });
+
+    it('unknown ids are NOT_FOUND', async () => {
+      assert.equal((await t.operator.fails(REQUEST, { id: '00000000-0000-4000-8000-000000000000' })).code, 'NOT_FOUND');
+      assert.equal((await t.operator.fails(REQUEST, { id: 'garbage' })).code, 'NOT_FOUND');
+    });
+  });
+
+  describe('versions: promote, rollback, reopen (services the workflow activities call)', () => {
+    it('promotion completes the requests; rollback reopens the ones it undid', async () => {
+      const versions = t.app.get(ModelVersionsService);
+      const lifecycle = t.app.get(RequestLifecycle);
+      const carryOut = async (subject: string, parent: number) => {
+        const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput({ lineage: 'main', subject: { datasetSubjectId: subject } }) });
+        await lifecycle.transitionNow(r.id, 'UNLEARNING', { actor: 'workflow' });
+        const candidate = await versions.createCandidate({ lineage: 'main', parentNumber: parent, adapterUri: `/artifacts/${r.id}`, adapterSha256: 'a'.repeat(64), method: 'ga_klr', hyperParameters: { learningRate: 1e-4 }, requestIds: [r.id], actor: 'workflow' });
+        await lifecycle.transitionNow(r.id, 'AUDITING', { actor: 'workflow' });
+        await versions.recordAudit({ lineage: 'main', versionNumber: candidate.number, requestIds: [r.id], attempt: 1, metrics: { forget: 0.25 }, decision: 'PROMOTE', reasons: [], actor: 'workflow' });
+        await versions.promote('main', candidate.number, 'workflow', 'gate passed');
+        return { id: r.id as string, version: candidate.number };
+      };
+      const first = await carryOut('s1', 0);
+      const second = await carryOut('s3', first.version);
+      const done = (await alice.ok(REQUEST, { id: first.id })).deletionRequest;
+      assert.equal(done.status, 'COMPLETED');
+      assert.equal(done.modelVersion.number, first.version);
+      let lineage = (await auditor.ok(LINEAGE, { name: 'main' })).modelLineage;
+      assert.equal(lineage.championVersion, second.version);
+      assert.deepEqual(lineage.versions.map((v: { status: string }) => v.status), ['SUPERSEDED', 'SUPERSEDED', 'PROMOTED']);
+
+      const badTarget = await t.operator.fails(ROLLBACK, { lineage: 'main', to: second.version, reason: 'x' });
+      assert.deepEqual([badTarget.code, badTarget.field], ['BAD_USER_INPUT', 'toVersion']);
+      await t.operator.ok(ROLLBACK, { lineage: 'main', to: first.version, reason: 'regression in general accuracy' });
+      assert.deepEqual(queue.rollbacks.at(-1), { lineage: 'main', toVersion: first.version, reason: 'regression in general accuracy', actor: 'OPERATOR:bootstrap-operator' });
+
+      // What the workflow's rollback activity does:
+      const result = await versions.rollback('main', first.version, 'regression in general accuracy', 'OPERATOR:bootstrap-operator');
+      assert.deepEqual(result.reopenedRequestIds, [second.id]);
+      lineage = (await auditor.ok(LINEAGE, { name: 'main' })).modelLineage;
+      assert.equal(lineage.championVersion, first.version);
+      assert.deepEqual(lineage.versions.map((v: { status: string }) => v.status), ['SUPERSEDED', 'PROMOTED', 'ROLLED_BACK']);
+      assert.equal((await alice.ok(REQUEST, { id: second.id })).deletionRequest.status, 'REOPENED');
+      assert.equal((await alice.ok(REQUEST, { id: first.id })).deletionRequest.status, 'COMPLETED');
+      const forgotten = await versions.forgottenSubjects('main');
+      assert.deepEqual(forgotten.map((f) => f.content?.datasetSubjectId), ['s1']);
+    });
+
+    it('gate policy updates are validated and versioned', async () => {
+      const updated = (await t.operator.ok(GATE, { lineage: 'main', policy: { retain: { minFractionOfBaseline: 0.8 } } })).updateGatePolicy;
+      assert.equal(updated.gatePolicyVersion, 2);
+      assert.equal(updated.gatePolicy.retain.minFractionOfBaseline, 0.8);
+      const bad = await t.operator.fails(GATE, { lineage: 'main', policy: { retain: { minFractionOfBaseline: 3 } } });
+      assert.deepEqual([bad.code, bad.field], ['BAD_USER_INPUT', 'gatePolicy.retain.minFractionOfBaseline']);
+      const badLora = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', lora: { rank: 0 } } });
+      assert.equal(badLora.code, 'BAD_USER_INPUT');
+    });
+  });
+
+  describe('reads and pagination', () => {
+    it('a requester lists only its own requests; pages chain by cursor', async () => {
+      const own = (await bob.ok(LIST, { first: 100 })).deletionRequests;
+      assert.ok(own.totalCount >= 1);
+      assert.ok(own.edges.every((e: { node: { requester: string } }) => e.node.requester === 'bob'));
+      assert.equal((await bob.fails(LIST, { filter: { requester: 'alice' } })).code, 'FORBIDDEN');
+      const all = (await auditor.ok(LIST, { first: 100 })).deletionRequests;
+      const seen: string[] = [];
+      let after: string | null = null;
+      do {
+        const page: any = (await auditor.ok(LIST, { first: 3, after })).deletionRequests;
+        assert.equal(page.totalCount, all.totalCount);
+        seen.push(...page.edges.map((e: { node: { id: string } }) => e.node.id));
+        after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+      } while (after);
+      assert.deepEqual(seen, all.edges.map((e: { node: { id: string } }) => e.node.id));
+      assert.equal((await auditor.fails(LIST, { first: 0 })).field, 'first');
+      assert.equal((await auditor.fails(LIST, { after: 'bogus' })).field, 'after');
+    });
+
+    it('dataset subjects page by id', async () => {
+      const first = (await alice.ok(SUBJECTS, { lineage: 'main', first: 2 })).datasetSubjects;
+      assert.equal(first.totalCount, 3);
+      assert.deepEqual(first.edges.map((e: { node: { id: string } }) => e.node.id), ['s1', 's2']);
+      const rest = (await alice.ok(SUBJECTS, { lineage: 'main', first: 2, after: first.pageInfo.endCursor })).datasetSubjects;
+      assert.deepEqual(rest.edges.map((e: { node: { id: string; knowledge: string } }) => [e.node.id, e.node.knowledge]), [['s3', 'PRETRAINED']]);
+      assert.equal(rest.pageInfo.hasNextPage, false);
+    });
+  });
+
+  describe('authorisation of every operation by every role', () => {
+    const DENIED = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
+    type Client = 'anonymous' | 'requester' | 'auditor' | 'operator';
+    const operations: Array<{ name: string; allowed: Client[]; run: (c: GqlClient, i: number) => Promise<{ errors?: Array<{ extensions?: { code?: string } }> }> }> = [
+      { name: 'submitDeletionRequest', allowed: ['requester', 'operator'], run: (c) => c.request(SUBMIT, { input: submitInput() }) },
+      { name: 'cancelDeletionRequest', allowed: ['requester', 'operator'], run: async (c) => {
+        const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput() });
+        return c.request(CANCEL, { id: r.id, reason: 'withdrawn' });
+      } },
+      { name: 'reviewDeletionRequest', allowed: ['operator'], run: async (c) => {
+        const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput() });
+        const lifecycle = t.app.get(RequestLifecycle);
+        for (const to of ['UNLEARNING', 'AUDITING', 'NEEDS_REVIEW'] as const) await lifecycle.transitionNow(r.id, to, { actor: 'workflow' });
+        return c.request(REVIEW, { id: r.id, decision: 'APPROVE', reason: 'fine' });
+      } },
+      { name: 'rollbackModel', allowed: ['operator'], run: (c) => c.request(ROLLBACK, { lineage: 'main', to: 0, reason: 'drill' }) },
+      { name: 'createModelLineage', allowed: ['operator'], run: (c, i) => c.request(CREATE_LINEAGE, { input: { name: `auth-${i}`, baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset') } }) },
+      { name: 'updateGatePolicy', allowed: ['operator'], run: (c) => c.request(GATE, { lineage: 'main', policy: {} }) },
+      { name: 'createApiToken', allowed: ['operator'], run: (c) => c.request(TOKEN, { role: 'REQUESTER', owner: 'carol' }) },
+      { name: 'deletionRequest', allowed: ['requester', 'auditor', 'operator'], run: async (c) => {
+        const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput() });
+        return c.request(REQUEST, { id: r.id });
+      } },
+      { name: 'deletionRequests', allowed: ['requester', 'auditor', 'operator'], run: (c) => c.request(LIST, { first: 1 }) },
+      { name: 'datasetSubjects', allowed: ['requester', 'auditor', 'operator'], run: (c) => c.request(SUBJECTS, { lineage: 'main' }) },
+      { name: 'modelLineage', allowed: ['auditor', 'operator'], run: (c) => c.request(LINEAGE, { name: 'main' }) },
+      { name: 'verifyEventChain', allowed: ['auditor', 'operator'], run: (c) => c.request(VERIFY) },
+    ];
+    let counter = 0;
+    for (const op of operations) {
+      for (const who of ['anonymous', 'requester', 'auditor', 'operator'] as Client[]) {
+        const expected = op.allowed.includes(who) ? 'allowed' : who === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN';
+        it(`${op.name} by ${who}: ${expected}`, async () => {
+          const client = { anonymous: t.anonymous, requester: alice, auditor, operator: t.operator }[who];
+          const result = await op.run(client, ++counter);
+          const code = result.errors?.[0]?.extensions?.code;
+          if (expected === 'allowed') assert.equal(result.errors, undefined, `unexpected ${JSON.stringify(result.errors)}`);
+          else assert.equal(code, expected);
+        });
+      }
+    }
+
+    it('a requester cannot read another requester\'s request', async () => {
+      const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput() });
+      assert.equal((await bob.fails(REQUEST, { id: r.id })).code, 'FORBIDDEN');
+    });
+
+    it('a wrong token is UNAUTHENTICATED', async () => {
+      assert.equal((await t.anonymous.withToken('lethe_nope').fails(VERIFY)).code, 'UNAUTHENTICATED');
+    });
+  });
+
+  describe('event chain', () => {
+    it('verifies, then detects a row altered behind the trigger', async () => {
+      const intact = (await auditor.ok(VERIFY)).verifyEventChain;
+      assert.equal(intact.valid, true);
+      assert.ok(intact.checkedEvents > 20);
+      // Only a superuser can do this: disable the append-only trigger and rewrite history.
+      await t.dataSource.query('ALTER TABLE event_log DISABLE TRIGGER USER');
+      const [{ seq }] = await t.dataSource.query(`SELECT seq FROM event_log WHERE type = 'request.received' ORDER BY seq LIMIT 1 OFFSET 2`);
+      await t.dataSource.query(`UPDATE event_log SET actor = 'REQUESTER:mallory' WHERE seq = $1`, [seq]);
+      await t.dataSource.query('ALTER TABLE event_log ENABLE TRIGGER USER');
+      const broken = (await auditor.ok(VERIFY)).verifyEventChain;
+      assert.equal(broken.valid, false);
+      assert.equal(broken.firstInvalidSeq, Number(seq));
+      assert.match(broken.problem, /altered/);
+    });
+  });
+});

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DataSource } from 'typeorm';
+import { createDataSource } from '../../src/database/data-source';
+import { MIGRATIONS } from '../../migrations';
+import { startTestPostgres, TestPostgres } from '../support/postgres';
+
+async function tables(ds: DataSource): Promise<string[]> {
+  const rows: Array<{ tablename: string }> = await ds.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations' ORDER BY tablename`);
+  return rows.map((r) => r.tablename);
+}
+
+describe('migrations (embedded Postgres)', () => {
+  let pg: TestPostgres;
+  let ds: DataSource;
+  before(async () => {
+    pg = await startTestPostgres();
+    ds = createDataSource(pg.url);
+    await ds.initialize();
+  });
+  after(async () => {
+    await ds?.destroy();
+    await pg?.stop();
+  });
+
+  it('apply, revert one by one to nothing, and apply again', async () => {
+    await ds.runMigrations({ transaction: 'each' });
+    assert.deepEqual(await tables(ds), ['api_tokens', 'audit_results', 'dataset_subjects', 'deletion_requests', 'event_log', 'forget_sets', 'model_lineages', 'model_versions']);
+    for (let i = 0; i < MIGRATIONS.length; i++) await ds.undoLastMigration({ transaction: 'each' });
+    assert.deepEqual(await tables(ds), []);
+    const functions: unknown[] = await ds.query(`SELECT proname FROM pg_proc WHERE proname = 'event_log_forbid_change'`);
+    assert.equal(functions.length, 0, 'down removes the trigger function too');
+    await ds.runMigrations({ transaction: 'each' });
+    assert.equal((await tables(ds)).length, 8);
+  });
+
+  it('the event log refuses UPDATE, DELETE and TRUNCATE', async () => {
+    await ds.query(`INSERT INTO event_log (occurred_at, actor, type, entity_type, entity_id, data, prev_hash, hash) VALUES (now(), 'a', 't', 'request', 'x', '{}', $1, $2)`, ['0'.repeat(64), '1'.repeat(64)]);
+    await assert.rejects(ds.query(`UPDATE event_log SET actor = 'mallory'`), /append-only/);
+    await assert.rejects(ds.query(`DELETE FROM event_log`), /append-only/);
+    await assert.rejects(ds.query(`TRUNCATE event_log`), /append-only/);
+  });
+
+  it('enforces one idempotency key per requester', async () => {
+    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version) VALUES ('l', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1)`);
+    const insert = (id: string, requester: string) =>
+      ds.query(`INSERT INTO deletion_requests (id, requester, idempotency_key, payload_digest, lineage, legal_basis, status, received_at, due_at, updated_at) VALUES ($1, $2, 'k', $3, 'l', 'b', 'RECEIVED', now(), now(), now())`, [id, requester, 'a'.repeat(64)]);
+    await insert('00000000-0000-4000-8000-000000000001', 'alice');
+    await insert('00000000-0000-4000-8000-000000000002', 'bob');
+    await assert.rejects(insert('00000000-0000-4000-8000-000000000003', 'alice'), /duplicate key/);
+  });
+});
