@@ -325,3 +325,23 @@ def export_onnx(payload: dict, heartbeat: Optional[Heartbeat] = None) -> dict:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
     return {"dir": str(final_dir), "manifestPath": str(manifest_path), "reused": False}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """CLI for tests and benchmarks: prints the activity output as one JSON line."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m lethe_worker.export_onnx")
+    parser.add_argument("--model", required=True, help="llava-hf model directory")
+    parser.add_argument("--id", required=True, help="base model id (part of the export key)")
+    parser.add_argument("--lora", required=True, help="LoRA config JSON (contracts/lora.schema.json)")
+    parser.add_argument("--out", required=True, help="output root")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(2)
+    result = export_onnx({"baseModel": {"path": args.model, "id": args.id}, "lora": json.loads(args.lora), "outputRoot": args.out})
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()
