@@ -1,0 +1,95 @@
+// The audit activity end to end on the real tiny LLaVA: ONNX export by the Python worker, a
+// non-trivial LoRA adapter, onnxruntime-node scoring, PULSE metrics and the gate.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { createRuntimeAuditActivities } from '../../src/audits/application/runtime-audit-activities';
+import { AuditInput, AuditResult } from '../../src/audits/domain/audit-activity';
+import { AdapterRef } from '../../src/audits/domain/eval-item';
+import { selectPretrainedTargets } from '../../src/audits/domain/target-selection';
+
+const root = process.env.LETHE_TINY_MODEL_ROOT;
+const python = process.env.LETHE_PYTHON;
+if (!root || !python) throw new Error('LETHE_TINY_MODEL_ROOT and LETHE_PYTHON must be set (npm test sets them)');
+const modelDir = path.join(root, 'model');
+const datasetDir = path.join(root, 'dataset');
+const workerDir = path.resolve(__dirname, '..', '..', '..', 'gpu-worker');
+// Exports and adapters are keyed by the tiny model's cache dir, so reruns reuse them.
+const workDir = path.join(os.tmpdir(), 'lethe-audits-e2e', path.basename(root));
+const LORA = { rank: 4, alpha: 8, dropout: 0, targets: 'projector+llm' };
+
+function runWorker(args: string[]): Record<string, unknown> {
+  const out = execFileSync(python!, ['-m', ...args], {
+    cwd: workerDir,
+    env: { ...process.env, PYTHONPATH: workerDir, HF_HUB_OFFLINE: '1', OMP_NUM_THREADS: '2' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+describe('audit activity on the tiny LLaVA (onnxruntime-node)', { timeout: 900_000 }, () => {
+  let exportDir: string;
+  let adapter: AdapterRef;
+  const activities = createRuntimeAuditActivities({ log: () => {} });
+  let versionZero: AuditResult;
+
+  const input = (overrides: Partial<AuditInput>): AuditInput => ({
+    lineage: 'e2e', versionNumber: 1, exportDir, modelDir, datasetDir, adapter,
+    forgetSubjectIds: [], cumulativeForgetSubjectIds: [], baseline: null, parentMetrics: null,
+    gatePolicy: {}, attempt: 1, maxAttempts: 2, ...overrides,
+  });
+
+  before(() => {
+    fs.mkdirSync(workDir, { recursive: true });
+    const exported = runWorker(['lethe_worker.export_onnx', '--model', modelDir, '--id', 'tiny', '--lora', JSON.stringify(LORA), '--out', path.join(workDir, 'onnx')]);
+    exportDir = String(exported.dir ?? exported.exportDir);
+    assert.ok(fs.existsSync(path.join(exportDir, 'manifest.json')), `export wrote a manifest in ${exportDir}`);
+    // Random non-zero A and B (seeded): an adapter that really changes the model, without training.
+    const made = runWorker(['lethe_worker.bench_audit_torch', 'random-adapter', '--model', modelDir, '--lora', JSON.stringify(LORA), '--out', path.join(workDir, 'adapter'), '--seed', '7']);
+    adapter = { path: String(made.path), sha256: String(made.sha256) };
+  });
+
+  it('measures version 0 and picks the best-known subject as the forget target', async () => {
+    versionZero = await activities.audit(input({ versionNumber: 0, adapter: null }));
+    assert.equal(versionZero.auditError, null, JSON.stringify(versionZero.auditError));
+    const m = versionZero.metrics!;
+    assert.ok(m.retain.multimodal.total > 0 && m.retain.text.total > 0 && m.general.overall.total > 0);
+    assert.ok(Object.keys(m.general.byCategory).length > 1, 'general split by category');
+    const [target] = selectPretrainedTargets(m, 1);
+    assert.ok(target.accuracy > 0.35, `the base model knows its best subject (${target.subjectId}: ${target.accuracy})`);
+  });
+
+  it('never promotes the base model for a forget request: the subject is still known', async () => {
+    const [target] = selectPretrainedTargets(versionZero.metrics!, 1);
+    const out = await activities.audit(input({ versionNumber: 0, adapter: null, forgetSubjectIds: [target.subjectId] }));
+    assert.notEqual(out.decision, 'PROMOTE');
+    assert.ok(out.checks.some((c) => c.rule === 'FORGET' && !c.passed));
+    assert.equal(out.metrics!.forget.multimodal.ofBaseline, 0, 'version 0 has forgotten nothing of itself');
+  });
+
+  it('audits a candidate adapter against the cached version 0 and relates every number', async () => {
+    const [target] = selectPretrainedTargets(versionZero.metrics!, 1);
+    const out = await activities.audit(input({ forgetSubjectIds: [target.subjectId], parentMetrics: versionZero.metrics }));
+    assert.equal(out.auditError, null, JSON.stringify(out.auditError));
+    const m = out.metrics!;
+    for (const v of [m.forget.multimodal, m.forget.text, m.cumulativeForget.text, m.retain.multimodal, m.retain.text, m.general.overall]) {
+      assert.ok(v.total > 0 && v.accuracy !== null && v.accuracy >= 0 && v.accuracy <= 1);
+      assert.notEqual(v.deltaFromParent, null);
+    }
+    assert.ok(['PROMOTE', 'RETRY', 'NEEDS_REVIEW'].includes(out.decision));
+    assert.equal(out.checks.length, 7);
+    assert.equal(out.adapterSha256, adapter.sha256);
+  });
+
+  it('fails closed when the adapter does not match its recorded sha256', async () => {
+    const out = await activities.audit(input({ forgetSubjectIds: ['anyone'], adapter: { path: adapter.path, sha256: '0'.repeat(64) } }));
+    assert.equal(out.decision, 'NEEDS_REVIEW');
+    assert.equal(out.auditError!.reason, 'ADAPTER_SHA_MISMATCH');
+    assert.equal(out.metrics, null);
+  });
+});
