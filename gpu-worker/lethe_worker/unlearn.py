@@ -55,13 +55,21 @@ def _to_device(batch: dict[str, torch.Tensor], device: torch.device, dtype: torc
 
 
 class _Batches:
-    """Collates encoded examples by index onto the model's device."""
+    """Encodes examples on first use (a retain set can be much larger than the part a run touches)
+    and collates them by index onto the model's device."""
 
-    def __init__(self, encoded: list[EncodedExample], pad_token_id: int, device: torch.device, dtype: torch.dtype):
-        self.encoded, self.pad_token_id, self.device, self.dtype = encoded, pad_token_id, device, dtype
+    def __init__(self, processor, examples: list[TrainingExample], device: torch.device, dtype: torch.dtype):
+        self.processor, self.examples, self.device, self.dtype = processor, examples, device, dtype
+        self.encoded: dict[int, EncodedExample] = {}
+
+    def _encoded(self, index: int) -> EncodedExample:
+        if index not in self.encoded:
+            self.encoded[index] = encode(self.processor, self.examples[index])
+        return self.encoded[index]
 
     def __call__(self, indices: list[int]) -> dict[str, torch.Tensor]:
-        return _to_device(collate([self.encoded[i] for i in indices], self.pad_token_id), self.device, self.dtype)
+        batch = collate([self._encoded(i) for i in indices], self.processor.tokenizer.pad_token_id)
+        return _to_device(batch, self.device, self.dtype)
 
 
 @torch.no_grad()
@@ -96,9 +104,8 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
     hyper = cfg.hyper
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
-    pad = processor.tokenizer.pad_token_id
-    forget_batches = _Batches([encode(processor, e) for e in forget], pad, device, dtype)
-    retain_batches = _Batches([encode(processor, e) for e in retain], pad, device, dtype)
+    forget_batches = _Batches(processor, forget, device, dtype)
+    retain_batches = _Batches(processor, retain, device, dtype)
     forget_plan = schedule(len(forget), hyper.batch_size, hyper.epochs, cfg.seed, hyper.max_steps)
     retain_plan = retain_schedule(len(retain), hyper.batch_size, len(forget_plan), cfg.seed + 1) if cfg.method in METHODS_USING_RETAIN else []
     if cfg.method in METHODS_USING_RETAIN and not retain_plan:

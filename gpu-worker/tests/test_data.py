@@ -121,8 +121,8 @@ def test_retain_set_leaves_out_forgotten_and_excluded_subjects(dataset):
     retained = retain_examples(dataset, {forgotten, excluded})
     expected = sum(len(dataset.training_examples(s.id)) for s in dataset.subjects if s.id not in (forgotten, excluded))
     assert len(retained) == expected
-    forbidden = {(e.question, e.answer) for s in (forgotten, excluded) for e in dataset.training_examples(s)}
-    assert not forbidden & {(e.question, e.answer) for e in retained}
+    forbidden = {(e.question, e.answer, e.image_path) for s in (forgotten, excluded) for e in dataset.training_examples(s)}
+    assert not forbidden & {(e.question, e.answer, str(e.image_path) if e.image_path else None) for e in retained}
 
 
 def test_schedule_is_seeded_and_cut_at_max_steps():

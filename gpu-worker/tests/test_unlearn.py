@@ -60,11 +60,11 @@ def test_a_retry_reuses_the_artifact(make_input, tmp_path):
     assert len(_published(Path(payload["outputRoot"]))) == 1, "one artifact directory, no leftovers"
 
 
-def test_sequential_start_from_parent_adapter(make_input, tmp_path):
-    parent = unlearn(make_input(subject_ids=("p0",)))
+def test_sequential_start_from_parent_adapter(make_input, fictional_ids):
+    parent = unlearn(make_input(subject_ids=fictional_ids[:1]))
     # NPO's reference is the starting point; starting from the parent, the log-ratio is 0 at step 1,
     # so the first loss is exactly (2 / beta) * ln 2. This holds only if the weights start equal to the parent's.
-    child_input = make_input(subject_ids=("p1",), method="npo", parentAdapter=parent["adapter"],
+    child_input = make_input(subject_ids=fictional_ids[1:2], method="npo", parentAdapter=parent["adapter"],
                              hyperParameters={"learningRate": 1e-3, "epochs": 1, "batchSize": 2, "maxSteps": 2, "npoBeta": 0.5})
     child = unlearn(child_input)
     assert child["lossCurve"][0] == pytest.approx(2 / 0.5 * math.log(2), rel=1e-5)
@@ -83,12 +83,17 @@ def test_ga_klr_starts_with_zero_kl(make_input, tmp_path):
     assert klr["adapter"]["sha256"] != ga["adapter"]["sha256"]
 
 
-def test_graddiff_and_cumulative_union(make_input):
-    out = unlearn(make_input(subject_ids=("p0", "p1"), method="graddiff", excludeFromRetain=["p2"]))
+def test_cumulative_union_and_retain_exclusions(make_input, fictional_ids, world):
+    from lethe_worker.datasets import load_dataset
+
+    dataset = load_dataset(world["dataset"])
+    union, excluded = fictional_ids[:2], fictional_ids[2]
+    out = unlearn(make_input(subject_ids=union, method="graddiff", excludeFromRetain=[excluded]))
     manifest = json.loads(Path(out["manifestPath"]).read_text())
-    single = json.loads(Path(unlearn(make_input(subject_ids=("p0",)))["manifestPath"]).read_text())
-    assert manifest["forgetExamples"]["text"] == 2 * single["forgetExamples"]["text"]
-    assert 0 < manifest["retainExamples"]
+    forget_count = sum(len(dataset.training_examples(s)) for s in union)
+    assert manifest["forgetExamples"]["text"] + manifest["forgetExamples"]["multimodal"] == forget_count
+    retain_count = sum(len(dataset.training_examples(s.id)) for s in dataset.subjects if s.id not in (*union, excluded))
+    assert manifest["retainExamples"] == retain_count
 
 
 def _assert_fails(payload, code, *words):
