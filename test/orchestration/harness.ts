@@ -1,6 +1,8 @@
 // Shared setup of the workflow tests: the real dev server, the real workflow bundle, workers on
 // the `control`, `gpu` and `audit` queues serving scripted activities, and the real client side.
+import fs from 'node:fs';
 import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startTestTemporal, type TestTemporal } from '../support/temporal';
 import { RunningWorkers } from '../../src/temporal/workers';
@@ -64,4 +66,42 @@ const quietLogger = {
   warn: (message: string) => console.warn(message), error: (message: string) => console.error(message),
 };
 
+/** Recorded histories live in the source tree (committed), not in dist/. */
 export const HISTORIES_DIR = path.resolve(__dirname, '../../../test/orchestration/histories');
+
+const History = temporal.api.history.v1.History;
+
+/**
+ * A recorded history. Stored as protobuf bytes: the proto-JSON helpers of @temporalio/common
+ * (historyToJSON) fail in this install because it nests a second protobufjs major version.
+ */
+export interface RecordedHistory {
+  workflowId: string;
+  events: string[];
+  historyProtobufBase64: string;
+}
+
+export function loadRecordedHistory(file: string): { workflowId: string; history: temporal.api.history.v1.IHistory } {
+  const recorded = JSON.parse(fs.readFileSync(file, 'utf8')) as RecordedHistory;
+  return { workflowId: recorded.workflowId, history: History.decode(Buffer.from(recorded.historyProtobufBase64, 'base64')) };
+}
+
+/**
+ * With LETHE_RECORD_HISTORIES=1, writes the history of each given run to HISTORIES_DIR/<name>.json:
+ * the replay test then runs them through the current workflow code to catch non-determinism.
+ */
+export async function recordHistories(h: Harness, runs: Array<{ name: string; workflowId: string; runId?: string }>): Promise<void> {
+  if (process.env.LETHE_RECORD_HISTORIES !== '1') return;
+  fs.mkdirSync(HISTORIES_DIR, { recursive: true });
+  for (const run of runs) {
+    const history = await h.temporal.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    const encoded = History.encode(History.fromObject(history)).finish();
+    const file: RecordedHistory = {
+      workflowId: run.workflowId,
+      // For people reading a diff; the replay uses the protobuf bytes below.
+      events: (history.events ?? []).map((e) => `${e.eventId} ${temporal.api.enums.v1.EventType[e.eventType ?? 0]}`),
+      historyProtobufBase64: Buffer.from(encoded).toString('base64'),
+    };
+    fs.writeFileSync(path.join(HISTORIES_DIR, `${run.name}.json`), JSON.stringify(file, null, 1) + '\n');
+  }
+}

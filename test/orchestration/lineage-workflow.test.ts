@@ -1,26 +1,17 @@
 // The lineage workflow on the real Temporal dev server, with replaced activities (the control
 // plane, the GPU worker and the audit are scripted in memory; see scripted-activities.ts).
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lineageWorkflowId } from '../../workflows/messages';
 import { OrchestrationError } from '../../src/orchestration/orchestration-error';
-import { eventually, HISTORIES_DIR, startHarness, type Harness } from './harness';
+import { eventually, recordHistories, startHarness, type Harness } from './harness';
 
 let h: Harness;
 before(async () => {
   h = await startHarness();
 });
 after(async () => {
-  // LETHE_RECORD_HISTORIES=1 refreshes the histories the replay test runs through the current code.
-  if (process.env.LETHE_RECORD_HISTORIES === '1' && h) {
-    fs.mkdirSync(HISTORIES_DIR, { recursive: true });
-    for (const lineage of h.plane.lineages.keys()) {
-      const history = await h.temporal.client.workflow.getHandle(lineageWorkflowId(lineage)).fetchHistory();
-      fs.writeFileSync(path.join(HISTORIES_DIR, `${lineage}.json`), JSON.stringify(history));
-    }
-  }
+  if (h) await recordHistories(h, [...h.plane.lineages.keys()].map((lineage) => ({ name: lineage, workflowId: lineageWorkflowId(lineage) })));
   await h?.stop();
 });
 
