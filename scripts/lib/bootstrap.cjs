@@ -48,8 +48,10 @@ function ensureNodeModules() {
   const stamp = path.join(ROOT, 'node_modules', '.lethe-lock-hash');
   const want = hashFiles([lock, path.join(ROOT, 'package.json')]);
   if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want) return;
-  log('installing npm packages (npm ci)…');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // `npm install`, not `npm ci`: with omit-lockfile-registry-resolved (set on these machines) npm 11
+  // writes locks that `npm ci` rejects for other platforms' optional packages. The lock still pins.
+  log('installing npm packages…');
+  run('npm', ['install', '--no-audit', '--no-fund']);
   fs.writeFileSync(stamp, want);
 }
 

@@ -1,0 +1,160 @@
+// Runs the whole service as child processes: embedded Postgres and the Temporal dev server
+// (unless DATABASE_URL / TEMPORAL_ADDRESS point elsewhere), then the API, the TypeScript worker
+// and the Python GPU worker. A child that dies is restarted with backoff, so a crash delays work
+// and never drops it. Used by `npm run up` and by the end-to-end and fault tests.
+'use strict';
+const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const b = require('./bootstrap.cjs');
+
+const dist = (p) => path.join(b.ROOT, 'dist', p);
+
+function ensureEncryptionKey(dataDir) {
+  const file = path.join(dataDir, 'encryption.key');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    // Created here, before any child starts, so that API and worker never race to make two keys.
+    fs.writeFileSync(file, crypto.randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+async function waitForHealth(url, timeoutMs, isAlive) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive()) throw new Error(`process serving ${url} exited before it became healthy`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${url} not healthy after ${timeoutMs} ms`);
+}
+
+class Child {
+  constructor(name, command, args, options, log) {
+    Object.assign(this, { name, command, args, options, log });
+    this.proc = null;
+    this.restarts = 0;
+    this.wanted = false;
+    this.exits = [];
+  }
+
+  start() {
+    this.wanted = true;
+    const proc = spawn(this.command, this.args, { ...this.options, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = proc;
+    const prefix = (stream) => {
+      let rest = '';
+      stream.on('data', (chunk) => {
+        const lines = (rest + chunk.toString()).split('\n');
+        rest = lines.pop();
+        for (const line of lines) this.log(`[${this.name}] ${line}`);
+      });
+    };
+    prefix(proc.stdout);
+    prefix(proc.stderr);
+    proc.once('exit', (code, signal) => {
+      this.exits.push({ code, signal, at: Date.now() });
+      if (this.proc === proc) this.proc = null;
+      if (!this.wanted) return;
+      this.restarts += 1;
+      const delay = Math.min(10_000, 500 * 2 ** Math.min(this.restarts, 5));
+      this.log(`[stack] ${this.name} exited (${signal ?? code}); restarting in ${delay} ms`);
+      this.timer = setTimeout(() => this.wanted && this.start(), delay);
+    });
+    return proc;
+  }
+
+  alive() {
+    return this.proc !== null && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** For fault tests: kill without stopping supervision, so the child comes back. */
+  kill(signal = 'SIGKILL') {
+    if (this.proc) this.proc.kill(signal);
+  }
+
+  async stop(graceMs = 15_000) {
+    this.wanted = false;
+    clearTimeout(this.timer);
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Starts the stack. Options: dataDir, port (API), env (extra env for children), log (line sink),
+ * tinyRoot (model + dataset cache dir), py ({python, temporal} from ensurePythonEnv).
+ */
+async function startStack(opts) {
+  const log = opts.log ?? ((line) => process.stderr.write(line + '\n'));
+  const dataDir = path.resolve(opts.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const stopInfra = [];
+  let databaseUrl = process.env.DATABASE_URL || opts.env?.DATABASE_URL;
+  if (!databaseUrl) {
+    const { startEmbeddedPostgres } = require(dist('src/database/embedded-postgres.js'));
+    log('[stack] starting embedded Postgres…');
+    const pg = await startEmbeddedPostgres(path.join(dataDir, 'postgres'), { port: opts.pgPort });
+    databaseUrl = pg.url;
+    stopInfra.push(() => pg.stop());
+  }
+  let temporalAddress = process.env.TEMPORAL_ADDRESS || opts.env?.TEMPORAL_ADDRESS;
+  if (!temporalAddress) {
+    const { startDevServer } = require(dist('src/temporal/dev-server.js'));
+    log('[stack] starting the Temporal dev server…');
+    const server = await startDevServer({ binary: opts.py.temporal, dbFile: path.join(dataDir, 'temporal.db'), dynamicConfig: opts.temporalDynamicConfig });
+    temporalAddress = server.address;
+    stopInfra.push(() => server.stop());
+  }
+  const port = opts.port ?? 3000;
+  const env = {
+    ...process.env,
+    ...opts.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    LETHE_DATA_DIR: dataDir,
+    LETHE_ENCRYPTION_KEY: process.env.LETHE_ENCRYPTION_KEY || ensureEncryptionKey(dataDir),
+    LETHE_TINY_MODEL_ROOT: opts.tinyRoot,
+    LETHE_TEMPORAL_BIN: opts.py.temporal,
+    LETHE_PYTHON: opts.py.python,
+    PORT: String(port),
+    HF_HUB_OFFLINE: '1',
+  };
+  const children = {
+    api: new Child('api', process.execPath, [dist('src/main.js')], { cwd: b.ROOT, env }, log),
+    worker: new Child('worker', process.execPath, [dist('src/worker.js')], { cwd: b.ROOT, env }, log),
+    gpu: new Child('gpu', opts.py.python, ['-m', 'lethe_worker.worker', '--address', temporalAddress], {
+      cwd: b.WORKER_DIR, env: { ...env, PYTHONPATH: b.WORKER_DIR },
+    }, log),
+  };
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    await Promise.all(Object.values(children).map((c) => c.stop()));
+    for (const s of stopInfra.reverse()) await s();
+  };
+  try {
+    children.api.start();
+    // The API runs the migrations; workers start after it is healthy so they see the schema.
+    await waitForHealth(`${baseUrl}/healthz`, opts.startTimeoutMs ?? 120_000, () => children.api.alive() || children.api.wanted);
+    children.worker.start();
+    children.gpu.start();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { baseUrl, databaseUrl, temporalAddress, dataDir, children, stop, env };
+}
+
+module.exports = { startStack, waitForHealth };

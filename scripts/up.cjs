@@ -1,0 +1,56 @@
+// `npm run up`: installs what is missing, builds the tiny LLaVA on first start, starts the whole
+// service on embedded defaults (state in .data/), and stops every child cleanly on Ctrl-C.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const b = require('./lib/bootstrap.cjs');
+const { startStack } = require('./lib/stack.cjs');
+const { ensureDefaultLineage } = require('./lib/first-start.cjs');
+
+async function main() {
+  const started = Date.now();
+  b.ensureNodeModules();
+  const py = b.ensurePythonEnv();
+  const tinyRoot = b.ensureTinyModel(py);
+  b.buildTypeScript();
+  const dataDir = path.resolve(b.ROOT, process.env.LETHE_DATA_DIR || '.data');
+  const port = Number(process.env.PORT || 3000);
+  b.log(`starting Lethe (data in ${dataDir})…`);
+  const stack = await startStack({ dataDir, port, py, tinyRoot });
+
+  let stopping = false;
+  const shutdown = async (signal) => {
+    if (stopping) return;
+    stopping = true;
+    b.log(`${signal}: stopping every child…`);
+    await stack.stop();
+    b.log('stopped; in-flight requests resume on the next `npm run up`.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
+  await ensureDefaultLineage({ baseUrl: stack.baseUrl, token, tinyRoot, log: b.log });
+  const printed = path.join(dataDir, '.operator-token-printed');
+  const tokenLine = fs.existsSync(printed)
+    ? `operator token: in ${path.join(dataDir, 'operator.token')}`
+    : `operator token (shown once; also in ${path.join(dataDir, 'operator.token')}, mode 600):\n  ${token}`;
+  fs.writeFileSync(printed, new Date().toISOString());
+  process.stderr.write(`
+Lethe is ready on ${stack.baseUrl}/graphql (started in ${((Date.now() - started) / 1000).toFixed(1)} s)
+${tokenLine}
+
+Try:
+  curl -s ${stack.baseUrl}/graphql -H "authorization: Bearer $(cat ${path.relative(process.cwd(), path.join(dataDir, 'operator.token'))})" \\
+    -H 'content-type: application/json' \\
+    -d '{"query":"mutation { submitDeletionRequest(input: {lineage: \\"default\\", idempotencyKey: \\"demo-1\\", subject: {datasetSubjectId: \\"person-000\\"}, legalBasis: \\"GDPR Art. 17\\"}) { id status dueAt } }"}'
+
+Ctrl-C stops everything.
+`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`[lethe] failed to start: ${err.stack || err}\n`);
+  process.exit(1);
+});
