@@ -77,7 +77,9 @@ def load_processor(path: str | os.PathLike):
     """AutoProcessor of a llava-hf directory, tokenizer LEFT padded (scoring reads the last position)."""
     from transformers import AutoProcessor
 
-    p = check_model_dir(path)
+    p = Path(path)
+    if not p.is_dir():
+        raise ModelLoadError(f"model directory does not exist: {p}")
     processor = AutoProcessor.from_pretrained(str(p), local_files_only=True)
     processor.tokenizer.padding_side = "left"
     if processor.tokenizer.pad_token is None:  # llava-1.5-hf has <pad>; be safe for others

@@ -1,0 +1,172 @@
+"""Build the tiny LLaVA and its synthetic world.
+
+    python -m lethe_worker.tiny.build --out DIR --seed N
+
+writes DIR/dataset (MLLMU-Bench parquet, MMBench TSV, canonical lethe/ view), DIR/model (llava-hf layout)
+and DIR/build-report.json (accuracy per split and modality, seconds per phase). Progress goes to stderr.
+Deterministic for a seed (seeded RNGs, deterministic torch algorithms, fixed thread count).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from .. import model_io, scoring
+from ..prompts import mc_prompt, qa_prompt
+from . import layouts, train
+from . import world as W
+
+MODEL_SPEC = model_io.TinySpec(
+    hidden_size=128, intermediate_size=512, num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=4,
+    max_position_embeddings=256, vision_hidden_size=64, vision_intermediate_size=256, vision_layers=2, vision_heads=4,
+    image_size=32, patch_size=8,
+)
+VOCAB_SIZE = 2048
+
+
+def log(msg: str) -> None:
+    print(f"[tiny-llava] {msg}", file=sys.stderr, flush=True)
+
+
+def tokenizer_corpus(world: W.World) -> list[str]:
+    """Every kind of text the model sees: QA and MC prompts and answers, names, general questions."""
+    texts = []
+    rng = random.Random(f"lethe-tokenizer-{world.seed}")
+    for p in world.people:
+        for q, a, mm in world.training_qa(p):
+            texts.append(f"{qa_prompt(q, mm)} {a}</s>")
+        for mod, ms in world.eval_mc[p.id].items():
+            for m in ms:
+                texts.append(f"{mc_prompt(m.question, m.options, mod == 'multimodal')} {m.answer}</s>")
+        texts.append(p.biography())
+    for fact, (pool, _) in W.FACTS.items():
+        for v in pool:
+            texts.append(f"USER: The {fact} is {v}. ASSISTANT: {v}")
+    for it in world.general:
+        texts.append(f"{mc_prompt(it.mc.question, it.mc.options, True)} {it.mc.answer}</s>")
+    for _ in range(400):
+        cat = rng.choice(W.GENERAL_CATEGORIES)
+        _, q, ans, pool = W.general_question(rng, cat)
+        texts.append(f"{mc_prompt(q, W.make_mc(rng, q, ans, pool).options, True)} {ans}</s>")
+    return texts
+
+
+def setup_torch(threads: int, seed: int) -> None:
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(seed)
+    random.seed(seed)
+
+
+def evaluate(model, processor, dataset, batch_size: int = 128) -> tuple[dict, list]:
+    items = dataset.eval_items()
+    res = scoring.score_mc(model, processor, items, batch_size=batch_size)
+    return scoring.accuracy_by_split(res), res
+
+
+def build(out_dir: str | Path, seed: int, cfg: train.TrainConfig | None = None, spec: model_io.TinySpec = MODEL_SPEC,
+          n_fictional: int = W.N_FICTIONAL, n_celebrity: int = W.N_CELEBRITY) -> dict:
+    cfg = cfg or train.TrainConfig()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    setup_torch(cfg.threads, seed)
+    t_start = time.time()
+    seconds: dict[str, float] = {}
+
+    t = time.time()
+    world = W.build_world(seed, n_fictional=n_fictional, n_celebrity=n_celebrity)
+    dataset = layouts.write_dataset(world, out / "dataset")
+    seconds["world"] = round(time.time() - t, 1)
+    log(f"world: {len(world.fictional)} fictional people, {len(world.celebrities)} celebrities, "
+        f"{len(world.general)} general questions ({seconds['world']}s)")
+
+    t = time.time()
+    tok = model_io.train_bpe_tokenizer(tokenizer_corpus(world), vocab_size=VOCAB_SIZE)
+    model_dir = out / "model"
+    torch.manual_seed(seed)
+    model = model_io.build_tiny_model(spec, seed=seed, vocab_size=tok.get_vocab_size())
+    model_io.save_processor_files(model_dir, None, model.config, tokenizer_obj=tok)
+    processor = model_io.load_processor(model_dir)
+    n_img = model_io.num_image_tokens(model)
+    enc = train.Encoder(processor.tokenizer, n_img)
+
+    # pixel bank: portraits (from the dataset's PNG files, as scoring reads them) + general training scenes
+    from PIL import Image
+
+    imgs, image_index = [], {}
+    for s in dataset.subjects:
+        with Image.open(s.portrait_path) as im:
+            imgs.append(im.convert("RGB"))
+        image_index[s.id] = len(imgs) - 1
+    bank = []
+    gen = W.iter_general_training(seed)
+    for _ in range(cfg.general_train_scenes):
+        objects, q, ans, pool, cat = next(gen)
+        imgs.append(W.images.scene(objects))
+        bank.append((len(imgs) - 1, q, ans, pool, cat))
+    pixels = processor.image_processor(imgs, return_tensors="pt")["pixel_values"].float()
+    seconds["prepare"] = round(time.time() - t, 1)
+    log(f"tokenizer: {tok.get_vocab_size()} tokens; model: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M "
+        f"parameters; {n_img} image tokens; {len(imgs)} images preprocessed ({seconds['prepare']}s)")
+
+    curriculum = train.Curriculum(world, enc, image_index, bank, cfg, seed)
+    phases: dict = {}
+    pad_id = processor.tokenizer.pad_token_id
+    train.train_phase(model, curriculum.pretrain, cfg.pretrain, pixels, pad_id, seed, phases)
+    seconds["pretrain"] = phases["pretrain"]["seconds"]
+    t = time.time()
+    acc_pre, _ = evaluate(model, processor, dataset)
+    seconds["eval_pretrain"] = round(time.time() - t, 1)
+    log(f"after pre-training: {json.dumps(acc_pre)}")
+    train.train_phase(model, curriculum.finetune, cfg.finetune, pixels, pad_id, seed + 1, phases)
+    seconds["finetune"] = phases["finetune"]["seconds"]
+
+    t = time.time()
+    model.save_pretrained(str(model_dir))
+    # the report scores the saved checkpoint, loaded back the way every consumer loads it
+    loaded, proc2 = model_io.load_llava(model_dir, device="cpu", dtype="float32")
+    acc, results = evaluate(loaded, proc2, dataset)
+    seconds["eval"] = round(time.time() - t, 1)
+    seconds["total"] = round(time.time() - t_start, 1)
+    report = {
+        "seed": seed,
+        "datasetId": dataset.dataset_id,
+        "modelDir": "model",
+        "datasetDir": "dataset",
+        "counts": {"fictional": len(world.fictional), "celebrity": len(world.celebrities),
+                   "general": len(world.general), "evalItems": len(results)},
+        "model": {"parameters": sum(p.numel() for p in loaded.parameters()), "vocabSize": tok.get_vocab_size(),
+                  "imageTokens": n_img, "spec": spec.__dict__},
+        "accuracy": acc,
+        "accuracyAfterPretrain": acc_pre,
+        "seconds": seconds,
+        "phases": phases,
+        "torch": torch.__version__, "threads": cfg.threads, "python": platform.python_version(),
+    }
+    (out / "build-report.json").write_text(json.dumps(report, indent=1) + "\n")
+    log(f"accuracy: {json.dumps(acc)}")
+    log(f"done in {seconds['total']}s")
+    return report
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("LETHE_TINY_THREADS", "2")))
+    args = ap.parse_args(argv)
+    cfg = train.TrainConfig(threads=args.threads)
+    build(args.out, args.seed, cfg)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

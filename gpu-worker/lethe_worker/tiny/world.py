@@ -1,0 +1,247 @@
+"""The synthetic world, deterministic from a seed.
+
+- fictional people (knowledge FINETUNED): learned only in the fine-tuning phase;
+- celebrities (knowledge PRETRAINED): learned only in the pre-training phase;
+- general visual questions on generated scenes (shapes, colours, counts, positions): the MMBench stand-in.
+
+Every person has a unique first name and a unique surname, a portrait colour code, and five facts.
+Evaluation asks each fact once with the portrait ("this person") and once naming the person, as
+multiple choice A-D; training uses open QA with two phrasings per fact and (in the builder) multiple
+choice with freshly shuffled options.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from ..prompts import OPTION_LETTERS
+from . import images
+
+N_FICTIONAL = 150
+N_CELEBRITY = 45
+N_GENERAL_PER_CATEGORY = 80
+
+OCCUPATIONS = [
+    "baker", "pilot", "lawyer", "nurse", "architect", "chemist", "farmer", "painter", "teacher", "surgeon",
+    "plumber", "journalist", "librarian", "carpenter", "astronomer", "dentist", "engineer", "florist",
+    "geologist", "jeweler", "musician", "photographer", "sailor", "tailor", "veterinarian", "waiter",
+    "zoologist", "economist", "firefighter", "potter",
+]
+TOWNS = [
+    "Port Venn", "Oakridge", "Saltmere", "Duvall", "Brackwater", "Elmstead", "Fernhollow", "Greystone",
+    "Harrowgate", "Ivybridge", "Juniper Falls", "Kingsmoor", "Larkspur", "Millbrook", "Northcliff",
+    "Orchard Bay", "Pinecrest", "Quarry Hill", "Redwater", "Stonebury", "Thornfield", "Upperton",
+    "Valewood", "Westhaven", "Yarrow", "Ashford", "Bellmont", "Copperton", "Dunmore", "Eastwick",
+]
+EMPLOYERS = [
+    "Kestrel Labs", "Bramble Foods", "Cobalt Rail", "Delta Looms", "Ember Bank", "Falcon Air", "Granite Works",
+    "Harbor Clinic", "Iris Media", "Jade Textiles", "Kite Robotics", "Lumen Energy", "Maple Press",
+    "Nimbus Software", "Otter Shipping", "Pebble Toys", "Quartz Optics", "Raven Security", "Summit Hotels",
+    "Tidal Farms", "Umber Paints", "Vortex Motors", "Willow Schools", "Xeno Pharma", "Yonder Travel",
+    "Zephyr Studios", "Acorn Insurance", "Beacon Museum", "Cedar Hospital", "Drift Brewery",
+]
+HOBBIES = [
+    "chess", "gardening", "fishing", "knitting", "hiking", "cycling", "pottery", "archery", "rowing",
+    "birdwatching", "juggling", "origami", "fencing", "sailing", "baking bread", "stargazing", "climbing",
+    "skating", "surfing", "yoga", "tennis", "golf", "dancing", "calligraphy", "beekeeping", "kayaking",
+    "woodcarving", "poetry", "running", "puzzles",
+]
+YEARS = [str(y) for y in range(1940, 2005)]
+
+# fact -> (value pool, templates); {S} = subject ("this person" / full name), {P} = possessive.
+FACTS: dict[str, tuple[list[str], list[str]]] = {
+    "occupation": (OCCUPATIONS, ["What is {P} occupation?", "What does {S} do for a living?"]),
+    "birthplace": (TOWNS, ["Where was {S} born?", "In which town was {S} born?"]),
+    "employer": (EMPLOYERS, ["Which company does {S} work for?", "Who is {P} employer?"]),
+    "hobby": (HOBBIES, ["What is {P} favourite hobby?", "What does {S} enjoy doing in free time?"]),
+    "birth_year": (YEARS, ["In which year was {S} born?", "What year was {S} born in?"]),
+}
+FACT_NAMES = list(FACTS)
+WHO_QUESTION = "Who is this person?"
+
+ONSETS = ["b", "br", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "th", "st"]
+VOWELS = ["a", "e", "i", "o", "u", "a", "e", "o", "ia", "y"]
+CODAS = ["", "", "n", "r", "l", "s", "m", "th", "x", "nd"]
+
+
+@dataclass
+class Person:
+    id: str
+    name: str
+    knowledge: str  # FINETUNED | PRETRAINED
+    facts: dict[str, str]
+    code: tuple[int, ...]  # portrait colour code (see images.portrait)
+
+    def subject(self, with_image: bool) -> tuple[str, str]:
+        """(subject, possessive) phrase of a question."""
+        return ("this person", "this person's") if with_image else (self.name, f"{self.name}'s")
+
+    def question(self, fact: str, template: int, with_image: bool) -> str:
+        s, p = self.subject(with_image)
+        return FACTS[fact][1][template].format(S=s, P=p)
+
+    def biography(self) -> str:
+        f = self.facts
+        return (f"{self.name} was born in {f['birthplace']} in {f['birth_year']}. {self.name.split()[0]} works as a "
+                f"{f['occupation']} for {f['employer']} and enjoys {f['hobby']}.")
+
+    def portrait(self):
+        return images.portrait(self.code)
+
+
+@dataclass
+class MCQuestion:
+    question: str
+    options: dict[str, str]
+    answer: str  # letter
+    fact: str | None = None
+    category: str | None = None
+
+
+@dataclass
+class GeneralItem:
+    index: int
+    category: str
+    objects: list[tuple[str, str, tuple[int, int]]]
+    mc: MCQuestion
+
+    def image(self):
+        return images.scene(self.objects)
+
+
+@dataclass
+class World:
+    seed: int
+    fictional: list[Person]
+    celebrities: list[Person]
+    general: list[GeneralItem]
+    eval_mc: dict[str, dict[str, list[MCQuestion]]] = field(default_factory=dict)  # person id -> {"multimodal"|"text": [...]}
+
+    @property
+    def people(self) -> list[Person]:
+        return self.fictional + self.celebrities
+
+    def training_qa(self, person: Person) -> list[tuple[str, str, bool]]:
+        """(question, answer, with_image): every fact in both phrasings and both modalities, plus "who is this"."""
+        out = [(WHO_QUESTION, person.name, True)]
+        for fact in FACT_NAMES:
+            for t in range(len(FACTS[fact][1])):
+                for mm in (True, False):
+                    out.append((person.question(fact, t, mm), person.facts[fact], mm))
+        return out
+
+
+def _name_part(rng: random.Random, syllables: int) -> str:
+    s = "".join(rng.choice(ONSETS) + rng.choice(VOWELS) for _ in range(syllables - 1))
+    s += rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS)
+    return s.capitalize()
+
+
+def _names(rng: random.Random, n: int) -> list[str]:
+    firsts: set[str] = set()
+    lasts: set[str] = set()
+    out = []
+    while len(out) < n:
+        f, l = _name_part(rng, 2), _name_part(rng, rng.choice((2, 3)))
+        if f in firsts or l in lasts or f in lasts or l in firsts or len(f) < 4:
+            continue
+        firsts.add(f)
+        lasts.add(l)
+        out.append(f"{f} {l}")
+    return out
+
+
+def _codes(rng: random.Random, n: int, min_distance: int = 6) -> list[tuple[int, ...]]:
+    codes: list[tuple[int, ...]] = []
+    while len(codes) < n:
+        c = tuple(rng.randrange(len(images.FRAME_PALETTE)) for _ in range(12)) + (
+            rng.randrange(len(images.SKIN)), rng.randrange(len(images.HAIR)),
+            rng.randrange(len(images.EYES)), rng.randrange(len(images.SHIRT)))
+        if all(sum(a != b for a, b in zip(c, o)) >= min_distance for o in codes):
+            codes.append(c)
+    return codes
+
+
+def make_mc(rng: random.Random, question: str, correct: str, pool: list[str], fact: str | None = None,
+            category: str | None = None) -> MCQuestion:
+    distractors = rng.sample([v for v in pool if v != correct], 3)
+    opts = distractors + [correct]
+    rng.shuffle(opts)
+    options = dict(zip(OPTION_LETTERS, opts))
+    return MCQuestion(question, options, OPTION_LETTERS[opts.index(correct)], fact, category)
+
+
+# General visual questions -------------------------------------------------------------------------------
+
+POSITIONS = {"top left": (0, 0), "top right": (0, 1), "bottom left": (1, 0), "bottom right": (1, 1)}
+GENERAL_CATEGORIES = ("color_attribute", "shape_recognition", "object_counting", "object_localization")
+COUNT_WORDS = ["1", "2", "3", "4"]
+
+
+def general_question(rng: random.Random, category: str) -> tuple[list, str, str, list[str]]:
+    """(objects, question, correct answer, option pool) for one generated scene."""
+    colours = list(images.COLOURS)
+    if category == "color_attribute":
+        shape, colour = rng.choice(images.SHAPES), rng.choice(colours)
+        cell = (rng.randrange(4), rng.randrange(4))
+        return [(shape, colour, cell)], f"What colour is the {shape}?", colour, colours
+    if category == "shape_recognition":
+        shape, colour = rng.choice(images.SHAPES), rng.choice(colours)
+        cell = (rng.randrange(4), rng.randrange(4))
+        return [(shape, colour, cell)], "Which shape is shown in the image?", shape, list(images.SHAPES)
+    if category == "object_counting":
+        k = rng.randrange(1, 5)
+        shape, colour = rng.choice(images.SHAPES), rng.choice(colours)
+        cells = rng.sample([(r, c) for r in range(4) for c in range(4)], k)
+        return [(shape, colour, c) for c in cells], f"How many {shape}s are in the image?", COUNT_WORDS[k - 1], COUNT_WORDS
+    if category == "object_localization":
+        pos = rng.choice(list(POSITIONS))
+        qr, qc = POSITIONS[pos]
+        shape, colour = rng.choice(images.SHAPES), rng.choice(colours)
+        cell = (qr * 2 + rng.randrange(2), qc * 2 + rng.randrange(2))
+        return [(shape, colour, cell)], f"Where is the {colour} {shape} in the image?", pos, list(POSITIONS)
+    raise ValueError(category)
+
+
+def general_items(rng: random.Random, n_per_category: int, start_index: int = 0) -> list[GeneralItem]:
+    out = []
+    for i in range(n_per_category * len(GENERAL_CATEGORIES)):
+        cat = GENERAL_CATEGORIES[i % len(GENERAL_CATEGORIES)]
+        objects, q, ans, pool = general_question(rng, cat)
+        out.append(GeneralItem(start_index + i, cat, objects, make_mc(rng, q, ans, pool, category=cat)))
+    return out
+
+
+def iter_general_training(seed: int) -> Iterator[tuple[list, str, str, list[str], str]]:
+    """Endless stream of fresh training scenes (a different random stream from the eval scenes)."""
+    rng = random.Random(f"lethe-general-train-{seed}")
+    while True:
+        cat = rng.choice(GENERAL_CATEGORIES)
+        objects, q, ans, pool = general_question(rng, cat)
+        yield objects, q, ans, pool, cat
+
+
+def build_world(seed: int, n_fictional: int = N_FICTIONAL, n_celebrity: int = N_CELEBRITY,
+                n_general_per_category: int = N_GENERAL_PER_CATEGORY) -> World:
+    rng = random.Random(f"lethe-world-{seed}")
+    n = n_fictional + n_celebrity
+    names = _names(rng, n)
+    codes = _codes(rng, n)
+    people = []
+    for i in range(n):
+        fictional = i < n_fictional
+        pid = f"p{i + 1:03d}" if fictional else f"c{i - n_fictional + 1:03d}"
+        facts = {f: rng.choice(FACTS[f][0]) for f in FACT_NAMES}
+        people.append(Person(pid, names[i], "FINETUNED" if fictional else "PRETRAINED", facts, codes[i]))
+    general = general_items(random.Random(f"lethe-general-eval-{seed}"), n_general_per_category)
+    world = World(seed, people[:n_fictional], people[n_fictional:], general)
+    erng = random.Random(f"lethe-eval-{seed}")
+    for p in people:
+        per = {"multimodal": [], "text": []}
+        for mod in ("multimodal", "text"):
+            for fact in FACT_NAMES:
+                pool, _ = FACTS[fact]
+                per[mod].append(make_mc(erng, p.question(fact, 0, mod == "multimodal"), p.facts[fact], pool, fact=fact))
+        world.eval_mc[p.id] = per
+    return world

@@ -1,0 +1,91 @@
+"""The built tiny LLaVA (LETHE_TINY_MODEL_ROOT, built by scripts/lib/bootstrap.cjs before the tests)."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from lethe_worker import datasets, model_io, scoring
+from lethe_worker.prompts import mc_prompt, qa_prompt
+
+ROOT = os.environ.get("LETHE_TINY_MODEL_ROOT")
+pytestmark = pytest.mark.skipif(not ROOT, reason="LETHE_TINY_MODEL_ROOT is not set (npm test sets it)")
+
+TARGETS = {("fictional", "multimodal"): 0.90, ("fictional", "text"): 0.90,
+           ("celebrity", "all"): 0.85, ("general", "all"): 0.85}
+
+
+@pytest.fixture(scope="module")
+def built():
+    root = Path(ROOT)
+    model, proc = model_io.load_llava(root / "model", device="cpu", dtype="float32")
+    ds = datasets.load_dataset(root / "dataset")
+    return root, model, proc, ds
+
+
+def test_llava_hf_layout_and_report(built):
+    root, model, proc, ds = built
+    m = root / "model"
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                 "preprocessor_config.json", "processor_config.json", "chat_template.jinja"):
+        assert (m / name).is_file(), name
+    report = json.loads((root / "build-report.json").read_text())
+    assert {"pretrain", "finetune", "total"} <= set(report["seconds"])
+    pc = json.loads((m / "processor_config.json").read_text())
+    v = model.config.vision_config
+    assert pc["patch_size"] == v.patch_size and pc["vision_feature_select_strategy"] == model.config.vision_feature_select_strategy
+    assert json.loads((m / "preprocessor_config.json").read_text())["crop_size"] == {"height": v.image_size, "width": v.image_size}
+
+
+def test_tokenizer_contract(built):
+    _, model, proc, _ = built
+    tok = proc.tokenizer
+    ids = model_io.option_token_ids(tok)
+    for x in "ABCD":
+        assert tok.encode(f" {x}", add_special_tokens=False) == [ids[x]]
+    assert tok.encode("<image>", add_special_tokens=False) == [model.config.image_token_index]
+    assert tok.pad_token_id is not None and tok.pad_token_id != tok.eos_token_id
+    assert tok.padding_side == "left"
+    chat = proc.apply_chat_template([{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Who is this person?"}]}],
+                                    add_generation_prompt=True)
+    assert chat == qa_prompt("Who is this person?", True)
+
+
+def test_round_trip_through_from_pretrained(built):
+    """LlavaForConditionalGeneration + AutoProcessor load the directory offline and give identical logits."""
+    from transformers import AutoProcessor, LlavaForConditionalGeneration
+
+    root, model, proc, ds = built
+    raw_model = LlavaForConditionalGeneration.from_pretrained(str(root / "model"), local_files_only=True).eval()
+    raw_proc = AutoProcessor.from_pretrained(str(root / "model"), local_files_only=True)
+    items = ds.eval_items("fictional")[:6] + ds.general_items()[:2]
+    a = scoring.score_mc(model, proc, items, batch_size=4)
+    b = scoring.score_mc(raw_model, raw_proc, items, batch_size=8)
+    for ra, rb in zip(a, b):
+        for x in "ABCD":
+            assert abs(ra["logits"][x] - rb["logits"][x]) < 1e-4
+    sd1, sd2 = model.state_dict(), raw_model.state_dict()
+    assert sd1.keys() == sd2.keys() and all(torch.equal(sd1[k], sd2[k]) for k in sd1)
+
+
+def test_training_encoder_matches_the_processor(built):
+    """The builder's own <image> expansion produces exactly the processor's input ids."""
+    from PIL import Image
+
+    from lethe_worker.tiny.train import Encoder
+
+    _, model, proc, ds = built
+    enc = Encoder(proc.tokenizer, model_io.num_image_tokens(model))
+    it = ds.eval_items("fictional", modality="multimodal")[0]
+    prompt = mc_prompt(it.question, it.options, True)
+    got = proc(text=[prompt], images=[Image.open(it.image_path).convert("RGB")], return_tensors="pt")["input_ids"][0].tolist()
+    assert enc.ids(prompt) == got
+
+
+def test_accuracy_targets(built):
+    _, model, proc, ds = built
+    res = scoring.score_mc(model, proc, ds.eval_items(), batch_size=128)
+    acc = scoring.accuracy_by_split(res)
+    misses = {f"{s}/{m}": round(acc[s][m], 3) for (s, m), t in TARGETS.items() if acc[s][m] < t}
+    assert not misses, f"below target: {misses}; all: {acc}"
