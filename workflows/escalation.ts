@@ -7,23 +7,27 @@ export interface AttemptSettings {
   hyperParameters: HyperParameters;
 }
 
+/** Without a suggestion from the audit, a retry trains harder: twice the learning rate, one more epoch. */
+const DEFAULT_ESCALATION = { learningRateFactor: 2, epochsFactor: 1, extraEpochs: 1 };
+
 /**
- * The audit's suggestion wins when it gives one; otherwise the forgetting was too weak, so the
- * next attempt trains harder: twice the learning rate and one more epoch.
+ * Applies the audit's escalation (relative factors and maybe another method) to the settings of
+ * the attempt that failed the gate. Epochs stay a positive integer (contracts/unlearn.input).
  */
-export function escalate(previous: AttemptSettings, suggestion: AuditActivityOutput['escalation']): AttemptSettings {
-  if (suggestion && (suggestion.method || suggestion.hyperParameters)) {
+export function escalate(previous: AttemptSettings, escalation: AuditActivityOutput['escalation']): AttemptSettings {
+  const hp = previous.hyperParameters;
+  if (!escalation) {
     return {
-      method: suggestion.method ?? previous.method,
-      hyperParameters: { ...previous.hyperParameters, ...(suggestion.hyperParameters ?? {}) },
+      method: previous.method,
+      hyperParameters: { ...hp, learningRate: hp.learningRate * DEFAULT_ESCALATION.learningRateFactor, epochs: hp.epochs + DEFAULT_ESCALATION.extraEpochs },
     };
   }
   return {
-    method: previous.method,
+    method: escalation.method ?? previous.method,
     hyperParameters: {
-      ...previous.hyperParameters,
-      learningRate: previous.hyperParameters.learningRate * 2,
-      epochs: previous.hyperParameters.epochs + 1,
+      ...hp,
+      learningRate: hp.learningRate * escalation.learningRateFactor,
+      epochs: Math.max(1, Math.round(hp.epochs * escalation.epochsFactor)),
     },
   };
 }

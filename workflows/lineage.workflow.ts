@@ -226,9 +226,10 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
     const active = (state.active = { requestIds, phase: 'PREPARING' as const, attempt: 0, candidateVersion: null as number | null });
     let plan: StepPlan | null = null;
     try {
+      // null: none of them could begin (canceled meanwhile).
       plan = await control.beginRequest({ lineage, requestIds });
-      active.requestIds = plan.requestIds;
-      if (plan.requestIds.length > 0) await unlearnAuditAndGate(plan);
+      active.requestIds = plan?.requestIds ?? [];
+      if (plan) await unlearnAuditAndGate(plan);
     } catch (err) {
       if (isCancellation(err)) throw err;
       await failStep(active.requestIds, active.candidateVersion, describeFailure(err));
@@ -342,8 +343,8 @@ function checkRollbackTarget(snapshot: LineageSnapshot, toVersion: number): void
   if (!ROLLBACK_TARGET_STATUSES.has(target.status)) {
     throw ApplicationFailure.nonRetryable(`toVersion: version ${toVersion} is ${target.status}; only PROMOTED or SUPERSEDED versions can become champion again`, 'BAD_USER_INPUT');
   }
-  if (snapshot.championVersion === toVersion) {
-    throw ApplicationFailure.nonRetryable(`toVersion: version ${toVersion} is already the champion`, 'CONFLICT');
+  if (snapshot.championVersion === null || toVersion >= snapshot.championVersion) {
+    throw ApplicationFailure.nonRetryable(`toVersion: must be earlier than the champion (version ${snapshot.championVersion})`, 'BAD_USER_INPUT');
   }
 }
 

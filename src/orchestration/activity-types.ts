@@ -1,6 +1,7 @@
 // The activities the lineage workflow calls, as types only: workflows/ imports this file with
 // `import type`, the worker registers implementations of these shapes.
-import type { ExportOnnxInput, ExportOnnxOutput, FileRef, HyperParameters, UnlearnInput, UnlearnMethod, UnlearnOutput } from './contracts';
+import type { AuditInput, AuditResult } from '../audits/domain/audit-activity';
+import type { ExportOnnxInput, ExportOnnxOutput, HyperParameters, UnlearnInput, UnlearnMethod, UnlearnOutput } from './contracts';
 
 export const CONTROL_TASK_QUEUE = 'control';
 export const AUDIT_TASK_QUEUE = 'audit';
@@ -15,30 +16,13 @@ export interface LineageSnapshot {
   batchingWindowMs: number;
 }
 
-/** Audit activity (queue `audit`, implemented in src/audits). Metrics are opaque to the workflow. */
-export type AuditDecision = 'PROMOTE' | 'RETRY' | 'NEEDS_REVIEW';
-export interface AuditActivityInput {
-  lineage: string;
-  versionNumber: number;
-  exportDir: string;
-  modelDir: string;
-  datasetDir: string;
-  adapter: FileRef | null;
-  forgetSubjectIds: string[];
-  cumulativeForgetSubjectIds: string[];
-  baseline: unknown;
-  parentMetrics: unknown;
-  gatePolicy: unknown;
-  attempt: number;
-  maxAttempts: number;
-}
-export interface AuditActivityOutput {
-  metrics: unknown;
-  decision: AuditDecision;
-  reasons: string[];
-  /** Optional suggestion for the next attempt when the decision is RETRY. */
-  escalation?: { method?: UnlearnMethod; hyperParameters?: Partial<HyperParameters> };
-}
+/**
+ * Audit activity (queue `audit`, implemented in src/audits). The workflow acts on the decision,
+ * reasons and escalation; the whole result is handed to recordAudit as is.
+ */
+export type AuditDecision = AuditResult['decision'];
+export type AuditActivityInput = AuditInput;
+export type AuditActivityOutput = Pick<AuditResult, 'decision' | 'reasons' | 'escalation'> & Partial<AuditResult>;
 export interface AuditActivities {
   audit(input: AuditActivityInput): Promise<AuditActivityOutput>;
 }
@@ -50,7 +34,7 @@ export interface BeginRequestInput {
 
 /** Everything one step needs, resolved by the control plane when the step begins. */
 export interface StepPlan {
-  /** Requests actually begun (UNLEARNING); requests canceled meanwhile are left out. */
+  /** Requests actually begun (UNLEARNING, at least one); requests canceled meanwhile are left out. */
   requestIds: string[];
   /** Version the candidate continues from (sequential) or null (cumulative / from the base). */
   parentVersion: number | null;
@@ -129,7 +113,8 @@ export interface RollbackLineageResult {
 
 export interface ControlActivities {
   describeLineage(lineage: string): Promise<LineageSnapshot>;
-  beginRequest(input: BeginRequestInput): Promise<StepPlan>;
+  /** Moves the requests to UNLEARNING and plans the step; null when none of them can begin (canceled meanwhile). */
+  beginRequest(input: BeginRequestInput): Promise<StepPlan | null>;
   recordCandidate(input: RecordCandidateInput): Promise<{ version: number; snapshot: LineageSnapshot }>;
   recordAudit(input: RecordAuditInput): Promise<void>;
   markNeedsReview(input: MarkNeedsReviewInput): Promise<void>;

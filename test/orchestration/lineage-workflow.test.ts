@@ -91,7 +91,7 @@ describe('lineage workflow', () => {
   });
 
   it('promotes a NEEDS_REVIEW candidate on APPROVE, with the reviewer as actor', async () => {
-    h.plane.addLineage('approve', { decisions: [{ metrics: {}, decision: 'NEEDS_REVIEW', reasons: ['retain text 84% of version 0 < 85%'] }] });
+    h.plane.addLineage('approve', { decisions: [{ metrics: null, decision: 'NEEDS_REVIEW', reasons: ['retain text 84% of version 0 < 85%'] }] });
     await submit('approve', ['approve-a']);
     await eventually(async () => assert.equal((await h.queue.state('approve')).active?.phase, 'NEEDS_REVIEW'));
     assertStatus('approve-a', 'NEEDS_REVIEW');
@@ -104,7 +104,7 @@ describe('lineage workflow', () => {
   });
 
   it('rejects a NEEDS_REVIEW candidate on REJECT and goes on with the next request', async () => {
-    h.plane.addLineage('reject', { decisions: [{ metrics: {}, decision: 'NEEDS_REVIEW', reasons: ['general 88% < 90%'] }] });
+    h.plane.addLineage('reject', { decisions: [{ metrics: null, decision: 'NEEDS_REVIEW', reasons: ['general 88% < 90%'] }] });
     await submit('reject', ['reject-a', 'reject-b']);
     await eventually(async () => assert.equal((await h.queue.state('reject')).active?.phase, 'NEEDS_REVIEW'));
     await assert.rejects(h.queue.review('reject', 'reject-b', 'APPROVE', 'wrong one', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'CONFLICT');
@@ -120,7 +120,7 @@ describe('lineage workflow', () => {
   });
 
   it('rejects a NEEDS_REVIEW candidate when no review comes in time (fail closed)', async () => {
-    h.plane.addLineage('timeout', { reviewTimeoutMs: 1000, decisions: [{ metrics: {}, decision: 'NEEDS_REVIEW', reasons: ['borderline'] }] });
+    h.plane.addLineage('timeout', { reviewTimeoutMs: 1000, decisions: [{ metrics: null, decision: 'NEEDS_REVIEW', reasons: ['borderline'] }] });
     await submit('timeout', ['timeout-a']);
     await eventually(() => assertStatus('timeout-a', 'REJECTED'));
     assert.match(h.plane.requests.get('timeout-a')!.reason ?? '', /no review within 1000 ms/);
@@ -128,7 +128,7 @@ describe('lineage workflow', () => {
   });
 
   it('retries with escalated settings within the bound, then fails closed', async () => {
-    const retry = { metrics: {}, decision: 'RETRY' as const, reasons: ['forget multimodal 0.60 > 0.35'] };
+    const retry = { metrics: null, decision: 'RETRY' as const, reasons: ['forget multimodal 0.60 > 0.35'] };
     h.plane.addLineage('retry', { maxAttempts: 3, decisions: [retry, retry, retry, retry, retry] });
     await submit('retry', ['retry-a']);
     await eventually(() => assertStatus('retry-a', 'FAILED'));
@@ -140,12 +140,15 @@ describe('lineage workflow', () => {
 
   it('follows the audit escalation suggestion and promotes the attempt that passes', async () => {
     h.plane.addLineage('escalate', {
-      decisions: [{ metrics: {}, decision: 'RETRY', reasons: ['too weak'], escalation: { method: 'npo', hyperParameters: { npoBeta: 0.5 } } }],
+      decisions: [{
+        metrics: null, decision: 'RETRY', reasons: ['retain text 70% of version 0 < 85%'],
+        escalation: { direction: 'PROTECT_UTILITY', method: 'npo', learningRateFactor: 0.5, epochsFactor: 1, suggestion: 'switch to npo at half the rate' },
+      }],
     });
     await submit('escalate', ['escalate-a']);
     await eventually(() => assertStatus('escalate-a', 'COMPLETED'));
-    const methods = h.plane.callsOf('unlearn', 'escalate').map((c) => (c.input as { method: string }).method);
-    assert.deepEqual(methods, ['ga', 'npo']);
+    const attempts = h.plane.callsOf('unlearn', 'escalate').map((c) => c.input as { method: string; hyperParameters: { learningRate: number; epochs: number } });
+    assert.deepEqual(attempts.map((a) => [a.method, a.hyperParameters.learningRate, a.hyperParameters.epochs]), [['ga', 0.001, 1], ['npo', 0.0005, 1]]);
     assert.equal(h.plane.requests.get('escalate-a')!.modelVersion, 2);
   });
 
@@ -166,7 +169,7 @@ describe('lineage workflow', () => {
     await submit('rollback', ['rollback-a', 'rollback-b']);
     await eventually(() => ['rollback-a', 'rollback-b'].forEach((id) => assertStatus(id, 'COMPLETED')));
     await assert.rejects(h.queue.rollback('rollback', 9, 'bad', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'NOT_FOUND');
-    await assert.rejects(h.queue.rollback('rollback', 2, 'noop', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'CONFLICT');
+    await assert.rejects(h.queue.rollback('rollback', 2, 'noop', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'BAD_USER_INPUT');
     await assert.rejects(h.queue.rollback('rollback', -1, 'bad', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.field === 'toVersion');
     await h.queue.rollback('rollback', 1, 'version 2 hurts general accuracy', 'operator:alice');
     await eventually(() => assert.equal(h.plane.requests.get('rollback-b')!.modelVersion, 3));

@@ -132,6 +132,7 @@ export class ScriptedPlane {
         this.record('beginRequest', input.lineage, input);
         const l = this.lineage(input.lineage);
         const requestIds = input.requestIds.filter((id) => ['QUEUED', 'REOPENED'].includes(this.status(id) ?? ''));
+        if (requestIds.length === 0) return null;
         this.setStatus(requestIds, 'UNLEARNING', null);
         const parentVersion = l.strategy === 'sequential' ? l.champion : null;
         const forgetSetFile = `/tmp/forget/${input.lineage}/${requestIds.join('+')}.json`;
@@ -249,7 +250,7 @@ export class ScriptedPlane {
       audit: async (input: AuditActivityInput) => {
         this.record('audit', input.lineage, input);
         const next = this.lineage(input.lineage).decisions.shift();
-        return next ?? { metrics: { forget: 0.25 }, decision: 'PROMOTE', reasons: [] };
+        return next ?? { metrics: null, decision: 'PROMOTE', reasons: [] };
       },
     };
   }
