@@ -244,3 +244,25 @@ def test_bad_input_is_a_clear_non_retryable_error(model_dir, tmp_path, mutate, c
         ex.export_onnx(payload)
     assert raised.value.code == code
     assert list(tmp_path.iterdir()) == [], "a failed export leaves nothing behind"
+
+
+def test_tiny_llava_export_matches_peft_on_real_prompts(world, tmp_path):
+    """The built tiny LLaVA, `llm` preset (the vision graph then has no LoRA inputs), real processor batches."""
+    from lethe_worker.datasets import load_dataset
+    from lethe_worker.model_io import load_processor
+    from lethe_worker.scoring import build_mc_batch
+
+    lora = {"rank": 4, "alpha": 8, "dropout": 0.0, "targets": "llm"}
+    out = ex.export_onnx({"baseModel": {"path": str(world["model"]), "id": "tiny"}, "lora": lora, "outputRoot": str(tmp_path)})
+    m = json.loads(Path(out["manifestPath"]).read_text())
+    assert {e["graph"] for e in m["loraInputs"]} == {"decoder"}
+    sessions = _sessions(Path(out["dir"]), m)
+    peft_model = _peft_model(world["model"], lora, seed=8)
+    items = load_dataset(world["dataset"]).eval_items()
+    batch = build_mc_batch(load_processor(world["model"]), [items[0], items[1], items[-1], items[len(items) // 2]])
+    ids, mask = batch["input_ids"].numpy(), batch["attention_mask"].numpy()
+    assert (mask == 0).any(), "the batch must contain left padding"
+    pixels = batch["pixel_values"].numpy().astype(np.float32)
+    got = _ort_logits(sessions, m, ids, mask, pixels, {}, _adapter_feeds(peft_model, m, "decoder"))
+    want = _torch_logits(peft_model, ids, mask, pixels)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
