@@ -1,0 +1,202 @@
+// The orchestration against the real control plane: GraphQL API (real app, embedded Postgres),
+// the Temporal RequestQueue, the lineage workflow and the real bookkeeping activities on the real
+// dev server. Only `unlearn`/`export_onnx` (Python) and `audit` are replaced here; the replacements
+// check every payload they receive against the JSON Schemas in contracts/.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Ajv2020 from 'ajv/dist/2020';
+import { ApplicationFailure } from '@temporalio/common';
+import { LineagesService } from '../../src/lineages/lineages.service';
+import { ModelVersionsService } from '../../src/lineages/model-versions.service';
+import { ForgetSets } from '../../src/requests/forget-sets.service';
+import { DeletionRequestRepository } from '../../src/requests/persistence/deletion-request.repository';
+import { RequestLifecycle } from '../../src/requests/request-lifecycle.service';
+import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, type AuditActivityOutput } from '../../src/orchestration/activity-types';
+import { createControlActivities } from '../../src/orchestration/control-activities';
+import { GPU_TASK_QUEUE, type ExportOnnxInput, type UnlearnInput, type UnlearnOutput } from '../../src/orchestration/contracts';
+import { RunningWorkers } from '../../src/temporal/workers';
+import { startTestApp, writeDataset, writeModelDir, type TestApp } from '../support/app';
+import { startTestTemporal, type TestTemporal } from '../support/temporal';
+import { eventually, lineageWorkflowBundle } from './harness';
+
+const CONTRACTS = path.resolve(__dirname, '../../../contracts');
+const SUBMIT = `mutation($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id status } }`;
+const REQUEST = `query($id: ID!) { deletionRequest(id: $id) { id status statusReason modelVersion { number } events { type data } } }`;
+const REVIEW = `mutation($id: ID!, $decision: ReviewDecision!, $reason: String!) { reviewDeletionRequest(id: $id, decision: $decision, reason: $reason) { id status } }`;
+const ROLLBACK = `mutation($lineage: String!, $to: Int!, $reason: String!) { rollbackModel(lineage: $lineage, toVersion: $to, reason: $reason) { name championVersion } }`;
+const LINEAGE = `query($name: String!) { modelLineage(name: $name) { championVersion versions { number status parentNumber requestIds } } }`;
+const CREATE_LINEAGE = `mutation($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name championVersion } }`;
+
+function contractValidator() {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  for (const file of fs.readdirSync(CONTRACTS).filter((f) => f.endsWith('.schema.json'))) {
+    ajv.addSchema(JSON.parse(fs.readFileSync(path.join(CONTRACTS, file), 'utf8')));
+  }
+  return (schema: string, value: unknown) => {
+    const validate = ajv.getSchema(schema)!;
+    if (!validate(value)) throw ApplicationFailure.nonRetryable(`${schema}: ${ajv.errorsText(validate.errors)}`, 'INVALID_INPUT');
+  };
+}
+
+describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)', () => {
+  let temporal: TestTemporal;
+  let t: TestApp;
+  let workers: RunningWorkers;
+  const unlearnInputs: UnlearnInput[] = [];
+  const forgetSetFiles: Array<{ subjects: Array<{ datasetSubjectId: string | null; name: string }> }> = [];
+  /** Audit decisions consumed in order; PROMOTE when empty. */
+  const decisions: AuditActivityOutput[] = [];
+  let keyCounter = 0;
+
+  before(async () => {
+    temporal = await startTestTemporal();
+    t = await startTestApp({ env: { TEMPORAL_ADDRESS: temporal.server.address } });
+    const check = contractValidator();
+    const artifacts = t.config.artifactsDir;
+    const gpu = {
+      async unlearn(input: UnlearnInput): Promise<UnlearnOutput> {
+        check('unlearn.input.schema.json', input);
+        const forgetSet = JSON.parse(fs.readFileSync(input.forgetSet.path, 'utf8'));
+        check('forget-set.schema.json', forgetSet);
+        assert.equal(crypto.createHash('sha256').update(fs.readFileSync(input.forgetSet.path)).digest('hex'), input.forgetSet.sha256);
+        unlearnInputs.push(input);
+        forgetSetFiles.push(forgetSet);
+        const dir = path.join(input.outputRoot, `attempt-${unlearnInputs.length}`);
+        fs.mkdirSync(dir, { recursive: true });
+        const adapter = path.join(dir, 'adapter_model.safetensors');
+        fs.writeFileSync(adapter, `adapter ${unlearnInputs.length}`);
+        const output = {
+          adapter: { path: adapter, sha256: crypto.createHash('sha256').update(fs.readFileSync(adapter)).digest('hex') },
+          manifestPath: path.join(dir, 'manifest.json'), lossCurve: [2.1, 1.4], steps: 2, wallSeconds: 0.01, tokensPerSecond: 1000, reused: false,
+        };
+        check('unlearn.output.schema.json', output);
+        return output;
+      },
+      async export_onnx(input: ExportOnnxInput) {
+        check('export_onnx.input.schema.json', input);
+        const output = { dir: path.join(artifacts, 'onnx', 'x'), manifestPath: path.join(artifacts, 'onnx', 'x', 'manifest.json'), reused: false };
+        check('export_onnx.output.schema.json', output);
+        return output;
+      },
+    };
+    const audit = {
+      async audit(): Promise<AuditActivityOutput> {
+        return decisions.shift() ?? { decision: 'PROMOTE', reasons: [], metrics: null, baseline: null };
+      },
+    };
+    const control = createControlActivities({
+      lineages: t.app.get(LineagesService),
+      versions: t.app.get(ModelVersionsService),
+      lifecycle: t.app.get(RequestLifecycle),
+      requests: t.app.get(DeletionRequestRepository),
+      forgetSets: t.app.get(ForgetSets),
+      artifactsDir: artifacts,
+      maxAttempts: 2,
+      reviewTimeoutMs: 60_000,
+    });
+    workers = await RunningWorkers.start(temporal.nativeConnection, 'default', [
+      { taskQueue: CONTROL_TASK_QUEUE, workflowBundle: await lineageWorkflowBundle(), activities: control },
+      { taskQueue: GPU_TASK_QUEUE, activities: gpu },
+      { taskQueue: AUDIT_TASK_QUEUE, activities: audit },
+    ]);
+    const dataset = writeDataset(path.join(t.postgres.dir, 'dataset'), [
+      { id: 's1', name: 'Ada Fictional', knowledge: 'FINETUNED' },
+      { id: 's2', name: 'Bo Fictional', knowledge: 'FINETUNED' },
+      { id: 's3', name: 'Cy Fictional', knowledge: 'FINETUNED' },
+    ]);
+    const model = writeModelDir(path.join(t.postgres.dir, 'model'));
+    await t.operator.ok(CREATE_LINEAGE, { input: { name: 'seq', baseModelPath: model, datasetPath: dataset } });
+    await t.operator.ok(CREATE_LINEAGE, { input: { name: 'cum', baseModelPath: model, datasetPath: dataset, strategy: 'CUMULATIVE' } });
+  });
+  after(async () => {
+    await workers?.shutdown();
+    await t?.stop();
+    await temporal?.stop();
+  });
+
+  async function submit(lineage: string, subject: Record<string, unknown>): Promise<string> {
+    const input = { lineage, idempotencyKey: `k${++keyCounter}`, legalBasis: 'GDPR Art. 17(1)(a)', subject };
+    return (await t.operator.ok(SUBMIT, { input })).submitDeletionRequest.id;
+  }
+
+  async function request(id: string) {
+    return (await t.operator.ok(REQUEST, { id })).deletionRequest as { status: string; statusReason: string | null; modelVersion: { number: number } | null; events: Array<{ type: string; data: any }> };
+  }
+
+  async function until(id: string, status: string) {
+    return eventually(async () => {
+      const r = await request(id);
+      assert.equal(r.status, status, `request ${id}: ${r.status} (${r.statusReason})`);
+      return r;
+    }, 30_000);
+  }
+
+  it('carries requests to promoted versions, rolls back, reopens and redoes the undone one (sequential)', async () => {
+    const first = await submit('seq', { datasetSubjectId: 's1' });
+    const second = await submit('seq', { datasetSubjectId: 's2' });
+    assert.equal((await until(first, 'COMPLETED')).modelVersion?.number, 1);
+    assert.equal((await until(second, 'COMPLETED')).modelVersion?.number, 2);
+    // Sequential: version 2 continued from version 1's adapter; s1 is never retain data again.
+    const [u1, u2] = unlearnInputs.slice(-2);
+    assert.equal(u1.parentAdapter, null);
+    assert.equal(u2.parentAdapter?.sha256, crypto.createHash('sha256').update('adapter 1').digest('hex'));
+    assert.deepEqual(u2.excludeFromRetain, ['s1']);
+
+    await t.operator.ok(ROLLBACK, { lineage: 'seq', to: 1, reason: 'version 2 loses general accuracy' });
+    const redone = await eventually(async () => {
+      const r = await until(second, 'COMPLETED');
+      assert.equal(r.modelVersion?.number, 3);
+      return r;
+    }, 30_000);
+    assert.ok(redone.events.some((e) => e.type === 'request.status_changed' && e.data.to === 'REOPENED'));
+    const lineage = (await t.operator.ok(LINEAGE, { name: 'seq' })).modelLineage;
+    assert.equal(lineage.championVersion, 3);
+    assert.deepEqual(lineage.versions.map((v: any) => [v.number, v.status, v.parentNumber]), [
+      [0, 'SUPERSEDED', null], [1, 'SUPERSEDED', 0], [2, 'ROLLED_BACK', 1], [3, 'PROMOTED', 1],
+    ]);
+    // Retention: dataset-subject requests are purged at completion (an event in the chain), and
+    // every decrypted forget-set file is gone.
+    assert.ok((await request(first)).events.some((e) => e.type === 'forget_set.purged'));
+    await eventually(() => assert.deepEqual(fs.readdirSync(path.join(t.config.artifactsDir, 'forget-sets')), []));
+  });
+
+  it('trains cumulative versions from the base on the union of the forgotten subjects', async () => {
+    const a = await submit('cum', { datasetSubjectId: 's1' });
+    await until(a, 'COMPLETED');
+    const b = await submit('cum', { datasetSubjectId: 's3' });
+    assert.equal((await until(b, 'COMPLETED')).modelVersion?.number, 2);
+    const last = unlearnInputs.at(-1)!;
+    assert.equal(last.parentAdapter, null);
+    assert.deepEqual(forgetSetFiles.at(-1)!.subjects.map((s) => s.datasetSubjectId), ['s1', 's3']);
+    const lineage = (await t.operator.ok(LINEAGE, { name: 'cum' })).modelLineage;
+    assert.deepEqual(lineage.versions.map((v: any) => [v.number, v.parentNumber]), [[0, null], [1, null], [2, null]]);
+  });
+
+  it('holds a NEEDS_REVIEW candidate for an operator and promotes it on APPROVE', async () => {
+    decisions.push({ decision: 'NEEDS_REVIEW', reasons: ['retain text 84% of version 0 < 85%'], metrics: null });
+    const id = await submit('seq', { profile: { name: 'Quentin Inline', images: [], facts: [{ question: 'Where does Quentin live?', answer: 'Lyon' }] } });
+    await until(id, 'NEEDS_REVIEW');
+    await t.operator.ok(REVIEW, { id, decision: 'APPROVE', reason: 'acceptable retain loss' });
+    const done = await until(id, 'COMPLETED');
+    assert.equal(done.modelVersion?.number, 4);
+    // Inline profiles stay encrypted after completion (a rollback may need them again).
+    assert.ok(!done.events.some((e) => e.type === 'forget_set.purged'));
+    assert.deepEqual(forgetSetFiles.at(-1)!.subjects.map((s) => s.name), ['Quentin Inline']);
+  });
+
+  it('fails closed: a candidate that never passes the audit is rejected and the request FAILED', async () => {
+    const retry: AuditActivityOutput = { decision: 'RETRY', reasons: ['forget text 0.61 > 0.35'], metrics: null, escalation: { direction: 'STRENGTHEN_FORGETTING', learningRateFactor: 2, epochsFactor: 2, suggestion: 'train harder' } };
+    decisions.push(retry, retry);
+    const id = await submit('seq', { datasetSubjectId: 's3' });
+    const failed = await until(id, 'FAILED');
+    assert.match(failed.statusReason ?? '', /did not pass after 2 attempts/);
+    const [a1, a2] = unlearnInputs.slice(-2);
+    assert.deepEqual([a2.hyperParameters.learningRate / a1.hyperParameters.learningRate, a2.hyperParameters.epochs / a1.hyperParameters.epochs], [2, 2]);
+    const lineage = (await t.operator.ok(LINEAGE, { name: 'seq' })).modelLineage;
+    assert.equal(lineage.championVersion, 4);
+    assert.deepEqual(lineage.versions.slice(-2).map((v: any) => v.status), ['REJECTED', 'REJECTED']);
+  });
+});
