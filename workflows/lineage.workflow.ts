@@ -17,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { AuditActivities, AuditActivityOutput, ControlActivities, GpuActivities, LineageSnapshot, StepPlan } from '../src/orchestration/activity-types';
 import { escalate, type AttemptSettings } from './escalation';
+import { GPU_NON_RETRYABLE_ERROR_TYPES } from './gpu-errors';
 import {
   cancelUpdate,
   enqueueUpdate,
@@ -37,18 +38,13 @@ const control = proxyActivities<ControlActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
-// Non-retryable error types raised by the Python worker for bad input (gpu-worker/lethe_worker/errors.py).
-const GPU_NON_RETRYABLE = [
-  'MODEL_NOT_FOUND', 'DATASET_NOT_FOUND', 'UNKNOWN_METHOD', 'INVALID_INPUT', 'EMPTY_FORGET_SET',
-  'BAD_FORGET_SET', 'BAD_PARENT_ADAPTER', 'LORA_TARGET_NO_MATCH', 'NAN_LOSS',
-];
 // Training heartbeats every step; a silent worker (killed, hung) is retried on another attempt,
 // and a retry with the same input reuses the artifact (see contracts/unlearn.input.schema.json).
 const gpu = proxyActivities<GpuActivities>({
   taskQueue: 'gpu',
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: GPU_NON_RETRYABLE },
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: [...GPU_NON_RETRYABLE_ERROR_TYPES] },
 });
 
 const auditor = proxyActivities<AuditActivities>({

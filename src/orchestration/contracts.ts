@@ -6,18 +6,7 @@ export const GPU_TASK_QUEUE = 'gpu';
 export const UNLEARN_ACTIVITY = 'unlearn';
 export const EXPORT_ONNX_ACTIVITY = 'export_onnx';
 
-/** Error types (ApplicationError.type) the Python worker raises for bad input: never retried. */
-export const GPU_NON_RETRYABLE_ERROR_TYPES = [
-  'MODEL_NOT_FOUND',
-  'DATASET_NOT_FOUND',
-  'UNKNOWN_METHOD',
-  'INVALID_INPUT',
-  'EMPTY_FORGET_SET',
-  'BAD_FORGET_SET',
-  'BAD_PARENT_ADAPTER',
-  'LORA_TARGET_NO_MATCH',
-  'NAN_LOSS',
-] as const;
+export { GPU_NON_RETRYABLE_ERROR_TYPES } from '../../workflows/gpu-errors';
 
 export type UnlearnMethod = 'ga' | 'ga_klr' | 'npo' | 'graddiff';
 export const UNLEARN_METHODS: readonly UnlearnMethod[] = ['ga', 'ga_klr', 'npo', 'graddiff'];
