@@ -47,6 +47,16 @@ export function readManifest(exportDir: string): OnnxManifest {
     const { field, message } = describeSchemaError(validate.errors);
     throw new AuditRuntimeError('MANIFEST_INVALID', `${file} does not match onnx-manifest.schema.json: ${message}`, field);
   }
+  const tokenIds: [string, number][] = [
+    ['imageTokenId', data.imageTokenId],
+    ['padTokenId', data.padTokenId],
+    ...Object.entries(data.optionTokenIds).map(([letter, id]): [string, number] => [`optionTokenIds.${letter}`, id]),
+  ];
+  for (const [field, id] of tokenIds) {
+    if (id < 0 || id >= data.vocabSize) {
+      throw new AuditRuntimeError('MANIFEST_INVALID', `${file}: token id ${id} is outside the vocabulary (${data.vocabSize})`, field);
+    }
+  }
   for (const graph of Object.values(data.graphs)) {
     if (!fs.existsSync(path.join(exportDir, graph))) {
       throw new AuditRuntimeError('MANIFEST_INVALID', `${file} names graph ${graph}, which is not in ${exportDir}`, 'graphs');

@@ -25,7 +25,7 @@ export interface OpenScorerOptions {
   adapter: AdapterRef | null;
   /** CPU by default; CUDA falls back to CPU with a logged warning when unavailable. */
   executionProvider?: ExecutionProvider;
-  /** Questions per forward pass (default 16). */
+  /** Questions per forward pass (default 32). */
   batchSize?: number;
   /** Where warnings go (default console.warn). */
   log?: (message: string) => void;
@@ -38,7 +38,7 @@ export interface ScoreOptions {
 /** An item to score: an EvalItem, with its image as an absolute path for multimodal questions. */
 export type ScorableItem = EvalItem & Partial<Pick<RuntimeEvalItem, 'imagePath'>>;
 
-const DEFAULT_BATCH_SIZE = 16;
+const DEFAULT_BATCH_SIZE = 32;
 const GRAPHS: GraphName[] = ['vision', 'embed', 'decoder'];
 
 interface EncodedItem {

@@ -84,6 +84,8 @@ describe('OnnxLlavaScorer fails closed', () => {
     const invalid = exportWithManifest('invalid', (m) => { delete (m as Partial<OnnxManifest>).numImageTokens; });
     await rejectsWith(openScorer({ ...options, exportDir: invalid }), 'MANIFEST_INVALID', /numImageTokens/);
     await rejectsWith(openScorer({ ...options, exportDir: path.join(workDir, 'no-export') }), 'MANIFEST_INVALID');
+    const option = exportWithManifest('option', (m) => { m.optionTokenIds.D = m.vocabSize; });
+    await rejectsWith(openScorer({ ...options, exportDir: option }), 'MANIFEST_INVALID', /outside the vocabulary/);
   });
 
   it('when the vision output does not fill the prompt\'s image positions', async () => {
