@@ -209,8 +209,12 @@ def load_base_model(path: Path) -> nn.Module:
     return model.eval()
 
 
+def _lora_input_name(target: LoraTarget, kind: str) -> str:
+    return f"lora.{target.module}.{kind}"
+
+
 def _lora_input_names(targets: Sequence[LoraTarget]) -> list[str]:
-    return [f"lora.{t.module}.{kind}" for t in targets for kind in ("A", "B")]
+    return [_lora_input_name(t, kind) for t in targets for kind in ("A", "B")]
 
 
 def _zero_lora(targets: Sequence[LoraTarget], rank: int) -> list[torch.Tensor]:
@@ -234,13 +238,12 @@ def _export_graph(module: nn.Module, args: tuple, path: Path, input_names: list[
 def build_manifest(request: ExportRequest, model: nn.Module, tokenizer, targets: Sequence[LoraTarget],
                    num_image_tokens: int) -> dict:
     config = model.config
-    names = _lora_input_names(targets)
     lora_inputs = []
     ordered = [t for g in ("vision", "decoder") for t in targets if t.graph == g]
     for t in ordered:
         for kind, shape in (("A", [request.lora.rank, t.in_features]), ("B", [t.out_features, request.lora.rank])):
             lora_inputs.append({
-                "name": names[targets.index(t) * 2 + (kind == "B")],
+                "name": _lora_input_name(t, kind),
                 "graph": t.graph, "module": t.module, "kind": kind, "shape": shape,
                 "adapterKey": f"{PEFT_KEY_PREFIX}{t.module}.lora_{kind}.weight",
             })
@@ -317,10 +320,14 @@ def export_onnx(payload: dict, heartbeat: Optional[Heartbeat] = None) -> dict:
         with torch.no_grad():
             manifest = _write_graphs(request, tmp_dir, beat)
         (tmp_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2))
-        if final_dir.exists():  # a partial leftover can't exist (atomic rename); a concurrent run won
+        try:
+            os.rename(tmp_dir, final_dir)
+        except OSError:
+            if not manifest_path.is_file():
+                raise
+            # A concurrent run of the same input renamed its complete export first: use that one.
             shutil.rmtree(tmp_dir)
             return {"dir": str(final_dir), "manifestPath": str(manifest_path), "reused": True}
-        os.rename(tmp_dir, final_dir)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise

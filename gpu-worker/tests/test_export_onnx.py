@@ -220,6 +220,25 @@ def test_second_export_reuses_the_complete_directory(exported):
     assert [p.name for p in root.iterdir()] == [Path(exported["out"]["dir"]).name], "no temp dir or second artifact"
 
 
+def test_a_concurrent_export_of_the_same_input_yields_one_artifact(model_dir, lora, tmp_path, monkeypatch):
+    import shutil
+
+    payload = {"baseModel": {"path": str(model_dir), "id": "random-llava"}, "lora": lora, "outputRoot": str(tmp_path)}
+    final = tmp_path / ex.export_key("random-llava", LoraSettings.from_json(lora))
+    real = ex._write_graphs
+
+    def racing(request, out_dir, beat):  # another worker finishes the same export while this one runs
+        manifest = real(request, out_dir, beat)
+        shutil.copytree(out_dir, final)
+        (final / ex.MANIFEST_NAME).write_text(json.dumps(manifest))
+        return manifest
+
+    monkeypatch.setattr(ex, "_write_graphs", racing)
+    out = ex.export_onnx(payload)
+    assert out == {"dir": str(final), "manifestPath": str(final / ex.MANIFEST_NAME), "reused": True}
+    assert [p.name for p in tmp_path.iterdir()] == [final.name], "the loser's temp dir is removed"
+
+
 def test_export_key_depends_on_model_id_and_lora_only():
     lora = LoraSettings.from_json({"rank": 4, "alpha": 8, "dropout": 0.0, "targets": "llm"})
     assert ex.export_key("m", lora) == ex.export_key("m", LoraSettings.from_json({"rank": 4, "alpha": 8.0, "dropout": 0, "targets": "llm"}))
