@@ -37,7 +37,7 @@ describe('OnnxLlavaScorer parity with torch on the tiny LLaVA', () => {
   it('scores every eval question like torch with a non-zero adapter', async () => {
     const scorer = await openScorer({ exportDir, modelDir: model.modelDir, adapter });
     const ort = await scorer.score(items).finally(() => scorer.close());
-    const torch = torchScores(model, items, adapter, workDir);
+    const torch = torchScores(model, items, adapter, workDir, 64);
 
     assert.equal(ort.length, items.length);
     assert.deepEqual(ort.map((s) => s.id), torch.results.map((r) => r.id));
