@@ -31,8 +31,25 @@ async function main(): Promise<void> {
     throw err;
   }
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: ['log', 'error', 'warn'] });
-  app.enableShutdownHooks();
-  new Logger('Worker').log('TypeScript worker running (queues control, audit)');
+  const logger = new Logger('Worker');
+  logger.log('TypeScript worker running (queues control, audit)');
+  // Drain the workers (their current activities finish or time out), close the database and
+  // Temporal connections, then exit 0 so a supervisor sees a clean stop.
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      logger.log(`${signal}: stopping`);
+      app.close().then(
+        () => process.exit(0),
+        (err) => {
+          console.error(err);
+          process.exit(1);
+        },
+      );
+    });
+  }
 }
 
 if (require.main === module) {

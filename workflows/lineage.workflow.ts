@@ -282,10 +282,12 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
 
   async function awaitReview(plan: StepPlan, version: number, verdict: AuditActivityOutput): Promise<void> {
     const active = state.active!;
+    // Accept reviews from here on: the API lets an operator review as soon as the database says
+    // NEEDS_REVIEW, which markNeedsReview records before this workflow sees its completion.
+    active.phase = 'NEEDS_REVIEW';
     await control.markNeedsReview({ lineage, version, requestIds: plan.requestIds, reasons: verdict.reasons });
     // No more training in this step: the decrypted forget set need not wait for the reviewer.
     await control.discardForgetSetFile(plan.forgetSetFile);
-    active.phase = 'NEEDS_REVIEW';
     const decided = await condition(() => review !== null, Math.max(1, plan.reviewTimeoutMs));
     active.phase = 'FINISHING';
     const decision = review as ReviewInput | null;

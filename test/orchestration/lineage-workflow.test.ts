@@ -93,8 +93,8 @@ describe('lineage workflow', () => {
   it('promotes a NEEDS_REVIEW candidate on APPROVE, with the reviewer as actor', async () => {
     h.plane.addLineage('approve', { decisions: [{ metrics: null, decision: 'NEEDS_REVIEW', reasons: ['retain text 84% of version 0 < 85%'] }] });
     await submit('approve', ['approve-a']);
-    await eventually(async () => assert.equal((await h.queue.state('approve')).active?.phase, 'NEEDS_REVIEW'));
-    assertStatus('approve-a', 'NEEDS_REVIEW');
+    await eventually(() => assertStatus('approve-a', 'NEEDS_REVIEW'));
+    assert.equal((await h.queue.state('approve')).active?.phase, 'NEEDS_REVIEW');
     await h.queue.review('approve', 'approve-a', 'APPROVE', 'retain loss acceptable for this subject', 'operator:alice');
     await eventually(() => assertStatus('approve-a', 'COMPLETED'));
     const promote = h.plane.callsOf('promoteCandidate', 'approve')[0].input as { actor: string; reason: string; version: number };
@@ -106,7 +106,7 @@ describe('lineage workflow', () => {
   it('rejects a NEEDS_REVIEW candidate on REJECT and goes on with the next request', async () => {
     h.plane.addLineage('reject', { decisions: [{ metrics: null, decision: 'NEEDS_REVIEW', reasons: ['general 88% < 90%'] }] });
     await submit('reject', ['reject-a', 'reject-b']);
-    await eventually(async () => assert.equal((await h.queue.state('reject')).active?.phase, 'NEEDS_REVIEW'));
+    await eventually(() => assertStatus('reject-a', 'NEEDS_REVIEW'));
     await assert.rejects(h.queue.review('reject', 'reject-b', 'APPROVE', 'wrong one', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'CONFLICT');
     await assert.rejects(
       h.queue.review('reject', 'reject-a', 'MAYBE' as 'APPROVE', 'x', 'operator:alice'),

@@ -1,0 +1,86 @@
+// src/worker.ts as its own process next to the API: it hosts the lineage workflows, the real
+// bookkeeping activities and the real audit activity; the test serves only queue `gpu`. Then
+// SIGTERM stops it cleanly.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, it } from 'node:test';
+import { GPU_TASK_QUEUE, type UnlearnInput } from '../../src/orchestration/contracts';
+import { RunningWorkers } from '../../src/temporal/workers';
+import { startTestApp, writeDataset, writeModelDir, type TestApp } from '../support/app';
+import { startTestTemporal, type TestTemporal } from '../support/temporal';
+import { eventually } from './harness';
+
+const WORKER = path.resolve(__dirname, '../../src/worker.js');
+const SUBMIT = `mutation($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id } }`;
+const REQUEST = `query($id: ID!) { deletionRequest(id: $id) { status statusReason } }`;
+const REVIEW = `mutation($id: ID!, $decision: ReviewDecision!, $reason: String!) { reviewDeletionRequest(id: $id, decision: $decision, reason: $reason) { id } }`;
+
+let temporal: TestTemporal;
+let t: TestApp;
+let gpu: RunningWorkers;
+let worker: ChildProcess;
+let workerOutput = '';
+
+before(async () => {
+  temporal = await startTestTemporal();
+  t = await startTestApp({ env: { TEMPORAL_ADDRESS: temporal.server.address } });
+  gpu = await RunningWorkers.start(temporal.nativeConnection, 'default', [
+    {
+      taskQueue: GPU_TASK_QUEUE,
+      activities: {
+        async unlearn(input: UnlearnInput) {
+          const adapter = path.join(input.outputRoot, 'adapter_model.safetensors');
+          fs.mkdirSync(input.outputRoot, { recursive: true });
+          fs.writeFileSync(adapter, 'not a real adapter');
+          const sha256 = crypto.createHash('sha256').update(fs.readFileSync(adapter)).digest('hex');
+          return { adapter: { path: adapter, sha256 }, manifestPath: adapter, lossCurve: [1], steps: 1, wallSeconds: 0, tokensPerSecond: 0, reused: false };
+        },
+        async export_onnx() {
+          return { dir: path.join(t.postgres.dir, 'no-onnx-here'), manifestPath: path.join(t.postgres.dir, 'no-onnx-here', 'manifest.json'), reused: false };
+        },
+      },
+    },
+  ]);
+  worker = spawn(process.execPath, [WORKER], {
+    env: { ...process.env, DATABASE_URL: t.postgres.url, TEMPORAL_ADDRESS: temporal.server.address, LETHE_DATA_DIR: t.config.dataDir, LETHE_ARTIFACTS_DIR: t.config.artifactsDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  worker.stdout!.on('data', (d) => (workerOutput += d));
+  worker.stderr!.on('data', (d) => (workerOutput += d));
+  await eventually(() => assert.match(workerOutput, /workers polling control and audit/), 60_000);
+});
+
+after(async () => {
+  if (worker && worker.exitCode === null) worker.kill('SIGKILL');
+  await gpu?.shutdown();
+  await t?.stop();
+  await temporal?.stop();
+});
+
+it('runs a request through the worker process; the real audit fails closed on a fake artifact', async () => {
+  const dataset = writeDataset(path.join(t.postgres.dir, 'dataset'), [{ id: 's1', name: 'Ada Fictional', knowledge: 'FINETUNED' }]);
+  const model = writeModelDir(path.join(t.postgres.dir, 'model'));
+  await t.operator.ok(`mutation($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }`, { input: { name: 'proc', baseModelPath: model, datasetPath: dataset } });
+  const input = { lineage: 'proc', idempotencyKey: 'p1', legalBasis: 'GDPR Art. 17(1)(a)', subject: { datasetSubjectId: 's1' } };
+  const id = (await t.operator.ok(SUBMIT, { input })).submitDeletionRequest.id as string;
+  // No ONNX export exists: the audit cannot produce numbers, so it must not promote.
+  const held = await eventually(async () => {
+    const r = (await t.operator.ok(REQUEST, { id })).deletionRequest;
+    assert.equal(r.status, 'NEEDS_REVIEW', `${r.status} ${r.statusReason} | worker: ${workerOutput.slice(-2000)}`);
+    return r;
+  }, 60_000);
+  assert.match(held.statusReason, /audit/i);
+  await t.operator.ok(REVIEW, { id, decision: 'REJECT', reason: 'the audit could not run' });
+  await eventually(async () => assert.equal((await t.operator.ok(REQUEST, { id })).deletionRequest.status, 'REJECTED'), 30_000);
+});
+
+it('stops cleanly on SIGTERM', async () => {
+  const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
+  const started = Date.now();
+  worker.kill('SIGTERM');
+  assert.equal(await exited, 0, workerOutput.slice(-2000));
+  assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+});
