@@ -98,6 +98,47 @@ def _chunks(indices: list[int], size: int) -> list[list[int]]:
     return [indices[i:i + size] for i in range(0, len(indices), size)]
 
 
+@dataclass
+class _StepContext:
+    """What a method's step needs besides the forget batch: retain batches and the reference values."""
+    model: Any
+    cfg: UnlearnConfig
+    retain_batches: "_Batches"
+    retain_plan: list[list[int]]
+    ref_forget: dict[int, torch.Tensor]
+    ref_retain: dict[int, torch.Tensor]
+    tokens: int = 0
+
+    def retain_batch(self, step: int) -> tuple[list[int], dict[str, torch.Tensor], torch.Tensor]:
+        indices = self.retain_plan[step - 1]
+        batch = self.retain_batches(indices)
+        self.tokens += int(batch["attention_mask"].sum())
+        return indices, batch, _forward_logits(self.model, batch)
+
+
+def _ga_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return losses.ga(logits, labels)
+
+
+def _npo_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    ref = torch.stack([ctx.ref_forget[i] for i in forget_indices])
+    return losses.npo(logits, labels, ref, ctx.cfg.hyper.npo_beta)
+
+
+def _ga_klr_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    r_indices, r_batch, r_logits = ctx.retain_batch(step)
+    ref = torch.cat([ctx.ref_retain[i] for i in r_indices])
+    return losses.ga_klr(logits, labels, r_logits, r_batch["labels"], ref, ctx.cfg.hyper.kl_weight)
+
+
+def _graddiff_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    _, r_batch, r_logits = ctx.retain_batch(step)
+    return losses.graddiff(logits, labels, r_logits, r_batch["labels"], ctx.cfg.hyper.retain_weight)
+
+
+STEP_LOSSES = {"ga": _ga_step, "ga_klr": _ga_klr_step, "npo": _npo_step, "graddiff": _graddiff_step}
+
+
 def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], retain: list[TrainingExample],
           progress: Optional[Progress] = None) -> TrainingResult:
     """Runs the method's loss over the forget schedule (and a retain batch per step when the method uses one)."""
@@ -115,6 +156,8 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
     ref_forget = _reference_sequence_log_probs(model, forget_batches, _chunks(list(range(len(forget))), hyper.batch_size)) if cfg.method == "npo" else {}
     used_retain = sorted({i for batch in retain_plan for i in batch})
     ref_retain = _reference_scored_log_softmax(model, retain_batches, _chunks(used_retain, hyper.batch_size)) if cfg.method == "ga_klr" else {}
+    ctx = _StepContext(model, cfg, retain_batches, retain_plan, ref_forget, ref_retain)
+    step_loss = STEP_LOSSES[cfg.method]
 
     if progress is not None:
         progress(0, len(forget_plan))  # alive: set-up (model load, reference values) can take a while on a big model
@@ -122,27 +165,11 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=hyper.learning_rate, weight_decay=0.0)
     loss_curve: list[float] = []
-    tokens = 0
     started = time.perf_counter()
     for step, forget_indices in enumerate(forget_plan, start=1):
         f_batch = forget_batches(forget_indices)
-        f_logits = _forward_logits(model, f_batch)
-        tokens += int(f_batch["attention_mask"].sum())
-        if cfg.method == "ga":
-            loss = losses.ga(f_logits, f_batch["labels"])
-        elif cfg.method == "npo":
-            ref = torch.stack([ref_forget[i] for i in forget_indices])
-            loss = losses.npo(f_logits, f_batch["labels"], ref, hyper.npo_beta)
-        else:
-            r_indices = retain_plan[step - 1]
-            r_batch = retain_batches(r_indices)
-            r_logits = _forward_logits(model, r_batch)
-            tokens += int(r_batch["attention_mask"].sum())
-            if cfg.method == "ga_klr":
-                ref = torch.cat([ref_retain[i] for i in r_indices])
-                loss = losses.ga_klr(f_logits, f_batch["labels"], r_logits, r_batch["labels"], ref, hyper.kl_weight)
-            else:
-                loss = losses.graddiff(f_logits, f_batch["labels"], r_logits, r_batch["labels"], hyper.retain_weight)
+        ctx.tokens += int(f_batch["attention_mask"].sum())
+        loss = step_loss(ctx, step, forget_indices, _forward_logits(model, f_batch), f_batch["labels"])
         if not torch.isfinite(loss):
             raise WorkerError(WorkerError.NAN_LOSS, f"{cfg.method} loss is {loss.item()} at step {step} of {len(forget_plan)}; lower hyperParameters.learningRate (now {hyper.learning_rate})")
         optimizer.zero_grad(set_to_none=True)
@@ -153,7 +180,7 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
         if progress is not None:
             progress(step, len(forget_plan))
     model.eval()
-    return TrainingResult(loss_curve, len(forget_plan), tokens, time.perf_counter() - started)
+    return TrainingResult(loss_curve, len(forget_plan), ctx.tokens, time.perf_counter() - started)
 
 
 def _check_paths(cfg: UnlearnConfig) -> None:
