@@ -27,12 +27,18 @@ export function lineageWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-export async function startHarness(options: { dynamicConfig?: Record<string, string | number | boolean> } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  dynamicConfig?: Record<string, string | number | boolean>;
+  /** false: leave queue `gpu` to a real Python worker. */
+  scriptedGpu?: boolean;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const [temporal, workflowBundle] = await Promise.all([startTestTemporal(options), lineageWorkflowBundle()]);
   const plane = new ScriptedPlane();
   const workers = await RunningWorkers.start(temporal.nativeConnection, 'default', [
     { taskQueue: CONTROL_TASK_QUEUE, workflowBundle, activities: plane.controlActivities() },
-    { taskQueue: GPU_TASK_QUEUE, activities: plane.gpuActivities() },
+    ...(options.scriptedGpu === false ? [] : [{ taskQueue: GPU_TASK_QUEUE, activities: plane.gpuActivities() }]),
     { taskQueue: AUDIT_TASK_QUEUE, activities: plane.auditActivities() },
   ]);
   const queue = new TemporalRequestQueue(temporal.client);
