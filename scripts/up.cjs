@@ -44,7 +44,7 @@ ${tokenLine}
 Try:
   curl -s ${stack.baseUrl}/graphql -H "authorization: Bearer $(cat ${path.relative(process.cwd(), path.join(dataDir, 'operator.token'))})" \\
     -H 'content-type: application/json' \\
-    -d '{"query":"mutation { submitDeletionRequest(input: {lineage: \\"default\\", idempotencyKey: \\"demo-1\\", subject: {datasetSubjectId: \\"person-000\\"}, legalBasis: \\"GDPR Art. 17\\"}) { id status dueAt } }"}'
+    -d '{"query":"mutation { submitDeletionRequest(input: {lineage: \\"default\\", idempotencyKey: \\"demo-1\\", subject: {datasetSubjectId: \\"p001\\"}, legalBasis: \\"GDPR Art. 17\\"}) { id status dueAt } }"}'
 
 Ctrl-C stops everything.
 `);
