@@ -38,14 +38,17 @@ const control = proxyActivities<ControlActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
-// Training heartbeats every step; a silent worker (killed, hung) is retried on another attempt,
-// and a retry with the same input reuses the artifact (see contracts/unlearn.input.schema.json).
-const gpu = proxyActivities<GpuActivities>({
-  taskQueue: 'gpu',
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: [...GPU_NON_RETRYABLE_ERROR_TYPES] },
-});
+// Training heartbeats every step; a silent worker (killed, hung) is retried on another attempt
+// after the plan's heartbeat timeout, and a retry with the same input reuses the artifact (see
+// contracts/unlearn.input.schema.json).
+function gpuActivities(heartbeatTimeoutMs: number) {
+  return proxyActivities<GpuActivities>({
+    taskQueue: 'gpu',
+    startToCloseTimeout: '6 hours',
+    heartbeatTimeout: heartbeatTimeoutMs,
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: [...GPU_NON_RETRYABLE_ERROR_TYPES] },
+  });
+}
 
 const auditor = proxyActivities<AuditActivities>({
   taskQueue: 'audit',
@@ -230,7 +233,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
       if (isCancellation(err)) throw err;
       await failStep(active.requestIds, active.candidateVersion, describeFailure(err));
     } finally {
-      if (plan) await control.discardForgetSetFile(plan.forgetSetFile);
+      if (plan) await discardForgetSet(plan);
       review = null;
       state.active = null;
       state.stepsFinished += 1;
@@ -244,7 +247,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
     for (let attempt = 1; ; attempt++) {
       active.attempt = attempt;
       active.phase = 'UNLEARNING';
-      const trained = await gpu.unlearn({ ...plan.unlearn, method: settings.method, hyperParameters: settings.hyperParameters });
+      const trained = await gpuActivities(plan.gpuHeartbeatTimeoutMs).unlearn({ ...plan.unlearn, method: settings.method, hyperParameters: settings.hyperParameters });
       const candidate = await control.recordCandidate({
         lineage, requestIds, parentVersion: plan.parentVersion, attempt,
         method: settings.method, hyperParameters: settings.hyperParameters, unlearn: trained,
@@ -287,7 +290,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
     active.phase = 'NEEDS_REVIEW';
     await control.markNeedsReview({ lineage, version, requestIds: plan.requestIds, reasons: verdict.reasons });
     // No more training in this step: the decrypted forget set need not wait for the reviewer.
-    await control.discardForgetSetFile(plan.forgetSetFile);
+    await discardForgetSet(plan);
     const decided = await condition(() => review !== null, Math.max(1, plan.reviewTimeoutMs));
     active.phase = 'FINISHING';
     const decision = review as ReviewInput | null;
@@ -300,10 +303,20 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
     }
   }
 
+  async function discardForgetSet(plan: StepPlan): Promise<void> {
+    try {
+      await control.discardForgetSetFile(plan.forgetSetFile);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // A refused delete must not stop the lineage; the log names the file for an operator.
+      log.error('could not discard the forget-set file', { lineage, file: plan.forgetSetFile, error: describeFailure(err) });
+    }
+  }
+
   async function exportOnce(plan: StepPlan): Promise<{ dir: string; manifestPath: string }> {
     const key = JSON.stringify([plan.export.baseModel.id, plan.export.lora]);
     if (!state.exports[key]) {
-      const out = await gpu.export_onnx(plan.export);
+      const out = await gpuActivities(plan.gpuHeartbeatTimeoutMs).export_onnx(plan.export);
       state.exports[key] = { dir: out.dir, manifestPath: out.manifestPath };
     }
     return state.exports[key];

@@ -45,6 +45,8 @@ export interface StepPlan {
   audit: Omit<AuditActivityInput, 'versionNumber' | 'exportDir' | 'adapter' | 'attempt' | 'maxAttempts'>;
   maxAttempts: number;
   reviewTimeoutMs: number;
+  /** A GPU activity silent for this long is considered lost (worker killed) and retried. */
+  gpuHeartbeatTimeoutMs: number;
   /** The decrypted forget-set file written for this step; deleted when the step ends. */
   forgetSetFile: string;
 }

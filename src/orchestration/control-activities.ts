@@ -33,11 +33,14 @@ export interface ControlActivityDeps {
   maxAttempts: number;
   /** How long a NEEDS_REVIEW candidate waits for an operator before it is rejected. */
   reviewTimeoutMs: number;
+  /** A GPU activity silent for this long is retried (the Python worker heartbeats every step). */
+  gpuHeartbeatTimeoutMs?: number;
   log?: (message: string) => void;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_REVIEW_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000;
+export const DEFAULT_GPU_HEARTBEAT_TIMEOUT_MS = 2 * 60 * 1000;
 
 export function createControlActivities(deps: ControlActivityDeps): ControlActivities {
   const forgetSetRoot = path.join(deps.artifactsDir, 'forget-sets');
@@ -116,6 +119,7 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
         },
         maxAttempts: deps.maxAttempts,
         reviewTimeoutMs: deps.reviewTimeoutMs,
+        gpuHeartbeatTimeoutMs: deps.gpuHeartbeatTimeoutMs ?? DEFAULT_GPU_HEARTBEAT_TIMEOUT_MS,
         forgetSetFile: file.path,
       };
     },

@@ -15,7 +15,8 @@ import { TEMPORAL_ENDPOINT, TemporalModule } from '../temporal/temporal.module';
 import type { TemporalEndpoint } from '../temporal/temporal-endpoint';
 import { RunningWorkers } from '../temporal/workers';
 import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, type ControlActivities } from './activity-types';
-import { createControlActivities, DEFAULT_MAX_ATTEMPTS, DEFAULT_REVIEW_TIMEOUT_MS } from './control-activities';
+import { createControlActivities } from './control-activities';
+import { loadOrchestrationSettings } from './orchestration-settings';
 import { LINEAGE_WORKFLOWS_PATH } from './workflows-path';
 
 export const CONTROL_ACTIVITIES = Symbol('CONTROL_ACTIVITIES');
@@ -38,8 +39,7 @@ export const CONTROL_ACTIVITIES = Symbol('CONTROL_ACTIVITIES');
         return createControlActivities({
           lineages, versions, lifecycle, requests, forgetSets,
           artifactsDir: config.artifactsDir,
-          maxAttempts: DEFAULT_MAX_ATTEMPTS,
-          reviewTimeoutMs: DEFAULT_REVIEW_TIMEOUT_MS,
+          ...loadOrchestrationSettings(),
           log: (message) => logger.log(message),
         });
       },

@@ -1,4 +1,4 @@
-// The hand-written TypeScript contract types (src/orchestration/contracts.ts) against the JSON
+// Orchestration settings, and the hand-written TypeScript contract types (src/orchestration/contracts.ts) against the JSON
 // Schemas in contracts/: typed values must validate, and what the workflow changes between
 // attempts (escalation) must keep `unlearn` inputs valid.
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import type { ExportOnnxInput, ExportOnnxOutput, ForgetSetFile, UnlearnInput, UnlearnOutput } from '../../src/orchestration/contracts';
 import { GPU_NON_RETRYABLE_ERROR_TYPES, UNLEARN_METHODS } from '../../src/orchestration/contracts';
 import { escalate } from '../../workflows/escalation';
+import { loadOrchestrationSettings } from '../../src/orchestration/orchestration-settings';
 
 const CONTRACTS = path.resolve(__dirname, '../../../contracts');
 const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -79,5 +80,14 @@ describe('contracts between the workflow and the Python worker', () => {
     const errorsPy = fs.readFileSync(path.resolve(__dirname, '../../../gpu-worker/lethe_worker/errors.py'), 'utf8');
     const pythonCodes = [...errorsPy.matchAll(/^\s+([A-Z_]+) = "([A-Z_]+)"$/gm)].map((m) => m[2]).sort();
     assert.deepEqual([...GPU_NON_RETRYABLE_ERROR_TYPES].sort(), pythonCodes);
+  });
+});
+
+describe('orchestration settings', () => {
+  it('defaults, parses, and names the variable of a bad value', () => {
+    assert.deepEqual(loadOrchestrationSettings({}), { maxAttempts: 3, reviewTimeoutMs: 7 * 24 * 3600 * 1000, gpuHeartbeatTimeoutMs: 120_000 });
+    assert.deepEqual(loadOrchestrationSettings({ LETHE_MAX_ATTEMPTS: '5', LETHE_REVIEW_TIMEOUT_SECONDS: '60', LETHE_GPU_HEARTBEAT_SECONDS: '15' }), { maxAttempts: 5, reviewTimeoutMs: 60_000, gpuHeartbeatTimeoutMs: 15_000 });
+    assert.throws(() => loadOrchestrationSettings({ LETHE_MAX_ATTEMPTS: '0' }), /LETHE_MAX_ATTEMPTS/);
+    assert.throws(() => loadOrchestrationSettings({ LETHE_GPU_HEARTBEAT_SECONDS: 'soon' }), /LETHE_GPU_HEARTBEAT_SECONDS/);
   });
 });

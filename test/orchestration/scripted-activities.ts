@@ -158,6 +158,7 @@ export class ScriptedPlane {
           },
           maxAttempts: l.maxAttempts,
           reviewTimeoutMs: l.reviewTimeoutMs,
+          gpuHeartbeatTimeoutMs: 30_000,
           forgetSetFile,
         };
         return plan;
