@@ -1,0 +1,126 @@
+// Command-line arguments of `npm run pulse`. Pure: parsing only, every error names the flag.
+export const SETTINGS = ['finetuned', 'pretrained', 'sustainability'] as const;
+export type Setting = (typeof SETTINGS)[number];
+export const METHODS = ['ga', 'ga_klr', 'npo', 'graddiff'] as const;
+export type Method = (typeof METHODS)[number];
+export const STRATEGIES = ['sequential', 'cumulative'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+export const TARGETS = ['llm', 'projector+llm'] as const;
+export type Targets = (typeof TARGETS)[number];
+
+export interface PulseArgs {
+  /** One setting, or all three (`all`, used to regenerate docs/pulse-results.md). */
+  settings: Setting[];
+  methods: Method[];
+  /** Sustainability only; both unless --strategy is given (Figure 5 shows them side by side). */
+  strategies: Strategy[];
+  targets: Targets[];
+  seeds: number;
+  /** A directory with model/ and dataset/ (default: the tiny LLaVA). */
+  modelRoot: string | null;
+  outDir: string | null;
+  json: boolean;
+  /** Write the findings document (docs/pulse-results.md) from this run. */
+  docsFile: string | null;
+  /** Sustainability: number of sequential operations (PULSE: 5). */
+  rounds: number;
+  /** Caps people per set (forget and retain), for quick runs; null = the setting's full split. */
+  maxPeople: number | null;
+  /** Training steps per unlearn operation: keeps one setting x method within 5 min on 2 CPU cores. */
+  maxSteps: number;
+  /** Hyper-parameters merged over the engine's per-method defaults (lethe_worker/config.py). */
+  hyperParameters: Record<string, number>;
+}
+
+/** The CPU time budget per unlearn operation (the engine's epochs would take ~400 steps for half the fictional people). */
+export const DEFAULT_MAX_STEPS = 40;
+
+export class PulseArgsError extends Error {
+  constructor(readonly flag: string, message: string) {
+    super(`${flag}: ${message}`);
+    this.name = 'PulseArgsError';
+  }
+}
+
+export const USAGE = `usage: npm run pulse -- <finetuned | pretrained | sustainability | all>
+    [--method ga|ga_klr|npo|graddiff|all] [--strategy sequential|cumulative] [--targets llm|projector+llm|all]
+    [--seeds N] [--model DIR] [--out DIR] [--json] [--docs FILE]
+    [--rounds N (5)] [--max-people N] [--max-steps N (${DEFAULT_MAX_STEPS})] [--hyper JSON]`;
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[], allowAll: boolean): T[] {
+  if (allowAll && value === 'all') return [...allowed];
+  const parts = value.split(',');
+  for (const part of parts) {
+    if (!(allowed as readonly string[]).includes(part)) {
+      throw new PulseArgsError(flag, `unknown value "${part}"; expected one of ${allowed.join(', ')}${allowAll ? ', all' : ''}`);
+    }
+  }
+  return [...new Set(parts)] as T[];
+}
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new PulseArgsError(flag, `must be a positive integer, got "${value}"`);
+  return n;
+}
+
+function hyper(value: string): Record<string, number> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (e) {
+    throw new PulseArgsError('--hyper', `not JSON: ${(e as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new PulseArgsError('--hyper', 'must be a JSON object');
+  for (const [k, v] of Object.entries(parsed)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new PulseArgsError('--hyper', `${k} must be a finite number`);
+  }
+  return parsed as Record<string, number>;
+}
+
+export function parsePulseArgs(argv: string[]): PulseArgs {
+  const args: PulseArgs = {
+    settings: [],
+    methods: [...METHODS],
+    strategies: [...STRATEGIES],
+    targets: ['llm'],
+    seeds: 1,
+    modelRoot: null,
+    outDir: null,
+    json: false,
+    docsFile: null,
+    rounds: 5,
+    maxPeople: null,
+    maxSteps: DEFAULT_MAX_STEPS,
+    hyperParameters: {},
+  };
+  const rest = [...argv];
+  const valueOf = (flag: string): string => {
+    const v = rest.shift();
+    if (v === undefined || v.startsWith('--')) throw new PulseArgsError(flag, 'missing value');
+    return v;
+  };
+  while (rest.length > 0) {
+    const token = rest.shift()!;
+    switch (token) {
+      case '--method': args.methods = oneOf('--method', valueOf(token), METHODS, true); break;
+      case '--strategy': args.strategies = oneOf('--strategy', valueOf(token), STRATEGIES, true); break;
+      case '--targets': args.targets = oneOf('--targets', valueOf(token), TARGETS, true); break;
+      case '--seeds': args.seeds = positiveInt(token, valueOf(token)); break;
+      case '--model': args.modelRoot = valueOf(token); break;
+      case '--out': args.outDir = valueOf(token); break;
+      case '--docs': args.docsFile = valueOf(token); break;
+      case '--json': args.json = true; break;
+      case '--rounds': args.rounds = positiveInt(token, valueOf(token)); break;
+      case '--max-people': args.maxPeople = positiveInt(token, valueOf(token)); break;
+      case '--max-steps': args.maxSteps = positiveInt(token, valueOf(token)); break;
+      case '--hyper': args.hyperParameters = hyper(valueOf(token)); break;
+      default:
+        if (token.startsWith('--')) throw new PulseArgsError(token, 'unknown option');
+        if (args.settings.length > 0) throw new PulseArgsError('setting', `only one setting may be given, got "${args.settings.join(',')}" and "${token}"`);
+        args.settings = oneOf('setting', token, SETTINGS, true);
+    }
+  }
+  if (args.settings.length === 0) throw new PulseArgsError('setting', `missing; expected one of ${SETTINGS.join(', ')}, all`);
+  return args;
+}

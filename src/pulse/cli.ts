@@ -1,0 +1,109 @@
+// `npm run pulse -- <finetuned | pretrained | sustainability | all> [...]` (see USAGE in args.ts).
+// Progress goes to stderr; with --json the last stdout line is one JSON object.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parsePulseArgs, PulseArgs, PulseArgsError, Strategy, USAGE } from './args';
+import { PulseHarness, RunResult } from './harness';
+import { aggregate, jsonLine, SettingReport } from './report';
+import { writeOutputs } from './output';
+import { WorkerClient } from './worker-client';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/** A fingerprint of the model and dataset files: cached adapters/exports never outlive the model they came from. */
+function fingerprint(dirs: string[]): string {
+  const h = crypto.createHash('sha256');
+  const visit = (p: string) => {
+    const st = fs.statSync(p);
+    if (st.isDirectory()) {
+      for (const name of fs.readdirSync(p).sort()) visit(path.join(p, name));
+    } else {
+      h.update(`${p}\0${st.size}\0${st.mtimeMs}\n`);
+    }
+  };
+  dirs.forEach((d) => visit(fs.realpathSync(d)));
+  return h.digest('hex').slice(0, 16);
+}
+
+function resolveModelRoot(args: PulseArgs): string {
+  const root = args.modelRoot ?? process.env.LETHE_TINY_MODEL_ROOT;
+  if (!root) throw new PulseArgsError('--model', 'not given and LETHE_TINY_MODEL_ROOT is not set (npm run pulse sets it)');
+  for (const sub of ['model', 'dataset']) {
+    if (!fs.existsSync(path.join(root, sub))) throw new PulseArgsError('--model', `${root} has no ${sub}/ directory (expected model/ and dataset/)`);
+  }
+  return path.resolve(root);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: PulseArgs;
+  let root: string;
+  try {
+    args = parsePulseArgs(argv);
+    root = resolveModelRoot(args);
+  } catch (e) {
+    if (e instanceof PulseArgsError) {
+      process.stderr.write(`pulse: ${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const python = process.env.LETHE_PYTHON;
+  if (!python) {
+    process.stderr.write('pulse: LETHE_PYTHON is not set (npm run pulse sets it to the project venv)\n');
+    return 2;
+  }
+  const started = Date.now();
+  const stamp = () => `${((Date.now() - started) / 1000).toFixed(0).padStart(5)}s`;
+  const progress = (m: string) => process.stderr.write(`[pulse ${stamp()}] ${m}\n`);
+  const modelDir = path.join(root, 'model');
+  const datasetDir = path.join(root, 'dataset');
+  const cache = process.env.LETHE_CACHE || path.join(os.homedir(), '.cache', 'lethe');
+  const cacheDir = path.join(cache, 'pulse', fingerprint([modelDir, path.join(datasetDir, 'lethe')]));
+  const worker = WorkerClient.start({ python, workerDir: path.join(ROOT, 'gpu-worker') });
+  const reports: SettingReport[] = [];
+  const runs: RunResult[] = [];
+  try {
+    const harness = new PulseHarness({ worker, modelDir, datasetDir, cacheDir, progress });
+    for (const setting of args.settings) {
+      const strategies: (Strategy | null)[] = setting === 'sustainability' ? args.strategies : [null];
+      for (const method of args.methods) {
+        for (const strategy of strategies) {
+          for (const targets of args.targets) {
+            const group: RunResult[] = [];
+            for (let seed = 0; seed < args.seeds; seed++) {
+              const run = await harness.run({
+                setting, method, strategy, targets, seed,
+                rounds: setting === 'sustainability' ? args.rounds : 1,
+                maxPeople: args.maxPeople, maxSteps: args.maxSteps, hyperOverrides: args.hyperParameters,
+              });
+              progress(`${setting} ${method}${strategy ? ` ${strategy}` : ''} ${targets} seed ${seed}: done in ${run.wallSeconds.toFixed(0)}s`);
+              group.push(run);
+            }
+            runs.push(...group);
+            reports.push(aggregate(group));
+          }
+        }
+      }
+    }
+  } finally {
+    await worker.close();
+  }
+  if (args.outDir || args.docsFile) {
+    await writeOutputs({ reports, runs, outDir: args.outDir, docsFile: args.docsFile, command: ['npm run pulse --', ...argv].join(' '), wallSeconds: (Date.now() - started) / 1000, progress });
+  }
+  progress(`finished in ${((Date.now() - started) / 1000).toFixed(0)}s`);
+  if (args.json) process.stdout.write(jsonLine(reports) + '\n');
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`pulse: ${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,258 @@
+// Runs PULSE's protocol with the service's own parts: the worker's unlearn/export_onnx (through
+// WorkerClient) and the audit's scorer + metrics (src/audits/runtime, src/audits/domain).
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AuditMetrics, AuditScope, computeRawMetrics, itemOutcomes, itemsToScore, metricsForScope, ModalityMetrics, relateMetrics } from '../audits/domain/metrics';
+import { AdapterRef, ScoredItem } from '../audits/domain/eval-item';
+import { selectPretrainedTargets } from '../audits/domain/target-selection';
+import { loadEvalItems, openScorer, RuntimeEvalItem } from '../audits/runtime';
+import type { Method, Setting, Strategy, Targets } from './args';
+import { finetunedSplit, PeopleSplit, planRounds, pretrainedSplit, RoundPlan, splitIntoParts } from './splits';
+import { EngineDefaults, WorkerClient } from './worker-client';
+
+/** Accuracy per modality (PULSE's M); null when the set has no question of that modality. */
+export interface ModalityAccuracy {
+  multimodal: number | null;
+  text: number | null;
+}
+
+export interface SetScores {
+  forget: ModalityAccuracy;
+  retain: ModalityAccuracy;
+  general: number | null;
+}
+
+export interface RoundResult {
+  round: number;
+  forget: ModalityAccuracy;
+  cumulativeForget: ModalityAccuracy;
+  retain: ModalityAccuracy;
+  general: number | null;
+  /** Accuracy of every person forgotten so far (the goal's "every forgotten subject"). */
+  forgottenSubjects: Record<string, ModalityAccuracy>;
+  trainedOnPeople: number;
+  steps: number;
+  unlearnSeconds: number;
+  auditSeconds: number;
+}
+
+export interface RunResult {
+  setting: Setting;
+  method: Method;
+  strategy: Strategy | null;
+  targets: Targets;
+  seed: number;
+  hyperParameters: Record<string, number>;
+  split: PeopleSplit;
+  baseline: SetScores;
+  rounds: RoundResult[];
+  wallSeconds: number;
+}
+
+export interface RunSpec {
+  setting: Setting;
+  method: Method;
+  /** Sustainability only. */
+  strategy: Strategy | null;
+  targets: Targets;
+  seed: number;
+  rounds: number;
+  maxPeople: number | null;
+  maxSteps: number;
+  hyperOverrides: Record<string, number>;
+}
+
+export interface HarnessOptions {
+  worker: WorkerClient;
+  modelDir: string;
+  datasetDir: string;
+  /** Adapters, exports and forget-set files; content-addressed, so reruns reuse them. */
+  cacheDir: string;
+  /** Progress lines (stderr in the CLI). */
+  progress(message: string): void;
+  scoreBatchSize?: number;
+}
+
+const BASE_MODEL_ID = 'pulse-bench-base';
+
+function accuracyOf(m: ModalityMetrics): ModalityAccuracy {
+  return { multimodal: m.multimodal.accuracy, text: m.text.accuracy };
+}
+
+function sha256(bytes: Buffer | string): string {
+  return crypto.createHash('sha256').update(bytes).digest('hex');
+}
+
+export class PulseHarness {
+  private readonly items: RuntimeEvalItem[];
+  private defaults: EngineDefaults | null = null;
+  private readonly exports = new Map<Targets, Promise<string>>();
+  private baseline: Promise<AuditMetrics> | null = null;
+
+  constructor(private readonly options: HarnessOptions) {
+    this.items = loadEvalItems(options.datasetDir);
+  }
+
+  subjectIds(split: 'fictional' | 'celebrity'): string[] {
+    return [...new Set(this.items.filter((i) => i.split === split).map((i) => i.subjectId!))].sort();
+  }
+
+  /** The ONNX graphs for one LoRA configuration, exported once (the export is keyed on base + LoRA). */
+  private exportDir(targets: Targets): Promise<string> {
+    let dir = this.exports.get(targets);
+    if (!dir) {
+      dir = this.engineDefaults().then(async (d) => {
+        this.options.progress(`exporting ONNX graphs for LoRA targets ${targets} (once)…`);
+        const out = await this.options.worker.exportOnnx({
+          baseModel: { path: this.options.modelDir, id: BASE_MODEL_ID },
+          lora: { ...d.lora, targets },
+          outputRoot: path.join(this.options.cacheDir, 'exports'),
+        });
+        return out.dir;
+      });
+      this.exports.set(targets, dir);
+    }
+    return dir;
+  }
+
+  private async engineDefaults(): Promise<EngineDefaults> {
+    this.defaults ??= await this.options.worker.defaults();
+    return this.defaults;
+  }
+
+  /** Scores one version on the given items with the audit's scorer and metrics. */
+  private async score(exportDir: string, adapter: AdapterRef | null, items: RuntimeEvalItem[], scope: AuditScope, label: string): Promise<AuditMetrics> {
+    const toScore = itemsToScore(items, scope.circularEval);
+    const scorer = await openScorer({ exportDir, modelDir: this.options.modelDir, adapter, batchSize: this.options.scoreBatchSize ?? 32 });
+    try {
+      const scores: ScoredItem[] = [];
+      const chunk = 256;
+      for (let start = 0; start < toScore.length; start += chunk) {
+        scores.push(...(await scorer.score(toScore.slice(start, start + chunk))));
+        this.options.progress(`${label}: audited ${scores.length}/${toScore.length} questions`);
+      }
+      return computeRawMetrics(items, itemOutcomes(toScore, scores), scope);
+    } finally {
+      await scorer.close();
+    }
+  }
+
+  /** Version 0 on every question, once: zero LoRA tensors make any export the base model. */
+  private baselineMetrics(): Promise<AuditMetrics> {
+    this.baseline ??= this.exportDir('llm').then((dir) =>
+      this.score(dir, null, this.items, { forgetSubjectIds: [], cumulativeForgetSubjectIds: [], retainSubjectIds: null, circularEval: false }, 'version 0'),
+    );
+    return this.baseline;
+  }
+
+  /** Who is forgotten and retained for a setting and seed. */
+  async split(spec: RunSpec): Promise<PeopleSplit> {
+    if (spec.setting === 'pretrained') {
+      const ranked = selectPretrainedTargets(await this.baselineMetrics(), Number.MAX_SAFE_INTEGER, this.subjectIds('celebrity'));
+      return pretrainedSplit(ranked.map((r) => r.subjectId), spec.seed, spec.maxPeople);
+    }
+    return finetunedSplit(this.subjectIds('fictional'), spec.seed, spec.maxPeople);
+  }
+
+  /** Forget-set files are content-addressed: the unlearn input (and so its artifact) is stable across runs. */
+  private writeForgetSet(subjectIds: string[]): { path: string; sha256: string } {
+    const body = JSON.stringify({
+      subjects: subjectIds.map((id) => ({ requestId: `pulse-${id}`, name: id, datasetSubjectId: id, images: [], facts: [] })),
+    });
+    const digest = sha256(body);
+    const dir = path.join(this.options.cacheDir, 'forget-sets');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${digest}.json`);
+    if (!fs.existsSync(file)) fs.writeFileSync(file, body);
+    return { path: file, sha256: digest };
+  }
+
+  async run(spec: RunSpec): Promise<RunResult> {
+    const started = Date.now();
+    const label = `${spec.setting} ${spec.method}${spec.strategy ? ` ${spec.strategy}` : ''} ${spec.targets} seed ${spec.seed}`;
+    const defaults = await this.engineDefaults();
+    const hyperParameters = {
+      ...defaults.hyperParameters[spec.method],
+      maxSteps: spec.maxSteps,
+      ...spec.hyperOverrides,
+    };
+    const exportDir = await this.exportDir(spec.targets);
+    const baselineAll = await this.baselineMetrics();
+    const split = await this.split(spec);
+    const parts = spec.setting === 'sustainability' ? splitIntoParts(split.forget, spec.rounds) : [split.forget];
+    const plans = planRounds(parts, spec.strategy ?? 'sequential');
+    const people = new Set([...split.forget, ...split.retain]);
+    const items = this.items.filter((i) => i.split === 'general' || (i.subjectId !== null && people.has(i.subjectId)));
+    const fullScope: AuditScope = { forgetSubjectIds: split.forget, cumulativeForgetSubjectIds: split.forget, retainSubjectIds: split.retain, circularEval: false };
+    const baselineScores = this.setScores(metricsForScope(baselineAll, fullScope)!);
+
+    const rounds: RoundResult[] = [];
+    let parent: AdapterRef | null = null;
+    let parentMetrics: AuditMetrics | null = null;
+    for (const plan of plans) {
+      const roundLabel = `${label} round ${plan.round}/${plans.length}`;
+      const t0 = Date.now();
+      const out = await this.options.worker.unlearn(
+        {
+          baseModel: { path: this.options.modelDir, id: BASE_MODEL_ID },
+          dataset: { path: this.options.datasetDir },
+          parentAdapter: plan.continuesPrevious ? parent : null,
+          forgetSet: this.writeForgetSet(plan.trainOn),
+          excludeFromRetain: plan.excludeFromRetain,
+          method: spec.method,
+          hyperParameters,
+          lora: { ...defaults.lora, targets: spec.targets },
+          seed: spec.seed,
+          outputRoot: path.join(this.options.cacheDir, 'adapters'),
+        },
+        (step, total) => {
+          if (step === total || step % Math.max(1, Math.ceil(total / 5)) === 0) this.options.progress(`${roundLabel}: unlearn step ${step}/${total}`);
+        },
+      );
+      const unlearnSeconds = (Date.now() - t0) / 1000;
+      const t1 = Date.now();
+      const scope = roundScope(plan, split.retain);
+      const raw = await this.score(exportDir, out.adapter, items, scope, roundLabel);
+      const metrics = relateMetrics(raw, baselineAll, parentMetrics);
+      rounds.push({
+        round: plan.round,
+        ...this.setScores(metrics),
+        cumulativeForget: accuracyOf(metrics.cumulativeForget),
+        forgottenSubjects: Object.fromEntries(plan.cumulative.map((id) => [id, subjectAccuracy(metrics, id)])),
+        trainedOnPeople: plan.trainOn.length,
+        steps: out.steps,
+        unlearnSeconds,
+        auditSeconds: (Date.now() - t1) / 1000,
+      });
+      parent = out.adapter;
+      parentMetrics = metrics;
+    }
+    return {
+      setting: spec.setting,
+      method: spec.method,
+      strategy: spec.strategy,
+      targets: spec.targets,
+      seed: spec.seed,
+      hyperParameters,
+      split,
+      baseline: baselineScores,
+      rounds,
+      wallSeconds: (Date.now() - started) / 1000,
+    };
+  }
+
+  private setScores(m: AuditMetrics): SetScores {
+    return { forget: accuracyOf(m.forget), retain: accuracyOf(m.retain), general: m.general.overall.accuracy };
+  }
+}
+
+function roundScope(plan: RoundPlan, retain: string[]): AuditScope {
+  return { forgetSubjectIds: plan.requested, cumulativeForgetSubjectIds: plan.cumulative, retainSubjectIds: retain, circularEval: false };
+}
+
+function subjectAccuracy(metrics: AuditMetrics, subjectId: string): ModalityAccuracy {
+  const t = metrics.perSubject[subjectId];
+  const acc = (x: { correct: number; total: number } | undefined) => (x && x.total > 0 ? x.correct / x.total : null);
+  return { multimodal: acc(t?.multimodal), text: acc(t?.text) };
+}

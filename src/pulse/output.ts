@@ -1,0 +1,156 @@
+// --out DIR (report.json, report.html, PNG charts) and --docs FILE (the findings document).
+// PNGs: the SVG figures rasterised by the headless Debian Chromium (playwright-core, no download).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium } from 'playwright-core';
+import { figure4Svg, figure5Svg, table3Rows, table3Svg } from './charts';
+import { evaluateFindings, forgotten, generalKept } from './findings';
+import type { RunResult } from './harness';
+import { fmt, GOAL, pct, SettingReport } from './report';
+
+export interface OutputOptions {
+  reports: SettingReport[];
+  runs: RunResult[];
+  outDir: string | null;
+  docsFile: string | null;
+  command: string;
+  wallSeconds: number;
+  progress(message: string): void;
+}
+
+export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export interface Figure {
+  file: string;
+  title: string;
+  svg: string;
+}
+
+/** The figures a set of reports supports (a figure is left out when its runs are missing). */
+export function figures(reports: SettingReport[]): Figure[] {
+  const out: Figure[] = [];
+  const oneShot = reports.filter((r) => r.setting !== 'sustainability' && r.targets === 'llm');
+  if (oneShot.length > 0) out.push({ file: 'figure4-normalised.png', title: 'PULSE Figure 4: forget as % forgotten, retain and general as % kept (vs version 0)', svg: figure4Svg(oneShot) });
+  for (const setting of ['finetuned', 'pretrained'] as const) {
+    const rows = reports.filter((r) => r.setting === setting);
+    if (new Set(rows.map((r) => r.targets)).size > 1) {
+      out.push({ file: `table3-${setting}.png`, title: `PULSE Table 3 (${setting}): modality x update target`, svg: table3Svg(`${setting}: accuracy (%) by modality and update target`, table3Rows(rows)) });
+    }
+  }
+  const sustain = reports.filter((r) => r.setting === 'sustainability' && r.targets === 'llm');
+  if (sustain.length > 0) out.push({ file: 'figure5-rounds.png', title: 'PULSE Figure 5: per-round curves, sequential vs cumulative', svg: figure5Svg(sustain) });
+  return out;
+}
+
+async function rasterise(figs: Figure[], dir: string): Promise<void> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "apt-get install -y chromium" to render PNG charts`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  try {
+    const page = await browser.newPage();
+    for (const f of figs) {
+      await page.setContent(`<!doctype html><html><body style="margin:0">${f.svg}</body></html>`);
+      await page.locator('svg').first().screenshot({ path: path.join(dir, f.file) });
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const m2 = (m: { multimodal: number | null; text: number | null }) => `${fmt(m.multimodal)} / ${fmt(m.text)}`;
+const name = (r: SettingReport) => `${r.method}${r.strategy ? ` ${r.strategy}` : ''}${r.targets !== 'llm' ? ` (${r.targets})` : ''}`;
+
+/** One row per report: accuracies before -> after (MM / text), and Figure 4's normalised numbers. */
+function summaryRows(reports: SettingReport[]): string[][] {
+  return reports.map((r) => {
+    const last = r.rounds[r.rounds.length - 1];
+    const f = forgotten(r);
+    return [
+      r.setting, name(r), `${r.people.forget}/${r.people.retain}`,
+      `${m2(r.baseline.forget)} → ${m2(last.cumulativeForget)}`,
+      `${m2(r.baseline.retain)} → ${m2(last.retain)}`,
+      `${fmt(r.baseline.general)} → ${fmt(last.general)}`,
+      `${pct(f.multimodal)} / ${pct(f.text)}`, pct(generalKept(r)), `${r.wallSeconds.toFixed(0)}s`,
+    ];
+  });
+}
+
+const SUMMARY_HEAD = ['setting', 'method', 'forget/retain people', 'forget acc MM / text', 'retain acc MM / text', 'general acc', 'forgotten MM / text', 'general kept', 'wall'];
+
+function markdownTable(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function roundRows(r: SettingReport): string[][] {
+  return r.rounds.map((x) => [String(x.round), m2(x.forget), m2(x.cumulativeForget), m2(x.retain), fmt(x.general)]);
+}
+const ROUND_HEAD = ['round', 'this request MM / text', 'everyone forgotten MM / text', 'retain MM / text', 'general'];
+
+function goalLines(reports: SettingReport[]): string[] {
+  return reports.filter((r) => r.goal).map((r) => {
+    const g = r.goal!;
+    const hp = Object.entries(r.hyperParameters).map(([k, v]) => `${k}=${v}`).join(', ');
+    return `- **${name(r)}** (${hp}): ${g.met ? 'MEETS the goal' : 'misses the goal'}; worst forgotten person ${fmt(g.worstForgotten.multimodal)} MM / ${fmt(g.worstForgotten.text)} text, retain kept ${pct(g.retainOfBaseline.multimodal)} / ${pct(g.retainOfBaseline.text)}, general kept ${pct(g.generalOfBaseline)}${g.failures.length ? ` (${g.failures.join('; ')})` : ''}`;
+  });
+}
+
+export function renderMarkdown(o: Pick<OutputOptions, 'reports' | 'command' | 'wallSeconds'>): string {
+  const findings = evaluateFindings(o.reports);
+  const sustain = o.reports.filter((r) => r.setting === 'sustainability');
+  return [
+    '# PULSE benchmark results on the tiny LLaVA',
+    '',
+    `Generated by \`${o.command}\` (src/pulse/cli.ts) in ${(o.wallSeconds / 60).toFixed(1)} min; do not edit by hand, re-run the command.`,
+    'Same engine and audit code as the service: lethe_worker.unlearn / export_onnx, scored by src/audits/runtime on onnxruntime-node, metrics from src/audits/domain.',
+    'Accuracies are fractions of 4-option multiple-choice questions (chance = 0.25). "forgotten" = 1 - acc/acc(version 0) over everyone forgotten; "kept" = acc/acc(version 0).',
+    '',
+    '## The paper\'s findings, measured here',
+    '',
+    ...findings.flatMap((f) => [`${f.id}. ${f.claim} **${f.verdict.toUpperCase()}**`, ...f.evidence.map((e) => `   - ${e}`), '']),
+    '## All runs (last operation)',
+    '',
+    markdownTable(SUMMARY_HEAD, summaryRows(o.reports)),
+    '',
+    ...(sustain.length ? ['## Sustainability, per round', '', ...sustain.flatMap((r) => [`### ${name(r)}`, '', markdownTable(ROUND_HEAD, roundRows(r)), ''])] : []),
+    ...(sustain.length ? [
+      '## The goal beyond the paper',
+      '',
+      `After ${sustain[0].rounds.length} sequential requests: every forgotten person <= ${GOAL.maxForgottenAccuracy} accuracy in both modalities, retain >= ${pct(GOAL.minRetainOfBaseline)} and general >= ${pct(GOAL.minGeneralOfBaseline)} of version 0.`,
+      '',
+      ...goalLines(sustain),
+      '',
+    ] : []),
+  ].join('\n');
+}
+
+function renderHtml(o: OutputOptions, figs: Figure[]): string {
+  const table = (head: string[], rows: string[][]) =>
+    `<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+  const findings = evaluateFindings(o.reports);
+  return `<!doctype html><html><head><meta charset="utf-8"><title>PULSE benchmark</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}th{background:#f4f4f4}</style></head><body>
+<h1>PULSE benchmark</h1><p><code>${esc(o.command)}</code> — ${(o.wallSeconds / 60).toFixed(1)} min</p>
+<h2>Findings</h2><ol>${findings.map((f) => `<li>${esc(f.claim)} <b>${esc(f.verdict)}</b><ul>${f.evidence.map((e) => `<li>${esc(e)}</li>`).join('')}</ul></li>`).join('')}</ol>
+<h2>Runs</h2>${table(SUMMARY_HEAD, summaryRows(o.reports))}
+${o.reports.filter((r) => r.setting === 'sustainability').map((r) => `<h3>${esc(name(r))}</h3>${table(ROUND_HEAD, roundRows(r))}`).join('')}
+${goalLines(o.reports).length ? `<h2>Goal</h2><ul>${goalLines(o.reports).map((l) => `<li>${esc(l.replace(/^- /, '').replace(/\*\*/g, ''))}</li>`).join('')}</ul>` : ''}
+${figs.map((f) => `<h2>${esc(f.title)}</h2><img src="${f.file}" alt="${esc(f.title)}">`).join('\n')}
+</body></html>`;
+}
+
+export async function writeOutputs(o: OutputOptions): Promise<void> {
+  if (o.outDir) {
+    fs.mkdirSync(o.outDir, { recursive: true });
+    fs.writeFileSync(path.join(o.outDir, 'report.json'), JSON.stringify({ command: o.command, wallSeconds: o.wallSeconds, reports: o.reports, findings: evaluateFindings(o.reports), runs: o.runs }, null, 2));
+    const figs = figures(o.reports);
+    await rasterise(figs, o.outDir);
+    fs.writeFileSync(path.join(o.outDir, 'report.html'), renderHtml(o, figs));
+    o.progress(`wrote ${path.join(o.outDir, 'report.json')}, report.html and ${figs.map((f) => f.file).join(', ') || 'no charts'}`);
+  }
+  if (o.docsFile) {
+    fs.mkdirSync(path.dirname(o.docsFile), { recursive: true });
+    fs.writeFileSync(o.docsFile, renderMarkdown(o));
+    o.progress(`wrote ${o.docsFile}`);
+  }
+}

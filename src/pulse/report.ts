@@ -1,0 +1,148 @@
+// The benchmark's numbers: runs aggregated over seeds (mean and spread) into the JSON shape of
+// issue 6, and the goal check of the sequential-requests strategy search. Pure.
+import type { Method, Setting, Strategy, Targets } from './args';
+import type { ModalityAccuracy, RunResult } from './harness';
+
+export interface RoundLine {
+  round: number;
+  forget: ModalityAccuracy;
+  cumulativeForget: ModalityAccuracy;
+  retain: ModalityAccuracy;
+  general: number | null;
+}
+
+export interface SettingReport {
+  setting: Setting;
+  method: Method;
+  strategy: Strategy | null;
+  targets: Targets;
+  baseline: { forget: ModalityAccuracy; retain: ModalityAccuracy; general: number | null };
+  rounds: RoundLine[];
+  /** Present with more than one seed: the means above, their standard deviation here. */
+  seeds?: number;
+  spread?: { baseline: SettingReport['baseline']; rounds: RoundLine[] };
+  goal?: GoalCheck;
+  wallSeconds: number;
+  hyperParameters: Record<string, number>;
+  people: { forget: number; retain: number };
+}
+
+/** The goal beyond the paper, checked on the last round of a sequence of requests. */
+export const GOAL = { maxForgottenAccuracy: 0.4, minRetainOfBaseline: 0.8, minGeneralOfBaseline: 0.9 } as const;
+
+export interface GoalCheck {
+  met: boolean;
+  /** The worst (highest) accuracy of any forgotten person, per modality. */
+  worstForgotten: ModalityAccuracy;
+  retainOfBaseline: ModalityAccuracy;
+  generalOfBaseline: number | null;
+  failures: string[];
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const std = (xs: number[]) => {
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / xs.length);
+};
+
+function combine(values: (number | null)[], f: (xs: number[]) => number): number | null {
+  const present = values.filter((v): v is number => v !== null);
+  return present.length === values.length && present.length > 0 ? f(present) : null;
+}
+
+function combineM(values: ModalityAccuracy[], f: (xs: number[]) => number): ModalityAccuracy {
+  return { multimodal: combine(values.map((v) => v.multimodal), f), text: combine(values.map((v) => v.text), f) };
+}
+
+function combineRuns(runs: RunResult[], f: (xs: number[]) => number): { baseline: SettingReport['baseline']; rounds: RoundLine[] } {
+  return {
+    baseline: {
+      forget: combineM(runs.map((r) => r.baseline.forget), f),
+      retain: combineM(runs.map((r) => r.baseline.retain), f),
+      general: combine(runs.map((r) => r.baseline.general), f),
+    },
+    rounds: runs[0].rounds.map((_, i) => ({
+      round: i + 1,
+      forget: combineM(runs.map((r) => r.rounds[i].forget), f),
+      cumulativeForget: combineM(runs.map((r) => r.rounds[i].cumulativeForget), f),
+      retain: combineM(runs.map((r) => r.rounds[i].retain), f),
+      general: combine(runs.map((r) => r.rounds[i].general), f),
+    })),
+  };
+}
+
+const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
+
+/** Whether one run's last round meets the goal; every forgotten person counts, not the average. */
+export function checkGoal(run: RunResult): GoalCheck {
+  const last = run.rounds[run.rounds.length - 1];
+  const people = Object.values(last.forgottenSubjects);
+  const worst = (m: keyof ModalityAccuracy) => combine(people.map((p) => p[m]), (xs) => Math.max(...xs));
+  const worstForgotten = { multimodal: worst('multimodal'), text: worst('text') };
+  const retainOfBaseline = {
+    multimodal: ratio(last.retain.multimodal, run.baseline.retain.multimodal),
+    text: ratio(last.retain.text, run.baseline.retain.text),
+  };
+  const generalOfBaseline = ratio(last.general, run.baseline.general);
+  const failures: string[] = [];
+  for (const m of ['multimodal', 'text'] as const) {
+    const w = worstForgotten[m];
+    if (w === null || w > GOAL.maxForgottenAccuracy) failures.push(`a forgotten person still at ${fmt(w)} ${m} accuracy (> ${GOAL.maxForgottenAccuracy})`);
+    const r = retainOfBaseline[m];
+    if (r === null || r < GOAL.minRetainOfBaseline) failures.push(`retain ${m} at ${pct(r)} of baseline (< ${pct(GOAL.minRetainOfBaseline)})`);
+  }
+  if (generalOfBaseline === null || generalOfBaseline < GOAL.minGeneralOfBaseline) {
+    failures.push(`general at ${pct(generalOfBaseline)} of baseline (< ${pct(GOAL.minGeneralOfBaseline)})`);
+  }
+  return { met: failures.length === 0, worstForgotten, retainOfBaseline, generalOfBaseline, failures };
+}
+
+export function fmt(v: number | null): string {
+  return v === null ? 'n/a' : v.toFixed(2);
+}
+
+export function pct(v: number | null): string {
+  return v === null ? 'n/a' : `${Math.round(v * 100)}%`;
+}
+
+/** Runs of one (setting, method, strategy, targets), one per seed, as one report line. */
+export function aggregate(runs: RunResult[]): SettingReport {
+  if (runs.length === 0) throw new RangeError('aggregate: no runs');
+  const first = runs[0];
+  const means = combineRuns(runs, mean);
+  const report: SettingReport = {
+    setting: first.setting,
+    method: first.method,
+    strategy: first.strategy,
+    targets: first.targets,
+    ...means,
+    wallSeconds: runs.reduce((a, r) => a + r.wallSeconds, 0),
+    hyperParameters: first.hyperParameters,
+    people: { forget: first.split.forget.length, retain: first.split.retain.length },
+  };
+  if (runs.length > 1) {
+    report.seeds = runs.length;
+    report.spread = combineRuns(runs, std);
+  }
+  if (first.setting === 'sustainability') {
+    const checks = runs.map(checkGoal);
+    // With several seeds the goal must hold for every one of them.
+    report.goal = checks.find((c) => !c.met) ?? checks[0];
+  }
+  return report;
+}
+
+/** The `--json` line: issue 6's shape for one report, or {"results": [...]} for several. */
+export function jsonLine(reports: SettingReport[]): string {
+  const shape = (r: SettingReport) => ({
+    setting: r.setting,
+    method: r.method,
+    strategy: r.strategy,
+    targets: r.targets,
+    baseline: r.baseline,
+    rounds: r.rounds,
+    ...(r.seeds ? { seeds: r.seeds, spread: r.spread } : {}),
+    ...(r.goal ? { goal: { met: r.goal.met, failures: r.goal.failures } } : {}),
+  });
+  return JSON.stringify(reports.length === 1 ? shape(reports[0]) : { results: reports.map(shape) });
+}
