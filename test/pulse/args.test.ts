@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_MAX_STEPS, METHODS, parsePulseArgs, PulseArgsError } from '../../src/pulse/args';
+
+function rejects(argv: string[], flag: string, pattern: RegExp) {
+  assert.throws(() => parsePulseArgs(argv), (e: unknown) => {
+    assert.ok(e instanceof PulseArgsError, `expected PulseArgsError, got ${e}`);
+    assert.equal(e.flag, flag);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+describe('pulse arguments', () => {
+  it('parses a full command line', () => {
+    const a = parsePulseArgs(['sustainability', '--method', 'npo', '--strategy', 'cumulative', '--targets', 'projector+llm', '--seeds', '3', '--model', '/m', '--out', '/o', '--json', '--rounds', '2', '--max-steps', '7', '--hyper', '{"learningRate":0.0001}']);
+    assert.deepEqual(a.settings, ['sustainability']);
+    assert.deepEqual(a.methods, ['npo']);
+    assert.deepEqual(a.strategies, ['cumulative']);
+    assert.deepEqual(a.targets, ['projector+llm']);
+    assert.equal(a.seeds, 3);
+    assert.equal(a.modelRoot, '/m');
+    assert.equal(a.outDir, '/o');
+    assert.equal(a.json, true);
+    assert.equal(a.rounds, 2);
+    assert.equal(a.maxSteps, 7);
+    assert.deepEqual(a.hyperParameters, { learningRate: 0.0001 });
+  });
+
+  it('defaults: every method, both strategies, LLM-only LoRA, one seed, 5 rounds, the CPU step budget', () => {
+    const a = parsePulseArgs(['finetuned']);
+    assert.deepEqual(a.methods, [...METHODS]);
+    assert.deepEqual(a.strategies, ['sequential', 'cumulative']);
+    assert.deepEqual(a.targets, ['llm']);
+    assert.equal(a.seeds, 1);
+    assert.equal(a.rounds, 5);
+    assert.equal(a.maxSteps, DEFAULT_MAX_STEPS);
+    assert.equal(a.json, false);
+  });
+
+  it('"all" expands settings, methods and targets', () => {
+    const a = parsePulseArgs(['all', '--method', 'all', '--targets', 'all']);
+    assert.deepEqual(a.settings, ['finetuned', 'pretrained', 'sustainability']);
+    assert.deepEqual(a.methods, ['ga', 'ga_klr', 'npo', 'graddiff']);
+    assert.deepEqual(a.targets, ['llm', 'projector+llm']);
+  });
+
+  it('rejects an unknown setting, naming the allowed ones', () => {
+    rejects(['forgetful'], 'setting', /unknown value "forgetful"; expected one of finetuned, pretrained, sustainability, all/);
+  });
+
+  it('rejects a missing or second setting', () => {
+    rejects(['--json'], 'setting', /missing/);
+    rejects(['finetuned', 'pretrained'], 'setting', /only one setting/);
+  });
+
+  it('rejects an unknown method, strategy or target', () => {
+    rejects(['finetuned', '--method', 'sgd'], '--method', /unknown value "sgd"; expected one of ga, ga_klr, npo, graddiff, all/);
+    rejects(['sustainability', '--strategy', 'parallel'], '--strategy', /unknown value "parallel"/);
+    rejects(['finetuned', '--targets', 'vision'], '--targets', /unknown value "vision"/);
+  });
+
+  it('rejects unknown options, missing values and bad numbers', () => {
+    rejects(['finetuned', '--verbose'], '--verbose', /unknown option/);
+    rejects(['finetuned', '--method'], '--method', /missing value/);
+    rejects(['finetuned', '--seeds', '0'], '--seeds', /positive integer, got "0"/);
+    rejects(['finetuned', '--seeds', '2.5'], '--seeds', /positive integer/);
+    rejects(['finetuned', '--hyper', '{"learningRate":"fast"}'], '--hyper', /learningRate must be a finite number/);
+    rejects(['finetuned', '--hyper', '[1]'], '--hyper', /JSON object/);
+  });
+});

@@ -1,0 +1,76 @@
+// The command end to end on the real tiny LLaVA: worker subprocess (unlearn + export_onnx), the
+// audit scorer on onnxruntime-node, JSON line, report files and PNG charts. Kept small (2 rounds
+// of 2 people, 1 training step) so it runs in about a minute on 2 cores.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+
+const CLI = path.resolve(__dirname, '..', '..', 'src', 'pulse', 'cli.js');
+
+function pulse(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env, timeout: 600_000 });
+}
+
+describe('npm run pulse', () => {
+  it('exits 2 with a clear message on an unknown setting or method', () => {
+    const bad = pulse(['finetunde']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /pulse: setting: unknown value "finetunde"; expected one of finetuned, pretrained, sustainability, all/);
+    assert.match(bad.stderr, /usage: npm run pulse/);
+    const method = pulse(['finetuned', '--method', 'sgd']);
+    assert.equal(method.status, 2);
+    assert.match(method.stderr, /--method: unknown value "sgd"/);
+  });
+
+  it('names the missing model root', () => {
+    const r = pulse(['finetuned', '--model', '/nonexistent-pulse-root']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--model: \/nonexistent-pulse-root has no model\/ directory/);
+  });
+
+  it('sustainability on the tiny LLaVA prints one JSON line of issue 6\'s shape and writes the report', () => {
+    assert.ok(process.env.LETHE_TINY_MODEL_ROOT, 'LETHE_TINY_MODEL_ROOT must be set (npm test sets it)');
+    assert.ok(process.env.LETHE_PYTHON, 'LETHE_PYTHON must be set (npm test sets it)');
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-pulse-'));
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-pulse-cache-'));
+    try {
+      const r = pulse(
+        ['sustainability', '--method', 'ga', '--strategy', 'sequential', '--rounds', '2', '--max-people', '2', '--max-steps', '1', '--json', '--out', out],
+        { ...process.env, LETHE_CACHE: cache },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /round 2\/2: unlearn step 1\/1/, 'progress is shown while it runs');
+      const lines = r.stdout.trim().split('\n');
+      const o = JSON.parse(lines[lines.length - 1]);
+      assert.equal(o.setting, 'sustainability');
+      assert.equal(o.method, 'ga');
+      assert.equal(o.strategy, 'sequential');
+      assert.deepEqual(Object.keys(o.baseline), ['forget', 'retain', 'general']);
+      assert.equal(o.rounds.length, 2);
+      const acc = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
+      for (const [i, round] of o.rounds.entries()) {
+        assert.equal(round.round, i + 1);
+        assert.deepEqual(Object.keys(round), ['round', 'forget', 'cumulativeForget', 'retain', 'general']);
+        for (const set of ['forget', 'cumulativeForget', 'retain'] as const) {
+          assert.ok(acc(round[set].multimodal) && acc(round[set].text), `round ${i + 1} ${set}: ${JSON.stringify(round[set])}`);
+        }
+        assert.ok(acc(round.general));
+      }
+      // Round 1 forgets one person, so its request and everyone-so-far are the same people.
+      assert.deepEqual(o.rounds[0].forget, o.rounds[0].cumulativeForget);
+      const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
+      const run = report.runs[0];
+      assert.deepEqual(Object.keys(run.rounds[1].forgottenSubjects).sort(), [...run.split.forget].sort());
+      assert.equal(run.rounds[1].steps, 1);
+      const png = fs.readFileSync(path.join(out, 'figure5-rounds.png'));
+      assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /<img src="figure5-rounds.png"/);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});

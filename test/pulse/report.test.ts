@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ModalityAccuracy, RunResult } from '../../src/pulse/harness';
+import { evaluateFindings } from '../../src/pulse/findings';
+import { aggregate, checkGoal, jsonLine, SettingReport } from '../../src/pulse/report';
+
+const M = (multimodal: number, text: number): ModalityAccuracy => ({ multimodal, text });
+
+function run(over: Partial<RunResult> & { rounds: RunResult['rounds'] }): RunResult {
+  return {
+    setting: 'sustainability', method: 'ga', strategy: 'sequential', targets: 'llm', seed: 0, hyperParameters: { learningRate: 0.001 },
+    split: { forget: ['p1', 'p2'], retain: ['p3'] },
+    baseline: { forget: M(0.8, 0.8), retain: M(0.8, 0.8), general: 0.6 },
+    wallSeconds: 10,
+    ...over,
+  };
+}
+
+function round(i: number, forgottenSubjects: Record<string, ModalityAccuracy>, retain: ModalityAccuracy, general: number) {
+  return { round: i, forget: M(0.2, 0.2), cumulativeForget: M(0.2, 0.3), retain, general, forgottenSubjects, trainedOnPeople: 1, steps: 2, unlearnSeconds: 1, auditSeconds: 1 };
+}
+
+describe('benchmark report', () => {
+  it('the goal counts every forgotten person, not the average', () => {
+    const ok = run({ rounds: [round(1, { p1: M(0.2, 0.4), p2: M(0, 0.2) }, M(0.7, 0.7), 0.55)] });
+    assert.equal(checkGoal(ok).met, true);
+    const onePersonLeaks = run({ rounds: [round(1, { p1: M(0.2, 0.6), p2: M(0, 0) }, M(0.7, 0.7), 0.55)] });
+    const c = checkGoal(onePersonLeaks);
+    assert.equal(c.met, false);
+    assert.deepEqual(c.worstForgotten, M(0.2, 0.6));
+    assert.match(c.failures.join(';'), /0\.60 text accuracy/);
+  });
+
+  it('the goal needs retain >= 80% and general >= 90% of version 0', () => {
+    const c = checkGoal(run({ rounds: [round(1, { p1: M(0, 0) }, M(0.6, 0.7), 0.5)] }));
+    assert.equal(c.met, false);
+    assert.deepEqual(c.failures, ['retain multimodal at 75% of baseline (< 80%)', 'general at 83% of baseline (< 90%)']);
+  });
+
+  it('aggregates seeds into means with their spread', () => {
+    const a = run({ seed: 0, rounds: [round(1, {}, M(0.6, 0.8), 0.5)] });
+    const b = run({ seed: 1, rounds: [round(1, {}, M(0.8, 0.8), 0.7)] });
+    const r = aggregate([a, b]);
+    assert.equal(r.seeds, 2);
+    assert.ok(Math.abs(r.rounds[0].retain.multimodal! - 0.7) < 1e-12);
+    assert.ok(Math.abs(r.spread!.rounds[0].retain.multimodal! - 0.1) < 1e-12);
+    assert.equal(r.spread!.rounds[0].retain.text, 0);
+    assert.equal(r.wallSeconds, 20);
+  });
+
+  it('--json prints issue 6\'s shape for one report', () => {
+    const line = jsonLine([aggregate([run({ rounds: [round(1, { p1: M(0, 0) }, M(0.7, 0.7), 0.55)] })])]);
+    const o = JSON.parse(line);
+    assert.deepEqual(Object.keys(o).slice(0, 6), ['setting', 'method', 'strategy', 'targets', 'baseline', 'rounds']);
+    assert.deepEqual(Object.keys(o.baseline), ['forget', 'retain', 'general']);
+    assert.deepEqual(Object.keys(o.rounds[0]), ['round', 'forget', 'cumulativeForget', 'retain', 'general']);
+    assert.deepEqual(Object.keys(o.rounds[0].forget), ['multimodal', 'text']);
+  });
+});
+
+function report(setting: SettingReport['setting'], method: SettingReport['method'], after: { forget: ModalityAccuracy; general: number }, extra: Partial<SettingReport> = {}): SettingReport {
+  return {
+    setting, method, strategy: setting === 'sustainability' ? 'sequential' : null, targets: 'llm',
+    baseline: { forget: M(0.8, 0.8), retain: M(0.8, 0.8), general: 0.8 },
+    rounds: [{ round: 1, forget: after.forget, cumulativeForget: after.forget, retain: M(0.7, 0.7), general: after.general }],
+    wallSeconds: 1, hyperParameters: {}, people: { forget: 2, retain: 2 },
+    ...extra,
+  };
+}
+
+describe('paper findings', () => {
+  it('decides each finding from the numbers', () => {
+    const reports = [
+      report('finetuned', 'ga', { forget: M(0.1, 0.3), general: 0.72 }),
+      report('pretrained', 'ga', { forget: M(0.4, 0.6), general: 0.2 }),
+      report('sustainability', 'ga', { forget: M(0.2, 0.4), general: 0.3 }),
+      report('finetuned', 'ga', { forget: M(0.1, 0.3), general: 0.4 }, { targets: 'projector+llm' }),
+    ];
+    const f = evaluateFindings(reports);
+    assert.deepEqual(f.map((x) => x.verdict), ['holds', 'holds', 'holds', 'holds']);
+    assert.match(f[0].evidence[0], /forgotten 75% fine-tuned vs 38% pre-trained; general kept 90% vs 25%/);
+  });
+
+  it('says "does not hold" when the numbers disagree with the paper', () => {
+    const f = evaluateFindings([
+      report('finetuned', 'npo', { forget: M(0.6, 0.1), general: 0.8 }),
+      report('pretrained', 'npo', { forget: M(0.1, 0.1), general: 0.8 }),
+    ]);
+    assert.equal(f[0].verdict, 'does not hold');
+    assert.equal(f[2].verdict, 'does not hold'); // text forgotten more than multimodal in both
+  });
+
+  it('is "not measurable" when version 0 does not know the people to forget', () => {
+    const chance = { baseline: { forget: M(0.25, 0.3), retain: M(0.25, 0.25), general: 0.25 } };
+    const f = evaluateFindings([
+      report('finetuned', 'ga', { forget: M(0.2, 0.2), general: 0.25 }, chance),
+      report('pretrained', 'ga', { forget: M(0.2, 0.2), general: 0.25 }, chance),
+    ]);
+    assert.equal(f[0].verdict, 'not measurable');
+    assert.match(f[0].evidence[0], /nothing to forget/);
+  });
+});
