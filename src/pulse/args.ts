@@ -30,6 +30,8 @@ export interface PulseArgs {
   maxSteps: number;
   /** Hyper-parameters merged over the engine's per-method defaults (lethe_worker/config.py). */
   hyperParameters: Record<string, number>;
+  /** report.json files of earlier runs (e.g. the strategy search) to list in --docs / --out. */
+  include: string[];
 }
 
 /** The CPU time budget per unlearn operation (the engine's epochs would take ~400 steps for half the fictional people). */
@@ -45,7 +47,7 @@ export class PulseArgsError extends Error {
 export const USAGE = `usage: npm run pulse -- <finetuned | pretrained | sustainability | all>
     [--method ga|ga_klr|npo|graddiff|all] [--strategy sequential|cumulative] [--targets llm|projector+llm|all]
     [--seeds N] [--model DIR] [--out DIR] [--json] [--docs FILE]
-    [--rounds N (5)] [--max-people N] [--max-steps N (${DEFAULT_MAX_STEPS})] [--hyper JSON]`;
+    [--rounds N (5)] [--max-people N] [--max-steps N (${DEFAULT_MAX_STEPS})] [--hyper JSON] [--include REPORT_JSON]...`;
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[], allowAll: boolean): T[] {
   if (allowAll && value === 'all') return [...allowed];
@@ -93,6 +95,7 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
     maxPeople: null,
     maxSteps: DEFAULT_MAX_STEPS,
     hyperParameters: {},
+    include: [],
   };
   const rest = [...argv];
   const valueOf = (flag: string): string => {
@@ -115,6 +118,7 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
       case '--max-people': args.maxPeople = positiveInt(token, valueOf(token)); break;
       case '--max-steps': args.maxSteps = positiveInt(token, valueOf(token)); break;
       case '--hyper': args.hyperParameters = hyper(valueOf(token)); break;
+      case '--include': args.include.push(valueOf(token)); break;
       default:
         if (token.startsWith('--')) throw new PulseArgsError(token, 'unknown option');
         if (args.settings.length > 0) throw new PulseArgsError('setting', `only one setting may be given, got "${args.settings.join(',')}" and "${token}"`);
