@@ -36,11 +36,39 @@ function resolveModelRoot(args: PulseArgs): string {
   return path.resolve(root);
 }
 
+interface SavedReport {
+  command: string;
+  wallSeconds: number;
+  reports: SettingReport[];
+  runs: RunResult[];
+}
+
+function readSaved(file: string): SavedReport {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as SavedReport;
+  } catch (e) {
+    throw new PulseArgsError('--from/--include', `cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** --from: the outputs of an earlier run rendered again (e.g. after a change of the docs layout). */
+async function renderSaved(args: PulseArgs): Promise<number> {
+  const saved = readSaved(args.from!);
+  const progress = (m: string) => process.stderr.write(`[pulse] ${m}\n`);
+  await writeOutputs({
+    reports: saved.reports, runs: saved.runs, searched: args.include.flatMap((f) => readSaved(f).reports),
+    outDir: args.outDir, docsFile: args.docsFile, command: saved.command, wallSeconds: saved.wallSeconds, progress,
+  });
+  if (args.json) process.stdout.write(jsonLine(saved.reports) + '\n');
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let args: PulseArgs;
   let root: string;
   try {
     args = parsePulseArgs(argv);
+    if (args.from !== null) return await renderSaved(args);
     root = resolveModelRoot(args);
   } catch (e) {
     if (e instanceof PulseArgsError) {
@@ -62,6 +90,13 @@ export async function main(argv: string[]): Promise<number> {
   const cache = process.env.LETHE_CACHE || path.join(os.homedir(), '.cache', 'lethe');
   const cacheDir = path.join(cache, 'pulse', fingerprint([modelDir, path.join(datasetDir, 'lethe')]));
   const worker = WorkerClient.start({ python, workerDir: path.join(ROOT, 'gpu-worker') });
+  // An interrupted benchmark must not leave a training worker behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      worker.kill();
+      process.exit(130);
+    });
+  }
   const reports: SettingReport[] = [];
   const runs: RunResult[] = [];
   try {
@@ -94,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
     await worker.close();
   }
   if (args.outDir || args.docsFile) {
-    const searched = args.include.flatMap((file) => (JSON.parse(fs.readFileSync(file, 'utf8')) as { reports: SettingReport[] }).reports);
+    const searched = args.include.flatMap((file) => readSaved(file).reports);
     await writeOutputs({ reports, searched, runs, outDir: args.outDir, docsFile: args.docsFile, command: ['npm run pulse --', ...argv].join(' '), wallSeconds: (Date.now() - started) / 1000, progress });
   }
   progress(`finished in ${((Date.now() - started) / 1000).toFixed(0)}s`);

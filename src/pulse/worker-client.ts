@@ -105,6 +105,11 @@ export class WorkerClient {
     await done;
   }
 
+  /** Stops the worker at once (the benchmark was interrupted): a running unlearn is abandoned. */
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGTERM');
+  }
+
   private call(op: string, payload: object, onProgress?: (step: number, total: number) => void): Promise<unknown> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextId++;
