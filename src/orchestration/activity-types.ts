@@ -20,7 +20,6 @@ export interface LineageSnapshot {
  * Audit activity (queue `audit`, implemented in src/audits). The workflow acts on the decision,
  * reasons and escalation; the whole result is handed to recordAudit as is.
  */
-export type AuditDecision = AuditResult['decision'];
 export type AuditActivityInput = AuditInput;
 export type AuditActivityOutput = Pick<AuditResult, 'decision' | 'reasons' | 'escalation'> & Partial<AuditResult>;
 export interface AuditActivities {

@@ -3,8 +3,6 @@
 // these types against the schemas with ajv, so a schema change that breaks them fails a test.
 
 export const GPU_TASK_QUEUE = 'gpu';
-export const UNLEARN_ACTIVITY = 'unlearn';
-export const EXPORT_ONNX_ACTIVITY = 'export_onnx';
 
 export { GPU_NON_RETRYABLE_ERROR_TYPES } from '../../workflows/gpu-errors';
 

@@ -2,14 +2,23 @@
 // lineage's workflow (`lineage:<name>`), started on demand (update-with-start), so a message
 // returns only once the workflow has durably accepted it.
 import { ApplicationFailure } from '@temporalio/common';
-import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, isGrpcServiceError, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { RequestQueue, ReviewDecision } from '../requests/domain/request-queue.port';
 import { cancelUpdate, enqueueUpdate, lineageWorkflowId, LINEAGE_WORKFLOW_TYPE, reviewUpdate, rollbackUpdate, stateQuery, type LineageWorkflowInput, type LineageWorkflowState } from '../../workflows/messages';
 import { CONTROL_TASK_QUEUE } from './activity-types';
 import { fromWorkflowFailure } from './orchestration-error';
 
+/** gRPC RESOURCE_EXHAUSTED: the server caps the updates in flight per workflow (history.maxInFlightUpdates). */
+const RESOURCE_EXHAUSTED = 8;
+/** Updates this process sends to one lineage at a time, below the server's per-workflow cap (10). */
+const MAX_IN_FLIGHT_PER_LINEAGE = 6;
+/** How long a message keeps retrying a saturated workflow before the error reaches the caller. */
+const SATURATION_RETRY_MS = 30_000;
+
 export class TemporalRequestQueue implements RequestQueue {
+  private readonly slots = new Map<string, { inFlight: number; waiting: Array<() => void> }>();
+
   constructor(
     private readonly client: Client,
     /** Task queue of the lineage workflows (the TypeScript worker's `control` queue). */
@@ -40,6 +49,42 @@ export class TemporalRequestQueue implements RequestQueue {
   }
 
   private async send<Ret, Args extends any[]>(lineage: string, update: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
+    await this.acquire(lineage);
+    try {
+      // A burst from several API processes can still saturate the workflow: back off and retry.
+      const deadline = Date.now() + SATURATION_RETRY_MS;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.sendOnce(lineage, update, args, updateId);
+        } catch (err) {
+          if (!isSaturated(err) || Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random())));
+        }
+      }
+    } finally {
+      this.release(lineage);
+    }
+  }
+
+  private async acquire(lineage: string): Promise<void> {
+    const slot = this.slots.get(lineage) ?? { inFlight: 0, waiting: [] };
+    this.slots.set(lineage, slot);
+    if (slot.inFlight < MAX_IN_FLIGHT_PER_LINEAGE) {
+      slot.inFlight += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => slot.waiting.push(resolve));
+  }
+
+  private release(lineage: string): void {
+    const slot = this.slots.get(lineage)!;
+    const next = slot.waiting.shift();
+    if (next) return next(); // the slot passes to the next waiter
+    slot.inFlight -= 1;
+    if (slot.inFlight === 0) this.slots.delete(lineage);
+  }
+
+  private async sendOnce<Ret, Args extends any[]>(lineage: string, update: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
     const workflowId = lineageWorkflowId(lineage);
     const startWorkflowOperation = new WithStartWorkflowOperation(LINEAGE_WORKFLOW_TYPE, {
       workflowId,
@@ -57,4 +102,11 @@ export class TemporalRequestQueue implements RequestQueue {
       throw err;
     }
   }
+}
+
+function isSaturated(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if (isGrpcServiceError(e) && e.code === RESOURCE_EXHAUSTED) return true;
+  }
+  return false;
 }

@@ -65,6 +65,10 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Never outlive the process that started it (a crashed test or service would leak the server).
+  const stopOnExit = () => child.kill('SIGTERM');
+  process.once('exit', stopOnExit);
+  void exited.then(() => process.off('exit', stopOnExit));
 
   const address = `127.0.0.1:${port}`;
   try {
