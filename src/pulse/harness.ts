@@ -38,6 +38,8 @@ export interface RoundResult {
 }
 
 export interface RunResult {
+  /** The model directory version 0 came from. */
+  model: string;
   setting: Setting;
   method: Method;
   strategy: Strategy | null;
@@ -229,6 +231,7 @@ export class PulseHarness {
       parentMetrics = metrics;
     }
     return {
+      model: this.options.modelDir,
       setting: spec.setting,
       method: spec.method,
       strategy: spec.strategy,

@@ -95,7 +95,7 @@ function goalLines(reports: SettingReport[]): string[] {
     const hp = Object.entries(r.hyperParameters).map(([k, v]) => `${k}=${v}`).join(', ');
     const known = Math.min(r.baseline.forget.multimodal ?? 0, r.baseline.forget.text ?? 0) >= MIN_KNOWN_ACCURACY;
     const caveat = known ? '' : ` [version 0 answers these people at ${fmt(r.baseline.forget.multimodal)} / ${fmt(r.baseline.forget.text)}: near chance, so "forgotten" proves nothing]`;
-    return `- **${name(r)}** (${hp}): ${g.met ? 'MEETS the goal' : 'misses the goal'}${caveat}; worst forgotten person ${fmt(g.worstForgotten.multimodal)} MM / ${fmt(g.worstForgotten.text)} text, retain kept ${pct(g.retainOfBaseline.multimodal)} / ${pct(g.retainOfBaseline.text)}, general kept ${pct(g.generalOfBaseline)}${g.failures.length ? ` (${g.failures.join('; ')})` : ''}`;
+    return `- **${name(r)}** (${hp}; model ${r.model}): ${g.met ? 'MEETS the goal' : 'misses the goal'}${caveat}; worst forgotten person ${fmt(g.worstForgotten.multimodal)} MM / ${fmt(g.worstForgotten.text)} text, retain kept ${pct(g.retainOfBaseline.multimodal)} / ${pct(g.retainOfBaseline.text)}, general kept ${pct(g.generalOfBaseline)}${g.failures.length ? ` (${g.failures.join('; ')})` : ''}`;
   });
 }
 
@@ -108,6 +108,7 @@ function protocolLines(reports: SettingReport[]): string[] {
   if (ft) lines.push(`- finetuned: a seeded half of the fictional (fine-tuned) people forgotten in one operation: ${ft.people.forget} forgotten, ${ft.people.retain} retained (paper: 50 of 100).`);
   if (pt) lines.push(`- pretrained: the celebrities version 0 answers best (selectPretrainedTargets), PULSE's proportions 45/153 selected and 20/45 of them forgotten: ${pt.people.forget} forgotten, ${pt.people.retain} retained.`);
   if (su) lines.push(`- sustainability: the finetuned forget set (${su.people.forget} people) in ${su.rounds.length} requests, one unlearn operation and one audit each; sequential continues the previous adapter, cumulative trains a fresh adapter from the base on the union so far.`);
+  lines.push(`- Model: ${[...new Set(reports.map((r) => r.model))].join(', ')} (version 0; its own questions decide who is known).`);
   const steps = new Set(reports.map((r) => r.hyperParameters.maxSteps));
   lines.push(`- Every operation: the engine's per-method defaults (lethe_worker/config.py), LoRA from the same config, capped at ${[...steps].join('/')} training steps (--max-steps: the CPU time budget). Because of the cap, one operation on a big forget set sees a smaller share of its examples than an operation on one request's people.`);
   lines.push('- Table 3 (update target) is measured on the one-operation settings; the sustainability curves use the LLM-only LoRA, the service default.');

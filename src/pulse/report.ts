@@ -12,6 +12,7 @@ export interface RoundLine {
 }
 
 export interface SettingReport {
+  model: string;
   setting: Setting;
   method: Method;
   strategy: Strategy | null;
@@ -111,6 +112,7 @@ export function aggregate(runs: RunResult[]): SettingReport {
   const first = runs[0];
   const means = combineRuns(runs, mean);
   const report: SettingReport = {
+    model: first.model,
     setting: first.setting,
     method: first.method,
     strategy: first.strategy,

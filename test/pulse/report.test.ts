@@ -8,7 +8,7 @@ const M = (multimodal: number, text: number): ModalityAccuracy => ({ multimodal,
 
 function run(over: Partial<RunResult> & { rounds: RunResult['rounds'] }): RunResult {
   return {
-    setting: 'sustainability', method: 'ga', strategy: 'sequential', targets: 'llm', seed: 0, hyperParameters: { learningRate: 0.001 },
+    model: '/models/tiny', setting: 'sustainability', method: 'ga', strategy: 'sequential', targets: 'llm', seed: 0, hyperParameters: { learningRate: 0.001 },
     split: { forget: ['p1', 'p2'], retain: ['p3'] },
     baseline: { forget: M(0.8, 0.8), retain: M(0.8, 0.8), general: 0.6 },
     wallSeconds: 10,
@@ -60,7 +60,7 @@ describe('benchmark report', () => {
 
 function report(setting: SettingReport['setting'], method: SettingReport['method'], after: { forget: ModalityAccuracy; general: number }, extra: Partial<SettingReport> = {}): SettingReport {
   return {
-    setting, method, strategy: setting === 'sustainability' ? 'sequential' : null, targets: 'llm',
+    model: '/models/tiny', setting, method, strategy: setting === 'sustainability' ? 'sequential' : null, targets: 'llm',
     baseline: { forget: M(0.8, 0.8), retain: M(0.8, 0.8), general: 0.8 },
     rounds: [{ round: 1, forget: after.forget, cumulativeForget: after.forget, retain: M(0.7, 0.7), general: after.general }],
     wallSeconds: 1, hyperParameters: {}, people: { forget: 2, retain: 2 },
