@@ -208,6 +208,13 @@ describe('lineage workflow', () => {
     ]);
     // A ROLLED_BACK version cannot become champion again.
     await assert.rejects(h.queue.rollback('rollback', 2, 'undo', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'BAD_USER_INPUT');
+    // While a candidate waits for a review, a rollback is refused at once rather than left hanging.
+    h.plane.lineages.get('rollback')!.decisions.push({ metrics: null, decision: 'NEEDS_REVIEW', reasons: ['borderline'] });
+    await submit('rollback', ['rollback-c']);
+    await eventually(() => assertStatus('rollback-c', 'NEEDS_REVIEW'));
+    await assert.rejects(h.queue.rollback('rollback', 1, 'again', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'CONFLICT' && err.field === 'toVersion');
+    await h.queue.review('rollback', 'rollback-c', 'REJECT', 'not now', 'operator:alice');
+    await eventually(() => assertStatus('rollback-c', 'REJECTED'));
   });
 
   it('unlearns requests arriving within the batching window as one step', async () => {
