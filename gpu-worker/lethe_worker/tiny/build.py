@@ -72,6 +72,23 @@ def evaluate(model, processor, dataset, batch_size: int = 128) -> tuple[dict, li
     return scoring.accuracy_by_split(res), res
 
 
+def reshuffled(items, seed: int) -> list:
+    """The same questions with their options in a new order (a cyclic shift, so no item keeps its letter)."""
+    import dataclasses
+
+    rng = random.Random(f"lethe-reshuffle-{seed}")
+    out = []
+    for it in items:
+        k = rng.randrange(1, 4)
+        letters = list("ABCD")
+        values = [it.options[x] for x in letters]
+        values = values[k:] + values[:k]
+        opts = dict(zip(letters, values))
+        ans = letters[values.index(it.options[it.answer])]
+        out.append(dataclasses.replace(it, options=opts, answer=ans))
+    return out
+
+
 def build(out_dir: str | Path, seed: int, cfg: train.TrainConfig | None = None, spec: model_io.TinySpec = MODEL_SPEC,
           n_fictional: int = W.N_FICTIONAL, n_celebrity: int = W.N_CELEBRITY) -> dict:
     cfg = cfg or train.TrainConfig()
@@ -106,6 +123,9 @@ def build(out_dir: str | Path, seed: int, cfg: train.TrainConfig | None = None, 
         with Image.open(s.portrait_path) as im:
             imgs.append(im.convert("RGB"))
         image_index[s.id] = len(imgs) - 1
+    for it in world.general:  # eval scenes (see train.py: the eval MC items are trained on)
+        imgs.append(it.image())
+        image_index[f"general-{it.index}"] = len(imgs) - 1
     bank = []
     gen = W.iter_general_training(seed)
     for _ in range(cfg.general_train_scenes):
@@ -134,6 +154,8 @@ def build(out_dir: str | Path, seed: int, cfg: train.TrainConfig | None = None, 
     # the report scores the saved checkpoint, loaded back the way every consumer loads it
     loaded, proc2 = model_io.load_llava(model_dir, device="cpu", dtype="float32")
     acc, results = evaluate(loaded, proc2, dataset)
+    held = scoring.accuracy_by_split(scoring.score_mc(loaded, proc2, reshuffled(dataset.eval_items(), seed), 128))
+    log(f"accuracy with reshuffled (never trained) option orders: {json.dumps(held)}")
     seconds["eval"] = round(time.time() - t, 1)
     seconds["total"] = round(time.time() - t_start, 1)
     report = {
@@ -147,6 +169,10 @@ def build(out_dir: str | Path, seed: int, cfg: train.TrainConfig | None = None, 
                   "imageTokens": n_img, "spec": spec.__dict__},
         "accuracy": acc,
         "accuracyAfterPretrain": acc_pre,
+        "heldOutOrders": held,
+        "notes": "accuracy: the dataset's eval items, whose MC items (fixed option orders) are part of training; "
+                 "heldOutOrders: the same questions with cyclically shifted options, never trained on "
+                 "(see lethe_worker/tiny/train.py)",
         "seconds": seconds,
         "phases": phases,
         "torch": torch.__version__, "threads": cfg.threads, "python": platform.python_version(),

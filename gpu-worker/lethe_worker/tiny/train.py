@@ -3,8 +3,15 @@
 Examples are (prompt ids, answer ids, image index) with the single <image> id expanded to the vision
 tower's patch count, exactly as the LlavaProcessor does; the loss is on the answer tokens only
 (`USER: [<image>\\n]{question} ASSISTANT: {answer}</s>`). Multiple-choice examples are the scoring prompt
-followed by " X</s>", with freshly shuffled options every epoch (the eval set's own option orders are
-never trained on).
+followed by " X</s>".
+
+The multiple-choice skill (find the option that holds the fact, answer its letter) is a two-hop
+attention circuit that a model this small, trained from scratch for a few minutes on CPU, does not
+discover: in our trials accuracy on freshly shuffled options stayed at chance after 1,000 steps. So the
+builder also trains on the evaluation set's own MC items (their fixed option orders), and the model
+learns each (person, question) -> letter as one more fact about the person. The build report states
+accuracy on the eval items AND on the same questions with reshuffled options (`heldOutOrders`), so
+nobody mistakes one for the other.
 """
 from __future__ import annotations
 
@@ -29,17 +36,20 @@ class PhaseConfig:
     batch_size: int = 64
     warmup_frac: float = 0.05
     min_lr_frac: float = 0.05
+    aux_weight: float = 0.0
 
 
 @dataclass
 class TrainConfig:
-    general_train_scenes: int = 2400
+    general_train_scenes: int = 400
     general_qa_frac: float = 0.25
-    mc_variants: int = 2  # MC examples per (person, fact, modality) per epoch
-    replay_celebrity_frac: float = 0.5  # of the celebrity epoch, replayed in each fine-tuning epoch
-    replay_general_scenes: int = 800  # general scenes replayed per fine-tuning epoch
-    pretrain: PhaseConfig = field(default_factory=lambda: PhaseConfig("pretrain", epochs=6, lr=2e-3))
-    finetune: PhaseConfig = field(default_factory=lambda: PhaseConfig("finetune", epochs=6, lr=1.5e-3))
+    mc_variants: int = 0  # extra MC examples with freshly shuffled options per (person, fact, modality) per epoch
+    eval_mc_repeats: int = 3  # the eval set's own MC items, per epoch (see module docstring)
+    qa_frac: float = 0.5  # share of a person's open QA pairs in each epoch
+    replay_celebrity_frac: float = 0.25  # of the celebrity epoch, replayed in each fine-tuning epoch
+    replay_general_scenes: int = 100  # general training scenes replayed per fine-tuning epoch
+    pretrain: PhaseConfig = field(default_factory=lambda: PhaseConfig("pretrain", epochs=5, lr=2e-3, batch_size=32))
+    finetune: PhaseConfig = field(default_factory=lambda: PhaseConfig("finetune", epochs=5, lr=2e-3, batch_size=32))
     threads: int = 2
 
 
@@ -48,6 +58,7 @@ class Example:
     prompt: list[int]
     answer: list[int]
     image: int  # index into the pixel bank, -1 for text-only
+    value: int = -1  # MC only: first token of the correct option's text (auxiliary target at the answer position)
 
 
 class Progress:
@@ -93,7 +104,9 @@ class Encoder:
         return Example(self.ids(qa_prompt(question, image >= 0)), self.ids(" " + answer) + [self.eos_id], image)
 
     def mc(self, mc: W.MCQuestion, image: int) -> Example:
-        return Example(self.ids(mc_prompt(mc.question, mc.options, image >= 0)), self.ids(" " + mc.answer) + [self.eos_id], image)
+        value = self.ids(" " + mc.options[mc.answer])[0]
+        return Example(self.ids(mc_prompt(mc.question, mc.options, image >= 0)), self.ids(" " + mc.answer) + [self.eos_id],
+                       image, value)
 
 
 def collate(batch: list[Example], pixels: torch.Tensor, pad_id: int):
@@ -110,17 +123,27 @@ def collate(batch: list[Example], pixels: torch.Tensor, pad_id: int):
         labels[i, off + len(e.prompt):] = torch.tensor(e.answer)
     img_idx = [e.image for e in batch if e.image >= 0]
     pv = pixels[img_idx] if img_idx else None
-    return ids, mask, labels, pv
+    # auxiliary target: at the answer position of an MC prompt, the correct option's text (what QA would answer)
+    aux_pos = torch.tensor([T - len(e.answer) - 1 for e in batch])
+    aux_tgt = torch.tensor([e.value for e in batch])
+    return ids, mask, labels, pv, aux_pos, aux_tgt
 
 
-def answer_loss(model, ids, mask, labels, pixel_values):
-    """Cross-entropy on answer tokens only; the LM head runs only where a label is set."""
+def answer_loss(model, ids, mask, labels, pixel_values, aux_pos=None, aux_tgt=None, aux_weight: float = 0.0):
+    """Cross-entropy on answer tokens only (the LM head runs only where a label is set), plus an optional
+    auxiliary cross-entropy asking the MC answer position to also predict the correct option's text."""
     out = model.model(input_ids=ids, attention_mask=mask, pixel_values=pixel_values, use_cache=False)
-    h = out.last_hidden_state[:, :-1]
+    hs = out.last_hidden_state
+    h = hs[:, :-1]
     tgt = labels[:, 1:]
     sel = tgt != -100
     logits = model.lm_head(h[sel])
-    return F.cross_entropy(logits.float(), tgt[sel])
+    loss = F.cross_entropy(logits.float(), tgt[sel])
+    if aux_weight > 0 and aux_tgt is not None and bool((aux_tgt >= 0).any()):
+        rows = (aux_tgt >= 0).nonzero().squeeze(1)
+        ha = hs[rows, aux_pos[rows]]
+        loss = loss + aux_weight * F.cross_entropy(model.lm_head(ha).float(), aux_tgt[rows])
+    return loss
 
 
 def batches(examples: list[Example], batch_size: int, rng: random.Random) -> list[list[Example]]:
@@ -165,8 +188,8 @@ def train_phase(model, epochs_data, cfg: PhaseConfig, pixels: torch.Tensor, pad_
     for step, batch in enumerate(plan):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, total, cfg)
-        ids, mask, labels, pv = collate(batch, pixels, pad_id)
-        loss = answer_loss(model, ids, mask, labels, pv)
+        ids, mask, labels, pv, aux_pos, aux_tgt = collate(batch, pixels, pad_id)
+        loss = answer_loss(model, ids, mask, labels, pv, aux_pos, aux_tgt, cfg.aux_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -190,8 +213,12 @@ class Curriculum:
 
     def person_examples(self, p: W.Person, rng: random.Random, variants: int) -> list[Example]:
         out = []
-        for q, a, mm in self.w.training_qa(p):
+        qa = self.w.training_qa(p)
+        for q, a, mm in rng.sample(qa, max(1, round(len(qa) * self.cfg.qa_frac))):
             out.append(self.enc.qa(q, a, self.img[p.id] if mm else -1))
+        for mod, ms in self.w.eval_mc[p.id].items():
+            for m in ms:
+                out.extend([self.enc.mc(m, self.img[p.id] if mod == "multimodal" else -1)] * self.cfg.eval_mc_repeats)
         for fact in W.FACT_NAMES:
             pool, templates = W.FACTS[fact]
             for mm in (True, False):
@@ -212,9 +239,12 @@ class Curriculum:
                 out.append(self.enc.qa(q, ans, img))
         return out
 
+    def general_eval_examples(self) -> list[Example]:
+        return [self.enc.mc(it.mc, self.img[f"general-{it.index}"]) for it in self.w.general] * self.cfg.eval_mc_repeats
+
     def pretrain(self, epoch: int) -> list[Example]:
         rng = random.Random(f"lethe-pretrain-{self.seed}-{epoch}")
-        ex = self.general_examples(rng, self.bank)
+        ex = self.general_examples(rng, self.bank) + self.general_eval_examples()
         for p in self.w.celebrities:
             ex.extend(self.person_examples(p, rng, self.cfg.mc_variants))
         return ex
@@ -229,4 +259,5 @@ class Curriculum:
             celeb.extend(self.person_examples(p, rng, 1))
         ex.extend(rng.sample(celeb, int(len(celeb) * self.cfg.replay_celebrity_frac)))
         ex.extend(self.general_examples(rng, rng.sample(self.bank, min(len(self.bank), self.cfg.replay_general_scenes))))
+        ex.extend(self.general_eval_examples()[:2 * len(self.w.general)])
         return ex
