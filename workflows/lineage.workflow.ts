@@ -18,6 +18,7 @@ import {
 import type { AuditActivities, AuditActivityOutput, ControlActivities, GpuActivities, LineageSnapshot, StepPlan } from '../src/orchestration/activity-types';
 import { escalate, type AttemptSettings } from './escalation';
 import { GPU_NON_RETRYABLE_ERROR_TYPES } from './gpu-errors';
+import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, GPU_TASK_QUEUE } from './task-queues';
 import {
   cancelUpdate,
   enqueueUpdate,
@@ -29,11 +30,9 @@ import {
   type ReviewInput,
 } from './messages';
 
-// Task queue names are literals here (not imported values) because workflow code may only import
-// @temporalio/workflow and relative workflow files; they match src/orchestration constants.
 // Bookkeeping against our own database: retried without limit, so a database restart heals by itself.
 const control = proxyActivities<ControlActivities>({
-  taskQueue: 'control',
+  taskQueue: CONTROL_TASK_QUEUE,
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
@@ -43,7 +42,7 @@ const control = proxyActivities<ControlActivities>({
 // contracts/unlearn.input.schema.json).
 function gpuActivities(heartbeatTimeoutMs: number) {
   return proxyActivities<GpuActivities>({
-    taskQueue: 'gpu',
+    taskQueue: GPU_TASK_QUEUE,
     startToCloseTimeout: '6 hours',
     heartbeatTimeout: heartbeatTimeoutMs,
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: [...GPU_NON_RETRYABLE_ERROR_TYPES] },
@@ -51,7 +50,7 @@ function gpuActivities(heartbeatTimeoutMs: number) {
 }
 
 const auditor = proxyActivities<AuditActivities>({
-  taskQueue: 'audit',
+  taskQueue: AUDIT_TASK_QUEUE,
   startToCloseTimeout: '1 hour',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
 });

@@ -3,8 +3,7 @@
 import type { AuditInput, AuditResult } from '../audits/domain/audit-activity';
 import type { ExportOnnxInput, ExportOnnxOutput, HyperParameters, UnlearnInput, UnlearnMethod, UnlearnOutput } from './contracts';
 
-export const CONTROL_TASK_QUEUE = 'control';
-export const AUDIT_TASK_QUEUE = 'audit';
+export { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE } from '../../workflows/task-queues';
 
 export type VersionStatus = 'CANDIDATE' | 'PROMOTED' | 'REJECTED' | 'ROLLED_BACK' | 'SUPERSEDED';
 

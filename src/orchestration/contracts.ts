@@ -2,7 +2,7 @@
 // hand from contracts/*.schema.json; test/orchestration/contracts.test.ts validates values of
 // these types against the schemas with ajv, so a schema change that breaks them fails a test.
 
-export const GPU_TASK_QUEUE = 'gpu';
+export { GPU_TASK_QUEUE } from '../../workflows/task-queues';
 
 export { GPU_NON_RETRYABLE_ERROR_TYPES } from '../../workflows/gpu-errors';
 

@@ -9,6 +9,8 @@ import Ajv2020 from 'ajv/dist/2020';
 import type { ExportOnnxInput, ExportOnnxOutput, ForgetSetFile, UnlearnInput, UnlearnOutput } from '../../src/orchestration/contracts';
 import { GPU_NON_RETRYABLE_ERROR_TYPES, UNLEARN_METHODS } from '../../src/orchestration/contracts';
 import { escalate } from '../../workflows/escalation';
+import { lineageWorkflow } from '../../workflows/lineage.workflow';
+import { LINEAGE_WORKFLOW_TYPE } from '../../workflows/messages';
 import { loadOrchestrationSettings } from '../../src/orchestration/orchestration-settings';
 
 const CONTRACTS = path.resolve(__dirname, '../../../contracts');
@@ -80,6 +82,12 @@ describe('contracts between the workflow and the Python worker', () => {
     const errorsPy = fs.readFileSync(path.resolve(__dirname, '../../../gpu-worker/lethe_worker/errors.py'), 'utf8');
     const pythonCodes = [...errorsPy.matchAll(/^\s+([A-Z_]+) = "([A-Z_]+)"$/gm)].map((m) => m[2]).sort();
     assert.deepEqual([...GPU_NON_RETRYABLE_ERROR_TYPES].sort(), pythonCodes);
+  });
+});
+
+describe('workflow registration', () => {
+  it('clients start the workflow under the name the worker registers', () => {
+    assert.equal(lineageWorkflow.name, LINEAGE_WORKFLOW_TYPE);
   });
 });
 
