@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   let config: AppConfig;
   try {
     config = loadConfig();
+    // An embedded Postgres of its own would be a second, empty database: share the API's.
+    if (config.database.kind === 'embedded') throw new ConfigError('DATABASE_URL', 'must be set for the worker process: it shares the database of the API (npm run up passes the embedded one)');
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);

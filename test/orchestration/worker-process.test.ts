@@ -2,7 +2,7 @@
 // bookkeeping activities and the real audit activity; the test serves only queue `gpu`. Then
 // SIGTERM stops it cleanly.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -83,4 +83,11 @@ it('stops cleanly on SIGTERM', async () => {
   worker.kill('SIGTERM');
   assert.equal(await exited, 0, workerOutput.slice(-2000));
   assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+});
+
+it('refuses to start without the shared database, naming DATABASE_URL', () => {
+  const { DATABASE_URL: _unset, ...env } = process.env;
+  const result = spawnSync(process.execPath, [WORKER], { env, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /DATABASE_URL must be set for the worker process/);
 });
