@@ -9,6 +9,14 @@ export interface OrchestrationSettings {
   reviewTimeoutMs: number;
   /** LETHE_GPU_HEARTBEAT_SECONDS: a GPU activity silent this long is retried elsewhere. */
   gpuHeartbeatTimeoutMs: number;
+  /** LETHE_AUDIT_EXECUTION_PROVIDER: `cpu` (default) or `cuda` (falls back to CPU with a warning when its libraries are missing). */
+  auditExecutionProvider: 'cpu' | 'cuda';
+}
+
+function executionProvider(env: Record<string, string | undefined>): 'cpu' | 'cuda' {
+  const raw = env.LETHE_AUDIT_EXECUTION_PROVIDER?.trim() || 'cpu';
+  if (raw !== 'cpu' && raw !== 'cuda') throw new ConfigError('LETHE_AUDIT_EXECUTION_PROVIDER', `must be "cpu" or "cuda", got "${raw}"`);
+  return raw;
 }
 
 function positiveInteger(env: Record<string, string | undefined>, name: string, fallback: number, max: number): number {
@@ -24,5 +32,6 @@ export function loadOrchestrationSettings(env: Record<string, string | undefined
     maxAttempts: positiveInteger(env, 'LETHE_MAX_ATTEMPTS', DEFAULT_MAX_ATTEMPTS, 10),
     reviewTimeoutMs: positiveInteger(env, 'LETHE_REVIEW_TIMEOUT_SECONDS', DEFAULT_REVIEW_TIMEOUT_MS / 1000, 90 * 24 * 3600) * 1000,
     gpuHeartbeatTimeoutMs: positiveInteger(env, 'LETHE_GPU_HEARTBEAT_SECONDS', DEFAULT_GPU_HEARTBEAT_TIMEOUT_MS / 1000, 24 * 3600) * 1000,
+    auditExecutionProvider: executionProvider(env),
   };
 }

@@ -63,7 +63,7 @@ export class OrchestrationWorkerModule implements OnApplicationBootstrap, Before
     this.workers = await RunningWorkers.start(this.connection, this.endpoint.namespace, [
       { taskQueue: CONTROL_TASK_QUEUE, workflowsPath: LINEAGE_WORKFLOWS_PATH, activities: this.controlActivities },
       // One audit at a time: it holds the ONNX graphs in memory and uses every core.
-      { taskQueue: AUDIT_TASK_QUEUE, activities: createRuntimeAuditActivities({ log: (m) => auditLogger.log(m) }), maxConcurrentActivityTaskExecutions: 1 },
+      { taskQueue: AUDIT_TASK_QUEUE, activities: createRuntimeAuditActivities({ executionProvider: loadOrchestrationSettings().auditExecutionProvider, log: (m) => auditLogger.log(m) }), maxConcurrentActivityTaskExecutions: 1 },
     ]);
     this.workers.done().catch((err) => this.logger.error(`a Temporal worker stopped: ${(err as Error).message}`));
     this.logger.log(`workers polling ${CONTROL_TASK_QUEUE} and ${AUDIT_TASK_QUEUE} on ${this.endpoint.address}`);
