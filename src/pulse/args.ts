@@ -32,8 +32,8 @@ export interface PulseArgs {
   hyperParameters: Record<string, number>;
   /** report.json files of earlier runs (e.g. the strategy search) to list in --docs / --out. */
   include: string[];
-  /** Render --out / --docs again from a saved report.json instead of running (no setting needed). */
-  from: string | null;
+  /** Render --out / --docs from saved report.json files (merged) instead of running (no setting needed). */
+  from: string[];
 }
 
 /** The CPU time budget per unlearn operation (the engine's epochs would take ~400 steps for half the fictional people). */
@@ -50,7 +50,7 @@ export const USAGE = `usage: npm run pulse -- <finetuned | pretrained | sustaina
     [--method ga|ga_klr|npo|graddiff|all] [--strategy sequential|cumulative] [--targets llm|projector+llm|all]
     [--seeds N] [--model DIR] [--out DIR] [--json] [--docs FILE]
     [--rounds N (5)] [--max-people N] [--max-steps N (${DEFAULT_MAX_STEPS})] [--hyper JSON] [--include REPORT_JSON]...
-       npm run pulse -- --from REPORT_JSON [--out DIR] [--docs FILE] [--include REPORT_JSON]...`;
+       npm run pulse -- --from REPORT_JSON... [--out DIR] [--docs FILE] [--include REPORT_JSON]...`;
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[], allowAll: boolean): T[] {
   if (allowAll && value === 'all') return [...allowed];
@@ -99,7 +99,7 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
     maxSteps: DEFAULT_MAX_STEPS,
     hyperParameters: {},
     include: [],
-    from: null,
+    from: [],
   };
   const rest = [...argv];
   const valueOf = (flag: string): string => {
@@ -123,13 +123,13 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
       case '--max-steps': args.maxSteps = positiveInt(token, valueOf(token)); break;
       case '--hyper': args.hyperParameters = hyper(valueOf(token)); break;
       case '--include': args.include.push(valueOf(token)); break;
-      case '--from': args.from = valueOf(token); break;
+      case '--from': args.from.push(valueOf(token)); break;
       default:
         if (token.startsWith('--')) throw new PulseArgsError(token, 'unknown option');
         if (args.settings.length > 0) throw new PulseArgsError('setting', `only one setting may be given, got "${args.settings.join(',')}" and "${token}"`);
         args.settings = oneOf('setting', token, SETTINGS, true);
     }
   }
-  if (args.settings.length === 0 && args.from === null) throw new PulseArgsError('setting', `missing; expected one of ${SETTINGS.join(', ')}, all`);
+  if (args.settings.length === 0 && args.from.length === 0) throw new PulseArgsError('setting', `missing; expected one of ${SETTINGS.join(', ')}, all`);
   return args;
 }

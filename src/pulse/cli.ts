@@ -51,15 +51,20 @@ function readSaved(file: string): SavedReport {
   }
 }
 
-/** --from: the outputs of an earlier run rendered again (e.g. after a change of the docs layout). */
+/**
+ * --from: the outputs of earlier runs rendered (again) as one report, e.g. settings run as
+ * separate processes, or after a change of the docs layout.
+ */
 async function renderSaved(args: PulseArgs): Promise<number> {
-  const saved = readSaved(args.from!);
+  const saved = args.from.map(readSaved);
+  const reports = saved.flatMap((s) => s.reports);
   const progress = (m: string) => process.stderr.write(`[pulse] ${m}\n`);
   await writeOutputs({
-    reports: saved.reports, runs: saved.runs, searched: args.include.flatMap((f) => readSaved(f).reports),
-    outDir: args.outDir, docsFile: args.docsFile, command: saved.command, wallSeconds: saved.wallSeconds, progress,
+    reports, runs: saved.flatMap((s) => s.runs), searched: args.include.flatMap((f) => readSaved(f).reports),
+    outDir: args.outDir, docsFile: args.docsFile, command: saved.map((s) => s.command).join(' ; '),
+    wallSeconds: Math.max(...saved.map((s) => s.wallSeconds)), progress,
   });
-  if (args.json) process.stdout.write(jsonLine(saved.reports) + '\n');
+  if (args.json) process.stdout.write(jsonLine(reports) + '\n');
   return 0;
 }
 
@@ -68,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
   let root: string;
   try {
     args = parsePulseArgs(argv);
-    if (args.from !== null) return await renderSaved(args);
+    if (args.from.length > 0) return await renderSaved(args);
     root = resolveModelRoot(args);
   } catch (e) {
     if (e instanceof PulseArgsError) {
