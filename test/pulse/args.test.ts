@@ -45,6 +45,14 @@ describe('pulse arguments', () => {
     assert.deepEqual(a.targets, ['llm', 'projector+llm']);
   });
 
+  it('--from renders saved reports without a setting; --include adds earlier runs', () => {
+    const a = parsePulseArgs(['--from', 'a.json', '--from', 'b.json', '--include', 'c.json', '--docs', 'x.md']);
+    assert.deepEqual(a.settings, []);
+    assert.deepEqual(a.from, ['a.json', 'b.json']);
+    assert.deepEqual(a.include, ['c.json']);
+    assert.equal(a.docsFile, 'x.md');
+  });
+
   it('rejects an unknown setting, naming the allowed ones', () => {
     rejects(['forgetful'], 'setting', /unknown value "forgetful"; expected one of finetuned, pretrained, sustainability, all/);
   });
