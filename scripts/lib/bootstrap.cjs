@@ -89,20 +89,64 @@ function tinyModelDir() {
   return path.join(CACHE, `tiny-llava-${hashFiles(TINY_SOURCES)}-s${TINY_SEED}`);
 }
 
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sleepMs(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Holds `${dir}.lock` (it records the holder's pid) while `work` runs, so that concurrent test
+ * runs wait for one build instead of racing several; a lock whose holder died is taken over.
+ */
+function withBuildLock(dir, isDone, work) {
+  const lock = `${dir}.lock`;
+  for (;;) {
+    if (isDone()) return;
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch {
+      const holder = Number(fs.readFileSync(lock, 'utf8') || 0);
+      if (holder && !pidAlive(holder)) {
+        fs.rmSync(lock, { force: true });
+        continue;
+      }
+      log(`waiting for the build of ${path.basename(dir)} by process ${holder}…`);
+      sleepMs(10_000);
+    }
+  }
+  try {
+    if (!isDone()) work();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
 /** Builds the tiny LLaVA (model/ + dataset/) once per version of its code; returns its root. */
 function ensureTinyModel(py) {
   const dir = tinyModelDir();
-  if (fs.existsSync(path.join(dir, '.complete'))) return dir;
-  const tmp = `${dir}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  log(`building the tiny LLaVA from its synthetic world into ${dir} (first time only; a few minutes on CPU)…`);
-  run(py.python, ['-m', 'lethe_worker.tiny.build', '--out', tmp, '--seed', String(TINY_SEED)], {
-    cwd: WORKER_DIR,
-    env: { ...process.env, PYTHONPATH: WORKER_DIR },
+  const isDone = () => fs.existsSync(path.join(dir, '.complete'));
+  fs.mkdirSync(CACHE, { recursive: true });
+  withBuildLock(dir, isDone, () => {
+    const tmp = `${dir}.tmp-${process.pid}`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    log(`building the tiny LLaVA from its synthetic world into ${dir} (first time only; a few minutes on CPU)…`);
+    run(py.python, ['-m', 'lethe_worker.tiny.build', '--out', tmp, '--seed', String(TINY_SEED)], {
+      cwd: WORKER_DIR,
+      env: { ...process.env, PYTHONPATH: WORKER_DIR },
+    });
+    fs.writeFileSync(path.join(tmp, '.complete'), new Date().toISOString());
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(tmp, dir);
   });
-  fs.writeFileSync(path.join(tmp, '.complete'), new Date().toISOString());
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.renameSync(tmp, dir);
   return dir;
 }
 
