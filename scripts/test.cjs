@@ -28,6 +28,7 @@ function main() {
   b.ensureNodeModules();
   const py = b.ensurePythonEnv();
   const tiny = b.ensureTinyModel(py);
+  b.ensureChromium();
   b.buildTypeScript();
   const env = {
     ...process.env,

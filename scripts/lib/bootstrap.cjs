@@ -150,9 +150,22 @@ function ensureTinyModel(py) {
   return dir;
 }
 
+/** Debian's Chromium renders the report and chart tests (a registry package, not a browser download). */
+function ensureChromium() {
+  if (fs.existsSync('/usr/bin/chromium')) return;
+  if (process.getuid?.() !== 0) {
+    log('Chromium is missing and this is not root: the report rendering tests need "apt-get install -y chromium"');
+    return;
+  }
+  log('installing Debian chromium for the report rendering tests…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-q'], { env });
+  run('apt-get', ['install', '-y', '-q', 'chromium'], { env });
+}
+
 function buildTypeScript() {
   log('compiling TypeScript…');
   run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.json')]);
 }
 
-module.exports = { ROOT, CACHE, WORKER_DIR, log, run, ensureNodeModules, ensurePythonEnv, ensureTinyModel, tinyModelDir, buildTypeScript };
+module.exports = { ROOT, CACHE, WORKER_DIR, log, run, ensureNodeModules, ensureChromium, ensurePythonEnv, ensureTinyModel, tinyModelDir, buildTypeScript };

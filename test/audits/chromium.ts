@@ -9,7 +9,9 @@ export const CHROMIUM = '/usr/bin/chromium';
 function ensureChromium(): void {
   if (fs.existsSync(CHROMIUM)) return;
   if (process.getuid?.() !== 0) throw new Error(`${CHROMIUM} is missing and the tests are not root: run "apt-get install -y chromium"`);
-  execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'inherit', env });
 }
 
 export async function launchChromium(): Promise<Browser> {
