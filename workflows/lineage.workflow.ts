@@ -179,8 +179,10 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
         }
         requireText(update.reason, 'reason');
         requireText(update.actor, 'actor');
-        // Before the first describeLineage the handler checks against a fresh snapshot instead.
-        if (state.snapshot) checkRollbackTarget(state.snapshot, update.toVersion);
+        // Before the first describeLineage the handler checks against a fresh snapshot instead. While
+        // a step runs the snapshot lags the database (a request reads COMPLETED before promote
+        // returns), so the handler checks after the step instead of refusing on stale data here.
+        if (state.snapshot && state.active === null) checkRollbackTarget(state.snapshot, update.toVersion);
         // A rollback waits for the running step, but a review may take days: refuse instead of hanging.
         if (state.active?.phase === 'NEEDS_REVIEW') {
           throw ApplicationFailure.nonRetryable(`toVersion: version ${state.active.candidateVersion} awaits a review; review it before rolling back`, 'CONFLICT');
