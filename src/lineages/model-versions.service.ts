@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Db } from '../database/sql';
 import { EventLog } from '../events/event-log.service';
+import { DeletionRequest } from '../requests/domain/deletion-request';
 import { ForgetSet } from '../requests/domain/forget-set';
 import { RequestStatus } from '../requests/domain/request-status';
 import { ForgetSets } from '../requests/forget-sets.service';
@@ -188,7 +189,20 @@ export class ModelVersionsService {
   async validateRollback(lineageName: string, toVersion: number): Promise<void> {
     const lineage = await this.lineages.find(lineageName);
     if (!lineage) throw new LineageError('NOT_FOUND', `no lineage ${lineageName}`, 'lineage');
-    planRollback(await this.versions.listByLineage(lineageName), lineage.championVersion, toVersion);
+    const { rollBack } = planRollback(await this.versions.listByLineage(lineageName), lineage.championVersion, toVersion);
+    await this.refuseUnrecoverable(await this.requests.listCompletedByVersions(this.dataSource.manager, rollBack.map((v) => v.id)), toVersion);
+  }
+
+  /**
+   * Retention (src/orchestration/retention.ts) purges an inline profile when a sequential step
+   * completes it: such a person could not be unlearned again after a rollback, so it is refused.
+   */
+  private async refuseUnrecoverable(undone: DeletionRequest[], toVersion: number): Promise<void> {
+    const inline = undone.filter((r) => r.datasetSubjectId === null);
+    const purged = (await this.forgetSets.loadMany(inline.map((r) => r.id))).filter((f) => f.content === null);
+    if (purged.length > 0) {
+      throw new LineageError('CONFLICT', `rolling back to version ${toVersion} would undo request(s) ${purged.map((f) => f.requestId).join(', ')}, whose personal data was purged at completion; they could not be unlearned again`, 'toVersion');
+    }
   }
 
   /**
@@ -205,6 +219,7 @@ export class ModelVersionsService {
       await this.versions.setStatus(tx, target.id, 'PROMOTED', reason);
       await this.lineages.setChampion(tx, lineageName, toVersion);
       const undone = await this.requests.listCompletedByVersions(tx, rollBack.map((v) => v.id));
+      await this.refuseUnrecoverable(undone, toVersion);
       await this.eventLog.append(tx, {
         actor,
         type: 'lineage.rolled_back',

@@ -17,7 +17,7 @@ import type { DeletionRequestRepository } from '../requests/persistence/deletion
 import type { RequestLifecycle } from '../requests/request-lifecycle.service';
 import type { ControlActivities, LineageSnapshot, StepPlan } from './activity-types';
 import type { ForgetSetFile } from './contracts';
-import { purgeAfter } from './retention';
+import { purgeAfter, type RetentionOutcome } from './retention';
 
 export const SYSTEM_ACTOR = 'system:lineage-workflow';
 
@@ -63,6 +63,13 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
 
   async function purge(requestIds: string[], reason: string): Promise<void> {
     for (const id of requestIds) await deps.forgetSets.purge(id, SYSTEM_ACTOR, reason);
+  }
+
+  /** Applies the retention rule (./retention.ts) to the requests a step just finished. */
+  async function purgeFinished(lineage: string, outcome: RetentionOutcome, requestIds: string[]): Promise<void> {
+    const { strategy } = await deps.lineages.get(lineage);
+    const purgeable = await purgeAfter(outcome, strategy, requestIds, (id) => deps.requests.findById(id));
+    await purge(purgeable, `retention: request ${outcome} on a ${strategy} lineage`);
   }
 
   const activities: ControlActivities = {
@@ -184,7 +191,7 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
     async promoteCandidate(input) {
       const version = await deps.versions.findVersion(input.lineage, input.version);
       if (version?.status !== 'PROMOTED') await deps.versions.promote(input.lineage, input.version, input.actor, input.reason);
-      await purge(await purgeAfter('COMPLETED', input.requestIds, (id) => deps.requests.findById(id)), 'retention: request completed; a dataset subject is redone from its id on the request');
+      await purgeFinished(input.lineage, 'COMPLETED', input.requestIds);
       return snapshot(input.lineage);
     },
 
@@ -200,7 +207,7 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
           }
         }
       } else {
-        await purge(await purgeAfter(input.requestStatus, input.requestIds, (id) => deps.requests.findById(id)), `retention: request ${input.requestStatus}`);
+        await purgeFinished(input.lineage, input.requestStatus, input.requestIds);
       }
       return snapshot(input.lineage);
     },
@@ -212,7 +219,7 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
           await deps.lifecycle.transitionNow(id, 'FAILED', { actor: SYSTEM_ACTOR, reason: input.reason });
         }
       }
-      await purge(await purgeAfter('FAILED', input.requestIds, (id) => deps.requests.findById(id)), 'retention: request FAILED');
+      await purgeFinished(input.lineage, 'FAILED', input.requestIds);
     },
 
     async discardForgetSetFile(file) {

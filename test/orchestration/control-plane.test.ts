@@ -182,9 +182,14 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     await t.operator.ok(REVIEW, { id, decision: 'APPROVE', reason: 'acceptable retain loss' });
     const done = await until(id, 'COMPLETED');
     assert.equal(done.modelVersion?.number, 4);
-    // Inline profiles stay encrypted after completion (a rollback may need them again).
-    assert.ok(!done.events.some((e) => e.type === 'forget_set.purged'));
     assert.deepEqual(forgetSetFiles.at(-1)!.subjects.map((s) => s.name), ['Quentin Inline']);
+    // Retention on a SEQUENTIAL lineage: the inline profile is purged at completion (an event,
+    // written by the promotion right after the status change)...
+    await eventually(async () => assert.ok((await request(id)).events.some((e) => e.type === 'forget_set.purged')));
+    // ...so a rollback that would undo it is refused: the person could not be unlearned again.
+    const refused = await t.operator.fails(ROLLBACK, { lineage: 'seq', to: 3, reason: 'would undo the inline profile' });
+    assert.equal(refused.code, 'CONFLICT');
+    assert.match(refused.message, new RegExp(`would undo request\\(s\\) ${id}`));
   });
 
   it('fails closed: a candidate that never passes the audit is rejected and the request FAILED', async () => {
