@@ -12,8 +12,15 @@ from lethe_worker.prompts import mc_prompt, qa_prompt
 ROOT = os.environ.get("LETHE_TINY_MODEL_ROOT")
 pytestmark = pytest.mark.skipif(not ROOT, reason="LETHE_TINY_MODEL_ROOT is not set (npm test sets it)")
 
-TARGETS = {("fictional", "multimodal"): 0.90, ("fictional", "text"): 0.90,
-           ("celebrity", "all"): 0.85, ("general", "all"): 0.85}
+# REGRESSION FLOORS, not issue 2's targets (fictional >= 0.90 per modality, celebrities >= 0.85, general >= 0.85),
+# which the tiny model misses (see lethe_worker/tiny/train.py). Measured on the seed-1234 build of the committed
+# builder: fictional 0.328 multimodal / 0.405 text, celebrity 0.298, general 0.266, all items 0.339. A build that
+# learned nothing scores 0.25 +- 0.016 (fictional, 750 items per modality), +- 0.020 (celebrity, 450) and
+# +- 0.009 (all 2,270 items), so these floors fail a broken build. General (0.266, 320 items) is not
+# distinguishable from chance: its floor only catches a below-chance build.
+REGRESSION_FLOORS = {("fictional", "multimodal"): 0.30, ("fictional", "text"): 0.35,
+                     ("celebrity", "all"): 0.28, ("general", "all"): 0.25}
+ALL_ITEMS_FLOOR = 0.31
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +90,9 @@ def test_training_encoder_matches_the_processor(built):
     assert enc.ids(prompt) == got
 
 
-def test_accuracy_targets(built):
-    """Issue 2 targets on the eval items. KNOWN GAP: the current build misses them (see build-report.json and
-    lethe_worker/tiny/train.py); this test reports the numbers as an expected failure until it does not."""
+def test_accuracy_regression_floors(built):
+    """Accuracy on the eval items stays above the measured regression floors (the issue-2 targets are NOT met),
+    and the build report scores the same checkpoint."""
     root, model, proc, ds = built
     res = scoring.score_mc(model, proc, ds.eval_items(), batch_size=128)
     acc = scoring.accuracy_by_split(res)
@@ -93,6 +100,7 @@ def test_accuracy_targets(built):
     for split in ("fictional", "celebrity", "general"):  # the report scores the same checkpoint
         assert abs(report["accuracy"][split]["all"] - acc[split]["all"]) < 1e-9
     assert "heldOutOrders" in report
-    misses = {f"{s}/{m}": round(acc[s][m], 3) for (s, m), t in TARGETS.items() if acc[s][m] < t}
-    if misses:
-        pytest.xfail(f"tiny model below the issue-2 accuracy targets: {misses}; all: {acc}")
+    below = {f"{s}/{m}": round(acc[s][m], 3) for (s, m), floor in REGRESSION_FLOORS.items() if acc[s][m] < floor}
+    assert not below, f"tiny model below its regression floors {REGRESSION_FLOORS}: {below}; all: {acc}"
+    overall = scoring.accuracy(res)
+    assert overall >= ALL_ITEMS_FLOOR, f"accuracy over all {len(res)} eval items {overall:.3f} < floor {ALL_ITEMS_FLOOR}"
