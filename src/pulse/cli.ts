@@ -51,6 +51,12 @@ function readSaved(file: string): SavedReport {
   }
 }
 
+function savePartial(outDir: string, command: string, started: number, reports: SettingReport[], runs: RunResult[]): void {
+  fs.mkdirSync(outDir, { recursive: true });
+  const saved: SavedReport = { command, wallSeconds: (Date.now() - started) / 1000, reports, runs };
+  fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(saved, null, 2));
+}
+
 /**
  * --from: the outputs of earlier runs rendered (again) as one report, e.g. settings run as
  * separate processes, or after a change of the docs layout.
@@ -88,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const started = Date.now();
+  const command = ['npm run pulse --', ...argv].join(' ');
   const stamp = () => `${((Date.now() - started) / 1000).toFixed(0).padStart(5)}s`;
   const progress = (m: string) => process.stderr.write(`[pulse ${stamp()}] ${m}\n`);
   const modelDir = path.join(root, 'model');
@@ -126,6 +133,8 @@ export async function main(argv: string[]): Promise<number> {
             }
             runs.push(...group);
             reports.push(aggregate(group));
+            // Saved as it goes: an interrupted sweep still leaves its finished runs for --from.
+            if (args.outDir) savePartial(args.outDir, command, started, reports, runs);
           }
         }
       }
@@ -135,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (args.outDir || args.docsFile) {
     const searched = args.include.flatMap((file) => readSaved(file).reports);
-    await writeOutputs({ reports, searched, runs, outDir: args.outDir, docsFile: args.docsFile, command: ['npm run pulse --', ...argv].join(' '), wallSeconds: (Date.now() - started) / 1000, progress });
+    await writeOutputs({ reports, searched, runs, outDir: args.outDir, docsFile: args.docsFile, command, wallSeconds: (Date.now() - started) / 1000, progress });
   }
   progress(`finished in ${((Date.now() - started) / 1000).toFixed(0)}s`);
   if (args.json) process.stdout.write(jsonLine(reports) + '\n');
