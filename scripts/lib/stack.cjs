@@ -47,7 +47,9 @@ class Child {
 
   start() {
     this.wanted = true;
-    const proc = spawn(this.command, this.args, { ...this.options, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Own process group: a Ctrl-C in the terminal reaches only the supervisor, which then stops
+    // the children in order (API first, infrastructure last) instead of all at once.
+    const proc = spawn(this.command, this.args, { ...this.options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     const prefix = (stream) => {
       let rest = '';
@@ -103,11 +105,24 @@ async function startStack(opts) {
   fs.mkdirSync(dataDir, { recursive: true });
   const stopInfra = [];
   let databaseUrl = process.env.DATABASE_URL || opts.env?.DATABASE_URL;
+  let postgres = null;
   if (!databaseUrl) {
     const { startEmbeddedPostgres } = require(dist('src/database/embedded-postgres.js'));
     log('[stack] starting embedded Postgres…');
-    const pg = await startEmbeddedPostgres(path.join(dataDir, 'postgres'), { port: opts.pgPort });
+    const pgDir = path.join(dataDir, 'postgres');
+    let pg = await startEmbeddedPostgres(pgDir, { port: opts.pgPort });
     databaseUrl = pg.url;
+    const pgPort = Number(new URL(databaseUrl).port);
+    postgres = {
+      /** For fault tests: stops the database, keeps it down for downMs, starts it again on the same port. */
+      async restart(downMs = 0) {
+        await pg.stop();
+        log(`[stack] Postgres stopped for ${downMs} ms`);
+        await new Promise((r) => setTimeout(r, downMs));
+        pg = await startEmbeddedPostgres(pgDir, { port: pgPort });
+        log('[stack] Postgres started again');
+      },
+    };
     stopInfra.push(() => pg.stop());
   }
   let temporalAddress = process.env.TEMPORAL_ADDRESS || opts.env?.TEMPORAL_ADDRESS;
@@ -140,9 +155,16 @@ async function startStack(opts) {
     }, log),
   };
   const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    await Promise.all(Object.values(children).map((c) => c.stop()));
-    for (const s of stopInfra.reverse()) await s();
+  let stopped = null;
+  const stop = () => {
+    // The API first (no new work), then the workers (they finish or hand back their tasks), then
+    // Temporal and Postgres; idempotent, so a second Ctrl-C or a test's after() is harmless.
+    stopped ??= (async () => {
+      await children.api.stop();
+      await Promise.all([children.worker.stop(), children.gpu.stop()]);
+      for (const s of stopInfra.reverse()) await s();
+    })();
+    return stopped;
   };
   try {
     children.api.start();
@@ -154,7 +176,7 @@ async function startStack(opts) {
     await stop();
     throw err;
   }
-  return { baseUrl, databaseUrl, temporalAddress, dataDir, children, stop, env };
+  return { baseUrl, databaseUrl, temporalAddress, dataDir, children, postgres, stop, env };
 }
 
 module.exports = { startStack, waitForHealth };

@@ -1,0 +1,119 @@
+// `npm run bench:e2e [-- --requests 4 --strategy SEQUENTIAL]`: time from submission to promotion on
+// the tiny LLaVA on CPU, per request and per stage, on the whole stack (scripts/lib/stack.cjs) in a
+// throwaway data dir. Stages come from the lineage workflow's Temporal history (activity
+// scheduled/completed times), so they measure the product, not this script:
+//   queue wait  submission -> the step's beginRequest is scheduled
+//   unlearn     the GPU `unlearn` activity (LoRA training + adapter write)
+//   export/load `export_onnx` (first request of a lineage only; later ones reuse the export)
+//   audit       the `audit` activity (adapter load into onnxruntime-node + PULSE scoring + gate)
+//   gate        recordAudit (gate decision + audit rows + events)
+//   promote     promoteCandidate (champion moves, requests COMPLETED, retention)
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const b = require('./lib/bootstrap.cjs');
+const { startStack } = require('./lib/stack.cjs');
+const { graphql } = require('./lib/first-start.cjs');
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const STAGES = ['queue wait', 'unlearn', 'export/load', 'audit', 'gate', 'promote'];
+const ACTIVITY_STAGE = { unlearn: 'unlearn', export_onnx: 'export/load', audit: 'audit', recordAudit: 'gate', promoteCandidate: 'promote' };
+
+async function gql(stack, token, query, variables) {
+  const body = await graphql(stack.baseUrl, token, query, variables);
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+/** Per step (in order): the activities' [scheduled, completed] times, keyed by activity type. */
+async function activitySteps(temporalAddress, lineage) {
+  const { Connection, Client } = require('@temporalio/client');
+  const connection = await Connection.connect({ address: temporalAddress });
+  try {
+    const history = await new Client({ connection }).workflow.getHandle(`lineage:${lineage}`).fetchHistory();
+    const ms = (t) => Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+    const scheduled = new Map();
+    const steps = [];
+    for (const event of history.events) {
+      const s = event.activityTaskScheduledEventAttributes;
+      if (s) {
+        const type = s.activityType.name;
+        if (type === 'beginRequest') steps.push({ begin: ms(event.eventTime), spans: {} });
+        scheduled.set(String(event.eventId), { type, at: ms(event.eventTime), step: steps[steps.length - 1] });
+      }
+      const c = event.activityTaskCompletedEventAttributes;
+      if (c) {
+        const { type, at, step } = scheduled.get(String(c.scheduledEventId));
+        if (step && ACTIVITY_STAGE[type]) (step.spans[ACTIVITY_STAGE[type]] ??= []).push(ms(event.eventTime) - at);
+      }
+    }
+    return steps;
+  } finally {
+    await connection.close();
+  }
+}
+
+function table(rows) {
+  const header = ['request', ...STAGES, 'total'];
+  const cells = [header, ...rows.map((r) => [r.label, ...STAGES.map((s) => (r[s] === undefined ? '-' : (r[s] / 1000).toFixed(1))), (r.total / 1000).toFixed(1)])];
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  return cells.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
+
+async function main() {
+  const requests = Number(option('requests', '4'));
+  const strategy = option('strategy', 'SEQUENTIAL');
+  b.ensureNodeModules();
+  const py = b.ensurePythonEnv();
+  const tinyRoot = process.env.LETHE_TINY_MODEL_ROOT || b.ensureTinyModel(py);
+  b.buildTypeScript();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-bench-e2e-'));
+  const { freePort } = require(path.join(b.ROOT, 'dist/src/database/embedded-postgres.js'));
+  const logFile = path.join(dataDir, 'stack.log');
+  const logStream = fs.createWriteStream(logFile);
+  b.log(`starting the stack (log: ${logFile})…`);
+  const stack = await startStack({ dataDir, port: await freePort(), py, tinyRoot, env: { LETHE_TORCH_THREADS: process.env.LETHE_TORCH_THREADS || '2' }, log: (line) => logStream.write(line + '\n') });
+  try {
+    const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
+    const lineage = 'bench';
+    await gql(stack, token, 'mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }', { input: { name: lineage, strategy } });
+    const rows = [];
+    for (let i = 0; i < requests; i++) {
+      const subject = `p${String(i + 1).padStart(3, '0')}`;
+      const submittedAt = Date.now();
+      const { submitDeletionRequest: r } = await gql(stack, token, 'mutation ($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id } }', {
+        input: { lineage, idempotencyKey: `bench-${i}`, subject: { datasetSubjectId: subject }, legalBasis: 'GDPR Art. 17(1)(a)' },
+      });
+      let status;
+      do {
+        await new Promise((res) => setTimeout(res, 500));
+        ({ deletionRequest: { status } } = await gql(stack, token, 'query ($id: ID!) { deletionRequest(id: $id) { status statusReason } }', { id: r.id }));
+      } while (!['COMPLETED', 'FAILED', 'REJECTED', 'NEEDS_REVIEW'].includes(status));
+      const total = Date.now() - submittedAt;
+      const steps = await activitySteps(stack.temporalAddress, lineage);
+      const step = steps[steps.length - 1];
+      const row = { label: `${i + 1} ${subject} ${status}`, total, 'queue wait': step.begin - submittedAt };
+      for (const [stage, spans] of Object.entries(step.spans)) row[stage] = spans.reduce((a, x) => a + x, 0);
+      rows.push(row);
+      b.log(`request ${i + 1}/${requests}: ${status} in ${(total / 1000).toFixed(1)} s`);
+    }
+    const warm = rows.slice(1);
+    const mean = (key) => warm.reduce((a, r) => a + (r[key] ?? 0), 0) / Math.max(1, warm.length);
+    if (warm.length) rows.push({ label: 'mean (2..n)', total: mean('total'), ...Object.fromEntries(STAGES.map((s) => [s, mean(s)])) });
+    process.stdout.write(`\nSubmission -> promotion on the tiny LLaVA, CPU (${os.cpus().length} cores), strategy ${strategy}, seconds:\n${table(rows)}\n`);
+    process.stdout.write(JSON.stringify({ bench: 'e2e', strategy, requests, rows }) + '\n');
+  } finally {
+    await stack.stop();
+    logStream.end();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench:e2e failed: ${err.stack || err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+// End to end on the real parts: GraphQL -> Temporal lineage workflow -> Python unlearning of the
+// tiny LLaVA -> ONNX export -> PULSE audit on onnxruntime-node -> gate -> promotion, then a second
+// request on top, a rollback that reopens it, and its redo; for both strategies.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createLineage, getAudit, getLineage, getRequest, knownSubjects, startE2eStack, submit, waitForFinal, type E2eStack } from './harness';
+
+const REQUEST_TIMEOUT_MS = 6 * 60_000;
+
+function assertForgotten(audit: Awaited<ReturnType<typeof getAudit>>, label: string): void {
+  assert.equal(audit.decision, 'PROMOTE', `${label}: gate decision (reasons: ${audit.reasons.join('; ')})`);
+  const base = audit.baseline!;
+  assert.ok(base, `${label}: the report carries the base model's scores`);
+  // Forgetting in both modalities: lower than the base model knew it.
+  assert.ok(audit.forget.text! < base.forget.text!, `${label}: text forget ${audit.forget.text} < base ${base.forget.text}`);
+  assert.ok(audit.forget.multimodal! < base.forget.multimodal!, `${label}: multimodal forget ${audit.forget.multimodal} < base ${base.forget.multimodal}`);
+  // Retain and general kept: the gate's own tolerances decided PROMOTE; here: not collapsed.
+  assert.ok(audit.retain.text! >= base.retain.text! - 0.25, `${label}: text retain ${audit.retain.text} kept (base ${base.retain.text})`);
+  assert.ok(audit.retain.multimodal! >= base.retain.multimodal! - 0.25, `${label}: multimodal retain ${audit.retain.multimodal} kept (base ${base.retain.multimodal})`);
+  assert.ok(audit.general! >= base.general! - 0.25, `${label}: general ${audit.general} kept (base ${base.general})`);
+}
+
+for (const [index, strategy] of (['SEQUENTIAL', 'CUMULATIVE'] as const).entries()) {
+  describe(`deletion requests end to end, strategy ${strategy}`, { timeout: 25 * 60_000 }, () => {
+    let e2e: E2eStack;
+    let subjects: string[];
+    const lineage = `flow-${strategy.toLowerCase()}`;
+
+    before(async () => {
+      // People the base model knows, two per strategy, so that their forgetting shows.
+      subjects = knownSubjects(4).slice(2 * index, 2 * index + 2);
+      e2e = await startE2eStack(lineage);
+      await createLineage(e2e.gql, lineage, { strategy });
+    });
+    after(async () => {
+      await e2e?.stop();
+    });
+
+    it('promotes version 1, stacks version 2 keeping the first subject forgotten, and redoes the second request as version 3 after a rollback', async () => {
+      const { gql } = e2e;
+      const first = await submit(gql, lineage, 'first', subjects[0]);
+      assert.equal(first.status, 'QUEUED');
+      const done1 = await waitForFinal(gql, first.id, REQUEST_TIMEOUT_MS);
+      assert.equal(done1.status, 'COMPLETED', `first request: ${done1.statusReason}`);
+      assert.deepEqual(done1.modelVersion, { number: 1, status: 'PROMOTED' });
+      assertForgotten(await getAudit(gql, first.id), 'version 1');
+
+      const second = await submit(gql, lineage, 'second', subjects[1]);
+      const done2 = await waitForFinal(gql, second.id, REQUEST_TIMEOUT_MS);
+      assert.equal(done2.status, 'COMPLETED', `second request: ${done2.statusReason}`);
+      assert.deepEqual(done2.modelVersion, { number: 2, status: 'PROMOTED' });
+      const audit2 = await getAudit(gql, second.id);
+      assertForgotten(audit2, 'version 2');
+      // The first subject is still forgotten by version 2.
+      assert.ok(audit2.cumulativeForget.text! < audit2.baseline!.cumulativeForget.text!, `cumulative text forget ${audit2.cumulativeForget.text} < base ${audit2.baseline!.cumulativeForget.text}`);
+      assert.ok(audit2.cumulativeForget.multimodal! < audit2.baseline!.cumulativeForget.multimodal!, `cumulative multimodal forget ${audit2.cumulativeForget.multimodal} < base ${audit2.baseline!.cumulativeForget.multimodal}`);
+      let view = await getLineage(gql, lineage);
+      const v2 = view.versions.find((v) => v.number === 2)!;
+      // Sequential continues the champion; cumulative retrains from the base on the union.
+      assert.equal(v2.parentNumber, strategy === 'SEQUENTIAL' ? 1 : null);
+      if (strategy === 'CUMULATIVE') assert.deepEqual(new Set(v2.requestIds), new Set([first.id, second.id]));
+
+      const rolled = await gql.ok('mutation { rollbackModel(lineage: "' + lineage + '", toVersion: 1, reason: "e2e: version 2 misbehaves") { championVersion } }');
+      assert.equal(rolled.rollbackModel.championVersion, 1);
+      const reopened = await getRequest(gql, second.id);
+      assert.ok(['REOPENED', 'QUEUED', 'UNLEARNING', 'AUDITING'].includes(reopened.status), `second request after rollback: ${reopened.status}`);
+      assert.ok(reopened.events.some((e) => e.type === 'request.status_changed' && e.data.to === 'REOPENED'), 'a REOPENED event is in the request history');
+
+      const redone = await waitForFinal(gql, second.id, REQUEST_TIMEOUT_MS, (r) => r.status === 'COMPLETED' || r.status === 'FAILED' || r.status === 'NEEDS_REVIEW');
+      assert.equal(redone.status, 'COMPLETED', `second request redone: ${redone.statusReason}`);
+      assert.deepEqual(redone.modelVersion, { number: 3, status: 'PROMOTED' });
+      view = await getLineage(gql, lineage);
+      assert.equal(view.championVersion, 3);
+      const statuses = Object.fromEntries(view.versions.map((v) => [v.number, v.status]));
+      assert.deepEqual(statuses, { 0: 'SUPERSEDED', 1: 'SUPERSEDED', 2: 'ROLLED_BACK', 3: 'PROMOTED' });
+      if (strategy === 'SEQUENTIAL') assert.equal(view.versions.find((v) => v.number === 3)!.parentNumber, 1);
+      const chain = await gql.ok('{ verifyEventChain { valid problem } }');
+      assert.equal(chain.verifyEventChain.valid, true, chain.verifyEventChain.problem);
+    });
+  });
+}
