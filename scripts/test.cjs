@@ -1,7 +1,7 @@
 // `npm test`: installs what is missing, then runs every test, Python and TypeScript.
 // Usage: npm test [-- --only py|ts] [-- <extra node --test file filters>]
 'use strict';
-const { spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const b = require('./lib/bootstrap.cjs');
@@ -20,7 +20,20 @@ function countLine(out, re) {
   return m ? Number(m[1]) : 0;
 }
 
-function main() {
+/** Runs a test runner, streaming its output (so a slow suite shows progress) and keeping a copy to count. */
+function runStreaming(command, args, options) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      process.stdout.write(chunk);
+    });
+    child.on('close', (status) => resolve({ status, stdout: out }));
+  });
+}
+
+async function main() {
   const args = process.argv.slice(2);
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
   const filters = args.filter((a, i) => a !== '--only' && args[i - 1] !== '--only');
@@ -42,10 +55,9 @@ function main() {
   let failed = 0;
   if (only !== 'ts') {
     b.log('running Python tests (pytest)…');
-    const r = spawnSync(py.python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests', ...(only === 'py' ? filters : [])], {
-      cwd: b.WORKER_DIR, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+    const r = await runStreaming(py.python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests', ...(only === 'py' ? filters : [])], {
+      cwd: b.WORKER_DIR, env,
     });
-    process.stdout.write(r.stdout);
     passed += countLine(r.stdout, /(\d+) passed/);
     failed += countLine(r.stdout, /(\d+) failed/) + countLine(r.stdout, /(\d+) error/);
     if (r.status !== 0 && r.status !== 5) failed += failed === 0 ? 1 : 0;
@@ -54,10 +66,9 @@ function main() {
     let files = collectTests(path.join(b.ROOT, 'dist', 'test'));
     if (only === 'ts' && filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
     b.log(`running ${files.length} TypeScript test files (node --test)…`);
-    const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
-      cwd: b.ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024,
+    const r = await runStreaming(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+      cwd: b.ROOT, env,
     });
-    process.stdout.write(r.stdout);
     passed += countLine(r.stdout, /ℹ pass (\d+)/);
     failed += countLine(r.stdout, /ℹ fail (\d+)/);
     if (r.status !== 0) failed += failed === 0 ? 1 : 0;
@@ -66,4 +77,8 @@ function main() {
   process.exit(failed > 0 ? 1 : 0);
 }
 
-main();
+main().catch((err) => {
+  console.error(err);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+});
