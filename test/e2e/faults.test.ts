@@ -3,7 +3,7 @@
 // mid-flight, and a Postgres restart while requests are queued. Every request must finish, once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { activityStarts, createLineage, getLineage, getRequest, startE2eStack, submit, waitForFinal, waitUntil, type E2eStack, type RequestView, type SubmittedRequest } from './harness';
+import { activityStarts, createLineage, unlearnHeartbeating, getLineage, getRequest, startE2eStack, submit, waitForFinal, waitUntil, type E2eStack, type RequestView, type SubmittedRequest } from './harness';
 
 const FINISH_TIMEOUT_MS = 8 * 60_000;
 
@@ -22,10 +22,8 @@ describe('faults on the running stack', { timeout: 30 * 60_000 }, () => {
     const { gql, stack } = e2e;
     await createLineage(gql, 'gpu-kill');
     const request = await submit(gql, 'gpu-kill', 'gpu-kill-1', 'p010');
-    await waitUntil('request UNLEARNING', 120_000, async () => (await getRequest(gql, request.id)).status === 'UNLEARNING');
-    // Let the worker load the model and start training before the kill.
-    await waitUntil('unlearn activity started', 60_000, async () => (await activityStarts(stack.temporalAddress, 'gpu-kill')).some((a) => a.type === 'unlearn'));
-    await new Promise((r) => setTimeout(r, 4000));
+    // Kill once the worker trains: the activity is running and has reported a training step.
+    await waitUntil('unlearn heartbeating', 180_000, () => unlearnHeartbeating(stack.temporalAddress, 'gpu-kill'), 100);
     const restartsBefore = stack.children.gpu.restarts;
     stack.children.gpu.kill('SIGKILL');
 

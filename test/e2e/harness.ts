@@ -192,7 +192,7 @@ export async function acceptedOrder(temporalAddress: string, lineage: string): P
   }
 }
 
-export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>, pollMs = 500): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
@@ -200,7 +200,7 @@ export async function waitUntil(what: string, timeoutMs: number, check: () => Pr
     } catch {
       // transient (a child is down on purpose)
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
   assert.fail(`${what}: not within ${timeoutMs} ms`);
 }
@@ -227,4 +227,17 @@ export function knownSubjects(count: number): string[] {
   const ranked = JSON.parse(fs.readFileSync(cache, 'utf8')) as { id: string; weaker: number }[];
   assert.ok(ranked.length === count && ranked[count - 1].weaker > 0.25, `the tiny model knows fewer than ${count} fictional subjects above chance: ${JSON.stringify(ranked)}`);
   return ranked.map((s) => s.id);
+}
+
+/** True while the lineage's `unlearn` activity runs and has heartbeated (the GPU worker is training). */
+export async function unlearnHeartbeating(temporalAddress: string, lineage: string): Promise<boolean> {
+  const { Client, Connection } = await import('@temporalio/client');
+  const connection = await Connection.connect({ address: temporalAddress });
+  try {
+    const description = await new Client({ connection }).workflow.getHandle(`lineage:${lineage}`).describe();
+    const pending = description.raw.pendingActivities ?? [];
+    return pending.some((a) => a.activityType?.name === 'unlearn' && a.lastHeartbeatTime != null);
+  } finally {
+    await connection.close();
+  }
 }
