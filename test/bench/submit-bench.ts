@@ -3,6 +3,7 @@
 //   npm run bench:submit [-- --total 1000 --duplicates 0.2 --concurrency 16 --queue temporal|recorded]
 // --queue temporal (default) runs the app as composed for production (OrchestrationModule on a
 // Temporal dev server from LETHE_TEMPORAL_BIN); --queue recorded measures the API + Postgres path alone.
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { startDevServer } from '../../src/temporal/dev-server';
@@ -12,6 +13,21 @@ import { RecordingQueue, recordingQueueModule } from '../support/recording-queue
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+/** The production TypeScript worker (dist/src/worker.js); resolves once it polls its task queues. */
+function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'src', 'worker.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('workers polling')) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the TypeScript worker exited with ${code} before polling:\n${output.slice(-2000)}`)));
+  });
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -36,6 +52,8 @@ async function main(): Promise<void> {
     stopTemporal = () => server.stop();
   }
   const t = await startTestApp({ orchestration, env });
+  // Updates are accepted by the lineage workflow, so the real TypeScript worker must run beside the API.
+  const worker = queueKind === 'recorded' ? null : await startWorkerProcess({ ...env, DATABASE_URL: t.postgres.url, LETHE_DATA_DIR: t.config.dataDir });
   try {
     const dataset = writeDataset(path.join(t.postgres.dir, 'dataset'), Array.from({ length: 50 }, (_, i) => ({ id: `s${i}`, name: `Person ${i}`, knowledge: 'FINETUNED' as const })));
     await t.operator.ok(`mutation($i: CreateModelLineageInput!) { createModelLineage(input: $i) { name } }`, {
@@ -92,6 +110,13 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
+    if (worker) {
+      const exited = new Promise((r) => worker.once('exit', r));
+      worker.kill('SIGTERM');
+      const timer = setTimeout(() => worker.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
     await t.stop();
     await stopTemporal();
   }
