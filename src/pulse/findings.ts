@@ -55,7 +55,8 @@ function find(reports: SettingReport[], setting: string, method: string, extra: 
 
 export function evaluateFindings(reports: SettingReport[]): Finding[] {
   const methods = [...new Set(reports.map((r) => r.method))];
-  const unknown = (r: SettingReport) => `${r.setting} ${r.method}: version 0 answers the forget set at ${p(mean2(r.baseline.forget))} (< ${p(MIN_KNOWN_ACCURACY)}), nothing to forget`;
+  const unknown = (r: SettingReport) => `${r.setting} ${r.method}${r.targets !== 'llm' ? ` (${r.targets})` : ''}: version 0 answers the forget set at ${p(mean2(r.baseline.forget))} (< ${p(MIN_KNOWN_ACCURACY)}), nothing to forget`;
+  const noGeneral = (r: SettingReport) => `${r.setting} ${r.method}: version 0 answers the general set at ${p(r.baseline.general)} (< ${p(MIN_KNOWN_ACCURACY)}), no general ability to erode`;
 
   // (1) pre-trained knowledge: less forgotten, more general ability lost, than fine-tuned.
   const f1: boolean[] = [];
@@ -84,6 +85,10 @@ export function evaluateFindings(reports: SettingReport[]): Finding[] {
     const one = find(reports, 'finetuned', m);
     const seq = find(reports, 'sustainability', m, (r) => r.strategy === 'sequential');
     if (!one || !seq) continue;
+    if ((one.baseline.general ?? 0) < MIN_KNOWN_ACCURACY) {
+      e2.push(noGeneral(one));
+      continue;
+    }
     const g1 = generalKept(one);
     const gS = generalKept(seq);
     const rOne = mean2({ multimodal: ratio(last(one).retain.multimodal, one.baseline.retain.multimodal), text: ratio(last(one).retain.text, one.baseline.retain.text) });
@@ -114,6 +119,10 @@ export function evaluateFindings(reports: SettingReport[]): Finding[] {
   for (const r of reports.filter((x) => x.targets === 'projector+llm')) {
     const llm = reports.find((x) => x.setting === r.setting && x.method === r.method && x.strategy === r.strategy && x.targets === 'llm');
     if (!llm) continue;
+    if (!knows(r)) {
+      e4.push(unknown(r));
+      continue;
+    }
     const dG = (generalKept(r) ?? 0) - (generalKept(llm) ?? 0);
     const fm = forgotten(r);
     const fl = forgotten(llm);
