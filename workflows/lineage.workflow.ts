@@ -49,9 +49,12 @@ function gpuActivities(heartbeatTimeoutMs: number) {
   });
 }
 
+// The audit heartbeats between scoring batches: a killed TypeScript worker's audit is retried
+// after this, not after the hour-long start-to-close timeout.
 const auditor = proxyActivities<AuditActivities>({
   taskQueue: AUDIT_TASK_QUEUE,
   startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
 });
 
