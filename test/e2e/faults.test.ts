@@ -3,7 +3,7 @@
 // mid-flight, and a Postgres restart while requests are queued. Every request must finish, once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { activityStarts, createLineage, unlearnHeartbeating, getLineage, getRequest, startE2eStack, submit, waitForFinal, waitUntil, type E2eStack, type RequestView, type SubmittedRequest } from './harness';
+import { activityStarts, ALWAYS_PROMOTE_GATE_POLICY, createLineage, unlearnHeartbeating, getLineage, getRequest, startE2eStack, submit, waitForFinal, waitUntil, type E2eStack, type RequestView, type SubmittedRequest } from './harness';
 
 const FINISH_TIMEOUT_MS = 8 * 60_000;
 
@@ -20,7 +20,7 @@ describe('faults on the running stack', { timeout: 30 * 60_000 }, () => {
 
   it('SIGKILL of the Python worker in the middle of unlearn: the activity is retried and exactly one new version results', async () => {
     const { gql, stack } = e2e;
-    await createLineage(gql, 'gpu-kill');
+    await createLineage(gql, 'gpu-kill', { gatePolicy: ALWAYS_PROMOTE_GATE_POLICY });
     const request = await submit(gql, 'gpu-kill', 'gpu-kill-1', 'p010');
     // Kill once the worker trains: the activity is running and has reported a training step.
     await waitUntil('unlearn heartbeating', 180_000, () => unlearnHeartbeating(stack.temporalAddress, 'gpu-kill'), 100);
@@ -39,7 +39,7 @@ describe('faults on the running stack', { timeout: 30 * 60_000 }, () => {
 
   it('SIGKILL of the API and the TypeScript worker mid-flight: after their restart every request finishes, each once', async () => {
     const { gql, stack } = e2e;
-    await createLineage(gql, 'control-kill');
+    await createLineage(gql, 'control-kill', { gatePolicy: ALWAYS_PROMOTE_GATE_POLICY });
     const requests: SubmittedRequest[] = [];
     for (const [i, subject] of ['p011', 'p012', 'p013'].entries()) requests.push(await submit(gql, 'control-kill', `control-kill-${i}`, subject));
     await waitUntil('first request UNLEARNING', 120_000, async () => (await getRequest(gql, requests[0].id)).status === 'UNLEARNING');
@@ -59,7 +59,7 @@ describe('faults on the running stack', { timeout: 30 * 60_000 }, () => {
   it('a Postgres restart while requests are queued heals without operator action', async () => {
     const { gql, stack } = e2e;
     assert.ok(stack.postgres, 'the stack runs the embedded Postgres');
-    await createLineage(gql, 'pg-restart');
+    await createLineage(gql, 'pg-restart', { gatePolicy: ALWAYS_PROMOTE_GATE_POLICY });
     const requests: SubmittedRequest[] = [];
     for (const [i, subject] of ['p014', 'p015'].entries()) requests.push(await submit(gql, 'pg-restart', `pg-restart-${i}`, subject));
     await stack.postgres.restart(5000);

@@ -82,6 +82,16 @@ export async function startE2eStack(name: string, env: Record<string, string> = 
  */
 export const TINY_MODEL_GATE_POLICY = { forget: { maxAccuracyAboveChance: 0.2 } };
 
+/**
+ * For the fault and load tests, which check recovery and exactly-once delivery, not forgetting:
+ * every audited candidate passes, so their outcome does not depend on the tiny model's quality.
+ */
+export const ALWAYS_PROMOTE_GATE_POLICY = {
+  forget: { maxAccuracyAboveChance: 0.75 },
+  retain: { minFractionOfBaseline: 0 },
+  general: { minFractionOfBaseline: 0 },
+};
+
 export async function createLineage(gql: GqlClient, name: string, input: Record<string, unknown> = {}): Promise<void> {
   await gql.ok('mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }', { input: { name, gatePolicy: TINY_MODEL_GATE_POLICY, ...input } });
 }
