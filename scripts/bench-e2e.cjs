@@ -59,8 +59,8 @@ async function activitySteps(temporalAddress, lineage) {
 }
 
 function table(rows) {
-  const header = ['request', ...STAGES, 'total'];
-  const cells = [header, ...rows.map((r) => [r.label, ...STAGES.map((s) => (r[s] === undefined ? '-' : (r[s] / 1000).toFixed(1))), (r.total / 1000).toFixed(1)])];
+  const header = ['request', 'attempts', ...STAGES, 'total'];
+  const cells = [header, ...rows.map((r) => [r.label, String(r.attempts ?? ''), ...STAGES.map((s) => (r[s] === undefined ? '-' : (r[s] / 1000).toFixed(1))), (r.total / 1000).toFixed(1)])];
   const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
   return cells.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
 }
@@ -97,7 +97,8 @@ async function main() {
       const total = Date.now() - submittedAt;
       const steps = await activitySteps(stack.temporalAddress, lineage);
       const step = steps[steps.length - 1];
-      const row = { label: `${i + 1} ${subject} ${status}`, total, 'queue wait': step.begin - submittedAt };
+      // Stages add up over the gate's attempts (a RETRY trains and audits again).
+      const row = { label: `${i + 1} ${subject} ${status}`, attempts: step.spans.unlearn?.length ?? 0, total, 'queue wait': step.begin - submittedAt };
       for (const [stage, spans] of Object.entries(step.spans)) row[stage] = spans.reduce((a, x) => a + x, 0);
       rows.push(row);
       b.log(`request ${i + 1}/${requests}: ${status} in ${(total / 1000).toFixed(1)} s`);
