@@ -1,4 +1,4 @@
-// `npm run bench:e2e [-- --requests 4 --strategy SEQUENTIAL]`: time from submission to promotion on
+// `npm run bench:e2e [-- --requests 4 --strategy SEQUENTIAL --gate-policy '<json>']`: time from submission to promotion on
 // the tiny LLaVA on CPU, per request and per stage, on the whole stack (scripts/lib/stack.cjs) in a
 // throwaway data dir. Stages come from the lineage workflow's Temporal history (activity
 // scheduled/completed times), so they measure the product, not this script:
@@ -68,6 +68,8 @@ function table(rows) {
 async function main() {
   const requests = Number(option('requests', '4'));
   const strategy = option('strategy', 'SEQUENTIAL');
+  // The lineage's gate policy (default: the product's); a permissive one measures single-attempt latency.
+  const gatePolicy = option('gate-policy', null);
   b.ensureNodeModules();
   const py = b.ensurePythonEnv();
   const tinyRoot = process.env.LETHE_TINY_MODEL_ROOT || b.ensureTinyModel(py);
@@ -81,7 +83,7 @@ async function main() {
   try {
     const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
     const lineage = 'bench';
-    await gql(stack, token, 'mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }', { input: { name: lineage, strategy } });
+    await gql(stack, token, 'mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }', { input: { name: lineage, strategy, ...(gatePolicy ? { gatePolicy: JSON.parse(gatePolicy) } : {}) } });
     const rows = [];
     for (let i = 0; i < requests; i++) {
       const subject = `p${String(i + 1).padStart(3, '0')}`;
