@@ -93,8 +93,12 @@ describe('workflow registration', () => {
 
 describe('orchestration settings', () => {
   it('defaults, parses, and names the variable of a bad value', () => {
-    assert.deepEqual(loadOrchestrationSettings({}), { maxAttempts: 3, reviewTimeoutMs: 7 * 24 * 3600 * 1000, gpuHeartbeatTimeoutMs: 120_000 });
-    assert.deepEqual(loadOrchestrationSettings({ LETHE_MAX_ATTEMPTS: '5', LETHE_REVIEW_TIMEOUT_SECONDS: '60', LETHE_GPU_HEARTBEAT_SECONDS: '15' }), { maxAttempts: 5, reviewTimeoutMs: 60_000, gpuHeartbeatTimeoutMs: 15_000 });
+    assert.deepEqual(loadOrchestrationSettings({}), { maxAttempts: 3, reviewTimeoutMs: 7 * 24 * 3600 * 1000, gpuHeartbeatTimeoutMs: 120_000, auditExecutionProvider: 'cpu' });
+    assert.deepEqual(
+      loadOrchestrationSettings({ LETHE_MAX_ATTEMPTS: '5', LETHE_REVIEW_TIMEOUT_SECONDS: '60', LETHE_GPU_HEARTBEAT_SECONDS: '15', LETHE_AUDIT_EXECUTION_PROVIDER: 'cuda' }),
+      { maxAttempts: 5, reviewTimeoutMs: 60_000, gpuHeartbeatTimeoutMs: 15_000, auditExecutionProvider: 'cuda' },
+    );
+    assert.throws(() => loadOrchestrationSettings({ LETHE_AUDIT_EXECUTION_PROVIDER: 'tpu' }), /LETHE_AUDIT_EXECUTION_PROVIDER/);
     assert.throws(() => loadOrchestrationSettings({ LETHE_MAX_ATTEMPTS: '0' }), /LETHE_MAX_ATTEMPTS/);
     assert.throws(() => loadOrchestrationSettings({ LETHE_GPU_HEARTBEAT_SECONDS: 'soon' }), /LETHE_GPU_HEARTBEAT_SECONDS/);
   });
