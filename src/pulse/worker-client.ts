@@ -3,27 +3,7 @@
 // service's activities wrap. Requests go one JSON line at a time; answers carry the request id.
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import * as readline from 'node:readline';
-
-export interface FileRef {
-  path: string;
-  sha256: string;
-}
-
-export interface UnlearnOutput {
-  adapter: FileRef;
-  manifestPath: string;
-  lossCurve: number[];
-  steps: number;
-  wallSeconds: number;
-  tokensPerSecond: number;
-  reused: boolean;
-}
-
-export interface ExportOutput {
-  dir: string;
-  manifestPath: string;
-  reused: boolean;
-}
+import type { ExportOnnxOutput, UnlearnOutput } from '../orchestration/contracts';
 
 export interface LoraSettings {
   rank: number;
@@ -94,8 +74,8 @@ export class WorkerClient {
     return this.call('defaults', {}) as Promise<EngineDefaults>;
   }
 
-  exportOnnx(payload: object): Promise<ExportOutput> {
-    return this.call('export_onnx', payload) as Promise<ExportOutput>;
+  exportOnnx(payload: object): Promise<ExportOnnxOutput> {
+    return this.call('export_onnx', payload) as Promise<ExportOnnxOutput>;
   }
 
   async close(): Promise<void> {
