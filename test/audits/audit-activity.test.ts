@@ -86,9 +86,11 @@ describe('audit activity', () => {
     const first = world();
     const v1 = await first.activities.audit(input());
     const { activities, opened } = world();
-    // Version 2 brought s1 back (a sequential collapse of sustainability).
+    // Version 2 brought s1 back (a sequential collapse of sustainability). These worlds ask one
+    // question per subject and modality: 1 of 2 right is what a guesser gets 44% of the time, so
+    // the default significance (0.05) would excuse it; at 0.5 the cumulative checks must fail.
     const out = await activities.audit(
-      input({ versionNumber: 2, adapter: { path: 'forget:s2', sha256: SHA }, forgetSubjectIds: ['s2'], cumulativeForgetSubjectIds: ['s1'], baseline: v1.baseline, parentMetrics: v1.metrics }),
+      input({ versionNumber: 2, adapter: { path: 'forget:s2', sha256: SHA }, forgetSubjectIds: ['s2'], cumulativeForgetSubjectIds: ['s1'], baseline: v1.baseline, parentMetrics: v1.metrics, gatePolicy: { forget: { significance: 0.5 } } }),
     );
     assert.deepEqual(opened.map((o) => o.adapter?.path), ['forget:s2']);
     assert.equal(out.decision, 'RETRY');

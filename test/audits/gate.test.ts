@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AuditError } from '../../src/audits/domain/audit-error';
+import { binomialUpperTail } from '../../src/audits/domain/binomial';
 import { decideGate, GateInput } from '../../src/audits/domain/decision';
-import { DEFAULT_GATE_POLICY, parseGatePolicy } from '../../src/audits/domain/gate-policy';
+import { DEFAULT_GATE_POLICY, GatePolicy, parseGatePolicy } from '../../src/audits/domain/gate-policy';
 import { AuditMetrics, MetricValue } from '../../src/audits/domain/metrics';
 
+/** An accuracy over 100 questions: large enough that the significance rule excuses nothing here. */
 function value(accuracy: number | null, ofBaseline: number | null = null): MetricValue {
-  return { accuracy, correct: 0, total: accuracy === null ? 0 : 10, ofBaseline, deltaFromParent: null };
+  const total = accuracy === null ? 0 : 100;
+  const correct = accuracy !== null && Number.isFinite(accuracy) ? Math.round(accuracy * total) : 0;
+  return { accuracy, correct, total, ofBaseline, deltaFromParent: null };
+}
+
+/** correct of total questions right. */
+function counts(correct: number, total: number): MetricValue {
+  return { accuracy: correct / total, correct, total, ofBaseline: null, deltaFromParent: null };
 }
 
 /** A candidate that passes every default gate; each test breaks one number. */
@@ -108,7 +117,129 @@ describe('the gate fails closed', () => {
   });
 });
 
+describe('the binomial tail P(X >= k | n, p)', () => {
+  const close = (actual: number, expected: number, digits: number) =>
+    assert.ok(Math.abs(actual - expected) < 0.5 * 10 ** -digits, `${actual} ≈ ${expected}`);
+
+  it('matches hand-computed values at chance 0.25', () => {
+    // 1 - 0.75^5 - 5 * 0.25 * 0.75^4
+    close(binomialUpperTail(2, 5, 0.25), 0.3672, 4);
+    // 5 * 0.25^4 * 0.75 + 0.25^5
+    close(binomialUpperTail(4, 5, 0.25), 0.015625, 12);
+    close(binomialUpperTail(6, 10, 0.25), 0.01973, 5);
+    close(binomialUpperTail(3, 5, 0.25), 0.103515625, 12);
+  });
+
+  it('is 1 at k <= 0, 0 above n, and handles p of 0 and 1', () => {
+    assert.equal(binomialUpperTail(0, 5, 0.25), 1);
+    assert.equal(binomialUpperTail(-1, 5, 0.25), 1);
+    assert.equal(binomialUpperTail(6, 5, 0.25), 0);
+    assert.equal(binomialUpperTail(0, 0, 0.25), 1);
+    assert.equal(binomialUpperTail(1, 5, 0), 0);
+    assert.equal(binomialUpperTail(5, 5, 1), 1);
+    close(binomialUpperTail(5, 5, 0.25), 0.25 ** 5, 15);
+  });
+
+  it('stays finite and monotone on large samples (no overflow or underflow)', () => {
+    const n = 5000;
+    let previous = 1;
+    for (const k of [0, 1000, 1250, 1300, 1500, 5000]) {
+      const tail = binomialUpperTail(k, n, 0.25);
+      assert.ok(Number.isFinite(tail) && tail >= 0 && tail <= previous, `k=${k}: ${tail}`);
+      previous = tail;
+    }
+    close(binomialUpperTail(1250, n, 0.25), 0.5, 1);
+    assert.ok(binomialUpperTail(5000, n, 0.25) < 1e-300);
+  });
+
+  it('rejects impossible arguments', () => {
+    assert.throws(() => binomialUpperTail(1, 2.5, 0.25), RangeError);
+    assert.throws(() => binomialUpperTail(1.5, 5, 0.25), RangeError);
+    assert.throws(() => binomialUpperTail(1, 5, 1.5), RangeError);
+    assert.throws(() => binomialUpperTail(1, 5, Number.NaN), RangeError);
+  });
+});
+
+describe('forget checks on small samples (the significance rule)', () => {
+  it('passes 2 of 5 right (40% > 35%, but a random guesser does that 37% of the time)', () => {
+    const out = decide((m) => (m.forget.text = counts(2, 5)));
+    assert.equal(out.decision, 'PROMOTE', out.reasons.join('; '));
+    const c = out.checks.find((x) => x.metric === 'forget.text.accuracy')!;
+    assert.equal(c.passed, true);
+    assert.equal(c.passedBy, 'binomial');
+    assert.deepEqual([c.correct, c.n, c.chance, c.significance], [2, 5, 0.25, 0.05]);
+    assert.ok(Math.abs(c.pValue! - 0.3671875) < 1e-12);
+  });
+
+  it('passes 3 of 5 right (p = 0.10) and the same on the cumulative set', () => {
+    const out = decide((m) => {
+      m.forget.multimodal = counts(3, 5);
+      m.cumulativeForget.text = counts(2, 5);
+    });
+    assert.equal(out.decision, 'PROMOTE', out.reasons.join('; '));
+    assert.deepEqual(out.checks.filter((c) => c.passedBy === 'binomial').map((c) => c.metric), ['forget.multimodal.accuracy', 'cumulativeForget.text.accuracy']);
+  });
+
+  it('fails 4 of 5 right (p = 0.0156 < 0.05) and says why', () => {
+    const out = decide((m) => (m.forget.multimodal = counts(4, 5)));
+    assert.equal(out.decision, 'RETRY');
+    const c = out.checks.find((x) => x.metric === 'forget.multimodal.accuracy')!;
+    assert.deepEqual([c.passed, c.passedBy], [false, null]);
+    assert.ok(Math.abs(c.pValue! - 0.015625) < 1e-12);
+    assert.equal(out.reasons.length, 1);
+    assert.match(out.reasons[0], /forget\.multimodal\.accuracy = 0\.800 > 0\.350 and 4\/5 right is significantly above chance 0\.25 \(binomial p = 0\.0156 < 0\.05\) \(FORGET\)/);
+    assert.equal(out.escalation!.direction, 'STRENGTHEN_FORGETTING');
+  });
+
+  it('fails 40% on 100 questions: on large samples the margin decides (p = 0.0007)', () => {
+    const out = decide((m) => (m.cumulativeForget.multimodal = counts(40, 100)));
+    assert.equal(out.decision, 'RETRY');
+    const c = out.checks.find((x) => x.metric === 'cumulativeForget.multimodal.accuracy')!;
+    assert.equal(c.passed, false);
+    assert.ok(c.pValue! < 0.001);
+  });
+
+  it('passes within the margin whatever the p-value, and records which rule passed', () => {
+    const out = decide((m) => (m.forget.text = counts(35, 100)));
+    const c = out.checks.find((x) => x.metric === 'forget.text.accuracy')!;
+    assert.ok(c.pValue! < 0.05);
+    assert.deepEqual([c.passed, c.passedBy], [true, 'margin']);
+    assert.equal(out.checks.find((x) => x.rule === 'RETAIN')!.pValue, undefined, 'only forget checks carry counts');
+  });
+
+  it('does not let rounding flip a p-value that sits exactly on the significance', () => {
+    const metrics = passing();
+    metrics.forget.multimodal = counts(4, 5);
+    const out = decideGate({ metrics, policy: parseGatePolicy({ forget: { significance: 0.015625 } }), attempt: 1, maxAttempts: 3 });
+    assert.equal(out.decision, 'PROMOTE', out.reasons.join('; '));
+  });
+
+  it('follows the policy: at significance 0.5, 2 of 5 right fails', () => {
+    const policy: GatePolicy = parseGatePolicy({ forget: { significance: 0.5 } });
+    const metrics = passing();
+    metrics.forget.text = counts(2, 5);
+    const out = decideGate({ metrics, policy, attempt: 1, maxAttempts: 3 });
+    assert.equal(out.decision, 'RETRY');
+    assert.match(out.reasons[0], /p = 0\.367 < 0\.5/);
+  });
+
+  it('still fails closed: counts cannot rescue a missing accuracy, and inconsistent counts excuse nothing', () => {
+    const missing = decide((m) => (m.forget.text = { ...counts(1, 5), accuracy: Number.NaN }));
+    assert.equal(missing.decision, 'NEEDS_REVIEW');
+    const broken = decide((m) => (m.forget.text = { ...counts(2, 5), correct: 7 }));
+    const c = broken.checks.find((x) => x.metric === 'forget.text.accuracy')!;
+    assert.deepEqual([c.passed, c.pValue], [false, null]);
+  });
+});
+
 describe('gate policy documents', () => {
+  it('gives a policy without forget.significance the default 0.05', () => {
+    const old = parseGatePolicy({ version: 3, forget: { maxAccuracyAboveChance: 0.2 } });
+    assert.deepEqual(old.forget, { maxAccuracyAboveChance: 0.2, significance: 0.05 });
+    assert.equal(parseGatePolicy({ forget: { significance: 0.5 } }).forget.significance, 0.5);
+    assert.equal(parseGatePolicy({ forget: { significance: 0.001 } }).forget.significance, 0.001);
+  });
+
   it('fills defaults and applies a stricter lineage policy', () => {
     assert.deepEqual(parseGatePolicy({}), DEFAULT_GATE_POLICY);
     const strict = parseGatePolicy('{"version": 4, "forget": {"maxAccuracyAboveChance": 0.05}, "general": {"circularEval": true}}');
@@ -125,6 +256,11 @@ describe('gate policy documents', () => {
     [{ retain: { minFractionOfBaseline: 1.5 } }, 'gatePolicy.retain.minFractionOfBaseline', /between 0 and 1, got 1.5/],
     [{ retain: { minFractionOfBaseline: '0.8' } }, 'gatePolicy.retain.minFractionOfBaseline', /got "0.8"/],
     [{ forget: { maxAccuracyAboveChance: 0.9 } }, 'gatePolicy.forget.maxAccuracyAboveChance', /exceeds 1/],
+    [{ forget: { significance: 0 } }, 'gatePolicy.forget.significance', /in \(0, 0\.5\], got 0$/],
+    [{ forget: { significance: 0.6 } }, 'gatePolicy.forget.significance', /in \(0, 0\.5\], got 0\.6/],
+    [{ forget: { significance: -0.05 } }, 'gatePolicy.forget.significance', /got -0\.05/],
+    [{ forget: { significance: '0.05' } }, 'gatePolicy.forget.significance', /got "0\.05"/],
+    [{ forget: { significance: null } }, 'gatePolicy.forget.significance', /got null/],
     [{ general: { circularEval: 'yes' } }, 'gatePolicy.general.circularEval', /true or false/],
     [{ general: { minFraction: 0.5 } }, 'gatePolicy.general.minFraction', /unknown field/],
     [{ retian: {} }, 'gatePolicy.retian', /unknown field/],

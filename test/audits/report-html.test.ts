@@ -103,6 +103,29 @@ describe('report HTML in headless Chromium', () => {
     assert.equal(await page.locator('#gate-checks .fail').count(), 0);
   });
 
+  it('explains the forget checks: right of asked, the binomial p-value and the significance rule', async () => {
+    // Row 1 is forget.text of v2: 0 of 1 right (p = 1); the fixture's policy asks for significance 0.5.
+    assert.equal(await cell('gate-checks', 1, 1), 'forget.text.accuracy');
+    assert.deepEqual([await cell('gate-checks', 1, 3), await cell('gate-checks', 1, 4), await cell('gate-checks', 1, 5)], ['<= 35.0% or p ≥ 0.5', '0/1', '1.00']);
+    // Retain checks have no counts.
+    assert.deepEqual([await cell('gate-checks', 4, 0), await cell('gate-checks', 4, 4), await cell('gate-checks', 4, 5)], ['RETAIN', '–', '–']);
+    assert.match(await page.locator('#gate-checks-note').innerText(), /one-sided binomial p-value/);
+    const policy = await page.locator('h2:has-text("Gate policy in force") + p').innerText();
+    assert.match(policy, /forget ≤ chance \(25\.0%\) \+ 10\.0%, or the number right not significantly above chance \(one-sided binomial p-value P\(X ≥ right \| questions, chance\) ≥ 0\.5\)/);
+    assert.equal(JSON.parse(await page.locator('#policy').innerText()).forget.significance, 0.5);
+  });
+
+  it('renders an audit recorded before the significance rule without claiming it', () => {
+    const old = structuredClone(report);
+    const audit = old.audit!;
+    audit.checks = audit.checks.map(({ rule, metric, value, comparison, threshold, passed }) => ({ rule, metric, value, comparison, threshold, passed }));
+    audit.gatePolicy = { ...audit.gatePolicy!, forget: { maxAccuracyAboveChance: 0.1 } as never };
+    old.attempts = []; // v1's reasons were written by the new gate
+    const html = renderReportHtml(old);
+    assert.ok(!html.includes('significan'), 'no significance rule, column value or note');
+    assert.ok(html.includes('<td>&lt;= 35.0%</td>'), 'the bound alone');
+  });
+
   it('lists the versions with their adapter hashes and the policy in force', async () => {
     const versions = await page.locator('#versions').innerText();
     assert.ok(versions.includes(SHA1) && versions.includes(SHA2) && versions.includes('none (base model)'));

@@ -1,6 +1,7 @@
 // The promotion gate: metrics + policy -> PROMOTE | RETRY | NEEDS_REVIEW with reasons.
 // Fails closed: a missing or non-finite number, or an audit that did not complete, is never PROMOTE.
 import { AuditError } from './audit-error';
+import { binomialUpperTail } from './binomial';
 import { MODALITIES } from './eval-item';
 import { GatePolicy } from './gate-policy';
 import { AuditMetrics, MetricValue } from './metrics';
@@ -17,6 +18,19 @@ export interface GateCheck {
   threshold: number;
   /** false also when the value is missing. */
   passed: boolean;
+  /**
+   * Forget checks only (absent on audits recorded before the significance rule): the questions
+   * answered right and asked, the chance level, the one-sided binomial p-value
+   * P(X >= correct | n, chance) (null when the counts are not usable) and the policy's significance.
+   * A forget check passes on value <= threshold OR pValue >= significance.
+   */
+  correct?: number;
+  n?: number;
+  chance?: number;
+  pValue?: number | null;
+  significance?: number;
+  /** Forget checks: which rule let it pass ('margin': value <= threshold; 'binomial': not significantly above chance); null when it failed. */
+  passedBy?: 'margin' | 'binomial' | null;
 }
 
 /**
@@ -61,16 +75,44 @@ function check(rule: GateRule, metric: string, value: number | null, comparison:
   return { rule, metric, value: known ? value : null, comparison, threshold, passed };
 }
 
+/** P(X >= correct) for a guesser at chance; null when the counts cannot be a binomial draw. */
+export function forgetPValue(correct: number, n: number, chance: number): number | null {
+  const usable =
+    Number.isInteger(n) && n > 0 && Number.isInteger(correct) && correct >= 0 && correct <= n &&
+    Number.isFinite(chance) && chance >= 0 && chance <= 1;
+  return usable ? binomialUpperTail(correct, n, chance) : null;
+}
+
+/**
+ * A forget check: passes when the accuracy is within the margin above chance, or when the number
+ * right is not significantly above chance (small samples: 2 of 5 right is a lucky guesser 37% of
+ * the time). A missing accuracy still fails, whatever the counts say.
+ */
+function forgetCheck(rule: 'FORGET' | 'CUMULATIVE_FORGET', metric: string, v: MetricValue, chance: number, policy: GatePolicy): GateCheck {
+  const margin = check(rule, metric, v.accuracy, '<=', chance + policy.forget.maxAccuracyAboveChance);
+  const significance = policy.forget.significance;
+  const pValue = forgetPValue(v.correct, v.total, chance);
+  const notSignificant = pValue !== null && pValue >= significance - EPSILON;
+  const passed = margin.value !== null && (margin.passed || notSignificant);
+  return {
+    ...margin,
+    passed,
+    correct: v.correct,
+    n: v.total,
+    chance,
+    pValue,
+    significance,
+    passedBy: !passed ? null : margin.passed ? 'margin' : 'binomial',
+  };
+}
+
 /** Every check the policy asks for, in a fixed order. */
 export function gateChecks(metrics: AuditMetrics, policy: GatePolicy): GateCheck[] {
-  const maxForget = metrics.chanceLevel + policy.forget.maxAccuracyAboveChance;
-  const accuracy = (v: MetricValue) => v.accuracy;
+  const chance = metrics.chanceLevel;
   const ofBaseline = (v: MetricValue) => v.ofBaseline;
   return [
-    ...MODALITIES.map((m) => check('FORGET', `forget.${m}.accuracy`, accuracy(metrics.forget[m]), '<=', maxForget)),
-    ...MODALITIES.map((m) =>
-      check('CUMULATIVE_FORGET', `cumulativeForget.${m}.accuracy`, accuracy(metrics.cumulativeForget[m]), '<=', maxForget),
-    ),
+    ...MODALITIES.map((m) => forgetCheck('FORGET', `forget.${m}.accuracy`, metrics.forget[m], chance, policy)),
+    ...MODALITIES.map((m) => forgetCheck('CUMULATIVE_FORGET', `cumulativeForget.${m}.accuracy`, metrics.cumulativeForget[m], chance, policy)),
     ...MODALITIES.map((m) =>
       check('RETAIN', `retain.${m}.ofBaseline`, ofBaseline(metrics.retain[m]), '>=', policy.retain.minFractionOfBaseline),
     ),
@@ -81,7 +123,13 @@ export function gateChecks(metrics: AuditMetrics, policy: GatePolicy): GateCheck
 function describe(c: GateCheck): string {
   if (c.value === null) return `${c.metric} is missing (no questions, no version-0 number, or not finite): cannot pass ${c.comparison} ${c.threshold.toFixed(3)}`;
   const broken = c.comparison === '<=' ? '>' : '<';
-  return `${c.metric} = ${c.value.toFixed(3)} ${broken} ${c.threshold.toFixed(3)} (${c.rule})`;
+  const significant =
+    c.pValue !== undefined && c.significance !== undefined
+      ? c.pValue === null
+        ? ` and no usable counts for the significance rule (${c.correct}/${c.n} right)`
+        : ` and ${c.correct}/${c.n} right is significantly above chance ${c.chance} (binomial p = ${c.pValue.toPrecision(3)} < ${c.significance})`
+      : '';
+  return `${c.metric} = ${c.value.toFixed(3)} ${broken} ${c.threshold.toFixed(3)}${significant} (${c.rule})`;
 }
 
 const UTILITY_RULES: GateRule[] = ['RETAIN', 'GENERAL'];

@@ -9,6 +9,13 @@ export interface GatePolicy {
   forget: {
     /** Forget accuracy must stay <= chance + this, in BOTH modalities, for this request and cumulatively. */
     maxAccuracyAboveChance: number;
+    /**
+     * ...unless the number right is not significantly above chance: a forget check also passes when
+     * the one-sided binomial p-value P(X >= correct | n questions, p = chance) is >= this. With 5
+     * questions a random guesser gets 2 or more right 37% of the time; this keeps such a model from
+     * failing the margin rule by luck. In (0, 0.5].
+     */
+    significance: number;
   };
   retain: {
     /** Retain accuracy must stay >= this fraction of version 0's, per modality. */
@@ -24,7 +31,7 @@ export interface GatePolicy {
 
 export const DEFAULT_GATE_POLICY: GatePolicy = Object.freeze({
   version: 1,
-  forget: Object.freeze({ maxAccuracyAboveChance: 0.1 }),
+  forget: Object.freeze({ maxAccuracyAboveChance: 0.1, significance: 0.05 }),
   retain: Object.freeze({ minFractionOfBaseline: 0.85 }),
   general: Object.freeze({ minFractionOfBaseline: 0.9, circularEval: false }),
 }) as GatePolicy;
@@ -44,6 +51,12 @@ const aboveChance: FieldCheck = (value, field) => {
   }
 };
 
+const significanceLevel: FieldCheck = (value, field) => {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 0.5) {
+    throw new AuditError('INVALID_GATE_POLICY', `must be a number in (0, 0.5], got ${JSON.stringify(value)}`, field);
+  }
+};
+
 const boolean: FieldCheck = (value, field) => {
   if (typeof value !== 'boolean') {
     throw new AuditError('INVALID_GATE_POLICY', `must be true or false, got ${JSON.stringify(value)}`, field);
@@ -57,7 +70,7 @@ const revision: FieldCheck = (value, field) => {
 };
 
 const SECTIONS: Record<Exclude<keyof GatePolicy, 'version'>, Record<string, FieldCheck>> = {
-  forget: { maxAccuracyAboveChance: aboveChance },
+  forget: { maxAccuracyAboveChance: aboveChance, significance: significanceLevel },
   retain: { minFractionOfBaseline: fraction },
   general: { minFractionOfBaseline: fraction, circularEval: boolean },
 };

@@ -1,5 +1,6 @@
 // The compliance report as one self-contained HTML page: tables, the modality split and the
 // sustainability chart as inline SVG. No scripts, no CDN, no external requests.
+import { GateCheck } from '../domain/decision';
 import { MODALITIES } from '../domain/eval-item';
 import { AuditMetrics, MetricValue } from '../domain/metrics';
 import { ComplianceReport, DueState } from '../domain/report';
@@ -52,6 +53,18 @@ function metricsTable(m: AuditMetrics, baseline: AuditMetrics | null): string {
   return table('metrics', ['Set', 'Modality', 'Accuracy', 'Version 0', '% of version 0', 'Δ parent', 'Correct', 'Relative as'], rows);
 }
 
+function mustBe(c: GateCheck): string {
+  const bound = `${e(c.comparison)} ${percent(c.threshold)}`;
+  return c.significance === undefined ? bound : `${bound} or p ≥ ${e(c.significance)}`;
+}
+
+/** Policies recorded before the significance rule have no `forget.significance`: say nothing then. */
+function significanceRule(significance: number | undefined): string {
+  return typeof significance === 'number'
+    ? `, or the number right not significantly above chance (one-sided binomial p-value P(X ≥ right | questions, chance) ≥ ${e(significance)})`
+    : '';
+}
+
 function requestSection(r: NonNullable<ComplianceReport['request']>): string {
   return `<h2>Request</h2>${table('request', ['Field', 'Value'], [
     ['Request id', `<code>${e(r.id)}</code>`],
@@ -79,10 +92,13 @@ export function renderReportHtml(report: ComplianceReport): string {
 ${audit.auditError ? `<p class="fail">Audit error (${e(audit.auditError.reason)}): ${e(audit.auditError.message)}</p>` : ''}`
     : '<p id="decision">Not audited yet.</p>';
   const checks = audit && audit.checks.length > 0
-    ? table('gate-checks', ['Rule', 'Number', 'Value', 'Must be', 'Result'], audit.checks.map((c) => [
-        e(c.rule), `<code>${e(c.metric)}</code>`, percent(c.value), `${c.comparison} ${percent(c.threshold)}`,
-        `<span class="${c.passed ? 'pass' : 'fail'}">${c.passed ? 'pass' : 'FAIL'}</span>`,
-      ]))
+    ? `${table('gate-checks', ['Rule', 'Number', 'Value', 'Must be', 'Right / asked', 'Binomial p vs chance', 'Result'], audit.checks.map((c) => [
+        e(c.rule), `<code>${e(c.metric)}</code>`, percent(c.value), mustBe(c),
+        c.n === undefined ? '–' : `${e(c.correct)}/${e(c.n)}`,
+        c.pValue === undefined ? '–' : c.pValue === null ? 'missing' : e(c.pValue.toPrecision(3)),
+        `<span class="${c.passed ? 'pass' : 'fail'}">${c.passed ? (c.passedBy === 'binomial' ? 'pass (not significantly above chance)' : 'pass') : 'FAIL'}</span>`,
+      ]))}${audit.checks.some((c) => c.significance !== undefined) ? `
+<p id="gate-checks-note">A forget check passes when the accuracy is within the margin above chance, or when the number right is not significantly above chance: the one-sided binomial p-value P(X ≥ right | asked, chance) is at least the policy's significance (a model that forgot and answers at random still gets some right, most visibly on a few questions).</p>` : ''}`
     : '';
   const metrics = audit?.metrics ? metricsTable(audit.metrics, audit.baseline) : '<p>No numbers (the audit did not produce metrics).</p>';
   const versions = table('versions', ['Version', 'Parent', 'Status', 'Method', 'Adapter sha256', 'Requests', 'Created'], report.versions.map((v) => [
@@ -96,7 +112,7 @@ ${audit.auditError ? `<p class="fail">Audit error (${e(audit.auditError.reason)}
     ? `<h2>Attempts</h2>${table('attempts', ['Version', 'Attempt', 'Decision', 'Reasons', 'Recorded'], report.attempts.map((a) => [`v${a.versionNumber}`, e(a.attempt), e(a.decision), e(a.reasons.join('; ')), e(a.recordedAt)]))}`
     : '';
   const policy = audit?.gatePolicy
-    ? `<p>Policy version ${e(audit.gatePolicy.version)}: forget ≤ chance (${percent(chance)}) + ${percent(audit.gatePolicy.forget.maxAccuracyAboveChance)} in both modalities, for this request and cumulatively; retain ≥ ${percent(audit.gatePolicy.retain.minFractionOfBaseline)} of version 0 per modality; general ≥ ${percent(audit.gatePolicy.general.minFractionOfBaseline)} of version 0${audit.gatePolicy.general.circularEval ? ' (CircularEval)' : ''}.</p>
+    ? `<p>Policy version ${e(audit.gatePolicy.version)}: forget ≤ chance (${percent(chance)}) + ${percent(audit.gatePolicy.forget.maxAccuracyAboveChance)}${significanceRule(audit.gatePolicy.forget.significance)} in both modalities, for this request and cumulatively; retain ≥ ${percent(audit.gatePolicy.retain.minFractionOfBaseline)} of version 0 per modality; general ≥ ${percent(audit.gatePolicy.general.minFractionOfBaseline)} of version 0${audit.gatePolicy.general.circularEval ? ' (CircularEval)' : ''}.</p>
 <pre id="policy">${e(JSON.stringify(audit.gatePolicy, null, 2))}</pre>`
     : '<p id="policy">No valid gate policy was recorded with this audit.</p>';
   return `<!doctype html>
