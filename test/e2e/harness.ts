@@ -73,16 +73,6 @@ export async function startE2eStack(name: string, env: Record<string, string> = 
 }
 
 /**
- * The tiny LLaVA asks 5 questions per subject and modality. The default gate (forget accuracy <=
- * chance 0.25 + 0.1, i.e. at most 1 of 5 right) is passed by a model that guesses at random in
- * only ~63% of cases per modality (binomial(5, 0.25) <= 1), so ~40% of perfectly forgetting
- * candidates would fail it on both modalities. The end-to-end lineages allow 2 of 5 (a random
- * guesser passes ~90% per modality); the tests assert themselves that forgetting shows (below the
- * base model in both modalities) and that retain and general stay at the default fractions.
- */
-export const TINY_MODEL_GATE_POLICY = { forget: { maxAccuracyAboveChance: 0.2 } };
-
-/**
  * For the fault and load tests, which check recovery and exactly-once delivery, not forgetting:
  * every audited candidate passes, so their outcome does not depend on the tiny model's quality.
  */
@@ -93,7 +83,7 @@ export const ALWAYS_PROMOTE_GATE_POLICY = {
 };
 
 export async function createLineage(gql: GqlClient, name: string, input: Record<string, unknown> = {}): Promise<void> {
-  await gql.ok('mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }', { input: { name, gatePolicy: TINY_MODEL_GATE_POLICY, ...input } });
+  await gql.ok('mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }', { input: { name, ...input } });
 }
 
 export interface SubmittedRequest {
