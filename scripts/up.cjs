@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const b = require('./lib/bootstrap.cjs');
 const { startStack } = require('./lib/stack.cjs');
-const { ensureDefaultLineage } = require('./lib/first-start.cjs');
+const { ensureBaseExport, ensureDefaultLineage } = require('./lib/first-start.cjs');
 
 /** Relative to the working directory when inside it (.data/operator.token), else absolute. */
 function displayPath(file) {
@@ -44,6 +44,8 @@ async function main() {
 
   const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
   await ensureDefaultLineage({ baseUrl: stack.baseUrl, token, tinyRoot, log: b.log });
+  const artifactsDir = path.resolve(b.ROOT, process.env.LETHE_ARTIFACTS_DIR || path.join(dataDir, 'artifacts'));
+  await ensureBaseExport({ baseUrl: stack.baseUrl, token, py, workerDir: b.WORKER_DIR, artifactsDir, log: b.log });
   const printed = path.join(dataDir, '.operator-token-printed');
   const tokenLine = fs.existsSync(printed)
     ? `operator token: in ${path.join(dataDir, 'operator.token')}`

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -344,9 +345,16 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--id", required=True, help="base model id (part of the export key)")
     parser.add_argument("--lora", required=True, help="LoRA config JSON (contracts/lora.schema.json)")
     parser.add_argument("--out", required=True, help="output root")
+    parser.add_argument("--progress", action="store_true", help="print 'step k of n' lines on stderr")
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
-    result = export_onnx({"baseModel": {"path": args.model, "id": args.id}, "lora": json.loads(args.lora), "outputRoot": args.out})
+    started = time.monotonic()
+
+    def progress(step: int, total: int) -> None:
+        print(f"[lethe] ONNX export: step {step} of {total} ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+
+    payload = {"baseModel": {"path": args.model, "id": args.id}, "lora": json.loads(args.lora), "outputRoot": args.out}
+    result = export_onnx(payload, progress if args.progress else None)
     sys.stdout.write(json.dumps(result) + "\n")
 
 

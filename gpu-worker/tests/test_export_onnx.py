@@ -220,6 +220,23 @@ def test_second_export_reuses_the_complete_directory(exported):
     assert [p.name for p in root.iterdir()] == [Path(exported["out"]["dir"]).name], "no temp dir or second artifact"
 
 
+def test_cli_reuses_the_export_and_prints_json(exported, lora, capsys):
+    """What `npm run up` runs on first start: one JSON line on stdout, the activity's own key and directory."""
+    p = exported["payload"]
+    ex.main(["--model", p["baseModel"]["path"], "--id", p["baseModel"]["id"], "--lora", json.dumps(lora),
+             "--out", p["outputRoot"], "--progress"])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out == {**exported["out"], "reused": True}
+
+
+def test_cli_progress_lines_count_the_graphs(model_dir, lora, tmp_path, capsys):
+    ex.main(["--model", str(model_dir), "--id", "random-llava", "--lora", json.dumps(lora), "--out", str(tmp_path),
+             "--progress"])
+    err = capsys.readouterr().err
+    assert [line.split(" (")[0] for line in err.splitlines() if "ONNX export: step" in line] == \
+        [f"[lethe] ONNX export: step {k} of 3" for k in (1, 2, 3)]
+
+
 def test_a_concurrent_export_of_the_same_input_yields_one_artifact(model_dir, lora, tmp_path, monkeypatch):
     import shutil
 

@@ -1,6 +1,8 @@
 // First start of the embedded default: the lineage `default` over the tiny LLaVA, created through
 // the public GraphQL API (so it gets the same validation and events as an operator's call).
 'use strict';
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
 
 async function graphql(baseUrl, token, query, variables) {
   const res = await fetch(`${baseUrl}/graphql`, {
@@ -23,4 +25,27 @@ async function ensureDefaultLineage({ baseUrl, token, log }) {
   return true;
 }
 
-module.exports = { graphql, ensureDefaultLineage };
+/**
+ * Exports the default lineage's base model to ONNX now, so that the first request does not wait for
+ * it: the `export_onnx` activity finds the complete export under the same key (base model id + LoRA
+ * layout) in the same output root and reuses it. A second start reuses it too.
+ */
+async function ensureBaseExport({ baseUrl, token, py, workerDir, artifactsDir, log }) {
+  const found = await graphql(baseUrl, token, 'query { modelLineage(name: "default") { baseModelId baseModelPath lora } }');
+  const lineage = found.data?.modelLineage;
+  if (!lineage) throw new Error(`could not read lineage default: ${JSON.stringify(found.errors)}`);
+  log('ONNX export of the base model for the audits (once per base model and LoRA layout)…');
+  const started = Date.now();
+  const args = ['-m', 'lethe_worker.export_onnx', '--model', lineage.baseModelPath, '--id', lineage.baseModelId,
+    '--lora', JSON.stringify(lineage.lora), '--out', path.join(artifactsDir, 'onnx'), '--progress'];
+  const run = spawnSync(py.python, args, {
+    cwd: workerDir, env: { ...process.env, PYTHONPATH: workerDir }, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`ONNX export of ${lineage.baseModelPath} failed (exit ${run.status}); see the lines above`);
+  const out = JSON.parse(run.stdout.trim().split('\n').pop());
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  log(out.reused ? `ONNX export: already in ${out.dir}` : `ONNX export: ${out.dir} (${seconds} s)`);
+  return out;
+}
+
+module.exports = { graphql, ensureDefaultLineage, ensureBaseExport };
