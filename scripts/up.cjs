@@ -44,7 +44,9 @@ async function main() {
 
   const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
   await ensureDefaultLineage({ baseUrl: stack.baseUrl, token, tinyRoot, log: b.log });
-  const artifactsDir = path.resolve(b.ROOT, process.env.LETHE_ARTIFACTS_DIR || path.join(dataDir, 'artifacts'));
+  // The API's own config rule (LETHE_ARTIFACTS_DIR or .data/artifacts): the export must land where the workflow looks.
+  const { loadConfig } = require(path.join(b.ROOT, 'dist/src/config/config.js'));
+  const { artifactsDir } = loadConfig(stack.env, b.ROOT);
   await ensureBaseExport({ baseUrl: stack.baseUrl, token, py, workerDir: b.WORKER_DIR, artifactsDir, log: b.log });
   const printed = path.join(dataDir, '.operator-token-printed');
   const tokenLine = fs.existsSync(printed)

@@ -76,7 +76,7 @@ function check(rule: GateRule, metric: string, value: number | null, comparison:
 }
 
 /** P(X >= correct) for a guesser at chance; null when the counts cannot be a binomial draw. */
-export function forgetPValue(correct: number, n: number, chance: number): number | null {
+function forgetPValue(correct: number, n: number, chance: number): number | null {
   const usable =
     Number.isInteger(n) && n > 0 && Number.isInteger(correct) && correct >= 0 && correct <= n &&
     Number.isFinite(chance) && chance >= 0 && chance <= 1;
