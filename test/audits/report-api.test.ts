@@ -22,6 +22,7 @@ import { DatabaseModule } from '../../src/database/database.module';
 import { sql } from '../../src/database/sql';
 import { EventLog } from '../../src/events/event-log.service';
 import { EventsModule } from '../../src/events/events.module';
+import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
 import { launchChromium } from './chromium';
 import { auditHistory, DIGEST, REQUEST, SHA1, SHA2 } from './fixtures';
 
@@ -102,7 +103,7 @@ describe('compliance reports over HTTP and GraphQL', { timeout: 180_000 }, () =>
     tokens.bob = (await auth.issueToken('REQUESTER', 'bob', 'test')).token;
     tokens.auditor = (await auth.issueToken('AUDITOR', 'carol', 'test')).token;
     await seed(app.get(DataSource));
-  });
+  }, { timeout: START_HOOK_TIMEOUT_MS });
 
   after(async () => {
     await browser?.close();

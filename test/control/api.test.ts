@@ -9,6 +9,7 @@ import { RequestLifecycle } from '../../src/requests/request-lifecycle.service';
 import { startTestApp, TestApp, writeDataset, writeModelDir } from '../support/app';
 import { GqlClient } from '../support/gql';
 import { makeJpegHeader, makePng } from '../support/images';
+import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
 import { RecordingQueue, recordingQueueModule } from '../support/recording-queue';
 
 const SUBMIT = `mutation($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id status lineage subjectName createdAt dueAt requester modelVersion { number } events { type actor data } } }`;
@@ -54,7 +55,7 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
     alice = t.operator.withToken(await token('REQUESTER', 'alice'));
     bob = t.operator.withToken(await token('REQUESTER', 'bob'));
     auditor = t.operator.withToken(await token('AUDITOR', 'audit-office'));
-  });
+  }, { timeout: START_HOOK_TIMEOUT_MS });
   after(async () => t?.stop());
 
   it('the committed schema.gql is current (regenerate: node dist/test/support/write-schema.js)', () => {

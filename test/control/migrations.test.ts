@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../../src/database/data-source';
 import { MIGRATIONS } from '../../migrations';
-import { startTestPostgres, TestPostgres } from '../support/postgres';
+import { START_HOOK_TIMEOUT_MS, startTestPostgres, TestPostgres } from '../support/postgres';
 
 async function tables(ds: DataSource): Promise<string[]> {
   const rows: Array<{ tablename: string }> = await ds.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations' ORDER BY tablename`);
@@ -17,7 +17,7 @@ describe('migrations (embedded Postgres)', () => {
     pg = await startTestPostgres();
     ds = createDataSource(pg.url);
     await ds.initialize();
-  });
+  }, { timeout: START_HOOK_TIMEOUT_MS });
   after(async () => {
     await ds?.destroy();
     await pg?.stop();

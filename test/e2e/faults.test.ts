@@ -3,7 +3,7 @@
 // mid-flight, and a Postgres restart while requests are queued. Every request must finish, once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { activityStarts, ALWAYS_PROMOTE_GATE_POLICY, createLineage, unlearnHeartbeating, getLineage, getRequest, startE2eStack, submit, waitForFinal, waitUntil, type E2eStack, type RequestView, type SubmittedRequest } from './harness';
+import { activityStarts, ALWAYS_PROMOTE_GATE_POLICY, createLineage, unlearnHeartbeating, getLineage, getRequest, startE2eStack, STACK_START_HOOK_TIMEOUT_MS, submit, waitForFinal, waitUntil, type E2eStack, type RequestView, type SubmittedRequest } from './harness';
 
 const FINISH_TIMEOUT_MS = 8 * 60_000;
 
@@ -13,7 +13,7 @@ describe('faults on the running stack', { timeout: 30 * 60_000 }, () => {
   before(async () => {
     // A killed GPU worker stops heartbeating; Temporal retries its activity after this long.
     e2e = await startE2eStack('faults', { LETHE_GPU_HEARTBEAT_SECONDS: '10' });
-  });
+  }, { timeout: STACK_START_HOOK_TIMEOUT_MS });
   after(async () => {
     await e2e?.stop();
   });

@@ -3,7 +3,7 @@
 // request on top, a rollback that reopens it, and its redo; for both strategies.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ALWAYS_PROMOTE_GATE_POLICY, createLineage, getAudit, getLineage, getRequest, knownSubjects, startE2eStack, submit, waitForFinal, type E2eStack } from './harness';
+import { ALWAYS_PROMOTE_GATE_POLICY, createLineage, getAudit, getLineage, getRequest, knownSubjects, startE2eStack, STACK_START_HOOK_TIMEOUT_MS, submit, waitForFinal, type E2eStack } from './harness';
 
 const REQUEST_TIMEOUT_MS = 6 * 60_000;
 
@@ -33,7 +33,7 @@ for (const [index, strategy] of (['SEQUENTIAL', 'CUMULATIVE'] as const).entries(
       subjects = knownSubjects(4).slice(2 * index, 2 * index + 2);
       e2e = await startE2eStack(lineage);
       await createLineage(e2e.gql, lineage, { strategy, gatePolicy: ALWAYS_PROMOTE_GATE_POLICY });
-    });
+    }, { timeout: STACK_START_HOOK_TIMEOUT_MS });
     after(async () => {
       await e2e?.stop();
     });

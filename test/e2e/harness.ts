@@ -44,6 +44,9 @@ function requiredEnv(name: string): string {
   return value;
 }
 
+/** For before() hooks: Postgres (up to 120 s), Temporal, then the API's health (up to 120 s). */
+export const STACK_START_HOOK_TIMEOUT_MS = 300_000;
+
 export async function startE2eStack(name: string, env: Record<string, string> = {}): Promise<E2eStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `lethe-e2e-${name}-`));
   // Written as it comes, so a slow or hung run can be watched (tail -f) while it runs.

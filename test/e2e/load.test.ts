@@ -4,7 +4,7 @@
 // their window into one unlearning step, which bounds the run time on the tiny model.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { acceptedOrder, ALWAYS_PROMOTE_GATE_POLICY, createLineage, getLineage, startE2eStack, submit, waitUntil, type E2eStack } from './harness';
+import { acceptedOrder, ALWAYS_PROMOTE_GATE_POLICY, createLineage, getLineage, startE2eStack, STACK_START_HOOK_TIMEOUT_MS, submit, waitUntil, type E2eStack } from './harness';
 
 const LINEAGES = ['load-a', 'load-b', 'load-c'];
 const TOTAL = 100;
@@ -23,7 +23,7 @@ describe('100 concurrent submissions over 3 lineages', { timeout: 20 * 60_000 },
   before(async () => {
     e2e = await startE2eStack('load');
     for (const name of LINEAGES) await createLineage(e2e.gql, name, { batchingWindowSeconds: BATCHING_WINDOW_SECONDS, gatePolicy: ALWAYS_PROMOTE_GATE_POLICY });
-  });
+  }, { timeout: STACK_START_HOOK_TIMEOUT_MS });
   after(async () => {
     await e2e?.stop();
   });

@@ -19,6 +19,7 @@ import { createControlActivities } from '../../src/orchestration/control-activit
 import { GPU_TASK_QUEUE, type ExportOnnxInput, type UnlearnInput, type UnlearnOutput } from '../../src/orchestration/contracts';
 import { RunningWorkers } from '../../src/temporal/workers';
 import { startTestApp, writeDataset, writeModelDir, type TestApp } from '../support/app';
+import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
 import { startTestTemporal, type TestTemporal } from '../support/temporal';
 import { eventually, lineageWorkflowBundle } from './harness';
 
@@ -110,7 +111,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     const model = writeModelDir(path.join(t.postgres.dir, 'model'));
     await t.operator.ok(CREATE_LINEAGE, { input: { name: 'seq', baseModelPath: model, datasetPath: dataset } });
     await t.operator.ok(CREATE_LINEAGE, { input: { name: 'cum', baseModelPath: model, datasetPath: dataset, strategy: 'CUMULATIVE' } });
-  });
+  }, { timeout: START_HOOK_TIMEOUT_MS });
   after(async () => {
     await workers?.shutdown();
     await t?.stop();

@@ -10,6 +10,7 @@ import { after, before, it } from 'node:test';
 import { GPU_TASK_QUEUE, type UnlearnInput } from '../../src/orchestration/contracts';
 import { RunningWorkers } from '../../src/temporal/workers';
 import { startTestApp, writeDataset, writeModelDir, type TestApp } from '../support/app';
+import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
 import { startTestTemporal, type TestTemporal } from '../support/temporal';
 import { eventually } from './harness';
 
@@ -51,7 +52,7 @@ before(async () => {
   worker.stdout!.on('data', (d) => (workerOutput += d));
   worker.stderr!.on('data', (d) => (workerOutput += d));
   await eventually(() => assert.match(workerOutput, /workers polling control and audit/), 60_000);
-});
+}, { timeout: START_HOOK_TIMEOUT_MS });
 
 after(async () => {
   if (worker && worker.exitCode === null) worker.kill('SIGKILL');

@@ -4,6 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 
+/**
+ * For before() hooks that start Postgres: node:test puts no limit on a hook (a suite's timeout does
+ * not cover its hooks), and startEmbeddedPostgres gives up after 120 s, so its message comes first.
+ */
+export const START_HOOK_TIMEOUT_MS = 180_000;
+
 export interface TestPostgres {
   url: string;
   dir: string;
