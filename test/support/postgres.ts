@@ -18,7 +18,10 @@ export interface TestPostgres {
 
 export async function startTestPostgres(): Promise<TestPostgres> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-test-'));
-  const pg = await startEmbeddedPostgres(path.join(dir, 'postgres'));
+  const pg = await startEmbeddedPostgres(path.join(dir, 'postgres')).catch((err: unknown) => {
+    fs.rmSync(dir, { recursive: true, force: true }); // the caller gets no stop() to do it
+    throw err;
+  });
   return {
     url: pg.url,
     dir,
