@@ -104,6 +104,11 @@ async function main() {
       for (const [stage, spans] of Object.entries(step.spans)) row[stage] = spans.reduce((a, x) => a + x, 0);
       rows.push(row);
       b.log(`request ${i + 1}/${requests}: ${status} in ${(total / 1000).toFixed(1)} s`);
+      if (status === 'NEEDS_REVIEW') {
+        // The lineage holds every later request until an operator decides, so waiting would never end.
+        b.log('the gate sent it to review, which holds the lineage: stopping here (pass --gate-policy to measure more requests)');
+        break;
+      }
     }
     const warm = rows.slice(1);
     const mean = (key) => warm.reduce((a, r) => a + (r[key] ?? 0), 0) / Math.max(1, warm.length);
