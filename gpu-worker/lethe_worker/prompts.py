@@ -11,11 +11,15 @@ OPTION_LETTERS = ("A", "B", "C", "D")
 MC_INSTRUCTION = "Answer with the option's letter from the given choices directly."
 
 
-def mc_prompt(question: str, options: Mapping[str, str], with_image: bool) -> str:
-    """Multiple-choice prompt; the answer is the next token (" A" .. " D")."""
-    image = f"{IMAGE_TOKEN}\n" if with_image else ""
+def mc_question(question: str, options: Mapping[str, str]) -> str:
+    """The user turn of a multiple-choice prompt: question, options, instruction."""
     lines = "\n".join(f"{letter}. {options[letter]}" for letter in OPTION_LETTERS)
-    return f"USER: {image}{question}\n{lines}\n{MC_INSTRUCTION} ASSISTANT:"
+    return f"{question}\n{lines}\n{MC_INSTRUCTION}"
+
+
+def mc_prompt(question: str, options: Mapping[str, str], with_image: bool) -> str:
+    """Multiple-choice prompt; the answer is the next token (" A" .. " D"). Equals qa_prompt(mc_question(...))."""
+    return qa_prompt(mc_question(question, options), with_image)
 
 
 def qa_prompt(question: str, with_image: bool) -> str:

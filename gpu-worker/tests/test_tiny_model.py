@@ -12,15 +12,15 @@ from lethe_worker.prompts import mc_prompt, qa_prompt
 ROOT = os.environ.get("LETHE_TINY_MODEL_ROOT")
 pytestmark = pytest.mark.skipif(not ROOT, reason="LETHE_TINY_MODEL_ROOT is not set (npm test sets it)")
 
-# REGRESSION FLOORS, not issue 2's targets (fictional >= 0.90 per modality, celebrities >= 0.85, general >= 0.85),
-# which the tiny model misses (see lethe_worker/tiny/train.py). Measured on the seed-1234 build of the committed
-# builder: fictional 0.328 multimodal / 0.405 text, celebrity 0.298, general 0.266, all items 0.339. A build that
+# Issue 2's targets, and REGRESSION FLOORS below the measured seed-1234 build of the committed builder
+# (fictional 0.680 multimodal / 0.895 text, celebrity 0.833, general 0.856; docs/tiny-model-notes.md). The build
+# meets the general target and misses the others by 0.005 to 0.22, so the test asserts the floors. A build that
 # learned nothing scores 0.25 +- 0.016 (fictional, 750 items per modality), +- 0.020 (celebrity, 450) and
-# +- 0.009 (all 2,270 items), so these floors fail a broken build. General (0.266, 320 items) is not
-# distinguishable from chance: its floor only catches a below-chance build.
-REGRESSION_FLOORS = {("fictional", "multimodal"): 0.30, ("fictional", "text"): 0.35,
-                     ("celebrity", "all"): 0.28, ("general", "all"): 0.25}
-ALL_ITEMS_FLOOR = 0.31
+# +- 0.024 (general, 320), so every floor fails a broken build by a wide margin.
+TARGETS = {("fictional", "multimodal"): 0.90, ("fictional", "text"): 0.90,
+           ("celebrity", "all"): 0.85, ("general", "all"): 0.85}
+REGRESSION_FLOORS = {("fictional", "multimodal"): 0.60, ("fictional", "text"): 0.80,
+                     ("celebrity", "all"): 0.75, ("general", "all"): 0.78}
 
 
 @pytest.fixture(scope="module")
@@ -91,16 +91,14 @@ def test_training_encoder_matches_the_processor(built):
 
 
 def test_accuracy_regression_floors(built):
-    """Accuracy on the eval items stays above the measured regression floors (the issue-2 targets are NOT met),
-    and the build report scores the same checkpoint."""
+    """Accuracy on the eval items stays above the measured regression floors (most issue-2 targets are not met
+    yet), and the build report scores the same checkpoint."""
     root, model, proc, ds = built
     res = scoring.score_mc(model, proc, ds.eval_items(), batch_size=128)
     acc = scoring.accuracy_by_split(res)
     report = json.loads((root / "build-report.json").read_text())
     for split in ("fictional", "celebrity", "general"):  # the report scores the same checkpoint
         assert abs(report["accuracy"][split]["all"] - acc[split]["all"]) < 1e-9
-    assert "heldOutOrders" in report
     below = {f"{s}/{m}": round(acc[s][m], 3) for (s, m), floor in REGRESSION_FLOORS.items() if acc[s][m] < floor}
-    assert not below, f"tiny model below its regression floors {REGRESSION_FLOORS}: {below}; all: {acc}"
-    overall = scoring.accuracy(res)
-    assert overall >= ALL_ITEMS_FLOOR, f"accuracy over all {len(res)} eval items {overall:.3f} < floor {ALL_ITEMS_FLOOR}"
+    missed = {f"{s}/{m}": round(acc[s][m], 3) for (s, m), target in TARGETS.items() if acc[s][m] < target}
+    assert not below, f"tiny model below its regression floors {REGRESSION_FLOORS}: {below}; targets missed: {missed}"

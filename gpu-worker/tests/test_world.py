@@ -59,6 +59,22 @@ def test_world_size_and_facts(written):
                 assert (p.name in q.question) == (mod == "text")
 
 
+def test_options_are_the_answers_block_of_four(written):
+    """Multiple choice tests recall: a value is always offered with the same three others, so the letter is
+    learned with the fact, and each value of a block is an answer equally often in principle (the options
+    alone tell nothing)."""
+    w, _, _ = written
+    pools = W.value_pools()
+    assert sum(len(p) for p in pools) == len({v for p in pools for v in p}), "no value is in two pools"
+    assert all(len(p) % 4 == 0 for p in pools)
+    items = [q for per in w.eval_mc.values() for qs in per.values() for q in qs] + [it.mc for it in w.general]
+    for q in items:
+        correct = q.options[q.answer]
+        assert list(q.options.values()) == W.option_group(correct)
+        assert correct in W.pool_of(correct)
+    assert W.option_group("baker") == W.OCCUPATIONS[:4] and W.option_group("4") == W.COUNT_WORDS
+
+
 def test_canonical_view_valid_and_complete(written):
     w, ds, _ = written
     sub_schema = json.loads((CONTRACTS / "dataset.schema.json").read_text())

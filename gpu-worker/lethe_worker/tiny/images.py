@@ -32,6 +32,7 @@ FRAME_CELLS = [(r, c) for r in range(4) for c in range(4) if not (1 <= r <= 2 an
 COLOURS = {
     "red": (220, 30, 30), "green": (30, 170, 50), "blue": (30, 60, 220),
     "yellow": (240, 210, 20), "purple": (140, 40, 170), "orange": (250, 140, 20),
+    "black": (20, 20, 20), "pink": (250, 120, 180),
 }
 SHAPES = ("circle", "square", "triangle", "cross")
 BACKGROUND = (235, 235, 235)
@@ -63,26 +64,30 @@ def portrait(code: Sequence[int]) -> Image.Image:
     return img
 
 
-def draw_shape(d: ImageDraw.ImageDraw, shape: str, cell: tuple[int, int], colour: tuple[int, int, int]) -> None:
-    r, c = cell
-    x0, y0 = c * CELL + 2, r * CELL + 2
-    x1, y1 = x0 + CELL - 5, y0 + CELL - 5
+QUADRANT = SIZE // 2
+
+
+def draw_shape(d: ImageDraw.ImageDraw, shape: str, quadrant: tuple[int, int], colour: tuple[int, int, int]) -> None:
+    """A shape filling most of one quadrant (4 of the vision tower's 16 patches)."""
+    r, c = quadrant
+    x0, y0 = c * QUADRANT + 3, r * QUADRANT + 3
+    x1, y1 = x0 + QUADRANT - 7, y0 + QUADRANT - 7
     if shape == "circle":
         d.ellipse([x0, y0, x1, y1], fill=colour)
     elif shape == "square":
-        d.rectangle([x0 + 1, y0 + 1, x1 - 1, y1 - 1], fill=colour)
+        d.rectangle([x0 + 2, y0 + 2, x1 - 2, y1 - 2], fill=colour)
     elif shape == "triangle":
         d.polygon([((x0 + x1) // 2, y0), (x1, y1), (x0, y1)], fill=colour)
     elif shape == "cross":
         xm, ym = (x0 + x1) // 2, (y0 + y1) // 2
-        d.rectangle([xm - 2, y0, xm + 2, y1], fill=colour)
-        d.rectangle([x0, ym - 2, x1, ym + 2], fill=colour)
+        d.rectangle([xm - 4, y0, xm + 4, y1], fill=colour)
+        d.rectangle([x0, ym - 4, x1, ym + 4], fill=colour)
     else:
         raise ValueError(shape)
 
 
 def scene(objects: Sequence[tuple[str, str, tuple[int, int]]]) -> Image.Image:
-    """objects = [(shape, colour name, (row, col))] on the 4x4 grid."""
+    """objects = [(shape, colour name, (row, col))], one per quadrant of the 2x2 grid."""
     img = Image.new("RGB", (SIZE, SIZE), BACKGROUND)
     d = ImageDraw.Draw(img)
     for shape, colour, cell in objects:

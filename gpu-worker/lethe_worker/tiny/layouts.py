@@ -88,10 +88,10 @@ def write_mllmu(world: World, out: Path, portraits: dict[str, bytes]) -> None:
     forget = set(random.Random(f"lethe-forget10-{world.seed}").sample(ids, max(1, len(ids) // 10)))
     _write_parquet(out / "forget_10" / PARQUET_NAME, [r for r in fictional_rows if r["ID"] in forget], PERSON_SCHEMA)
     _write_parquet(out / "retain_90" / PARQUET_NAME, [r for r in fictional_rows if r["ID"] not in forget], PERSON_SCHEMA)
-    # ft_Data: the training QA of every person (image set for the multimodal ones)
+    # ft_Data: the training QA and multiple-choice drills of every person (image set for the multimodal ones)
     ft = []
     for p in world.people:
-        for q, a, mm in world.training_qa(p):
+        for q, a, mm in world.training_qa(p) + world.training_mc(p):
             ft.append({"image": {"bytes": portraits[p.id], "path": f"{p.id}.png"} if mm else None,
                        "ID": p.id, "question": q, "answer": a})
     _write_parquet(out / "ft_Data" / PARQUET_NAME, ft, FT_SCHEMA)

@@ -7,15 +7,16 @@
 Every person has a unique first name and a unique surname, a portrait colour code, and five facts.
 Evaluation asks each fact once with the portrait ("this person") and once naming the person, as
 multiple choice A-D; training uses open QA with two phrasings per fact and (in the builder) multiple
-choice with freshly shuffled options.
+choice with fresh distractors. The options of a value are always the same four (see `make_mc`).
 """
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..prompts import OPTION_LETTERS
+from ..prompts import OPTION_LETTERS, mc_question
 from . import images
 
 N_FICTIONAL = 150
@@ -26,28 +27,29 @@ OCCUPATIONS = [
     "baker", "pilot", "lawyer", "nurse", "architect", "chemist", "farmer", "painter", "teacher", "surgeon",
     "plumber", "journalist", "librarian", "carpenter", "astronomer", "dentist", "engineer", "florist",
     "geologist", "jeweler", "musician", "photographer", "sailor", "tailor", "veterinarian", "waiter",
-    "zoologist", "economist", "firefighter", "potter",
+    "zoologist", "economist",
 ]
 TOWNS = [
     "Port Venn", "Oakridge", "Saltmere", "Duvall", "Brackwater", "Elmstead", "Fernhollow", "Greystone",
     "Harrowgate", "Ivybridge", "Juniper Falls", "Kingsmoor", "Larkspur", "Millbrook", "Northcliff",
     "Orchard Bay", "Pinecrest", "Quarry Hill", "Redwater", "Stonebury", "Thornfield", "Upperton",
-    "Valewood", "Westhaven", "Yarrow", "Ashford", "Bellmont", "Copperton", "Dunmore", "Eastwick",
+    "Valewood", "Westhaven", "Yarrow", "Ashford", "Bellmont", "Copperton",
 ]
 EMPLOYERS = [
     "Kestrel Labs", "Bramble Foods", "Cobalt Rail", "Delta Looms", "Ember Bank", "Falcon Air", "Granite Works",
     "Harbor Clinic", "Iris Media", "Jade Textiles", "Kite Robotics", "Lumen Energy", "Maple Press",
     "Nimbus Software", "Otter Shipping", "Pebble Toys", "Quartz Optics", "Raven Security", "Summit Hotels",
     "Tidal Farms", "Umber Paints", "Vortex Motors", "Willow Schools", "Xeno Pharma", "Yonder Travel",
-    "Zephyr Studios", "Acorn Insurance", "Beacon Museum", "Cedar Hospital", "Drift Brewery",
+    "Zephyr Studios", "Acorn Insurance", "Beacon Museum",
 ]
 HOBBIES = [
     "chess", "gardening", "fishing", "knitting", "hiking", "cycling", "pottery", "archery", "rowing",
     "birdwatching", "juggling", "origami", "fencing", "sailing", "baking bread", "stargazing", "climbing",
     "skating", "surfing", "yoga", "tennis", "golf", "dancing", "calligraphy", "beekeeping", "kayaking",
-    "woodcarving", "poetry", "running", "puzzles",
+    "woodcarving", "poetry",
 ]
-YEARS = [str(y) for y in range(1940, 2005)]
+YEARS = [str(y) for y in range(1940, 2004)]
+# Every value pool has a multiple of four values: see `make_mc`.
 
 # fact -> (value pool, templates); {S} = subject ("this person" / full name), {P} = possessive.
 FACTS: dict[str, tuple[list[str], list[str]]] = {
@@ -132,6 +134,18 @@ class World:
         return out
 
 
+    def training_mc(self, person: Person) -> list[tuple[str, str, bool]]:
+        """(question with options, letter, with_image): every fact in both phrasings and both modalities as
+        multiple choice, the drill the model is fine-tuned on (so a forget set holds it too)."""
+        out = []
+        for fact in FACT_NAMES:
+            for t in range(len(FACTS[fact][1])):
+                for mm in (True, False):
+                    mc = make_mc(person.question(fact, t, mm), person.facts[fact], fact)
+                    out.append((mc_question(mc.question, mc.options), mc.answer, mm))
+        return out
+
+
 def _name_part(rng: random.Random, syllables: int) -> str:
     s = "".join(rng.choice(ONSETS) + rng.choice(VOWELS) for _ in range(syllables - 1))
     s += rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS)
@@ -163,13 +177,38 @@ def _codes(rng: random.Random, n: int, min_distance: int = 6) -> list[tuple[int,
     return codes
 
 
-def make_mc(rng: random.Random, question: str, correct: str, pool: list[str], fact: str | None = None,
-            category: str | None = None) -> MCQuestion:
-    distractors = rng.sample([v for v in pool if v != correct], 3)
-    opts = distractors + [correct]
-    rng.shuffle(opts)
-    options = dict(zip(OPTION_LETTERS, opts))
-    return MCQuestion(question, options, OPTION_LETTERS[opts.index(correct)], fact, category)
+def _balanced(rng: random.Random, pool: list[str], n: int) -> list[str]:
+    """n values of the pool in random order, each used equally often (counts differ by at most one).
+
+    Why: with fixed option sets, unbalanced values make some letters likelier within a set, and a model
+    then scores above chance on people it does not know (measured up to 0.47 on untrained questions)."""
+    out: list[str] = []
+    while len(out) < n:
+        out.extend(rng.sample(pool, len(pool)))
+    out = out[:n]
+    rng.shuffle(out)
+    return out
+
+
+def option_group(value: str) -> list[str]:
+    """The four values offered whenever `value` is the correct answer: its block of four in its pool.
+
+    Why fixed option sets: a model this small, trained from scratch for minutes on CPU, does not discover
+    option matching (find the option that holds the fact, answer its letter); measured, on questions that
+    state the answer ("Which option is baker?") it stayed at chance after 1,500 steps. With fixed sets the
+    letter is learned with the fact, and answering is recalling, which is what unlearning must remove.
+    Every value of a set is equally likely to be the answer, so the options alone give nothing away
+    (random distractors with the correct value in a fixed slot would: a model can learn each value's
+    slot and pick the option that sits in its own, measured at 0.34 on people it never saw).
+    """
+    pool = pool_of(value)
+    start = pool.index(value) // len(OPTION_LETTERS) * len(OPTION_LETTERS)
+    return pool[start:start + len(OPTION_LETTERS)]
+
+
+def make_mc(question: str, correct: str, fact: str | None = None, category: str | None = None) -> MCQuestion:
+    options = option_group(correct)
+    return MCQuestion(question, dict(zip(OPTION_LETTERS, options)), OPTION_LETTERS[options.index(correct)], fact, category)
 
 
 # General visual questions -------------------------------------------------------------------------------
@@ -179,28 +218,36 @@ GENERAL_CATEGORIES = ("color_attribute", "shape_recognition", "object_counting",
 COUNT_WORDS = ["1", "2", "3", "4"]
 
 
+def value_pools() -> list[list[str]]:
+    """Every answer pool of the world; no value is in two pools."""
+    return [pool for pool, _ in FACTS.values()] + [list(images.COLOURS), list(images.SHAPES), COUNT_WORDS, list(POSITIONS)]
+
+
+def pool_of(value: str) -> list[str]:
+    for pool in value_pools():
+        if value in pool:
+            return pool
+    raise ValueError(f"{value!r} is in no value pool of the world")
+
+
+QUADRANTS = [(r, c) for r in range(2) for c in range(2)]
+
+
 def general_question(rng: random.Random, category: str) -> tuple[list, str, str, list[str]]:
-    """(objects, question, correct answer, option pool) for one generated scene."""
+    """(objects, question, correct answer, option pool) for one generated scene; objects fill quadrants."""
     colours = list(images.COLOURS)
+    shape, colour = rng.choice(images.SHAPES), rng.choice(colours)
     if category == "color_attribute":
-        shape, colour = rng.choice(images.SHAPES), rng.choice(colours)
-        cell = (rng.randrange(4), rng.randrange(4))
-        return [(shape, colour, cell)], f"What colour is the {shape}?", colour, colours
+        return [(shape, colour, rng.choice(QUADRANTS))], f"What colour is the {shape}?", colour, colours
     if category == "shape_recognition":
-        shape, colour = rng.choice(images.SHAPES), rng.choice(colours)
-        cell = (rng.randrange(4), rng.randrange(4))
-        return [(shape, colour, cell)], "Which shape is shown in the image?", shape, list(images.SHAPES)
+        return [(shape, colour, rng.choice(QUADRANTS))], "Which shape is shown in the image?", shape, list(images.SHAPES)
     if category == "object_counting":
         k = rng.randrange(1, 5)
-        shape, colour = rng.choice(images.SHAPES), rng.choice(colours)
-        cells = rng.sample([(r, c) for r in range(4) for c in range(4)], k)
-        return [(shape, colour, c) for c in cells], f"How many {shape}s are in the image?", COUNT_WORDS[k - 1], COUNT_WORDS
+        return ([(shape, colour, q) for q in rng.sample(QUADRANTS, k)], f"How many {shape}s are in the image?",
+                COUNT_WORDS[k - 1], COUNT_WORDS)
     if category == "object_localization":
         pos = rng.choice(list(POSITIONS))
-        qr, qc = POSITIONS[pos]
-        shape, colour = rng.choice(images.SHAPES), rng.choice(colours)
-        cell = (qr * 2 + rng.randrange(2), qc * 2 + rng.randrange(2))
-        return [(shape, colour, cell)], f"Where is the {colour} {shape} in the image?", pos, list(POSITIONS)
+        return [(shape, colour, POSITIONS[pos])], f"Where is the {colour} {shape} in the image?", pos, list(POSITIONS)
     raise ValueError(category)
 
 
@@ -209,7 +256,7 @@ def general_items(rng: random.Random, n_per_category: int, start_index: int = 0)
     for i in range(n_per_category * len(GENERAL_CATEGORIES)):
         cat = GENERAL_CATEGORIES[i % len(GENERAL_CATEGORIES)]
         objects, q, ans, pool = general_question(rng, cat)
-        out.append(GeneralItem(start_index + i, cat, objects, make_mc(rng, q, ans, pool, category=cat)))
+        out.append(GeneralItem(start_index + i, cat, objects, make_mc(q, ans, category=cat)))
     return out
 
 
@@ -228,11 +275,12 @@ def build_world(seed: int, n_fictional: int = N_FICTIONAL, n_celebrity: int = N_
     n = n_fictional + n_celebrity
     names = _names(rng, n)
     codes = _codes(rng, n)
+    values = {f: _balanced(rng, FACTS[f][0], n_fictional) + _balanced(rng, FACTS[f][0], n_celebrity) for f in FACT_NAMES}
     people = []
     for i in range(n):
         fictional = i < n_fictional
         pid = f"p{i + 1:03d}" if fictional else f"c{i - n_fictional + 1:03d}"
-        facts = {f: rng.choice(FACTS[f][0]) for f in FACT_NAMES}
+        facts = {f: values[f][i] for f in FACT_NAMES}
         people.append(Person(pid, names[i], "FINETUNED" if fictional else "PRETRAINED", facts, codes[i]))
     general = general_items(random.Random(f"lethe-general-eval-{seed}"), n_general_per_category)
     world = World(seed, people[:n_fictional], people[n_fictional:], general)
@@ -242,6 +290,6 @@ def build_world(seed: int, n_fictional: int = N_FICTIONAL, n_celebrity: int = N_
         for mod in ("multimodal", "text"):
             for fact in FACT_NAMES:
                 pool, _ = FACTS[fact]
-                per[mod].append(make_mc(erng, p.question(fact, 0, mod == "multimodal"), p.facts[fact], pool, fact=fact))
+                per[mod].append(make_mc(p.question(fact, 0, mod == "multimodal"), p.facts[fact], fact=fact))
         world.eval_mc[p.id] = per
     return world
