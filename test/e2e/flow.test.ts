@@ -7,10 +7,13 @@ import { ALWAYS_PROMOTE_GATE_POLICY, createLineage, getAudit, getLineage, getReq
 
 const REQUEST_TIMEOUT_MS = 6 * 60_000;
 
-// The tiny LLaVA knows its world only slightly above chance today (issue 2), so whether a version
-// forgets better than the base is noise on 5-question sets: this test runs every lineage with a gate
-// that promotes any audited candidate and checks the pipeline's mechanics and the report's content.
-// Put the default gate and a "forget < base in both modalities" assertion back once the model learns.
+// The gate here promotes any audited candidate: with the service's default unlearning settings the tiny
+// model forgets strongly but loses more of the retained people than the default gate allows (measured
+// with bench:unlearn on 2 people: retain kept 72% / 62%), so the default gate would send requests to
+// review. What this test checks is the pipeline's mechanics, the report's content, and that each
+// version's subject is answered worse than by the base model over both modalities together: on one
+// subject the default settings do not always move the text-only answers (seen: a subject's text questions
+// answered 5/5 before and after).
 function assertAudited(audit: Awaited<ReturnType<typeof getAudit>>, label: string): void {
   assert.equal(audit.decision, 'PROMOTE', `${label}: gate decision (reasons: ${audit.reasons.join('; ')})`);
   const base = audit.baseline!;
@@ -19,6 +22,8 @@ function assertAudited(audit: Awaited<ReturnType<typeof getAudit>>, label: strin
     assert.equal(typeof m.multimodal, 'number', `${label}: ${name} has a multimodal accuracy`);
     assert.equal(typeof m.text, 'number', `${label}: ${name} has a text-only accuracy`);
   }
+  const both = (m: { multimodal: number | null; text: number | null }) => m.multimodal! + m.text!;
+  assert.ok(both(audit.forget) < both(base.forget), `${label}: forget accuracy ${JSON.stringify(audit.forget)} should be below the base model's ${JSON.stringify(base.forget)}`);
   assert.equal(typeof audit.general, 'number', `${label}: general accuracy is reported`);
 }
 
