@@ -125,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
             for (let seed = 0; seed < args.seeds; seed++) {
               const run = await harness.run({
                 setting, method, strategy, targets, seed,
-                rounds: setting === 'sustainability' ? args.rounds : 1,
+                rounds: args.rounds,
                 maxPeople: args.maxPeople, maxSteps: args.maxSteps, hyperOverrides: args.hyperParameters,
               });
               progress(`${setting} ${method}${strategy ? ` ${strategy}` : ''} ${targets} seed ${seed}: done in ${run.wallSeconds.toFixed(0)}s`);

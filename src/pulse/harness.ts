@@ -8,7 +8,7 @@ import { AdapterRef, ScoredItem } from '../audits/domain/eval-item';
 import { selectPretrainedTargets } from '../audits/domain/target-selection';
 import { loadEvalItems, openScorer, RuntimeEvalItem } from '../audits/runtime';
 import type { Method, Setting, Strategy, Targets } from './args';
-import { finetunedSplit, PeopleSplit, planRounds, pretrainedSplit, RoundPlan, splitIntoParts } from './splits';
+import { finetunedSplit, PeopleSplit, planRounds, pretrainedSplit, RoundPlan, splitIntoParts, stepBudget } from './splits';
 import { EngineDefaults, WorkerClient } from './worker-client';
 
 /** Accuracy per modality (PULSE's M); null when the set has no question of that modality. */
@@ -59,8 +59,10 @@ export interface RunSpec {
   strategy: Strategy | null;
   targets: Targets;
   seed: number;
+  /** Requests the fine-tuned forget set is split into: sustainability runs them, every setting sizes its step budget by one. */
   rounds: number;
   maxPeople: number | null;
+  /** Training steps per request's worth of people (see stepBudget). */
   maxSteps: number;
   hyperOverrides: Record<string, number>;
 }
@@ -184,6 +186,8 @@ export class PulseHarness {
     const split = await this.split(spec);
     const parts = spec.setting === 'sustainability' ? splitIntoParts(split.forget, spec.rounds) : [split.forget];
     const plans = planRounds(parts, spec.strategy ?? 'sequential');
+    // One request = a sustainability part of the fine-tuned forget set, in every setting.
+    const peoplePerRequest = Math.ceil(finetunedSplit(this.subjectIds('fictional'), spec.seed, spec.maxPeople).forget.length / spec.rounds);
     const people = new Set([...split.forget, ...split.retain]);
     const items = this.items.filter((i) => i.split === 'general' || (i.subjectId !== null && people.has(i.subjectId)));
     const fullScope: AuditScope = { forgetSubjectIds: split.forget, cumulativeForgetSubjectIds: split.forget, retainSubjectIds: split.retain, circularEval: false };
@@ -203,7 +207,7 @@ export class PulseHarness {
           forgetSet: this.writeForgetSet(plan.trainOn),
           excludeFromRetain: plan.excludeFromRetain,
           method: spec.method,
-          hyperParameters,
+          hyperParameters: { ...hyperParameters, maxSteps: stepBudget(spec.maxSteps, plan.trainOn.length, peoplePerRequest) },
           lora: { ...defaults.lora, targets: spec.targets },
           seed: spec.seed,
           outputRoot: path.join(this.options.cacheDir, 'adapters'),

@@ -110,7 +110,8 @@ function protocolLines(reports: SettingReport[]): string[] {
   if (su) lines.push(`- sustainability: the finetuned forget set (${su.people.forget} people) in ${su.rounds.length} requests, one unlearn operation and one audit each; sequential continues the previous adapter, cumulative trains a fresh adapter from the base on the union so far.`);
   lines.push(`- Model: ${[...new Set(reports.map((r) => r.model))].join(', ')} (version 0; its own questions decide who is known).`);
   const steps = new Set(reports.map((r) => r.hyperParameters.maxSteps));
-  lines.push(`- Every operation: the engine's per-method defaults (lethe_worker/config.py), LoRA from the same config, capped at ${[...steps].join('/')} training steps (--max-steps: the CPU time budget). Because of the cap, one operation on a big forget set sees a smaller share of its examples than an operation on one request's people.`);
+  const perRequest = su ? ` (${Math.ceil(su.people.forget / su.rounds.length)} people)` : '';
+  lines.push(`- Every operation: the engine's per-method defaults (lethe_worker/config.py), LoRA from the same config, capped at ${[...steps].join('/')} training steps per request's worth of people${perRequest} (--max-steps: the CPU time budget). So one operation on five requests' people trains five times as long as one sequential round, and cumulative round k k times as long: every setting sees its people equally often.`);
   lines.push('- Table 3 (update target) is measured on the one-operation settings; the sustainability curves use the LLM-only LoRA, the service default.');
   return lines;
 }

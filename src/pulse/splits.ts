@@ -81,6 +81,16 @@ export function splitIntoParts(forget: readonly string[], rounds: number): strin
   return parts;
 }
 
+/**
+ * Training steps of one unlearn operation: `perRequest` for each request's worth of people it trains on.
+ * With one cap for every operation, a batch of five requests (or a cumulative round) would see a fifth of
+ * the steps per person that one sequential round sees; PULSE compares them at equal passes over the data.
+ */
+export function stepBudget(perRequest: number, trainOnPeople: number, peoplePerRequest: number): number {
+  if (!(peoplePerRequest >= 1)) throw new RangeError(`peoplePerRequest: must be at least 1, got ${peoplePerRequest}`);
+  return perRequest * Math.max(1, Math.ceil(trainOnPeople / peoplePerRequest));
+}
+
 export interface RoundPlan {
   round: number;
   /** The people of this deletion request. */

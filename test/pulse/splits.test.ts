@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { finetunedSplit, planRounds, pretrainedCounts, pretrainedSplit, seededShuffle, splitIntoParts } from '../../src/pulse/splits';
+import { finetunedSplit, planRounds, pretrainedCounts, pretrainedSplit, seededShuffle, splitIntoParts, stepBudget } from '../../src/pulse/splits';
 
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(3, '0')}`);
 
@@ -61,6 +61,15 @@ describe('PULSE splits', () => {
     assert.deepEqual(plans.map((p) => p.trainOn), [['a', 'b'], ['a', 'b', 'c'], ['a', 'b', 'c', 'd']]);
     assert.deepEqual(plans.map((p) => p.continuesPrevious), [false, false, false]);
     assert.deepEqual(plans.map((p) => p.requested), [['a', 'b'], ['c'], ['d']]);
+  });
+
+  it('step budget: the same steps per person for one batch, a sequential round and a cumulative round', () => {
+    assert.equal(stepBudget(40, 15, 15), 40, 'one request');
+    assert.equal(stepBudget(40, 75, 15), 200, 'five requests in one operation: as many steps as five sequential rounds');
+    assert.equal(stepBudget(40, 45, 15), 120, 'cumulative round 3');
+    assert.equal(stepBudget(40, 16, 15), 80, 'a started request counts whole');
+    assert.equal(stepBudget(40, 6, 15), 40, 'fewer people than a request: never below one request');
+    assert.throws(() => stepBudget(40, 6, 0), /peoplePerRequest/);
   });
 
   it('the shuffle is a deterministic permutation', () => {
