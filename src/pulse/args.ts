@@ -26,7 +26,7 @@ export interface PulseArgs {
   rounds: number;
   /** Caps people per set (forget and retain), for quick runs; null = the setting's full split. */
   maxPeople: number | null;
-  /** Training steps per unlearn operation: keeps one setting x method within 5 min on 2 CPU cores. */
+  /** Training steps per request's worth of people in an unlearn operation (harness stepBudget): the CPU time budget. */
   maxSteps: number;
   /** Hyper-parameters merged over the engine's per-method defaults (lethe_worker/config.py). */
   hyperParameters: Record<string, number>;
@@ -36,7 +36,7 @@ export interface PulseArgs {
   from: string[];
 }
 
-/** The CPU time budget per unlearn operation (the engine's epochs would take ~400 steps for half the fictional people). */
+/** The CPU time budget per request's worth of people (15 on the tiny LLaVA; the engine's 2 epochs would take ~150 steps). */
 export const DEFAULT_MAX_STEPS = 40;
 
 export class PulseArgsError extends Error {
