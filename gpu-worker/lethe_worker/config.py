@@ -56,6 +56,8 @@ class HyperParameters:
     npo_beta: float = 0.1
     kl_weight: float = 1.0
     retain_weight: float = 1.0
+    # Probability below which a forget token is no longer ascended (ga, ga_klr, graddiff); 0 = plain GA.
+    ascent_floor: float = 0.0
 
     @classmethod
     def from_json(cls, method: str, data: Mapping[str, Any]) -> "HyperParameters":
@@ -68,12 +70,14 @@ class HyperParameters:
             npo_beta=float(merged.get("npoBeta", cls.npo_beta)),
             kl_weight=float(merged.get("klWeight", cls.kl_weight)),
             retain_weight=float(merged.get("retainWeight", cls.retain_weight)),
+            ascent_floor=float(merged.get("ascentFloor", cls.ascent_floor)),
         )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "learningRate": self.learning_rate, "epochs": self.epochs, "batchSize": self.batch_size,
             "npoBeta": self.npo_beta, "klWeight": self.kl_weight, "retainWeight": self.retain_weight,
+            "ascentFloor": self.ascent_floor,
         }
         if self.max_steps is not None:
             out["maxSteps"] = self.max_steps

@@ -117,7 +117,7 @@ class _StepContext:
 
 
 def _ga_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    return losses.ga(logits, labels)
+    return losses.ga(logits, labels, ctx.cfg.hyper.ascent_floor)
 
 
 def _npo_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -128,12 +128,12 @@ def _npo_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: t
 def _ga_klr_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     r_indices, r_batch, r_logits = ctx.retain_batch(step)
     ref = torch.cat([ctx.ref_retain[i] for i in r_indices])
-    return losses.ga_klr(logits, labels, r_logits, r_batch["labels"], ref, ctx.cfg.hyper.kl_weight)
+    return losses.ga_klr(logits, labels, r_logits, r_batch["labels"], ref, ctx.cfg.hyper.kl_weight, ctx.cfg.hyper.ascent_floor)
 
 
 def _graddiff_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     _, r_batch, r_logits = ctx.retain_batch(step)
-    return losses.graddiff(logits, labels, r_logits, r_batch["labels"], ctx.cfg.hyper.retain_weight)
+    return losses.graddiff(logits, labels, r_logits, r_batch["labels"], ctx.cfg.hyper.retain_weight, ctx.cfg.hyper.ascent_floor)
 
 
 STEP_LOSSES = {"ga": _ga_step, "ga_klr": _ga_klr_step, "npo": _npo_step, "graddiff": _graddiff_step}

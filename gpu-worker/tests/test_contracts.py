@@ -30,10 +30,14 @@ def test_valid_input_parses_into_config(make_input):
     # Optional hyper-parameters come from the method's defaults.
     assert cfg.hyper.npo_beta == HyperParameters.from_json("npo", DEFAULT_HYPER_PARAMETERS["npo"]).npo_beta
     assert cfg.lora.targets == "llm" and cfg.parent_adapter is None
+    assert cfg.hyper.ascent_floor == 0.0, "without ascentFloor, gradient ascent is plain"
+    floored = UnlearnConfig.from_json(make_input(method="ga_klr", hyperParameters={"learningRate": 1e-3, "epochs": 1, "batchSize": 4, "ascentFloor": 0.05}))
+    assert floored.hyper.ascent_floor == 0.05 and floored.hyper.to_json()["ascentFloor"] == 0.05
 
 
 @pytest.mark.parametrize("mutate, field", [
     (lambda p: p["hyperParameters"].update(learningRate=-1), "hyperParameters.learningRate"),
+    (lambda p: p["hyperParameters"].update(ascentFloor=1), "hyperParameters.ascentFloor"),
     (lambda p: p["lora"].update(rank=0), "lora.rank"),
     (lambda p: p["lora"].update(targets=[]), "lora.targets"),
     (lambda p: p.update(parentAdapter={"path": "/x", "sha256": "nothex"}), "parentAdapter"),

@@ -106,3 +106,21 @@ def test_ga_gradient_raises_forget_nll():
     # Descending the GA loss moves the logit of the correct token at position 0 (token 0) down.
     assert logits.grad[0, 0, 0].item() > 0
     assert logits.grad[0, 2].abs().sum().item() == 0.0
+
+
+def test_ga_floor_stops_ascending_tokens_already_below_it():
+    logits, labels = toy_batch()
+    # Floor 0.3: the p = 1/2 token is still ascended, the p = 1/4 token is not, yet both count in the mean.
+    assert losses.ga(logits, labels, floor=0.3).item() == pytest.approx(-LN2 / 2)
+    logits.requires_grad_(True)
+    losses.ga(logits, labels, floor=0.3).backward()
+    assert logits.grad[0, 0, 0].item() > 0, "the token above the floor is pushed down"
+    assert logits.grad[0, 1].abs().sum().item() == 0.0, "the token below the floor gets no gradient"
+
+
+def test_ga_floor_zero_is_plain_ga_and_passes_through_ga_klr_and_graddiff():
+    logits, labels = toy_batch()
+    assert losses.ga(logits, labels, floor=0.0).item() == pytest.approx(losses.ga(logits, labels).item())
+    same_ref = losses.scored_log_softmax(logits, labels)
+    assert losses.ga_klr(logits, labels, logits, labels, same_ref, kl_weight=1.0, floor=0.3).item() == pytest.approx(-LN2 / 2)
+    assert losses.graddiff(logits, labels, logits, labels, retain_weight=1.0, floor=0.3).item() == pytest.approx(-LN2 / 2 + 1.5 * LN2)

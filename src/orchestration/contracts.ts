@@ -35,6 +35,8 @@ export interface HyperParameters {
   npoBeta?: number;
   klWeight?: number;
   retainWeight?: number;
+  /** Probability below which a forget token is no longer ascended (ga, ga_klr, graddiff); 0 = plain gradient ascent. */
+  ascentFloor?: number;
 }
 
 export interface UnlearnInput {

@@ -3,17 +3,13 @@
 // request on top, a rollback that reopens it, and its redo; for both strategies.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ALWAYS_PROMOTE_GATE_POLICY, createLineage, getAudit, getLineage, getRequest, knownSubjects, startE2eStack, STACK_START_HOOK_TIMEOUT_MS, submit, waitForFinal, type E2eStack } from './harness';
+import { createLineage, getAudit, getLineage, getRequest, knownSubjects, startE2eStack, STACK_START_HOOK_TIMEOUT_MS, submit, waitForFinal, type E2eStack } from './harness';
 
 const REQUEST_TIMEOUT_MS = 6 * 60_000;
 
-// The gate here promotes any audited candidate: with the service's default unlearning settings the tiny
-// model forgets strongly but loses more of the retained people than the default gate allows (measured
-// with bench:unlearn on 2 people: retain kept 72% / 62%), so the default gate would send requests to
-// review. What this test checks is the pipeline's mechanics, the report's content, and that each
-// version's subject is answered worse than by the base model over both modalities together: on one
-// subject the default settings do not always move the text-only answers (seen: a subject's text questions
-// answered 5/5 before and after).
+// The lineages run on the service's defaults: unlearning settings and the default gate (forget at chance
+// in both modalities, for this request and cumulatively; retain >= 85 % and general >= 90 % of version 0).
+// A version is only promoted when that gate passes, so each PROMOTE below is the audit's verdict.
 function assertAudited(audit: Awaited<ReturnType<typeof getAudit>>, label: string): void {
   assert.equal(audit.decision, 'PROMOTE', `${label}: gate decision (reasons: ${audit.reasons.join('; ')})`);
   const base = audit.baseline!;
@@ -22,8 +18,9 @@ function assertAudited(audit: Awaited<ReturnType<typeof getAudit>>, label: strin
     assert.equal(typeof m.multimodal, 'number', `${label}: ${name} has a multimodal accuracy`);
     assert.equal(typeof m.text, 'number', `${label}: ${name} has a text-only accuracy`);
   }
-  const both = (m: { multimodal: number | null; text: number | null }) => m.multimodal! + m.text!;
-  assert.ok(both(audit.forget) < both(base.forget), `${label}: forget accuracy ${JSON.stringify(audit.forget)} should be below the base model's ${JSON.stringify(base.forget)}`);
+  for (const m of ['multimodal', 'text'] as const) {
+    assert.ok(audit.forget[m]! < base.forget[m]!, `${label}: ${m} forget accuracy ${audit.forget[m]} should be below the base model's ${base.forget[m]}`);
+  }
   assert.equal(typeof audit.general, 'number', `${label}: general accuracy is reported`);
 }
 
@@ -37,7 +34,7 @@ for (const [index, strategy] of (['SEQUENTIAL', 'CUMULATIVE'] as const).entries(
       // People the base model knows, two per strategy, so that their forgetting shows.
       subjects = knownSubjects(4).slice(2 * index, 2 * index + 2);
       e2e = await startE2eStack(lineage);
-      await createLineage(e2e.gql, lineage, { strategy, gatePolicy: ALWAYS_PROMOTE_GATE_POLICY });
+      await createLineage(e2e.gql, lineage, { strategy });
     }, { timeout: STACK_START_HOOK_TIMEOUT_MS });
     after(async () => {
       await e2e?.stop();
