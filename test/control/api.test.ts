@@ -268,7 +268,7 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       assert.deepEqual([bad.code, bad.field], ['BAD_USER_INPUT', 'gatePolicy.retain.minFractionOfBaseline']);
       const badLora = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', lora: { rank: 0 } } });
       assert.equal(badLora.code, 'BAD_USER_INPUT');
-      const badFloor = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', hyperParameters: { ascentFloor: 1 } } });
+      const badFloor = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { ascentFloor: 1 } } });
       assert.deepEqual([badFloor.code, badFloor.field], ['BAD_USER_INPUT', 'input.hyperParameters.ascentFloor']);
     });
   });
