@@ -68,7 +68,8 @@ async function renderSaved(args: PulseArgs): Promise<number> {
   await writeOutputs({
     reports, runs: saved.flatMap((s) => s.runs), searched: args.include.flatMap((f) => readSaved(f).reports),
     outDir: args.outDir, docsFile: args.docsFile, command: saved.map((s) => s.command).join(' ; '),
-    wallSeconds: Math.max(...saved.map((s) => s.wallSeconds)), progress,
+    // The saved runs were separate processes, one after another: their times add up.
+    wallSeconds: saved.reduce((sum, s) => sum + s.wallSeconds, 0), progress,
   });
   if (args.json) process.stdout.write(jsonLine(reports) + '\n');
   return 0;
