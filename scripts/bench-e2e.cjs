@@ -91,10 +91,10 @@ async function main() {
       const { submitDeletionRequest: r } = await gql(stack, token, 'mutation ($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id } }', {
         input: { lineage, idempotencyKey: `bench-${i}`, subject: { datasetSubjectId: subject }, legalBasis: 'GDPR Art. 17(1)(a)' },
       });
-      let status;
+      let status, statusReason;
       do {
         await new Promise((res) => setTimeout(res, 500));
-        ({ deletionRequest: { status } } = await gql(stack, token, 'query ($id: ID!) { deletionRequest(id: $id) { status statusReason } }', { id: r.id }));
+        ({ deletionRequest: { status, statusReason } } = await gql(stack, token, 'query ($id: ID!) { deletionRequest(id: $id) { status statusReason } }', { id: r.id }));
       } while (!['COMPLETED', 'FAILED', 'REJECTED', 'NEEDS_REVIEW'].includes(status));
       const total = Date.now() - submittedAt;
       const steps = await activitySteps(stack.temporalAddress, lineage);
@@ -103,7 +103,7 @@ async function main() {
       const row = { label: `${i + 1} ${subject} ${status}`, attempts: step.spans.unlearn?.length ?? 0, total, 'queue wait': step.begin - submittedAt };
       for (const [stage, spans] of Object.entries(step.spans)) row[stage] = spans.reduce((a, x) => a + x, 0);
       rows.push(row);
-      b.log(`request ${i + 1}/${requests}: ${status} in ${(total / 1000).toFixed(1)} s`);
+      b.log(`request ${i + 1}/${requests}: ${status} in ${(total / 1000).toFixed(1)} s${status === 'COMPLETED' ? '' : ` (${statusReason})`}`);
       if (status === 'NEEDS_REVIEW') {
         // The lineage holds every later request until an operator decides, so waiting would never end.
         b.log('the gate sent it to review, which holds the lineage: stopping here (pass --gate-policy to measure more requests)');

@@ -19,7 +19,7 @@ LORA_PRESETS = ("llm", "projector+llm")
 # (losses.ga), which is what lets it forget without taking the retained people along.
 DEFAULT_HYPER_PARAMETERS: dict[str, dict[str, Any]] = {
     "ga": {"learningRate": 1e-3, "epochs": 2, "batchSize": 8},
-    "ga_klr": {"learningRate": 1e-3, "epochs": 12, "batchSize": 8, "klWeight": 1.0, "ascentFloor": 0.05},
+    "ga_klr": {"learningRate": 1e-3, "epochs": 12, "batchSize": 8, "klWeight": 1.0, "ascentFloor": 0.05, "klReference": "base"},
     "npo": {"learningRate": 1e-3, "epochs": 2, "batchSize": 8, "npoBeta": 0.1},
     "graddiff": {"learningRate": 1e-3, "epochs": 2, "batchSize": 8, "retainWeight": 1.0},
 }
@@ -60,6 +60,9 @@ class HyperParameters:
     retain_weight: float = 1.0
     # Probability below which a forget token is no longer ascended (ga, ga_klr, graddiff); 0 = plain GA.
     ascent_floor: float = 0.0
+    # The model ga_klr's retain KL anchors to: "start" (where this operation starts, the parent in a sequential
+    # lineage) or "base" (version 0: sequential requests cannot compound the drift of the retained people).
+    kl_reference: str = "start"
 
     @classmethod
     def from_json(cls, method: str, data: Mapping[str, Any]) -> "HyperParameters":
@@ -73,13 +76,14 @@ class HyperParameters:
             kl_weight=float(merged.get("klWeight", cls.kl_weight)),
             retain_weight=float(merged.get("retainWeight", cls.retain_weight)),
             ascent_floor=float(merged.get("ascentFloor", cls.ascent_floor)),
+            kl_reference=str(merged.get("klReference", cls.kl_reference)),
         )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "learningRate": self.learning_rate, "epochs": self.epochs, "batchSize": self.batch_size,
             "npoBeta": self.npo_beta, "klWeight": self.kl_weight, "retainWeight": self.retain_weight,
-            "ascentFloor": self.ascent_floor,
+            "ascentFloor": self.ascent_floor, "klReference": self.kl_reference,
         }
         if self.max_steps is not None:
             out["maxSteps"] = self.max_steps

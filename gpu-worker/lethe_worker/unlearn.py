@@ -1,8 +1,9 @@
 """The `unlearn` operation: LoRA unlearning of a llava-hf model on a forget set, published as an adapter artifact.
 
 `unlearn(payload, progress)` is the plain function the Temporal activity wraps and tests call directly.
-The reference model of GA+KLR and NPO is the starting point (base, or base + parent adapter): its
-values are computed once, before the first update, from the very model that is then trained.
+NPO's reference model is the starting point (base, or base + parent adapter); GA+KLR's is chosen by
+hyperParameters.klReference: "base" (version 0, its default) or "start". Reference values are computed once,
+before the first update, from the very model that is then trained (its adapter disabled for "base").
 """
 from __future__ import annotations
 
@@ -94,6 +95,15 @@ def _reference_scored_log_softmax(model, batches: _Batches, chunks: list[list[in
     return out
 
 
+def _retain_reference(model, cfg: UnlearnConfig, batches: _Batches, chunks: list[list[int]]) -> dict[int, torch.Tensor]:
+    if cfg.hyper.kl_reference == "base" and cfg.parent_adapter is not None:
+        # Anchoring to version 0 rather than the parent: each sequential request pulls the retained people back
+        # to where they started instead of freezing the drift of the requests before it.
+        with model.disable_adapter():
+            return _reference_scored_log_softmax(model, batches, chunks)
+    return _reference_scored_log_softmax(model, batches, chunks)
+
+
 def _chunks(indices: list[int], size: int) -> list[list[int]]:
     return [indices[i:i + size] for i in range(0, len(indices), size)]
 
@@ -155,7 +165,7 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
     model.eval()
     ref_forget = _reference_sequence_log_probs(model, forget_batches, _chunks(list(range(len(forget))), hyper.batch_size)) if cfg.method == "npo" else {}
     used_retain = sorted({i for batch in retain_plan for i in batch})
-    ref_retain = _reference_scored_log_softmax(model, retain_batches, _chunks(used_retain, hyper.batch_size)) if cfg.method == "ga_klr" else {}
+    ref_retain = _retain_reference(model, cfg, retain_batches, _chunks(used_retain, hyper.batch_size)) if cfg.method == "ga_klr" else {}
     ctx = _StepContext(model, cfg, retain_batches, retain_plan, ref_forget, ref_retain)
     step_loss = STEP_LOSSES[cfg.method]
 

@@ -85,6 +85,23 @@ def test_ga_klr_starts_with_zero_kl(make_input, tmp_path):
     assert klr["adapter"]["sha256"] != ga["adapter"]["sha256"]
 
 
+def test_ga_klr_kl_reference_from_a_parent(make_input, fictional_ids, tmp_path):
+    # From a parent adapter the two references differ: "start" is the parent (KL 0 at step 1, so the first
+    # loss is plain GA's from the same parent), "base" is version 0, which the parent has moved away from.
+    parent = unlearn(make_input(subject_ids=fictional_ids[:1], outputRoot=str(tmp_path / "parent"),
+                                hyperParameters={"learningRate": 1e-2, "epochs": 1, "batchSize": 2, "maxSteps": 3}))
+    hyper = {"learningRate": 1e-3, "epochs": 1, "batchSize": 2, "maxSteps": 1, "ascentFloor": 0.05}
+
+    def first_loss(method, **extra):
+        out = unlearn(make_input(subject_ids=fictional_ids[1:2], method=method, parentAdapter=parent["adapter"],
+                                 hyperParameters={**hyper, **extra}, outputRoot=str(tmp_path / f"{method}-{extra}")))
+        return out["lossCurve"][0]
+
+    ga = first_loss("ga")
+    assert first_loss("ga_klr", klReference="start") == pytest.approx(ga, abs=1e-5)
+    assert first_loss("ga_klr", klReference="base") > ga + 1e-4
+
+
 def test_cumulative_union_and_retain_exclusions(make_input, fictional_ids, world):
     from lethe_worker.datasets import load_dataset
 

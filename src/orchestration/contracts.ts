@@ -37,7 +37,12 @@ export interface HyperParameters {
   retainWeight?: number;
   /** Probability below which a forget token is no longer ascended (ga, ga_klr, graddiff); 0 = plain gradient ascent. */
   ascentFloor?: number;
+  /** ga_klr: the model the retain KL anchors to, the one this operation starts from or the base (version 0). */
+  klReference?: KlReference;
 }
+
+export const KL_REFERENCES = ['start', 'base'] as const;
+export type KlReference = (typeof KL_REFERENCES)[number];
 
 export interface UnlearnInput {
   baseModel: BaseModelRef;

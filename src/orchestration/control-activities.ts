@@ -177,6 +177,8 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
         reasons: input.audit.reasons,
         actor: SYSTEM_ACTOR,
       });
+      const why = input.audit.reasons.length ? `: ${input.audit.reasons.join('; ')}` : '';
+      log(`lineage ${input.lineage} version ${input.version} attempt ${input.attempt}: gate says ${input.audit.decision}${why}`);
     },
 
     async markNeedsReview(input) {

@@ -29,7 +29,7 @@ export interface PulseArgs {
   /** Training steps per request's worth of people in an unlearn operation (harness stepBudget): the CPU time budget. */
   maxSteps: number;
   /** Hyper-parameters merged over the engine's per-method defaults (lethe_worker/config.py). */
-  hyperParameters: Record<string, number>;
+  hyperParameters: Record<string, number | string>;
   /** report.json files of earlier runs (e.g. the strategy search) to list in --docs / --out. */
   include: string[];
   /** Render --out / --docs from saved report.json files (merged) instead of running (no setting needed). */
@@ -69,7 +69,7 @@ function positiveInt(flag: string, value: string): number {
   return n;
 }
 
-function hyper(value: string): Record<string, number> {
+function hyper(value: string): Record<string, number | string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
@@ -78,9 +78,12 @@ function hyper(value: string): Record<string, number> {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new PulseArgsError('--hyper', 'must be a JSON object');
   for (const [k, v] of Object.entries(parsed)) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new PulseArgsError('--hyper', `${k} must be a finite number`);
+    // klReference is the one word among numbers; the worker's contract checks every value.
+    if (k === 'klReference' ? typeof v !== 'string' : typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new PulseArgsError('--hyper', `${k} must be ${k === 'klReference' ? 'a string' : 'a finite number'}`);
+    }
   }
-  return parsed as Record<string, number>;
+  return parsed as Record<string, number | string>;
 }
 
 export function parsePulseArgs(argv: string[]): PulseArgs {

@@ -45,7 +45,7 @@ export interface RunResult {
   strategy: Strategy | null;
   targets: Targets;
   seed: number;
-  hyperParameters: Record<string, number>;
+  hyperParameters: Record<string, number | string>;
   split: PeopleSplit;
   baseline: SetScores;
   rounds: RoundResult[];
@@ -64,7 +64,7 @@ export interface RunSpec {
   maxPeople: number | null;
   /** Training steps per request's worth of people (see stepBudget). */
   maxSteps: number;
-  hyperOverrides: Record<string, number>;
+  hyperOverrides: Record<string, number | string>;
 }
 
 export interface HarnessOptions {

@@ -24,7 +24,7 @@ export interface SettingReport {
   spread?: { baseline: SettingReport['baseline']; rounds: RoundLine[] };
   goal?: GoalCheck;
   wallSeconds: number;
-  hyperParameters: Record<string, number>;
+  hyperParameters: Record<string, number | string>;
   people: { forget: number; retain: number };
 }
 
