@@ -127,8 +127,9 @@ def build(out_dir: str | Path, seed: int, cfg: train.TrainConfig | None = None, 
     scene_idx = torch.tensor([i for i, *_ in bank])
     labels = torch.tensor(scene_labels)
     portrait_idx = torch.tensor([image_index[s.id] for s in dataset.subjects])
-    scene_tasks = [(scene_idx, labels[:, k]) for k in range(labels.shape[1])]
-    identity = [(portrait_idx, torch.arange(len(portrait_idx)))]
+    scene_tasks = [train.VisionTask(scene_idx, labels[:, k]) for k in range(labels.shape[1])]
+    who = torch.arange(len(portrait_idx))
+    identity = [train.VisionTask(portrait_idx, who), train.VisionTask(portrait_idx, who, per_token=True)]
     train.pretrain_vision(model, pixels, scene_tasks + identity, cfg.vision_steps, cfg.pretrain.lr, seed, phases)
     seconds["vision"] = phases["vision"]["seconds"]
     # frozen from here on, as LLaVA keeps its CLIP tower frozen: while the decoder cannot yet read the image, its
