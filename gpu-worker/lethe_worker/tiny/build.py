@@ -127,10 +127,10 @@ def build(out_dir: str | Path, seed: int, cfg: train.TrainConfig | None = None, 
     scene_idx = torch.tensor([i for i, *_ in bank])
     labels = torch.tensor(scene_labels)
     portrait_idx = torch.tensor([image_index[s.id] for s in dataset.subjects])
-    scene_tasks = [train.VisionTask(scene_idx, labels[:, k]) for k in range(labels.shape[1])]
+    scenes = train.VisionTask(scene_idx, tuple(train.VisionHead(labels[:, k]) for k in range(labels.shape[1])))
     who = torch.arange(len(portrait_idx))
-    identity = [train.VisionTask(portrait_idx, who), train.VisionTask(portrait_idx, who, per_token=True)]
-    train.pretrain_vision(model, pixels, scene_tasks + identity, cfg.vision_steps, cfg.pretrain.lr, seed, phases)
+    portraits = train.VisionTask(portrait_idx, (train.VisionHead(who), train.VisionHead(who, per_token=True)))
+    train.pretrain_vision(model, pixels, [scenes, portraits], cfg.vision_steps, cfg.pretrain.lr, seed, phases)
     seconds["vision"] = phases["vision"]["seconds"]
     # frozen from here on, as LLaVA keeps its CLIP tower frozen: while the decoder cannot yet read the image, its
     # gradients scrambled the tower's features (general-only, 420 steps, seeds 1 / 1234: 0.26 / 0.65 trained,
