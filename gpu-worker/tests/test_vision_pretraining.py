@@ -13,8 +13,8 @@ def test_a_per_token_task_teaches_every_image_token_the_label():
     pixels = torch.randn(4, 3, 32, 32)
     images, who = torch.arange(4), torch.tensor([0, 1, 2, 3])
     report = {}
-    train.pretrain_vision(model, pixels, [train.VisionTask(images, (train.VisionHead(who, per_token=True),))], steps=30, lr=3e-3, seed=0,
-                          report=report, batch_size=8)
+    task = train.VisionTask(images, (train.VisionHead(who, per_token=True),))
+    train.pretrain_vision(model, pixels, [task], steps=30, lr=3e-3, seed=0, report=report, batch_size=8)
     # ln 4 = 1.39 is chance; a head fed tokens with another image's label (a wrong expansion) stays near it
     assert report["vision"]["final_loss"] < 0.2 * math.log(4)
     hidden = model.config.text_config.hidden_size
