@@ -63,6 +63,9 @@ class HyperParameters:
     # The model ga_klr's retain KL anchors to: "start" (where this operation starts, the parent in a sequential
     # lineage) or "base" (version 0: sequential requests cannot compound the drift of the retained people).
     kl_reference: str = "start"
+    # Weight of a KL term that holds the people forgotten earlier in the lineage (excludeFromRetain) where the
+    # parent version has them: later sequential requests otherwise bring them partly back. 0 = off.
+    hold_forgotten_weight: float = 0.0
 
     @classmethod
     def from_json(cls, method: str, data: Mapping[str, Any]) -> "HyperParameters":
@@ -77,6 +80,7 @@ class HyperParameters:
             retain_weight=float(merged.get("retainWeight", cls.retain_weight)),
             ascent_floor=float(merged.get("ascentFloor", cls.ascent_floor)),
             kl_reference=str(merged.get("klReference", cls.kl_reference)),
+            hold_forgotten_weight=float(merged.get("holdForgottenWeight", cls.hold_forgotten_weight)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -84,6 +88,7 @@ class HyperParameters:
             "learningRate": self.learning_rate, "epochs": self.epochs, "batchSize": self.batch_size,
             "npoBeta": self.npo_beta, "klWeight": self.kl_weight, "retainWeight": self.retain_weight,
             "ascentFloor": self.ascent_floor, "klReference": self.kl_reference,
+            "holdForgottenWeight": self.hold_forgotten_weight,
         }
         if self.max_steps is not None:
             out["maxSteps"] = self.max_steps

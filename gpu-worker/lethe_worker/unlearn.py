@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
@@ -117,6 +117,9 @@ class _StepContext:
     retain_plan: list[list[int]]
     ref_forget: dict[int, torch.Tensor]
     ref_retain: dict[int, torch.Tensor]
+    held_batches: Optional["_Batches"] = None
+    held_plan: list[list[int]] = field(default_factory=list)
+    ref_held: dict[int, torch.Tensor] = field(default_factory=dict)
     tokens: int = 0
 
     def retain_batch(self, step: int) -> tuple[list[int], dict[str, torch.Tensor], torch.Tensor]:
@@ -124,6 +127,16 @@ class _StepContext:
         batch = self.retain_batches(indices)
         self.tokens += int(batch["attention_mask"].sum())
         return indices, batch, _forward_logits(self.model, batch)
+
+    def hold_forgotten_term(self, step: int) -> Optional[torch.Tensor]:
+        """KL to the parent version on a batch of the people forgotten earlier: holds them where it had them."""
+        if not self.held_plan:
+            return None
+        indices = self.held_plan[step - 1]
+        batch = self.held_batches(indices)
+        self.tokens += int(batch["attention_mask"].sum())
+        ref = torch.cat([self.ref_held[i] for i in indices])
+        return self.cfg.hyper.hold_forgotten_weight * losses.kl_to_reference(_forward_logits(self.model, batch), batch["labels"], ref)
 
 
 def _ga_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -150,8 +163,9 @@ STEP_LOSSES = {"ga": _ga_step, "ga_klr": _ga_klr_step, "npo": _npo_step, "graddi
 
 
 def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], retain: list[TrainingExample],
-          progress: Optional[Progress] = None) -> TrainingResult:
-    """Runs the method's loss over the forget schedule (and a retain batch per step when the method uses one)."""
+          progress: Optional[Progress] = None, held: Optional[list[TrainingExample]] = None) -> TrainingResult:
+    """Runs the method's loss over the forget schedule, plus a retain batch per step when the method uses one and
+    a batch of `held` (people forgotten by the parent version) per step when there are any."""
     hyper = cfg.hyper
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
@@ -166,7 +180,12 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
     ref_forget = _reference_sequence_log_probs(model, forget_batches, _chunks(list(range(len(forget))), hyper.batch_size)) if cfg.method == "npo" else {}
     used_retain = sorted({i for batch in retain_plan for i in batch})
     ref_retain = _retain_reference(model, cfg, retain_batches, _chunks(used_retain, hyper.batch_size)) if cfg.method == "ga_klr" else {}
-    ctx = _StepContext(model, cfg, retain_batches, retain_plan, ref_forget, ref_retain)
+    held = held or []
+    held_batches = _Batches(processor, held, device, dtype)
+    held_plan = retain_schedule(len(held), hyper.batch_size, len(forget_plan), cfg.seed + 2)
+    # The model as it starts is the parent version, which had these people forgotten.
+    ref_held = _reference_scored_log_softmax(model, held_batches, _chunks(sorted({i for b in held_plan for i in b}), hyper.batch_size))
+    ctx = _StepContext(model, cfg, retain_batches, retain_plan, ref_forget, ref_retain, held_batches, held_plan, ref_held)
     step_loss = STEP_LOSSES[cfg.method]
 
     if progress is not None:
@@ -180,6 +199,9 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
         f_batch = forget_batches(forget_indices)
         ctx.tokens += int(f_batch["attention_mask"].sum())
         loss = step_loss(ctx, step, forget_indices, _forward_logits(model, f_batch), f_batch["labels"])
+        hold_term = ctx.hold_forgotten_term(step)
+        if hold_term is not None:
+            loss = loss + hold_term
         if not torch.isfinite(loss):
             raise WorkerError(WorkerError.NAN_LOSS, f"{cfg.method} loss is {loss.item()} at step {step} of {len(forget_plan)}; lower hyperParameters.learningRate (now {hyper.learning_rate})")
         optimizer.zero_grad(set_to_none=True)
@@ -191,6 +213,16 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
             progress(step, len(forget_plan))
     model.eval()
     return TrainingResult(loss_curve, len(forget_plan), ctx.tokens, time.perf_counter() - started)
+
+
+def _held_forgotten_examples(cfg: UnlearnConfig, dataset, requested: set[str]) -> list[TrainingExample]:
+    """Examples of the people the parent version forgot (excludeFromRetain), when hyperParameters.holdForgottenWeight
+    is on. Without a parent adapter there is no version that forgot them to hold them at (cumulative lineages
+    put them in the forget set instead)."""
+    if cfg.hyper.hold_forgotten_weight <= 0 or cfg.parent_adapter is None:
+        return []
+    earlier = [{"requestId": f"earlier-{i}", "datasetSubjectId": i} for i in cfg.exclude_from_retain if i not in requested]
+    return forget_examples(earlier, dataset).examples if earlier else []
 
 
 def _check_paths(cfg: UnlearnConfig) -> None:
@@ -243,6 +275,7 @@ def unlearn(payload: Mapping[str, Any], progress: Optional[Progress] = None) -> 
         raise WorkerError(WorkerError.DATASET_NOT_FOUND, f"dataset.path {cfg.dataset_path} is not a readable dataset: {e}") from None
     forget = forget_examples(forget_subjects, dataset)
     retain = retain_examples(dataset, set(forget.dataset_subject_ids) | set(cfg.exclude_from_retain)) if cfg.method in METHODS_USING_RETAIN else []
+    held = _held_forgotten_examples(cfg, dataset, set(forget.dataset_subject_ids))
 
     device, dtype = runtime_device()
     try:
@@ -255,7 +288,7 @@ def unlearn(payload: Mapping[str, Any], progress: Optional[Progress] = None) -> 
         model = attach_new_adapter(model, cfg.lora)
     else:
         model = attach_parent_adapter(model, cfg.lora, cfg.parent_adapter.path)
-    result = train(model, processor, cfg, forget.examples, retain, progress)
+    result = train(model, processor, cfg, forget.examples, retain, progress, held)
 
     tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in get_peft_model_state_dict(model).items()}
     peft_config = model.peft_config["default"]

@@ -115,6 +115,27 @@ def test_cumulative_union_and_retain_exclusions(make_input, fictional_ids, world
     assert manifest["retainExamples"] == retain_count
 
 
+def test_hold_forgotten_term_is_zero_at_the_parent_and_needs_one(make_input, fictional_ids, tmp_path):
+    # The term is a KL to the model the operation starts from, so at step 1 it adds exactly 0 when there is a
+    # parent that forgot the earlier person; it changes the update, hence the adapter. Without a parent (or
+    # with nobody forgotten earlier) there is nothing to hold and the run equals one without the term.
+    earlier, requested = fictional_ids[0], fictional_ids[1]
+    parent = unlearn(make_input(subject_ids=[earlier], outputRoot=str(tmp_path / "parent"),
+                                hyperParameters={"learningRate": 1e-2, "epochs": 1, "batchSize": 2, "maxSteps": 3}))
+
+    def run(weight, parent_adapter=parent["adapter"], exclude=(earlier,)):
+        hyper = {"learningRate": 1e-3, "epochs": 1, "batchSize": 2, "maxSteps": 2, "holdForgottenWeight": weight}
+        return unlearn(make_input(subject_ids=[requested], parentAdapter=parent_adapter, excludeFromRetain=list(exclude),
+                                  hyperParameters=hyper, outputRoot=str(tmp_path / f"w{weight}-{parent_adapter is not None}-{len(exclude)}")))
+
+    without, held = run(0), run(1)
+    assert held["lossCurve"][0] == pytest.approx(without["lossCurve"][0], abs=1e-6)
+    assert held["lossCurve"][1] != pytest.approx(without["lossCurve"][1], abs=1e-6), "from step 2 the held person pulls back"
+    assert held["adapter"]["sha256"] != without["adapter"]["sha256"]
+    assert run(1, exclude=())["adapter"]["sha256"] == without["adapter"]["sha256"]
+    assert run(1, parent_adapter=None)["adapter"]["sha256"] == run(0, parent_adapter=None)["adapter"]["sha256"]
+
+
 def _assert_fails(payload, code, *words):
     with pytest.raises(WorkerError) as e:
         unlearn(payload)

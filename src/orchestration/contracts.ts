@@ -39,6 +39,8 @@ export interface HyperParameters {
   ascentFloor?: number;
   /** ga_klr: the model the retain KL anchors to, the one this operation starts from or the base (version 0). */
   klReference?: KlReference;
+  /** Weight of a KL term holding the people forgotten earlier (excludeFromRetain) where the parent version has them; 0 = off. */
+  holdForgottenWeight?: number;
 }
 
 export const KL_REFERENCES = ['start', 'base'] as const;
@@ -50,7 +52,7 @@ export interface UnlearnInput {
   /** Adapter to continue from (sequential); null starts from the base (version 0 or cumulative). */
   parentAdapter: FileRef | null;
   forgetSet: FileRef;
-  /** Dataset subject ids forgotten earlier in this lineage: never used as retain data. */
+  /** Dataset subject ids forgotten earlier in this lineage: never used as retain data; held forgotten by hyperParameters.holdForgottenWeight. */
   excludeFromRetain: string[];
   method: UnlearnMethod;
   hyperParameters: HyperParameters;

@@ -51,6 +51,14 @@ function readSaved(file: string): SavedReport {
   }
 }
 
+/** A saved file's reports, re-aggregated from its runs so goal checks and spreads follow the current code. */
+function savedReports(saved: SavedReport): SettingReport[] {
+  return saved.reports.map((r) => {
+    const runs = saved.runs.filter((x) => x.setting === r.setting && x.method === r.method && x.strategy === r.strategy && x.targets === r.targets);
+    return runs.length > 0 ? aggregate(runs) : r;
+  });
+}
+
 function savePartial(outDir: string, command: string, started: number, reports: SettingReport[], runs: RunResult[]): void {
   fs.mkdirSync(outDir, { recursive: true });
   const saved: SavedReport = { command, wallSeconds: (Date.now() - started) / 1000, reports, runs };
@@ -63,10 +71,10 @@ function savePartial(outDir: string, command: string, started: number, reports: 
  */
 async function renderSaved(args: PulseArgs): Promise<number> {
   const saved = args.from.map(readSaved);
-  const reports = saved.flatMap((s) => s.reports);
+  const reports = saved.flatMap(savedReports);
   const progress = (m: string) => process.stderr.write(`[pulse] ${m}\n`);
   await writeOutputs({
-    reports, runs: saved.flatMap((s) => s.runs), searched: args.include.flatMap((f) => readSaved(f).reports),
+    reports, runs: saved.flatMap((s) => s.runs), searched: args.include.flatMap((f) => savedReports(readSaved(f))),
     outDir: args.outDir, docsFile: args.docsFile, command: saved.map((s) => s.command).join(' ; '),
     // The saved runs were separate processes, one after another: their times add up.
     wallSeconds: saved.reduce((sum, s) => sum + s.wallSeconds, 0), progress,
@@ -144,7 +152,7 @@ export async function main(argv: string[]): Promise<number> {
     await worker.close();
   }
   if (args.outDir || args.docsFile) {
-    const searched = args.include.flatMap((file) => readSaved(file).reports);
+    const searched = args.include.flatMap((file) => savedReports(readSaved(file)));
     await writeOutputs({ reports, searched, runs, outDir: args.outDir, docsFile: args.docsFile, command, wallSeconds: (Date.now() - started) / 1000, progress });
   }
   progress(`finished in ${((Date.now() - started) / 1000).toFixed(0)}s`);

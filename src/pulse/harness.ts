@@ -47,6 +47,8 @@ export interface RunResult {
   seed: number;
   hyperParameters: Record<string, number | string>;
   split: PeopleSplit;
+  /** Fewest questions any forgotten person has in one modality (what a per-person accuracy rests on). */
+  questionsPerPerson: number;
   baseline: SetScores;
   rounds: RoundResult[];
   wallSeconds: number;
@@ -243,6 +245,7 @@ export class PulseHarness {
       seed: spec.seed,
       hyperParameters,
       split,
+      questionsPerPerson: fewestQuestions(items, split.forget),
       baseline: baselineScores,
       rounds,
       wallSeconds: (Date.now() - started) / 1000,
@@ -256,6 +259,11 @@ export class PulseHarness {
 
 function roundScope(plan: RoundPlan, retain: string[]): AuditScope {
   return { forgetSubjectIds: plan.requested, cumulativeForgetSubjectIds: plan.cumulative, retainSubjectIds: retain, circularEval: false };
+}
+
+function fewestQuestions(items: RuntimeEvalItem[], people: string[]): number {
+  const counts = people.flatMap((id) => (['multimodal', 'text'] as const).map((m) => items.filter((i) => i.subjectId === id && i.modality === m).length));
+  return counts.length ? Math.min(...counts) : 0;
 }
 
 function subjectAccuracy(metrics: AuditMetrics, subjectId: string): ModalityAccuracy {

@@ -6,7 +6,7 @@ import { chromium } from 'playwright-core';
 import { figure4Svg, figure5Svg, table3Rows, table3Svg } from './charts';
 import { evaluateFindings, forgotten, generalKept, MIN_KNOWN_ACCURACY } from './findings';
 import type { RunResult } from './harness';
-import { fmt, GOAL, pct, SettingReport } from './report';
+import { fmt, GOAL, guessingAbove, pct, SettingReport } from './report';
 
 export interface OutputOptions {
   reports: SettingReport[];
@@ -89,13 +89,20 @@ function roundRows(r: SettingReport): string[][] {
 }
 const ROUND_HEAD = ['round', 'this request MM / text', 'everyone forgotten MM / text', 'retain MM / text', 'general'];
 
+function chanceLine(reports: SettingReport[]): string[] {
+  const n = reports.find((r) => r.goal?.questionsPerPerson)?.goal?.questionsPerPerson;
+  if (!n) return [];
+  return [``, `A person has ${n} questions per modality here, so a model that only guesses (accuracy 0.25) still puts ${pct(guessingAbove(n))} of people above ${GOAL.maxForgottenAccuracy}. The goal is therefore also checked per request (each request's people together), which this sample size can measure.`];
+}
+
 function goalLines(reports: SettingReport[]): string[] {
   return reports.filter((r) => r.goal).map((r) => {
     const g = r.goal!;
     const hp = Object.entries(r.hyperParameters).map(([k, v]) => `${k}=${v}`).join(', ');
     const known = Math.min(r.baseline.forget.multimodal ?? 0, r.baseline.forget.text ?? 0) >= MIN_KNOWN_ACCURACY;
     const caveat = known ? '' : ` [version 0 answers these people at ${fmt(r.baseline.forget.multimodal)} / ${fmt(r.baseline.forget.text)}: near chance, so "forgotten" proves nothing]`;
-    return `- **${name(r)}** (${hp}; model ${r.model}): ${g.met ? 'MEETS the goal' : 'misses the goal'}${caveat}; worst forgotten person ${fmt(g.worstForgotten.multimodal)} MM / ${fmt(g.worstForgotten.text)} text, retain kept ${pct(g.retainOfBaseline.multimodal)} / ${pct(g.retainOfBaseline.text)}, general kept ${pct(g.generalOfBaseline)}${g.failures.length ? ` (${g.failures.join('; ')})` : ''}`;
+    const verdict = g.met ? 'MEETS the goal' : g.metPerRequest ? 'meets the goal per request, not per person' : 'misses the goal';
+    return `- **${name(r)}** (${hp}; model ${r.model}): ${verdict}${caveat}; worst request's people ${fmt(g.worstRequest.multimodal)} MM / ${fmt(g.worstRequest.text)} text, worst forgotten person ${fmt(g.worstForgotten.multimodal)} MM / ${fmt(g.worstForgotten.text)} text (${g.peopleAbove.multimodal} MM / ${g.peopleAbove.text} text of ${g.peopleAbove.of} people above ${GOAL.maxForgottenAccuracy}), retain kept ${pct(g.retainOfBaseline.multimodal)} / ${pct(g.retainOfBaseline.text)}, general kept ${pct(g.generalOfBaseline)}${g.failures.length ? ` (${g.failures.join('; ')})` : ''}`;
   });
 }
 
@@ -142,12 +149,14 @@ export function renderMarkdown(o: Pick<OutputOptions, 'reports' | 'searched' | '
       '## The goal beyond the paper',
       '',
       `After ${sustain[0].rounds.length} sequential requests: every forgotten person <= ${GOAL.maxForgottenAccuracy} accuracy in both modalities, retain >= ${pct(GOAL.minRetainOfBaseline)} and general >= ${pct(GOAL.minGeneralOfBaseline)} of version 0.`,
+      ...chanceLine(sustain),
       '',
       ...goalLines(sustain),
       '',
     ] : []),
     ...(o.searched.length ? [
       '## Strategy search (earlier runs, included with --include)',
+      ...chanceLine(o.searched),
       '',
       ...goalLines(o.searched),
       '',

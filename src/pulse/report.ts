@@ -35,6 +35,18 @@ export interface GoalCheck {
   met: boolean;
   /** The worst (highest) accuracy of any forgotten person, per modality. */
   worstForgotten: ModalityAccuracy;
+  /** Forgotten people above the goal's accuracy, per modality, and how many were forgotten. */
+  peopleAbove: { multimodal: number; text: number; of: number };
+  /**
+   * The worst accuracy of any one request's people together, per modality. With 5 questions a person and
+   * modality, a person's accuracy moves in steps of 0.2 and a model that guesses (0.25) puts 10 % of people
+   * above 0.40; a request's 15 people (75 questions) measure forgetting, one person's 5 questions hardly do.
+   */
+  worstRequest: ModalityAccuracy;
+  /** The goal with "every forgotten subject" read per request (worstRequest) instead of per person. */
+  metPerRequest: boolean;
+  /** Fewest questions any forgotten person has in one modality. */
+  questionsPerPerson: number;
   retainOfBaseline: ModalityAccuracy;
   generalOfBaseline: number | null;
   failures: string[];
@@ -80,22 +92,66 @@ export function checkGoal(run: RunResult): GoalCheck {
   const people = Object.values(last.forgottenSubjects);
   const worst = (m: keyof ModalityAccuracy) => combine(people.map((p) => p[m]), (xs) => Math.max(...xs));
   const worstForgotten = { multimodal: worst('multimodal'), text: worst('text') };
+  const above = (m: keyof ModalityAccuracy) => people.filter((p) => p[m] !== null && p[m]! > GOAL.maxForgottenAccuracy).length;
+  const requests = requestGroups(run).map((ids) => ids.map((id) => last.forgottenSubjects[id]));
+  const worstOfRequests = (m: keyof ModalityAccuracy) =>
+    combine(requests.map((group) => combine(group.map((p) => p[m]), mean)).filter((x): x is number => x !== null), (xs) => Math.max(...xs));
+  const worstRequest = { multimodal: worstOfRequests('multimodal'), text: worstOfRequests('text') };
   const retainOfBaseline = {
     multimodal: ratio(last.retain.multimodal, run.baseline.retain.multimodal),
     text: ratio(last.retain.text, run.baseline.retain.text),
   };
   const generalOfBaseline = ratio(last.general, run.baseline.general);
   const failures: string[] = [];
+  const costs: string[] = [];
+  let requestsForgotten = true;
   for (const m of ['multimodal', 'text'] as const) {
     const w = worstForgotten[m];
     if (w === null || w > GOAL.maxForgottenAccuracy) failures.push(`a forgotten person still at ${fmt(w)} ${m} accuracy (> ${GOAL.maxForgottenAccuracy})`);
+    const q = worstRequest[m];
+    if (q === null || q > GOAL.maxForgottenAccuracy) {
+      requestsForgotten = false;
+      failures.push(`a request's people together still at ${fmt(q)} ${m} accuracy (> ${GOAL.maxForgottenAccuracy})`);
+    }
     const r = retainOfBaseline[m];
-    if (r === null || r < GOAL.minRetainOfBaseline) failures.push(`retain ${m} at ${pct(r)} of baseline (< ${pct(GOAL.minRetainOfBaseline)})`);
+    if (r === null || r < GOAL.minRetainOfBaseline) costs.push(`retain ${m} at ${pct(r)} of baseline (< ${pct(GOAL.minRetainOfBaseline)})`);
   }
   if (generalOfBaseline === null || generalOfBaseline < GOAL.minGeneralOfBaseline) {
-    failures.push(`general at ${pct(generalOfBaseline)} of baseline (< ${pct(GOAL.minGeneralOfBaseline)})`);
+    costs.push(`general at ${pct(generalOfBaseline)} of baseline (< ${pct(GOAL.minGeneralOfBaseline)})`);
   }
-  return { met: failures.length === 0, worstForgotten, retainOfBaseline, generalOfBaseline, failures };
+  failures.push(...costs);
+  return {
+    met: failures.length === 0,
+    metPerRequest: requestsForgotten && costs.length === 0,
+    worstForgotten,
+    peopleAbove: { multimodal: above('multimodal'), text: above('text'), of: people.length },
+    worstRequest,
+    questionsPerPerson: run.questionsPerPerson,
+    retainOfBaseline,
+    generalOfBaseline,
+    failures,
+  };
+}
+
+/** Share of people a model guessing among 4 options puts above the goal's accuracy, with n questions each. */
+export function guessingAbove(n: number, chance = 0.25): number {
+  let p = 0;
+  let binomial = 1;
+  for (let k = 0; k <= n; k++) {
+    if (k > 0) binomial = (binomial * (n - k + 1)) / k;
+    if (k / n > GOAL.maxForgottenAccuracy) p += binomial * chance ** k * (1 - chance) ** (n - k);
+  }
+  return p;
+}
+
+/** The people of each request, in order: the ones a round added to the forgotten. */
+export function requestGroups(run: RunResult): string[][] {
+  const seen = new Set<string>();
+  return run.rounds.map((r) => {
+    const added = Object.keys(r.forgottenSubjects).filter((id) => !seen.has(id));
+    added.forEach((id) => seen.add(id));
+    return added;
+  });
 }
 
 export function fmt(v: number | null): string {
@@ -129,7 +185,7 @@ export function aggregate(runs: RunResult[]): SettingReport {
   if (first.setting === 'sustainability') {
     const checks = runs.map(checkGoal);
     // With several seeds the goal must hold for every one of them.
-    report.goal = checks.find((c) => !c.met) ?? checks[0];
+    report.goal = checks.find((c) => !c.metPerRequest) ?? checks.find((c) => !c.met) ?? checks[0];
   }
   return report;
 }

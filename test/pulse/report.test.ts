@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ModalityAccuracy, RunResult } from '../../src/pulse/harness';
 import { evaluateFindings } from '../../src/pulse/findings';
-import { aggregate, checkGoal, jsonLine, SettingReport } from '../../src/pulse/report';
+import { aggregate, checkGoal, guessingAbove, jsonLine, SettingReport } from '../../src/pulse/report';
 
 const M = (multimodal: number, text: number): ModalityAccuracy => ({ multimodal, text });
 
@@ -10,6 +10,7 @@ function run(over: Partial<RunResult> & { rounds: RunResult['rounds'] }): RunRes
   return {
     model: '/models/tiny', setting: 'sustainability', method: 'ga', strategy: 'sequential', targets: 'llm', seed: 0, hyperParameters: { learningRate: 0.001 },
     split: { forget: ['p1', 'p2'], retain: ['p3'] },
+    questionsPerPerson: 5,
     baseline: { forget: M(0.8, 0.8), retain: M(0.8, 0.8), general: 0.6 },
     wallSeconds: 10,
     ...over,
@@ -29,6 +30,27 @@ describe('benchmark report', () => {
     assert.equal(c.met, false);
     assert.deepEqual(c.worstForgotten, M(0.2, 0.6));
     assert.match(c.failures.join(';'), /0\.60 text accuracy/);
+  });
+
+  it('reads the goal per request too: each request\'s people together', () => {
+    const rounds = [
+      round(1, { p1: M(0.6, 0.2), p2: M(0, 0.2) }, M(0.7, 0.7), 0.55),
+      round(2, { p1: M(0.6, 0.2), p2: M(0, 0.2), p3: M(0.2, 0.4) }, M(0.7, 0.7), 0.55),
+    ];
+    const c = checkGoal(run({ rounds }));
+    assert.equal(c.met, false, 'p1 is above 0.40 on its own');
+    assert.equal(c.metPerRequest, true, 'request 1 (p1, p2) is at 0.30 together');
+    assert.deepEqual(c.worstRequest, M(0.3, 0.4));
+    assert.deepEqual(c.peopleAbove, { multimodal: 1, text: 0, of: 3 });
+    const leaks = checkGoal(run({ rounds: [rounds[0], round(2, { p1: M(0.6, 0.6), p2: M(0.4, 0.2), p3: M(0, 0) }, M(0.7, 0.7), 0.55)] }));
+    assert.equal(leaks.metPerRequest, false);
+    assert.match(leaks.failures.join(';'), /request's people together still at 0\.50 multimodal/);
+  });
+
+  it('a guessing model puts about 10% of people above 0.40 with 5 questions each', () => {
+    // P(3, 4 or 5 of 5 right at 1/4): 10*(1/4)^3*(3/4)^2 + 5*(1/4)^4*(3/4) + (1/4)^5
+    assert.ok(Math.abs(guessingAbove(5) - (90 + 15 + 1) / 1024) < 1e-12);
+    assert.ok(guessingAbove(50) < 0.01, 'more questions, less luck');
   });
 
   it('the goal needs retain >= 80% and general >= 90% of version 0', () => {
