@@ -1,5 +1,5 @@
-// `npm run bench:e2e [-- --requests 4 --strategy SEQUENTIAL --gate-policy '<json>']`: time from submission to promotion on
-// the tiny LLaVA on CPU, per request and per stage, on the whole stack (scripts/lib/stack.cjs) in a
+// `npm run bench:e2e [-- --requests 4 --strategy SEQUENTIAL --gate-policy '<json>' --hyper '<json>' --first 1]`: time from submission
+// to promotion on the tiny LLaVA on CPU, per request and per stage, and what each request's audit measured, on the whole stack (scripts/lib/stack.cjs) in a
 // throwaway data dir. Stages come from the lineage workflow's Temporal history (activity
 // scheduled/completed times), so they measure the product, not this script:
 //   queue wait  submission -> the step's beginRequest is scheduled
@@ -65,11 +65,41 @@ function table(rows) {
   return cells.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
 }
 
+const MODALITIES = 'multimodal text';
+const AUDIT_FIELDS = `decision attempt jsonUrl forget { ${MODALITIES} } cumulativeForget { ${MODALITIES} } retain { ${MODALITIES} } general
+  baseline { retain { ${MODALITIES} } general }`;
+
+/** The highest accuracy of any one forgotten person, per modality, from the audit's per-subject tallies (JSON report). */
+async function worstForgotten(jsonUrl, token, subjectIds) {
+  const response = await fetch(jsonUrl, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`GET ${jsonUrl}: ${response.status}`);
+  const perSubject = (await response.json()).audit?.metrics?.perSubject ?? {};
+  const worst = (modality) => Math.max(...subjectIds.map((id) => perSubject[id]?.[modality]).filter((t) => t?.total).map((t) => t.correct / t.total));
+  return { multimodal: worst('multimodal'), text: worst('text') };
+}
+
+function auditTable(audits) {
+  const pair = (m) => `${m.multimodal?.toFixed(2) ?? '-'} / ${m.text?.toFixed(2) ?? '-'}`;
+  const kept = (value, base) => (value == null || !base ? '-' : `${Math.round((100 * value) / base)} %`);
+  const header = ['request', 'decision', 'forget', 'everyone forgotten', 'worst person', 'retain kept', 'general kept'];
+  const cells = [header, ...audits.map((a) => [
+    a.label, `${a.decision} (attempt ${a.attempt})`, pair(a.forget), pair(a.cumulativeForget), pair(a.worst),
+    `${kept(a.retain.multimodal, a.baseline?.retain.multimodal)} / ${kept(a.retain.text, a.baseline?.retain.text)}`,
+    kept(a.general, a.baseline?.general),
+  ])];
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  return cells.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
+}
+
 async function main() {
   const requests = Number(option('requests', '4'));
   const strategy = option('strategy', 'SEQUENTIAL');
   // The lineage's gate policy (default: the product's); a permissive one measures single-attempt latency.
   const gatePolicy = option('gate-policy', null);
+  // The lineage's hyper-parameters (default: the product's), to measure a candidate default through the service.
+  const hyper = option('hyper', null);
+  // Requests forget the dataset's people p<first>, p<first+1>, ... one each.
+  const first = Number(option('first', '1'));
   b.ensureNodeModules();
   const py = b.ensurePythonEnv();
   const tinyRoot = process.env.LETHE_TINY_MODEL_ROOT || b.ensureTinyModel(py);
@@ -83,10 +113,14 @@ async function main() {
   try {
     const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
     const lineage = 'bench';
-    await gql(stack, token, 'mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }', { input: { name: lineage, strategy, ...(gatePolicy ? { gatePolicy: JSON.parse(gatePolicy) } : {}) } });
+    const input = { name: lineage, strategy, ...(gatePolicy ? { gatePolicy: JSON.parse(gatePolicy) } : {}), ...(hyper ? { hyperParameters: JSON.parse(hyper) } : {}) };
+    const { createModelLineage: created } = await gql(stack, token, 'mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name hyperParameters } }', { input });
+    b.log(`lineage ${created.name}, hyperParameters ${JSON.stringify(created.hyperParameters)}`);
     const rows = [];
+    const audits = [];
+    const forgotten = [];
     for (let i = 0; i < requests; i++) {
-      const subject = `p${String(i + 1).padStart(3, '0')}`;
+      const subject = `p${String(first + i).padStart(3, '0')}`;
       const submittedAt = Date.now();
       const { submitDeletionRequest: r } = await gql(stack, token, 'mutation ($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id } }', {
         input: { lineage, idempotencyKey: `bench-${i}`, subject: { datasetSubjectId: subject }, legalBasis: 'GDPR Art. 17(1)(a)' },
@@ -103,6 +137,9 @@ async function main() {
       const row = { label: `${i + 1} ${subject} ${status}`, attempts: step.spans.unlearn?.length ?? 0, total, 'queue wait': step.begin - submittedAt };
       for (const [stage, spans] of Object.entries(step.spans)) row[stage] = spans.reduce((a, x) => a + x, 0);
       rows.push(row);
+      const { auditReport: audit } = await gql(stack, token, `query ($id: ID!) { auditReport(requestId: $id) { ${AUDIT_FIELDS} } }`, { id: r.id });
+      if (audit) audits.push({ label: `${i + 1} ${subject}`, ...audit, worst: await worstForgotten(`${stack.baseUrl}${audit.jsonUrl}`, token, forgotten.concat(subject)) });
+      forgotten.push(subject);
       b.log(`request ${i + 1}/${requests}: ${status} in ${(total / 1000).toFixed(1)} s${status === 'COMPLETED' ? '' : ` (${statusReason})`}`);
       if (status === 'NEEDS_REVIEW') {
         // The lineage holds every later request until an operator decides, so waiting would never end.
@@ -114,7 +151,8 @@ async function main() {
     const mean = (key) => warm.reduce((a, r) => a + (r[key] ?? 0), 0) / Math.max(1, warm.length);
     if (warm.length) rows.push({ label: 'mean (2..n)', total: mean('total'), ...Object.fromEntries(STAGES.map((s) => [s, mean(s)])) });
     process.stdout.write(`\nSubmission -> promotion on the tiny LLaVA, CPU (${os.cpus().length} cores), strategy ${strategy}, seconds:\n${table(rows)}\n`);
-    process.stdout.write(JSON.stringify({ bench: 'e2e', strategy, requests, rows }) + '\n');
+    if (audits.length) process.stdout.write(`\nLast audit of each request (accuracy multimodal / text; kept = % of version 0):\n${auditTable(audits)}\n`);
+    process.stdout.write(JSON.stringify({ bench: 'e2e', strategy, requests, hyperParameters: created.hyperParameters, rows, audits }) + '\n');
   } finally {
     await stack.stop();
     logStream.end();

@@ -16,10 +16,11 @@ LORA_PRESETS = ("llm", "projector+llm")
 
 # Tuned on the tiny LLaVA with bench_unlearn (10 forgotten people, same checkpoint for every method).
 # ga, npo and graddiff stay the published methods; ga_klr, the service's default, ascends with a floor
-# (losses.ga), which is what lets it forget without taking the retained people along.
+# (losses.ga), which is what lets it forget without taking the retained people along, and holds the people of
+# earlier requests where the parent version had them (docs/tiny-model-notes.md, session 12).
 DEFAULT_HYPER_PARAMETERS: dict[str, dict[str, Any]] = {
     "ga": {"learningRate": 1e-3, "epochs": 2, "batchSize": 8},
-    "ga_klr": {"learningRate": 1e-3, "epochs": 12, "batchSize": 8, "klWeight": 1.0, "ascentFloor": 0.05, "klReference": "base"},
+    "ga_klr": {"learningRate": 1e-3, "epochs": 12, "batchSize": 8, "klWeight": 1.0, "ascentFloor": 0.05, "klReference": "base", "holdForgottenWeight": 1.0},
     "npo": {"learningRate": 1e-3, "epochs": 2, "batchSize": 8, "npoBeta": 0.1},
     "graddiff": {"learningRate": 1e-3, "epochs": 2, "batchSize": 8, "retainWeight": 1.0},
 }
