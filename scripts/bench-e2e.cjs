@@ -74,7 +74,11 @@ async function worstForgotten(jsonUrl, token, subjectIds) {
   const response = await fetch(jsonUrl, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`GET ${jsonUrl}: ${response.status}`);
   const perSubject = (await response.json()).audit?.metrics?.perSubject ?? {};
-  const worst = (modality) => Math.max(...subjectIds.map((id) => perSubject[id]?.[modality]).filter((t) => t?.total).map((t) => t.correct / t.total));
+  // null when the audit scored nobody (an audit error has no metrics)
+  const worst = (modality) => {
+    const accuracies = subjectIds.map((id) => perSubject[id]?.[modality]).filter((t) => t?.total).map((t) => t.correct / t.total);
+    return accuracies.length ? Math.max(...accuracies) : null;
+  };
   return { multimodal: worst('multimodal'), text: worst('text') };
 }
 
@@ -139,7 +143,7 @@ async function main() {
       rows.push(row);
       const { auditReport: audit } = await gql(stack, token, `query ($id: ID!) { auditReport(requestId: $id) { ${AUDIT_FIELDS} } }`, { id: r.id });
       if (audit) audits.push({ label: `${i + 1} ${subject}`, ...audit, worst: await worstForgotten(`${stack.baseUrl}${audit.jsonUrl}`, token, forgotten.concat(subject)) });
-      forgotten.push(subject);
+      if (status === 'COMPLETED') forgotten.push(subject);
       b.log(`request ${i + 1}/${requests}: ${status} in ${(total / 1000).toFixed(1)} s${status === 'COMPLETED' ? '' : ` (${statusReason})`}`);
       if (status === 'NEEDS_REVIEW') {
         // The lineage holds every later request until an operator decides, so waiting would never end.

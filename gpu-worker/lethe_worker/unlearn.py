@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
@@ -117,26 +117,27 @@ class _StepContext:
     retain_plan: list[list[int]]
     ref_forget: dict[int, torch.Tensor]
     ref_retain: dict[int, torch.Tensor]
-    held_batches: Optional["_Batches"] = None
-    held_plan: list[list[int]] = field(default_factory=list)
-    ref_held: dict[int, torch.Tensor] = field(default_factory=dict)
+    held_batches: "_Batches"
+    held_plan: list[list[int]]
+    ref_held: dict[int, torch.Tensor]
     tokens: int = 0
 
-    def retain_batch(self, step: int) -> tuple[list[int], dict[str, torch.Tensor], torch.Tensor]:
-        indices = self.retain_plan[step - 1]
-        batch = self.retain_batches(indices)
+    def _planned_batch(self, batches: "_Batches", plan: list[list[int]], step: int) -> tuple[list[int], dict[str, torch.Tensor], torch.Tensor]:
+        indices = plan[step - 1]
+        batch = batches(indices)
         self.tokens += int(batch["attention_mask"].sum())
         return indices, batch, _forward_logits(self.model, batch)
+
+    def retain_batch(self, step: int) -> tuple[list[int], dict[str, torch.Tensor], torch.Tensor]:
+        return self._planned_batch(self.retain_batches, self.retain_plan, step)
 
     def hold_forgotten_term(self, step: int) -> Optional[torch.Tensor]:
         """KL to the parent version on a batch of the people forgotten earlier: holds them where it had them."""
         if not self.held_plan:
             return None
-        indices = self.held_plan[step - 1]
-        batch = self.held_batches(indices)
-        self.tokens += int(batch["attention_mask"].sum())
+        indices, batch, logits = self._planned_batch(self.held_batches, self.held_plan, step)
         ref = torch.cat([self.ref_held[i] for i in indices])
-        return self.cfg.hyper.hold_forgotten_weight * losses.kl_to_reference(_forward_logits(self.model, batch), batch["labels"], ref)
+        return self.cfg.hyper.hold_forgotten_weight * losses.kl_to_reference(logits, batch["labels"], ref)
 
 
 def _ga_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
