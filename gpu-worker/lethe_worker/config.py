@@ -67,6 +67,9 @@ class HyperParameters:
     # Weight of a KL term that holds the people forgotten earlier in the lineage (excludeFromRetain) where the
     # parent version has them: later sequential requests otherwise bring them partly back. 0 = off.
     hold_forgotten_weight: float = 0.0
+    # Weight of a KL term to version 0 on the dataset's general questions (lethe/train/general.jsonl): the retain KL
+    # covers people only, and general ability was what sequential requests lost first. 0 = off.
+    general_kl_weight: float = 0.0
 
     @classmethod
     def from_json(cls, method: str, data: Mapping[str, Any]) -> "HyperParameters":
@@ -82,6 +85,7 @@ class HyperParameters:
             ascent_floor=float(merged.get("ascentFloor", cls.ascent_floor)),
             kl_reference=str(merged.get("klReference", cls.kl_reference)),
             hold_forgotten_weight=float(merged.get("holdForgottenWeight", cls.hold_forgotten_weight)),
+            general_kl_weight=float(merged.get("generalKlWeight", cls.general_kl_weight)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -89,7 +93,7 @@ class HyperParameters:
             "learningRate": self.learning_rate, "epochs": self.epochs, "batchSize": self.batch_size,
             "npoBeta": self.npo_beta, "klWeight": self.kl_weight, "retainWeight": self.retain_weight,
             "ascentFloor": self.ascent_floor, "klReference": self.kl_reference,
-            "holdForgottenWeight": self.hold_forgotten_weight,
+            "holdForgottenWeight": self.hold_forgotten_weight, "generalKlWeight": self.general_kl_weight,
         }
         if self.max_steps is not None:
             out["maxSteps"] = self.max_steps

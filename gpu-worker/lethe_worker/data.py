@@ -111,6 +111,11 @@ def retain_examples(dataset, not_retained: set[str]) -> list[TrainingExample]:
     ]
 
 
+def general_examples(dataset) -> list[TrainingExample]:
+    """The dataset's general questions outside its evaluation (lethe/train/general.jsonl), in file order."""
+    return [_to_training_example(e) for e in dataset.general_training_examples()]
+
+
 def schedule(n_examples: int, batch_size: int, epochs: int, seed: int, max_steps: Optional[int]) -> list[list[int]]:
     """Batches of example indices: a fresh seeded permutation per epoch, cut at max_steps."""
     rng = random.Random(seed)

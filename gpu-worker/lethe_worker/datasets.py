@@ -7,11 +7,14 @@ A dataset directory holds (contracts/README.md):
     lethe/eval/general.jsonl     eval-item.schema.json, split "general" (MMBench stand-in)
     lethe/images/...             portraits and eval images (paths relative to lethe/)
     lethe/train/people.jsonl     Python only: training QA {subjectId, question, answer, image|null}
+    lethe/train/general.jsonl    Python only, optional: general questions the model answers, as multiple choice
+                                 {question, answer (letter), image|null}; hyperParameters.generalKlWeight anchors them
 
 `convert(src_mllmu_dir, src_mmbench_tsv, out_dir)` writes that view from MLLMU-Bench parquet files
 (one directory per config, `Classification_Task` with `Image_Textual_Questions` / `Pure_Text_Questions`)
 and an MMBench TSV (index, question, hint, A-D, answer, category, base64 image), whether the
-published files or the synthetic world's (which are written in the same layouts).
+published files or the synthetic world's (which are written in the same layouts). An optional second TSV in
+the MMBench layout, of general questions that are not in the evaluation, becomes lethe/train/general.jsonl.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from .prompts import OPTION_LETTERS
+from .prompts import OPTION_LETTERS, mc_question
 
 FINETUNED = "FINETUNED"
 PRETRAINED = "PRETRAINED"
@@ -163,6 +166,11 @@ class Dataset:
         self.subject(subject_id)
         ex = list(self._load_train().get(subject_id, []))
         return [e for e in ex if modality is None or e.modality == modality]
+
+    def general_training_examples(self) -> list[Example]:
+        """General multiple-choice questions outside the evaluation (empty when the dataset has none)."""
+        return [Example(question=r["question"], answer=r["answer"], image_path=str(self.lethe / r["image"]) if r.get("image") else None)
+                for r in _read_jsonl(self.lethe / "train" / "general.jsonl")]
 
     # evaluation -----------------------------------------------------------------------------------------
     def _load_eval(self) -> list[EvalItem]:
@@ -442,8 +450,20 @@ def _safe(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", s)
 
 
+def _mmbench_rows(src_tsv: str | os.PathLike, lethe: Path, image_dir: str) -> Iterator[tuple[dict, str, str | None]]:
+    """(row, question with its hint, image path relative to lethe/) of an MMBench TSV, images written as PNG."""
+    (lethe / image_dir).mkdir(parents=True, exist_ok=True)
+    for r in read_mmbench_tsv(src_tsv):
+        rel = None
+        if r["image"]:
+            rel = f"{image_dir}/{_safe(r['index'])}.png"
+            (lethe / rel).write_bytes(_png_bytes(r["image"]))
+        yield r, (r["question"] if not r["hint"] else f"{r['hint']}\n{r['question']}"), rel
+
+
 def convert(src_mllmu_dir: str | os.PathLike | None, src_mmbench_tsv: str | os.PathLike | None,
-            out_dir: str | os.PathLike, dataset_id: str | None = None) -> Dataset:
+            out_dir: str | os.PathLike, dataset_id: str | None = None,
+            general_train_tsv: str | os.PathLike | None = None) -> Dataset:
     """Write the canonical lethe/ view of MLLMU-Bench parquet files and an MMBench TSV into out_dir.
 
     Fictional people (FINETUNED) come from `Full_Set` when present, else from every other config except
@@ -504,17 +524,14 @@ def convert(src_mllmu_dir: str | os.PathLike | None, src_mmbench_tsv: str | os.P
 
     general_items: list[dict] = []
     if src_mmbench_tsv is not None:
-        (lethe / "images" / "general").mkdir(parents=True, exist_ok=True)
-        for r in read_mmbench_tsv(src_mmbench_tsv):
-            rel = None
-            if r["image"]:
-                rel = f"images/general/{_safe(r['index'])}.png"
-                (lethe / rel).write_bytes(_png_bytes(r["image"]))
-            q = r["question"] if not r["hint"] else f"{r['hint']}\n{r['question']}"
+        for r, q, rel in _mmbench_rows(src_mmbench_tsv, lethe, "images/general"):
             general_items.append({
                 "id": f"mmbench-{r['index']}", "split": "general", "modality": "multimodal" if rel else "text",
                 "subjectId": None, "category": r["category"], "question": q, "options": r["options"],
                 "answer": r["answer"], "image": rel})
+    # Asked as the audit asks them (prompts.mc_question), so a KL on them anchors what the audit scores.
+    general_train = [{"question": mc_question(q, r["options"]), "answer": r["answer"], "image": rel}
+                     for r, q, rel in _mmbench_rows(general_train_tsv, lethe, "images/general-train")] if general_train_tsv is not None else []
 
     did = dataset_id or _safe(out.resolve().name)
     (lethe / "subjects.json").write_text(json.dumps({"datasetId": did, "subjects": subjects}, indent=1, ensure_ascii=False) + "\n",
@@ -522,4 +539,6 @@ def convert(src_mllmu_dir: str | os.PathLike | None, src_mmbench_tsv: str | os.P
     _write_jsonl(lethe / "eval" / "people.jsonl", people_items)
     _write_jsonl(lethe / "eval" / "general.jsonl", general_items)
     _write_jsonl(lethe / "train" / "people.jsonl", train_rows)
+    if general_train:
+        _write_jsonl(lethe / "train" / "general.jsonl", general_train)
     return Dataset(out)

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
 import torch
-from peft import get_peft_model_state_dict
+from peft import PeftModel, get_peft_model_state_dict
 from safetensors.torch import save_file
 
 from . import losses
 from .artifacts import ADAPTER_FILE, MANIFEST_FILE, artifact_dir, publish, read_manifest, sha256_file, write_json
 from .config import UnlearnConfig
 from .contracts import validate_adapter_manifest, validate_unlearn_input, validate_unlearn_output
-from .data import EncodedExample, TrainingExample, collate, encode, forget_examples, read_forget_set, retain_examples, retain_schedule, schedule
+from .data import EncodedExample, TrainingExample, collate, encode, forget_examples, general_examples, read_forget_set, retain_examples, retain_schedule, schedule
 from .datasets import load_dataset
 from .errors import WorkerError
 from .lora import attach_new_adapter, attach_parent_adapter, resolve_lora_targets
@@ -95,10 +95,9 @@ def _reference_scored_log_softmax(model, batches: _Batches, chunks: list[list[in
     return out
 
 
-def _retain_reference(model, cfg: UnlearnConfig, batches: _Batches, chunks: list[list[int]]) -> dict[int, torch.Tensor]:
-    if cfg.hyper.kl_reference == "base" and cfg.parent_adapter is not None:
-        # Anchoring to version 0 rather than the parent: each sequential request pulls the retained people back
-        # to where they started instead of freezing the drift of the requests before it.
+def _reference_values(model, batches: _Batches, chunks: list[list[int]], version_zero: bool) -> dict[int, torch.Tensor]:
+    """Scored log-softmax of the model as it starts (base, or base + parent adapter), or of version 0."""
+    if version_zero and isinstance(model, PeftModel):
         with model.disable_adapter():
             return _reference_scored_log_softmax(model, batches, chunks)
     return _reference_scored_log_softmax(model, batches, chunks)
@@ -109,17 +108,25 @@ def _chunks(indices: list[int], size: int) -> list[list[int]]:
 
 
 @dataclass
+class _Anchor:
+    """A KL term to fixed reference values on one planned batch of examples per step."""
+    weight: float
+    batches: "_Batches"
+    plan: list[list[int]]
+    ref: dict[int, torch.Tensor]
+
+
+@dataclass
 class _StepContext:
-    """What a method's step needs besides the forget batch: retain batches and the reference values."""
+    """What a method's step needs besides the forget batch: retain batches, the reference values and the anchors
+    (KL terms on the people forgotten earlier and on general questions) that every method adds."""
     model: Any
     cfg: UnlearnConfig
     retain_batches: "_Batches"
     retain_plan: list[list[int]]
     ref_forget: dict[int, torch.Tensor]
     ref_retain: dict[int, torch.Tensor]
-    held_batches: "_Batches"
-    held_plan: list[list[int]]
-    ref_held: dict[int, torch.Tensor]
+    anchors: list[_Anchor]
     tokens: int = 0
 
     def _planned_batch(self, batches: "_Batches", plan: list[list[int]], step: int) -> tuple[list[int], dict[str, torch.Tensor], torch.Tensor]:
@@ -131,13 +138,13 @@ class _StepContext:
     def retain_batch(self, step: int) -> tuple[list[int], dict[str, torch.Tensor], torch.Tensor]:
         return self._planned_batch(self.retain_batches, self.retain_plan, step)
 
-    def hold_forgotten_term(self, step: int) -> Optional[torch.Tensor]:
-        """KL to the parent version on a batch of the people forgotten earlier: holds them where it had them."""
-        if not self.held_plan:
-            return None
-        indices, batch, logits = self._planned_batch(self.held_batches, self.held_plan, step)
-        ref = torch.cat([self.ref_held[i] for i in indices])
-        return self.cfg.hyper.hold_forgotten_weight * losses.kl_to_reference(logits, batch["labels"], ref)
+    def anchor_terms(self, step: int) -> list[torch.Tensor]:
+        terms = []
+        for anchor in self.anchors:
+            indices, batch, logits = self._planned_batch(anchor.batches, anchor.plan, step)
+            ref = torch.cat([anchor.ref[i] for i in indices])
+            terms.append(anchor.weight * losses.kl_to_reference(logits, batch["labels"], ref))
+        return terms
 
 
 def _ga_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -163,10 +170,24 @@ def _graddiff_step(ctx: _StepContext, step: int, forget_indices: list[int], logi
 STEP_LOSSES = {"ga": _ga_step, "ga_klr": _ga_klr_step, "npo": _npo_step, "graddiff": _graddiff_step}
 
 
+def _anchor(model, processor, examples: list[TrainingExample], weight: float, steps: int, cfg: UnlearnConfig,
+            seed: int, version_zero: bool) -> Optional[_Anchor]:
+    """An anchor on `examples`, its reference values taken from the model as it starts, or from version 0."""
+    if weight <= 0 or not examples:
+        return None
+    device, dtype = next(model.parameters()).device, next(model.parameters()).dtype
+    batches = _Batches(processor, examples, device, dtype)
+    plan = retain_schedule(len(examples), cfg.hyper.batch_size, steps, seed)
+    chunks = _chunks(sorted({i for b in plan for i in b}), cfg.hyper.batch_size)
+    return _Anchor(weight, batches, plan, _reference_values(model, batches, chunks, version_zero))
+
+
 def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], retain: list[TrainingExample],
-          progress: Optional[Progress] = None, held: Optional[list[TrainingExample]] = None) -> TrainingResult:
-    """Runs the method's loss over the forget schedule, plus a retain batch per step when the method uses one and
-    a batch of `held` (people forgotten by the parent version) per step when there are any."""
+          progress: Optional[Progress] = None, held: Optional[list[TrainingExample]] = None,
+          general: Optional[list[TrainingExample]] = None) -> TrainingResult:
+    """Runs the method's loss over the forget schedule, plus a retain batch per step when the method uses one,
+    a batch of `held` (people forgotten by the parent version) per step when there are any, and a batch of
+    `general` questions per step when hyperParameters.generalKlWeight is on."""
     hyper = cfg.hyper
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
@@ -180,13 +201,17 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
     model.eval()
     ref_forget = _reference_sequence_log_probs(model, forget_batches, _chunks(list(range(len(forget))), hyper.batch_size)) if cfg.method == "npo" else {}
     used_retain = sorted({i for batch in retain_plan for i in batch})
-    ref_retain = _retain_reference(model, cfg, retain_batches, _chunks(used_retain, hyper.batch_size)) if cfg.method == "ga_klr" else {}
-    held = held or []
-    held_batches = _Batches(processor, held, device, dtype)
-    held_plan = retain_schedule(len(held), hyper.batch_size, len(forget_plan), cfg.seed + 2)
-    # The model as it starts is the parent version, which had these people forgotten.
-    ref_held = _reference_scored_log_softmax(model, held_batches, _chunks(sorted({i for b in held_plan for i in b}), hyper.batch_size))
-    ctx = _StepContext(model, cfg, retain_batches, retain_plan, ref_forget, ref_retain, held_batches, held_plan, ref_held)
+    # Anchored to version 0 (klReference "base"), each sequential request pulls the retained people back to where
+    # they started instead of freezing the drift of the requests before it.
+    ref_retain = _reference_values(model, retain_batches, _chunks(used_retain, hyper.batch_size), hyper.kl_reference == "base") if cfg.method == "ga_klr" else {}
+    steps = len(forget_plan)
+    anchors = [a for a in (
+        # The model as it starts is the parent version, which had these people forgotten.
+        _anchor(model, processor, held or [], hyper.hold_forgotten_weight, steps, cfg, cfg.seed + 2, version_zero=False),
+        # General ability is judged against version 0, so that is where it is held.
+        _anchor(model, processor, general or [], hyper.general_kl_weight, steps, cfg, cfg.seed + 3, version_zero=True),
+    ) if a is not None]
+    ctx = _StepContext(model, cfg, retain_batches, retain_plan, ref_forget, ref_retain, anchors)
     step_loss = STEP_LOSSES[cfg.method]
 
     if progress is not None:
@@ -200,9 +225,8 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
         f_batch = forget_batches(forget_indices)
         ctx.tokens += int(f_batch["attention_mask"].sum())
         loss = step_loss(ctx, step, forget_indices, _forward_logits(model, f_batch), f_batch["labels"])
-        hold_term = ctx.hold_forgotten_term(step)
-        if hold_term is not None:
-            loss = loss + hold_term
+        for term in ctx.anchor_terms(step):
+            loss = loss + term
         if not torch.isfinite(loss):
             raise WorkerError(WorkerError.NAN_LOSS, f"{cfg.method} loss is {loss.item()} at step {step} of {len(forget_plan)}; lower hyperParameters.learningRate (now {hyper.learning_rate})")
         optimizer.zero_grad(set_to_none=True)
@@ -224,6 +248,15 @@ def _held_forgotten_examples(cfg: UnlearnConfig, dataset, requested: set[str]) -
         return []
     earlier = [{"requestId": f"earlier-{i}", "datasetSubjectId": i} for i in cfg.exclude_from_retain if i not in requested]
     return forget_examples(earlier, dataset).examples if earlier else []
+
+
+def _general_examples(cfg: UnlearnConfig, dataset) -> list[TrainingExample]:
+    if cfg.hyper.general_kl_weight <= 0:
+        return []
+    examples = general_examples(dataset)
+    if not examples:
+        raise WorkerError(WorkerError.INVALID_INPUT, f"hyperParameters.generalKlWeight is {cfg.hyper.general_kl_weight}, but dataset {cfg.dataset_path} has no general training questions (lethe/train/general.jsonl); set it to 0 or add them with datasets.convert(general_train_tsv=...)")
+    return examples
 
 
 def _check_paths(cfg: UnlearnConfig) -> None:
@@ -277,6 +310,7 @@ def unlearn(payload: Mapping[str, Any], progress: Optional[Progress] = None) -> 
     forget = forget_examples(forget_subjects, dataset)
     retain = retain_examples(dataset, set(forget.dataset_subject_ids) | set(cfg.exclude_from_retain)) if cfg.method in METHODS_USING_RETAIN else []
     held = _held_forgotten_examples(cfg, dataset, set(forget.dataset_subject_ids))
+    general = _general_examples(cfg, dataset)
 
     device, dtype = runtime_device()
     try:
@@ -289,7 +323,7 @@ def unlearn(payload: Mapping[str, Any], progress: Optional[Progress] = None) -> 
         model = attach_new_adapter(model, cfg.lora)
     else:
         model = attach_parent_adapter(model, cfg.lora, cfg.parent_adapter.path)
-    result = train(model, processor, cfg, forget.examples, retain, progress, held)
+    result = train(model, processor, cfg, forget.examples, retain, progress, held, general)
 
     tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in get_peft_model_state_dict(model).items()}
     peft_config = model.peft_config["default"]

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from lethe_worker import datasets
+from lethe_worker.prompts import mc_question
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 
@@ -130,6 +131,17 @@ def test_convert_writes_a_valid_canonical_view(published, tmp_path):
     assert {it.split for it in ds.eval_items()} == {"fictional", "celebrity", "general"}
     mm = ds.eval_items("fictional", modality="multimodal")
     assert all(it.image_path and Path(it.image_path).is_file() for it in mm)
+
+
+def test_convert_writes_general_training_questions_as_the_audit_asks_them(published, tmp_path):
+    without = datasets.convert(None, published / "MMBench_DEV_EN.tsv", tmp_path / "plain")
+    assert without.general_training_examples() == [] and not (without.lethe / "train" / "general.jsonl").exists()
+    ds = datasets.convert(None, published / "MMBench_DEV_EN.tsv", tmp_path / "out", general_train_tsv=published / "MMBench_DEV_EN.tsv")
+    train = ds.general_training_examples()
+    assert [e.answer for e in train] == ["B", "A"]  # the row without an answer is skipped, as in the evaluation
+    evaluated = ds.general_items()
+    assert [e.question for e in train] == [mc_question(it.question, it.options) for it in evaluated]
+    assert all(Path(e.image_path).is_file() and "general-train" in e.image_path for e in train)
 
 
 def test_load_dataset_errors(tmp_path):

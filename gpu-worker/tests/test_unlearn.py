@@ -1,6 +1,7 @@
 """unlearn(): artifacts, determinism, idempotency, sequential starts, reference models, and each bad input."""
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,29 @@ def test_hold_forgotten_term_is_zero_at_the_parent_and_needs_one(make_input, fic
     assert held["adapter"]["sha256"] != without["adapter"]["sha256"]
     assert run(1, exclude=())["adapter"]["sha256"] == without["adapter"]["sha256"]
     assert run(1, parent_adapter=None)["adapter"]["sha256"] == run(0, parent_adapter=None)["adapter"]["sha256"]
+
+
+def test_general_kl_holds_version_0_on_general_questions(make_input, fictional_ids, tmp_path):
+    # The term is a KL to version 0 on general questions: 0 at step 1 of a first request (the new adapter is
+    # version 0), above 0 from a parent that moved the model, and it changes the update either way.
+    def run(weight, parent_adapter=None, name=""):
+        hyper = {"learningRate": 1e-3, "epochs": 1, "batchSize": 2, "maxSteps": 2, "generalKlWeight": weight}
+        return unlearn(make_input(subject_ids=fictional_ids[1:2], parentAdapter=parent_adapter, hyperParameters=hyper,
+                                  outputRoot=str(tmp_path / f"{name}w{weight}")))
+
+    first, anchored = run(0), run(1)
+    assert anchored["lossCurve"][0] == pytest.approx(first["lossCurve"][0], abs=1e-6)
+    assert anchored["adapter"]["sha256"] != first["adapter"]["sha256"]
+    parent = unlearn(make_input(subject_ids=fictional_ids[:1], outputRoot=str(tmp_path / "parent"),
+                                hyperParameters={"learningRate": 1e-2, "epochs": 1, "batchSize": 2, "maxSteps": 3}))
+    assert run(1, parent["adapter"], "p")["lossCurve"][0] > run(0, parent["adapter"], "p")["lossCurve"][0] + 1e-4
+
+
+def test_general_kl_needs_general_questions(make_input, world, tmp_path):
+    dataset = tmp_path / "dataset"
+    shutil.copytree(world["dataset"], dataset, ignore=shutil.ignore_patterns("general.jsonl", "general-train"))
+    payload = make_input(dataset={"path": str(dataset)}, hyperParameters={"learningRate": 1e-3, "epochs": 1, "batchSize": 2, "generalKlWeight": 0.5})
+    _assert_fails(payload, "INVALID_INPUT", "hyperParameters.generalKlWeight", "lethe/train/general.jsonl")
 
 
 def _assert_fails(payload, code, *words):

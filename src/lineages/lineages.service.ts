@@ -92,6 +92,9 @@ export class LineagesService {
       championVersion: 0,
     };
     const subjects = readDatasetSubjects(lineage.datasetPath, name, 'input.datasetPath');
+    if ((lineage.hyperParameters.generalKlWeight ?? 0) > 0 && !fs.existsSync(path.join(lineage.datasetPath, 'lethe', 'train', 'general.jsonl'))) {
+      throw new InputError('input.hyperParameters.generalKlWeight', `is above 0, but dataset ${lineage.datasetPath} has no general training questions (lethe/train/general.jsonl)`);
+    }
     await this.dataSource.transaction(async (tx) => {
       if (!(await this.lineages.insertIfAbsent(tx, lineage))) throw new LineageError('CONFLICT', `lineage ${name} already exists`, 'input.name');
       await this.versions.insert(tx, {

@@ -41,6 +41,8 @@ export interface HyperParameters {
   klReference?: KlReference;
   /** Weight of a KL term holding the people forgotten earlier (excludeFromRetain) where the parent version has them; 0 = off. */
   holdForgottenWeight?: number;
+  /** Weight of a KL term to version 0 on the dataset's general training questions (lethe/train/general.jsonl); 0 = off. */
+  generalKlWeight?: number;
 }
 
 export const KL_REFERENCES = ['start', 'base'] as const;

@@ -274,6 +274,12 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       assert.deepEqual([badReference.code, badReference.field], ['BAD_USER_INPUT', 'input.hyperParameters.klReference']);
       const badHold = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { holdForgottenWeight: -1 } } });
       assert.deepEqual([badHold.code, badHold.field], ['BAD_USER_INPUT', 'input.hyperParameters.holdForgottenWeight']);
+      const badGeneral = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { generalKlWeight: 'high' } } });
+      assert.deepEqual([badGeneral.code, badGeneral.field], ['BAD_USER_INPUT', 'input.hyperParameters.generalKlWeight']);
+      // This dataset has no general training questions, so a general KL could not run on it.
+      const noGeneral = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { generalKlWeight: 1 } } });
+      assert.deepEqual([noGeneral.code, noGeneral.field], ['BAD_USER_INPUT', 'input.hyperParameters.generalKlWeight']);
+      assert.match(noGeneral.message, /lethe\/train\/general\.jsonl/);
     });
   });
 

@@ -2,6 +2,7 @@
 
     <dataset>/MLLMU-Bench/<config>/train-00000-of-00001.parquet   Full_Set, forget_10, retain_90, Retain_Set, ft_Data
     <dataset>/MMBench/mmbench_dev_en.tsv                          index, question, hint, A-D, answer, category, image
+    <dataset>/MMBench/general_train.tsv                           the same layout: training scenes, never evaluated
     <dataset>/lethe/...                                           datasets.convert() of the two above
     <dataset>/world.json                                          the facts behind it all (for humans and tests)
 """
@@ -18,7 +19,7 @@ import pyarrow.parquet as pq
 
 from .. import datasets
 from .images import png_bytes
-from .world import FACT_NAMES, WHO_QUESTION, Person, World
+from .world import FACT_NAMES, WHO_QUESTION, GeneralItem, Person, World, general_training_items
 
 PARQUET_NAME = "train-00000-of-00001.parquet"
 
@@ -97,16 +98,20 @@ def write_mllmu(world: World, out: Path, portraits: dict[str, bytes]) -> None:
     _write_parquet(out / "ft_Data" / PARQUET_NAME, ft, FT_SCHEMA)
 
 
-def write_mmbench(world: World, path: Path) -> None:
+# Anchor data for hyperParameters.generalKlWeight: a quarter of the scenes the build trains on.
+GENERAL_TRAIN_ITEMS = 200
+
+
+def write_mmbench(items: list[GeneralItem], path: Path, split: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, delimiter="\t", lineterminator="\n")
         w.writerow(["index", "question", "hint", "A", "B", "C", "D", "answer", "category", "image", "source", "l2-category", "split"])
-        for it in world.general:
+        for it in items:
             img = base64.b64encode(png_bytes(it.image())).decode("ascii")
             o = it.mc.options
             w.writerow([it.index, it.mc.question, "nan", o["A"], o["B"], o["C"], o["D"], it.mc.answer, it.category, img,
-                        "lethe-synthetic", "perception", "dev"])
+                        "lethe-synthetic", "perception", split])
 
 
 def world_json(world: World) -> dict:
@@ -123,7 +128,9 @@ def write_dataset(world: World, out_dir: str | Path) -> datasets.Dataset:
     out.mkdir(parents=True, exist_ok=True)
     portraits = {p.id: png_bytes(p.portrait()) for p in world.people}
     write_mllmu(world, out / "MLLMU-Bench", portraits)
-    write_mmbench(world, out / "MMBench" / "mmbench_dev_en.tsv")
+    write_mmbench(world.general, out / "MMBench" / "mmbench_dev_en.tsv", "dev")
+    write_mmbench(general_training_items(world.seed, GENERAL_TRAIN_ITEMS), out / "MMBench" / "general_train.tsv", "train")
     (out / "world.json").write_text(json.dumps(world_json(world), indent=1) + "\n", encoding="utf-8")
     return datasets.convert(out / "MLLMU-Bench", out / "MMBench" / "mmbench_dev_en.tsv", out,
-                            dataset_id=f"lethe-tiny-world-s{world.seed}")
+                            dataset_id=f"lethe-tiny-world-s{world.seed}",
+                            general_train_tsv=out / "MMBench" / "general_train.tsv")

@@ -269,6 +269,16 @@ def iter_general_training(seed: int) -> Iterator[tuple[list, str, str, list[str]
         yield objects, q, ans, pool, cat
 
 
+def general_training_items(seed: int, n: int) -> list[GeneralItem]:
+    """The first n scenes of the training stream (the build trains on them) as multiple-choice items."""
+    scenes = iter_general_training(seed)
+    items = []
+    for i in range(n):
+        objects, q, ans, _, cat = next(scenes)
+        items.append(GeneralItem(i, cat, objects, make_mc(q, ans, category=cat)))
+    return items
+
+
 def build_world(seed: int, n_fictional: int = N_FICTIONAL, n_celebrity: int = N_CELEBRITY,
                 n_general_per_category: int = N_GENERAL_PER_CATEGORY) -> World:
     rng = random.Random(f"lethe-world-{seed}")

@@ -102,7 +102,7 @@ export function parseLora(value: unknown, field: string): LoraConfig {
 export function parseHyperParameters(value: unknown, field: string): HyperParameters {
   if (value == null) return DEFAULT_HYPER_PARAMETERS;
   if (!isObject(value)) throw new InputError(field, 'must be an object');
-  onlyKeys(value, ['learningRate', 'epochs', 'batchSize', 'maxSteps', 'npoBeta', 'klWeight', 'retainWeight', 'ascentFloor', 'klReference', 'holdForgottenWeight'], field);
+  onlyKeys(value, ['learningRate', 'epochs', 'batchSize', 'maxSteps', 'npoBeta', 'klWeight', 'retainWeight', 'ascentFloor', 'klReference', 'holdForgottenWeight', 'generalKlWeight'], field);
   const merged = { ...DEFAULT_HYPER_PARAMETERS, ...value } as Record<string, unknown>;
   const out: HyperParameters = {
     learningRate: number(merged.learningRate, `${field}.learningRate`, (n) => n > 0, 'above 0'),
@@ -115,6 +115,7 @@ export function parseHyperParameters(value: unknown, field: string): HyperParame
   if (merged.retainWeight !== undefined) out.retainWeight = number(merged.retainWeight, `${field}.retainWeight`, (n) => n >= 0, '>= 0');
   if (merged.ascentFloor !== undefined) out.ascentFloor = number(merged.ascentFloor, `${field}.ascentFloor`, (n) => n >= 0 && n < 1, 'from 0 up to (not including) 1');
   if (merged.holdForgottenWeight !== undefined) out.holdForgottenWeight = number(merged.holdForgottenWeight, `${field}.holdForgottenWeight`, (n) => n >= 0, '>= 0');
+  if (merged.generalKlWeight !== undefined) out.generalKlWeight = number(merged.generalKlWeight, `${field}.generalKlWeight`, (n) => n >= 0, '>= 0');
   if (merged.klReference !== undefined) {
     if (!KL_REFERENCES.includes(merged.klReference as KlReference)) throw new InputError(`${field}.klReference`, `must be one of ${KL_REFERENCES.join(', ')}, got ${JSON.stringify(merged.klReference)}`);
     out.klReference = merged.klReference as KlReference;
