@@ -107,6 +107,12 @@ def _chunks(indices: list[int], size: int) -> list[list[int]]:
     return [indices[i:i + size] for i in range(0, len(indices), size)]
 
 
+def _planned_reference(model, batches: _Batches, plan: list[list[int]], batch_size: int, version_zero: bool) -> dict[int, torch.Tensor]:
+    """Reference values of the examples a plan uses (only those: a retain set can be much larger than one run)."""
+    used = sorted({i for batch in plan for i in batch})
+    return _reference_values(model, batches, _chunks(used, batch_size), version_zero)
+
+
 @dataclass
 class _Anchor:
     """A KL term to fixed reference values on one planned batch of examples per step."""
@@ -170,16 +176,12 @@ def _graddiff_step(ctx: _StepContext, step: int, forget_indices: list[int], logi
 STEP_LOSSES = {"ga": _ga_step, "ga_klr": _ga_klr_step, "npo": _npo_step, "graddiff": _graddiff_step}
 
 
-def _anchor(model, processor, examples: list[TrainingExample], weight: float, steps: int, cfg: UnlearnConfig,
-            seed: int, version_zero: bool) -> Optional[_Anchor]:
-    """An anchor on `examples`, its reference values taken from the model as it starts, or from version 0."""
-    if weight <= 0 or not examples:
+def _anchor(model, batches: _Batches, weight: float, steps: int, batch_size: int, seed: int, version_zero: bool) -> Optional[_Anchor]:
+    """An anchor on the examples of `batches`, its reference values taken from the model as it starts, or from version 0."""
+    if weight <= 0 or not batches.examples:
         return None
-    device, dtype = next(model.parameters()).device, next(model.parameters()).dtype
-    batches = _Batches(processor, examples, device, dtype)
-    plan = retain_schedule(len(examples), cfg.hyper.batch_size, steps, seed)
-    chunks = _chunks(sorted({i for b in plan for i in b}), cfg.hyper.batch_size)
-    return _Anchor(weight, batches, plan, _reference_values(model, batches, chunks, version_zero))
+    plan = retain_schedule(len(batches.examples), batch_size, steps, seed)
+    return _Anchor(weight, batches, plan, _planned_reference(model, batches, plan, batch_size, version_zero))
 
 
 def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], retain: list[TrainingExample],
@@ -200,16 +202,15 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
 
     model.eval()
     ref_forget = _reference_sequence_log_probs(model, forget_batches, _chunks(list(range(len(forget))), hyper.batch_size)) if cfg.method == "npo" else {}
-    used_retain = sorted({i for batch in retain_plan for i in batch})
     # Anchored to version 0 (klReference "base"), each sequential request pulls the retained people back to where
     # they started instead of freezing the drift of the requests before it.
-    ref_retain = _reference_values(model, retain_batches, _chunks(used_retain, hyper.batch_size), hyper.kl_reference == "base") if cfg.method == "ga_klr" else {}
+    ref_retain = _planned_reference(model, retain_batches, retain_plan, hyper.batch_size, hyper.kl_reference == "base") if cfg.method == "ga_klr" else {}
     steps = len(forget_plan)
     anchors = [a for a in (
         # The model as it starts is the parent version, which had these people forgotten.
-        _anchor(model, processor, held or [], hyper.hold_forgotten_weight, steps, cfg, cfg.seed + 2, version_zero=False),
+        _anchor(model, _Batches(processor, held or [], device, dtype), hyper.hold_forgotten_weight, steps, hyper.batch_size, cfg.seed + 2, version_zero=False),
         # General ability is judged against version 0, so that is where it is held.
-        _anchor(model, processor, general or [], hyper.general_kl_weight, steps, cfg, cfg.seed + 3, version_zero=True),
+        _anchor(model, _Batches(processor, general or [], device, dtype), hyper.general_kl_weight, steps, hyper.batch_size, cfg.seed + 3, version_zero=True),
     ) if a is not None]
     ctx = _StepContext(model, cfg, retain_batches, retain_plan, ref_forget, ref_retain, anchors)
     step_loss = STEP_LOSSES[cfg.method]
