@@ -65,7 +65,8 @@ class HyperParameters:
     # lineage) or "base" (version 0: sequential requests cannot compound the drift of the retained people).
     kl_reference: str = "start"
     # Weight of a KL term that holds the people forgotten earlier in the lineage (excludeFromRetain) where the
-    # parent version has them: later sequential requests otherwise bring them partly back. 0 = off.
+    # version that forgot them had them (forgottenBy), else where the parent has them: later sequential requests
+    # otherwise bring them partly back. 0 = off.
     hold_forgotten_weight: float = 0.0
     # Weight of a KL term to version 0 on the dataset's general questions (lethe/train/general.jsonl): the retain KL
     # covers people only, and general ability was what sequential requests lost first. 0 = off.
@@ -107,6 +108,13 @@ class FileRef:
 
 
 @dataclass(frozen=True)
+class ForgottenBy:
+    """The adapter of an earlier version and the people of excludeFromRetain it forgot."""
+    adapter: FileRef
+    subject_ids: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class UnlearnConfig:
     base_model_path: Path
     base_model_id: str
@@ -114,6 +122,7 @@ class UnlearnConfig:
     parent_adapter: Optional[FileRef]
     forget_set: FileRef
     exclude_from_retain: Tuple[str, ...]
+    forgotten_by: Tuple[ForgottenBy, ...]
     method: str
     hyper: HyperParameters
     lora: LoraSettings
@@ -134,6 +143,8 @@ class UnlearnConfig:
             parent_adapter=FileRef(Path(parent["path"]), parent["sha256"]) if parent else None,
             forget_set=FileRef(Path(data["forgetSet"]["path"]), data["forgetSet"]["sha256"]),
             exclude_from_retain=tuple(data["excludeFromRetain"]),
+            forgotten_by=tuple(ForgottenBy(FileRef(Path(f["adapter"]["path"]), f["adapter"]["sha256"]), tuple(f["datasetSubjectIds"]))
+                               for f in data.get("forgottenBy", [])),
             method=method,
             hyper=HyperParameters.from_json(method, data["hyperParameters"]),
             lora=LoraSettings.from_json(data["lora"]),

@@ -5,8 +5,9 @@ exactly which Linear layers carry LoRA tensors.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Union, Sequence
+from typing import Iterator, Sequence, Union
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
@@ -68,25 +69,42 @@ def attach_new_adapter(model: torch.nn.Module, settings: LoraSettings) -> PeftMo
     return get_peft_model(model, peft_lora_config(model, settings))
 
 
+def _checked_tensors(peft_model: PeftModel, settings: LoraSettings, safetensors_path: Path, field: str) -> dict[str, torch.Tensor]:
+    """An adapter file's tensors, after checking they fit the model's adapter (`field` names the input that gave the file)."""
+    expected = get_peft_model_state_dict(peft_model)
+    tensors = load_file(str(safetensors_path))
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
+    if missing or extra:
+        raise WorkerError(
+            WorkerError.BAD_PARENT_ADAPTER,
+            f"{field} {safetensors_path} does not match lora {settings.to_json()}: "
+            f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}, unexpected {extra[:3]}{'...' if len(extra) > 3 else ''}",
+        )
+    for key, tensor in tensors.items():
+        if tuple(tensor.shape) != tuple(expected[key].shape):
+            raise WorkerError(
+                WorkerError.BAD_PARENT_ADAPTER,
+                f"{field} {safetensors_path}: tensor {key} has shape {tuple(tensor.shape)}, lora config needs {tuple(expected[key].shape)}",
+            )
+    return tensors
+
+
 def attach_parent_adapter(model: torch.nn.Module, settings: LoraSettings, parent_safetensors: Path) -> PeftModel:
     """A trainable adapter initialised with the parent's tensors: training continues where the parent ended,
     so the result fully replaces the parent (sequential strategy)."""
     peft_model = attach_new_adapter(model, settings)
-    expected = get_peft_model_state_dict(peft_model)
-    parent = load_file(str(parent_safetensors))
-    missing = sorted(set(expected) - set(parent))
-    extra = sorted(set(parent) - set(expected))
-    if missing or extra:
-        raise WorkerError(
-            WorkerError.BAD_PARENT_ADAPTER,
-            f"parent adapter {parent_safetensors} does not match lora {settings.to_json()}: "
-            f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}, unexpected {extra[:3]}{'...' if len(extra) > 3 else ''}",
-        )
-    for key, tensor in parent.items():
-        if tuple(tensor.shape) != tuple(expected[key].shape):
-            raise WorkerError(
-                WorkerError.BAD_PARENT_ADAPTER,
-                f"parent adapter tensor {key} has shape {tuple(tensor.shape)}, lora config needs {tuple(expected[key].shape)}",
-            )
-    set_peft_model_state_dict(peft_model, parent)
+    set_peft_model_state_dict(peft_model, _checked_tensors(peft_model, settings, parent_safetensors, "parentAdapter"))
     return peft_model
+
+
+@contextmanager
+def adapter_swapped(peft_model: PeftModel, settings: LoraSettings, safetensors_path: Path, field: str) -> Iterator[PeftModel]:
+    """The model with an earlier version's adapter tensors in place of its own, restored exactly on exit.
+    Reference values of an earlier version cost one extra adapter's tensors, not a second model."""
+    own = {k: v.detach().clone() for k, v in get_peft_model_state_dict(peft_model).items()}
+    set_peft_model_state_dict(peft_model, _checked_tensors(peft_model, settings, safetensors_path, field))
+    try:
+        yield peft_model
+    finally:
+        set_peft_model_state_dict(peft_model, own)

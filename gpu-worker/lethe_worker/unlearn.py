@@ -24,7 +24,7 @@ from .contracts import validate_adapter_manifest, validate_unlearn_input, valida
 from .data import EncodedExample, TrainingExample, collate, encode, forget_examples, general_examples, read_forget_set, retain_examples, retain_schedule, schedule
 from .datasets import load_dataset
 from .errors import WorkerError
-from .lora import attach_new_adapter, attach_parent_adapter, resolve_lora_targets
+from .lora import adapter_swapped, attach_new_adapter, attach_parent_adapter, resolve_lora_targets
 from .model_io import ModelLoadError, load_llava
 
 Progress = Callable[[int, int], None]
@@ -176,6 +176,33 @@ def _graddiff_step(ctx: _StepContext, step: int, forget_indices: list[int], logi
 STEP_LOSSES = {"ga": _ga_step, "ga_klr": _ga_klr_step, "npo": _npo_step, "graddiff": _graddiff_step}
 
 
+@dataclass(frozen=True)
+class HeldPeople:
+    """People forgotten earlier, to hold where they were forgotten: `sources[i]` is the index in cfg.forgotten_by
+    of the version that forgot example i's person, or None for the parent."""
+    examples: list[TrainingExample]
+    sources: list[Optional[int]]
+
+
+def _hold_anchor(model, cfg: UnlearnConfig, batches: _Batches, sources: list[Optional[int]], steps: int) -> Optional[_Anchor]:
+    """An anchor on the held people, each at the version that forgot them. The parent may already have let them
+    partly back, and holding them there lets every later request add its own bit of drift."""
+    hyper = cfg.hyper
+    if hyper.hold_forgotten_weight <= 0 or not batches.examples:
+        return None
+    plan = retain_schedule(len(batches.examples), hyper.batch_size, steps, cfg.seed + 2)
+    used = sorted({i for batch in plan for i in batch})
+    ref: dict[int, torch.Tensor] = {}
+    for source in dict.fromkeys(sources[i] for i in used):
+        chunks = _chunks([i for i in used if sources[i] == source], hyper.batch_size)
+        if source is None:
+            ref.update(_reference_values(model, batches, chunks, version_zero=False))
+            continue
+        with adapter_swapped(model, cfg.lora, cfg.forgotten_by[source].adapter.path, f"forgottenBy[{source}].adapter"):
+            ref.update(_reference_values(model, batches, chunks, version_zero=False))
+    return _Anchor(hyper.hold_forgotten_weight, batches, plan, ref)
+
+
 def _anchor(model, batches: _Batches, weight: float, steps: int, batch_size: int, seed: int, version_zero: bool) -> Optional[_Anchor]:
     """An anchor on the examples of `batches`, its reference values taken from the model as it starts, or from version 0."""
     if weight <= 0 or not batches.examples:
@@ -185,10 +212,10 @@ def _anchor(model, batches: _Batches, weight: float, steps: int, batch_size: int
 
 
 def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], retain: list[TrainingExample],
-          progress: Optional[Progress] = None, held: Optional[list[TrainingExample]] = None,
+          progress: Optional[Progress] = None, held: Optional[HeldPeople] = None,
           general: Optional[list[TrainingExample]] = None) -> TrainingResult:
     """Runs the method's loss over the forget schedule, plus a retain batch per step when the method uses one,
-    a batch of `held` (people forgotten by the parent version) per step when there are any, and a batch of
+    a batch of `held` (people forgotten by earlier versions) per step when there are any, and a batch of
     `general` questions per step when hyperParameters.generalKlWeight is on."""
     hyper = cfg.hyper
     device = next(model.parameters()).device
@@ -206,9 +233,9 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
     # they started instead of freezing the drift of the requests before it.
     ref_retain = _planned_reference(model, retain_batches, retain_plan, hyper.batch_size, hyper.kl_reference == "base") if cfg.method == "ga_klr" else {}
     steps = len(forget_plan)
+    held = held or HeldPeople([], [])
     anchors = [a for a in (
-        # The model as it starts is the parent version, which had these people forgotten.
-        _anchor(model, _Batches(processor, held or [], device, dtype), hyper.hold_forgotten_weight, steps, hyper.batch_size, cfg.seed + 2, version_zero=False),
+        _hold_anchor(model, cfg, _Batches(processor, held.examples, device, dtype), held.sources, steps),
         # General ability is judged against version 0, so that is where it is held.
         _anchor(model, _Batches(processor, general or [], device, dtype), hyper.general_kl_weight, steps, hyper.batch_size, cfg.seed + 3, version_zero=True),
     ) if a is not None]
@@ -241,14 +268,22 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
     return TrainingResult(loss_curve, len(forget_plan), ctx.tokens, time.perf_counter() - started)
 
 
-def _held_forgotten_examples(cfg: UnlearnConfig, dataset, requested: set[str]) -> list[TrainingExample]:
-    """Examples of the people the parent version forgot (excludeFromRetain), when hyperParameters.holdForgottenWeight
-    is on. Without a parent adapter there is no version that forgot them to hold them at (cumulative lineages
-    put them in the forget set instead)."""
+def _held_people(cfg: UnlearnConfig, dataset, requested: set[str]) -> HeldPeople:
+    """Examples of the people forgotten earlier (excludeFromRetain), when hyperParameters.holdForgottenWeight is on.
+    Without a parent adapter there is no version that forgot them to hold them at (cumulative lineages put them
+    in the forget set instead)."""
     if cfg.hyper.hold_forgotten_weight <= 0 or cfg.parent_adapter is None:
-        return []
-    earlier = [{"requestId": f"earlier-{i}", "datasetSubjectId": i} for i in cfg.exclude_from_retain if i not in requested]
-    return forget_examples(earlier, dataset).examples if earlier else []
+        return HeldPeople([], [])
+    source_of = {subject: index for index, entry in enumerate(cfg.forgotten_by) for subject in entry.subject_ids}
+    examples: list[TrainingExample] = []
+    sources: list[Optional[int]] = []
+    for subject in cfg.exclude_from_retain:
+        if subject in requested:
+            continue
+        own = forget_examples([{"requestId": f"earlier-{subject}", "datasetSubjectId": subject}], dataset).examples
+        examples.extend(own)
+        sources.extend([source_of.get(subject)] * len(own))
+    return HeldPeople(examples, sources)
 
 
 def _general_examples(cfg: UnlearnConfig, dataset) -> list[TrainingExample]:
@@ -260,7 +295,7 @@ def _general_examples(cfg: UnlearnConfig, dataset) -> list[TrainingExample]:
     return examples
 
 
-def _check_paths(cfg: UnlearnConfig) -> None:
+def _check_inputs(cfg: UnlearnConfig) -> None:
     if not cfg.base_model_path.is_dir():
         raise WorkerError(WorkerError.MODEL_NOT_FOUND, f"baseModel.path {cfg.base_model_path} does not exist or is not a directory")
     if not cfg.dataset_path.is_dir():
@@ -272,6 +307,21 @@ def _check_paths(cfg: UnlearnConfig) -> None:
         actual = sha256_file(parent.path)
         if actual != parent.sha256:
             raise WorkerError(WorkerError.BAD_PARENT_ADAPTER, f"parentAdapter.sha256 {parent.sha256} does not match the bytes of {parent.path} ({actual})")
+    excluded = set(cfg.exclude_from_retain)
+    seen: set[str] = set()
+    for index, entry in enumerate(cfg.forgotten_by):
+        field = f"forgottenBy[{index}]"
+        if not entry.adapter.path.is_file():
+            raise WorkerError(WorkerError.BAD_PARENT_ADAPTER, f"{field}.adapter.path {entry.adapter.path} does not exist")
+        actual = sha256_file(entry.adapter.path)
+        if actual != entry.adapter.sha256:
+            raise WorkerError(WorkerError.BAD_PARENT_ADAPTER, f"{field}.adapter.sha256 {entry.adapter.sha256} does not match the bytes of {entry.adapter.path} ({actual})")
+        for subject in entry.subject_ids:
+            if subject not in excluded:
+                raise WorkerError(WorkerError.INVALID_INPUT, f"{field}.datasetSubjectIds: {subject!r} is not in excludeFromRetain (only people forgotten earlier are held)")
+            if subject in seen:
+                raise WorkerError(WorkerError.INVALID_INPUT, f"{field}.datasetSubjectIds: {subject!r} is named by an earlier forgottenBy entry too (one version forgot each person)")
+            seen.add(subject)
 
 
 def _output(directory: Path, manifest: Mapping[str, Any], reused: bool) -> dict[str, Any]:
@@ -302,7 +352,7 @@ def unlearn(payload: Mapping[str, Any], progress: Optional[Progress] = None) -> 
     if existing is not None:
         return _output(final_dir, existing, reused=True)
 
-    _check_paths(cfg)
+    _check_inputs(cfg)
     forget_subjects = read_forget_set(cfg.forget_set)
     try:
         dataset = load_dataset(cfg.dataset_path)
@@ -310,7 +360,7 @@ def unlearn(payload: Mapping[str, Any], progress: Optional[Progress] = None) -> 
         raise WorkerError(WorkerError.DATASET_NOT_FOUND, f"dataset.path {cfg.dataset_path} is not a readable dataset: {e}") from None
     forget = forget_examples(forget_subjects, dataset)
     retain = retain_examples(dataset, set(forget.dataset_subject_ids) | set(cfg.exclude_from_retain)) if cfg.method in METHODS_USING_RETAIN else []
-    held = _held_forgotten_examples(cfg, dataset, set(forget.dataset_subject_ids))
+    held = _held_people(cfg, dataset, set(forget.dataset_subject_ids))
     general = _general_examples(cfg, dataset)
 
     device, dtype = runtime_device()
@@ -340,6 +390,7 @@ def unlearn(payload: Mapping[str, Any], progress: Optional[Progress] = None) -> 
             "lora": cfg.lora.to_json(),
             "resolvedTargets": resolved_targets,
             "parentSha256": cfg.parent_adapter.sha256 if cfg.parent_adapter else None,
+            "heldAtSha256": sorted({cfg.forgotten_by[i].adapter.sha256 for i in held.sources if i is not None}),
             "baseModelId": cfg.base_model_id,
             "forgetSetSha256": cfg.forget_set.sha256,
             "seed": cfg.seed,

@@ -1,12 +1,12 @@
-"""LoRA target presets, explicit lists, bad targets, and starting from a parent adapter."""
+"""LoRA target presets, explicit lists, bad targets, starting from a parent adapter, and swapping in an earlier one."""
 import pytest
 import torch
-from peft import get_peft_model_state_dict
+from peft import get_peft_model_state_dict, set_peft_model_state_dict
 from safetensors.torch import save_file
 
 from lethe_worker.config import LoraSettings
 from lethe_worker.errors import WorkerError
-from lethe_worker.lora import DECODER_LINEAR_SUFFIXES, attach_new_adapter, attach_parent_adapter, resolve_lora_targets
+from lethe_worker.lora import DECODER_LINEAR_SUFFIXES, adapter_swapped, attach_new_adapter, attach_parent_adapter, resolve_lora_targets
 from lethe_worker.model_io import load_llava
 
 
@@ -76,3 +76,30 @@ def test_parent_adapter_of_another_lora_config_is_rejected(world, tmp_path):
     with pytest.raises(WorkerError) as e:
         attach_parent_adapter(load_llava(world["model"])[0], LoraSettings(4, 8, 0.0, "projector+llm"), tmp_path / "adapter_model.safetensors")
     assert e.value.code == WorkerError.BAD_PARENT_ADAPTER and "multi_modal_projector" in e.value.message
+
+
+def test_swapped_adapter_is_in_place_inside_and_own_tensors_come_back_exactly(world, tmp_path):
+    settings = LoraSettings(4, 8, 0.0, "llm")
+    torch.manual_seed(1)
+    model = attach_new_adapter(load_llava(world["model"])[0], settings)
+    own = {k: torch.randn_like(v) * 0.01 for k, v in get_peft_model_state_dict(model).items()}
+    set_peft_model_state_dict(model, own)
+    earlier = {k: torch.randn_like(v) * 0.01 for k, v in own.items()}
+    save_file(earlier, str(tmp_path / "adapter_model.safetensors"))
+    with adapter_swapped(model, settings, tmp_path / "adapter_model.safetensors", "forgottenBy[0].adapter"):
+        inside = get_peft_model_state_dict(model)
+        assert all(torch.equal(inside[k], earlier[k]) for k in earlier)
+    after = get_peft_model_state_dict(model)
+    assert all(torch.equal(after[k], own[k]) for k in own)
+    assert not all(torch.equal(own[k], earlier[k]) for k in own)
+
+
+def test_swapped_adapter_of_another_lora_config_names_the_field(world, tmp_path):
+    other = attach_new_adapter(load_llava(world["model"])[0], LoraSettings(8, 8, 0.0, "llm"))
+    save_file(dict(get_peft_model_state_dict(other)), str(tmp_path / "adapter_model.safetensors"))
+    settings = LoraSettings(4, 8, 0.0, "llm")
+    model = attach_new_adapter(load_llava(world["model"])[0], settings)
+    with pytest.raises(WorkerError) as e:
+        with adapter_swapped(model, settings, tmp_path / "adapter_model.safetensors", "forgottenBy[1].adapter"):
+            pass
+    assert e.value.code == WorkerError.BAD_PARENT_ADAPTER and "forgottenBy[1].adapter" in e.value.message

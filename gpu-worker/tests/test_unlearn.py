@@ -137,6 +137,49 @@ def test_hold_forgotten_term_is_zero_at_the_parent_and_needs_one(make_input, fic
     assert run(1, parent_adapter=None)["adapter"]["sha256"] == run(0, parent_adapter=None)["adapter"]["sha256"]
 
 
+def test_hold_at_the_version_that_forgot_each_person(make_input, fictional_ids, tmp_path):
+    # forgottenBy names, per earlier person, the version that forgot them; people it does not name are held at the
+    # parent. Naming the parent itself is therefore the same run as naming nobody, byte for byte, and naming the
+    # version before it (which had the first person where it forgot them) changes the update.
+    first, second, third = fictional_ids[:3]
+    fast = {"learningRate": 1e-2, "epochs": 1, "batchSize": 2, "maxSteps": 3}
+    v1 = unlearn(make_input(subject_ids=[first], outputRoot=str(tmp_path / "v1"), hyperParameters=fast))
+    v2 = unlearn(make_input(subject_ids=[second], parentAdapter=v1["adapter"], excludeFromRetain=[first],
+                            outputRoot=str(tmp_path / "v2"), hyperParameters=fast))
+
+    def run(name, forgotten_by, weight=1):
+        hyper = {"learningRate": 1e-3, "epochs": 1, "batchSize": 2, "maxSteps": 3, "holdForgottenWeight": weight}
+        return unlearn(make_input(subject_ids=[third], parentAdapter=v2["adapter"], excludeFromRetain=[first, second],
+                                  forgottenBy=forgotten_by, hyperParameters=hyper, outputRoot=str(tmp_path / name)))
+
+    at_parent = run("none", [])
+    assert run("parent", [{"adapter": v2["adapter"], "datasetSubjectIds": [first, second]}])["adapter"]["sha256"] == at_parent["adapter"]["sha256"]
+    each = [{"adapter": v1["adapter"], "datasetSubjectIds": [first]}, {"adapter": v2["adapter"], "datasetSubjectIds": [second]}]
+    at_v1 = run("each", each)
+    assert at_v1["adapter"]["sha256"] != at_parent["adapter"]["sha256"]
+    assert json.loads(Path(at_v1["manifestPath"]).read_text())["heldAtSha256"] == sorted([v1["adapter"]["sha256"], v2["adapter"]["sha256"]])
+    assert json.loads(Path(at_parent["manifestPath"]).read_text())["heldAtSha256"] == []
+    # Without the hold there is nothing to hold anywhere.
+    assert run("off-each", each, weight=0)["adapter"]["sha256"] == run("off-none", [], weight=0)["adapter"]["sha256"]
+
+
+def test_forgotten_by_must_name_earlier_people_once_with_their_adapter_bytes(make_input, fictional_ids, tmp_path):
+    first, second = fictional_ids[:2]
+    parent = unlearn(make_input(subject_ids=[first], outputRoot=str(tmp_path / "parent")))
+
+    def payload(forgotten_by):
+        return make_input(subject_ids=[second], parentAdapter=parent["adapter"], excludeFromRetain=[first], forgottenBy=forgotten_by,
+                          hyperParameters={"learningRate": 1e-3, "epochs": 1, "batchSize": 2, "maxSteps": 1, "holdForgottenWeight": 1},
+                          outputRoot=str(tmp_path / "out"))
+
+    _assert_fails(payload([{"adapter": {**parent["adapter"], "sha256": "0" * 64}, "datasetSubjectIds": [first]}]),
+                  WorkerError.BAD_PARENT_ADAPTER, "forgottenBy[0].adapter.sha256")
+    _assert_fails(payload([{"adapter": parent["adapter"], "datasetSubjectIds": [second]}]),
+                  WorkerError.INVALID_INPUT, "forgottenBy[0].datasetSubjectIds", repr(second), "excludeFromRetain")
+    _assert_fails(payload([{"adapter": parent["adapter"], "datasetSubjectIds": [first]}, {"adapter": parent["adapter"], "datasetSubjectIds": [first]}]),
+                  WorkerError.INVALID_INPUT, "forgottenBy[1].datasetSubjectIds", repr(first))
+
+
 def test_general_kl_holds_version_0_on_general_questions(make_input, fictional_ids, tmp_path):
     # The term is a KL to version 0 on general questions: 0 at step 1 of a first request (the new adapter is
     # version 0), above 0 from a parent that moved the model, and it changes the update either way.

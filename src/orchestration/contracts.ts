@@ -39,7 +39,7 @@ export interface HyperParameters {
   ascentFloor?: number;
   /** ga_klr: the model the retain KL anchors to, the one this operation starts from or the base (version 0). */
   klReference?: KlReference;
-  /** Weight of a KL term holding the people forgotten earlier (excludeFromRetain) where the parent version has them; 0 = off. */
+  /** Weight of a KL term holding the people forgotten earlier (excludeFromRetain) where the version that forgot them had them (forgottenBy), else where the parent has them; 0 = off. */
   holdForgottenWeight?: number;
   /** Weight of a KL term to version 0 on the dataset's general training questions (lethe/train/general.jsonl); 0 = off. */
   generalKlWeight?: number;
@@ -47,6 +47,12 @@ export interface HyperParameters {
 
 export const KL_REFERENCES = ['start', 'base'] as const;
 export type KlReference = (typeof KL_REFERENCES)[number];
+
+/** An earlier version's adapter and the dataset subjects it forgot: the hold keeps them where that version had them. */
+export interface ForgottenBy {
+  adapter: FileRef;
+  datasetSubjectIds: string[];
+}
 
 export interface UnlearnInput {
   baseModel: BaseModelRef;
@@ -56,6 +62,8 @@ export interface UnlearnInput {
   forgetSet: FileRef;
   /** Dataset subject ids forgotten earlier in this lineage: never used as retain data; held forgotten by hyperParameters.holdForgottenWeight. */
   excludeFromRetain: string[];
+  /** For people of excludeFromRetain, the adapter of the version that forgot them (sequential lineages). */
+  forgottenBy?: ForgottenBy[];
   method: UnlearnMethod;
   hyperParameters: HyperParameters;
   lora: LoraConfig;

@@ -16,7 +16,7 @@ import type { ForgetSets } from '../requests/forget-sets.service';
 import type { DeletionRequestRepository } from '../requests/persistence/deletion-request.repository';
 import type { RequestLifecycle } from '../requests/request-lifecycle.service';
 import type { ControlActivities, LineageSnapshot, StepPlan } from './activity-types';
-import type { ForgetSetFile } from './contracts';
+import type { ForgetSetFile, ForgottenBy } from './contracts';
 import { purgeAfter, type RetentionOutcome } from './retention';
 
 export const SYSTEM_ACTOR = 'system:lineage-workflow';
@@ -59,6 +59,22 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
   /** Subjects this lineage already forgot (COMPLETED requests), oldest first. */
   async function forgottenBefore(lineage: string): Promise<DeletionRequest[]> {
     return deps.requests.listByLineageAndStatus(lineage, ['COMPLETED']);
+  }
+
+  /** The versions that forgot the earlier requests' people (the ones still champion or superseded by it; a rollback
+   *  reopens the requests of the versions it undoes), so a sequential request holds each where it was forgotten. */
+  async function forgottenByVersions(lineage: string, earlier: DeletionRequest[]): Promise<ForgottenBy[]> {
+    const held = new Set<string>();
+    const out: ForgottenBy[] = [];
+    for (const version of await deps.versions.listVersions(lineage)) {
+      if (!version.adapterUri || !version.adapterSha256 || !['PROMOTED', 'SUPERSEDED'].includes(version.status)) continue;
+      const subjects = earlier
+        .filter((r) => version.requestIds.includes(r.id) && r.datasetSubjectId !== null && !held.has(r.datasetSubjectId))
+        .map((r) => r.datasetSubjectId!);
+      subjects.forEach((s) => held.add(s));
+      if (subjects.length > 0) out.push({ adapter: { path: version.adapterUri, sha256: version.adapterSha256 }, datasetSubjectIds: [...new Set(subjects)] });
+    }
+    return out;
   }
 
   async function purge(requestIds: string[], reason: string): Promise<void> {
@@ -107,6 +123,7 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
           parentAdapter: parent?.adapterUri && parent.adapterSha256 ? { path: parent.adapterUri, sha256: parent.adapterSha256 } : null,
           forgetSet: { path: file.path, sha256: file.sha256 },
           excludeFromRetain: subjectIds(earlier),
+          forgottenBy: cumulative ? [] : await forgottenByVersions(name, earlier),
           method: lineage.method,
           hyperParameters: lineage.hyperParameters,
           lora: lineage.lora,

@@ -9,6 +9,7 @@ import { selectPretrainedTargets } from '../audits/domain/target-selection';
 import { loadEvalItems, openScorer, RuntimeEvalItem } from '../audits/runtime';
 import type { Method, Setting, Strategy, Targets } from './args';
 import { finetunedSplit, PeopleSplit, planRounds, pretrainedSplit, RoundPlan, splitIntoParts, stepBudget } from './splits';
+import type { ForgottenBy } from '../orchestration/contracts';
 import { EngineDefaults, WorkerClient } from './worker-client';
 
 /** Accuracy per modality (PULSE's M); null when the set has no question of that modality. */
@@ -198,6 +199,8 @@ export class PulseHarness {
     const rounds: RoundResult[] = [];
     let parent: AdapterRef | null = null;
     let parentMetrics: AuditMetrics | null = null;
+    // Each round's adapter and its people, so later rounds hold them where they were forgotten.
+    const forgottenBy: ForgottenBy[] = [];
     for (const plan of plans) {
       const roundLabel = `${label} round ${plan.round}/${plans.length}`;
       const t0 = Date.now();
@@ -208,6 +211,7 @@ export class PulseHarness {
           parentAdapter: plan.continuesPrevious ? parent : null,
           forgetSet: this.writeForgetSet(plan.trainOn),
           excludeFromRetain: plan.excludeFromRetain,
+          forgottenBy: plan.continuesPrevious ? [...forgottenBy] : [],
           method: spec.method,
           hyperParameters: { ...hyperParameters, maxSteps: stepBudget(spec.maxSteps, plan.trainOn.length, peoplePerRequest) },
           lora: { ...defaults.lora, targets: spec.targets },
@@ -235,6 +239,7 @@ export class PulseHarness {
       });
       parent = out.adapter;
       parentMetrics = metrics;
+      forgottenBy.push({ adapter: out.adapter, datasetSubjectIds: plan.trainOn });
     }
     return {
       model: this.options.modelDir,

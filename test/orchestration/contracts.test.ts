@@ -30,6 +30,7 @@ const unlearnInput: UnlearnInput = {
   parentAdapter: { path: '/artifacts/a/adapter_model.safetensors', sha256: sha },
   forgetSet: { path: '/artifacts/forget-sets/step-1/forget-set.json', sha256: sha },
   excludeFromRetain: ['s1'],
+  forgottenBy: [{ adapter: { path: '/artifacts/a/adapter_model.safetensors', sha256: sha }, datasetSubjectIds: ['s1'] }],
   method: 'ga_klr',
   hyperParameters: { learningRate: 2e-4, epochs: 3, batchSize: 4, klWeight: 1 },
   lora: { rank: 8, alpha: 16, dropout: 0, targets: 'projector+llm' },
@@ -45,6 +46,8 @@ describe('contracts between the workflow and the Python worker', () => {
     const forgetSet: ForgetSetFile = { subjects: [{ requestId: 'r1', name: 'Ada', datasetSubjectId: null, images: ['/tmp/a.png'], facts: [{ question: 'q', answer: 'a' }] }] };
     assert.deepEqual(errors('unlearn.input.schema.json', unlearnInput), []);
     assert.deepEqual(errors('unlearn.input.schema.json', { ...unlearnInput, parentAdapter: null }), []);
+    const { forgottenBy: _, ...withoutForgottenBy } = unlearnInput;
+    assert.deepEqual(errors('unlearn.input.schema.json', withoutForgottenBy), [], 'forgottenBy is optional');
     assert.deepEqual(errors('unlearn.output.schema.json', unlearnOutput), []);
     assert.deepEqual(errors('export_onnx.input.schema.json', exportInput), []);
     assert.deepEqual(errors('export_onnx.output.schema.json', exportOutput), []);
@@ -58,6 +61,8 @@ describe('contracts between the workflow and the Python worker', () => {
 
   it('the schemas reject what the types forbid, naming the field', () => {
     assert.match(errors('unlearn.input.schema.json', { ...unlearnInput, method: 'sgd' }).join(), /\/method/);
+    const noPeople = { ...unlearnInput, forgottenBy: [{ adapter: { path: '/a', sha256: sha }, datasetSubjectIds: [] }] };
+    assert.match(errors('unlearn.input.schema.json', noPeople).join(), /\/forgottenBy\/0\/datasetSubjectIds/);
     assert.match(errors('unlearn.input.schema.json', { ...unlearnInput, hyperParameters: { learningRate: 0, epochs: 1, batchSize: 1 } }).join(), /\/hyperParameters\/learningRate/);
     const { seed: _seed, ...withoutSeed } = unlearnInput;
     assert.match(errors('unlearn.input.schema.json', withoutSeed).join(), /seed/);

@@ -145,6 +145,9 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     assert.equal(u1.parentAdapter, null);
     assert.equal(u2.parentAdapter?.sha256, crypto.createHash('sha256').update('adapter 1').digest('hex'));
     assert.deepEqual(u2.excludeFromRetain, ['s1']);
+    // ...and held where version 1, the version that forgot them, had them.
+    assert.deepEqual(u1.forgottenBy, []);
+    assert.deepEqual(u2.forgottenBy, [{ adapter: u2.parentAdapter, datasetSubjectIds: ['s1'] }]);
 
     await t.operator.ok(ROLLBACK, { lineage: 'seq', to: 1, reason: 'version 2 loses general accuracy' });
     const redone = await eventually(async () => {
@@ -153,6 +156,10 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
       return r;
     }, 30_000);
     assert.ok(redone.events.some((e) => e.type === 'request.status_changed' && e.data.to === 'REOPENED'));
+    // The redo continues from version 1 and holds s1 there; the rolled-back version 2 forgot nobody that still counts.
+    const redo = unlearnInputs.at(-1)!;
+    assert.deepEqual(redo.forgottenBy, [{ adapter: u2.parentAdapter, datasetSubjectIds: ['s1'] }]);
+    assert.equal(redo.parentAdapter?.sha256, u2.parentAdapter?.sha256);
     const lineage = (await t.operator.ok(LINEAGE, { name: 'seq' })).modelLineage;
     assert.equal(lineage.championVersion, 3);
     assert.deepEqual(lineage.versions.map((v: any) => [v.number, v.status, v.parentNumber]), [
@@ -171,6 +178,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     assert.equal((await until(b, 'COMPLETED')).modelVersion?.number, 2);
     const last = unlearnInputs.at(-1)!;
     assert.equal(last.parentAdapter, null);
+    assert.deepEqual(last.forgottenBy, [], 'a cumulative version puts the earlier people in its forget set instead');
     assert.deepEqual(forgetSetFiles.at(-1)!.subjects.map((s) => s.datasetSubjectId), ['s1', 's3']);
     const lineage = (await t.operator.ok(LINEAGE, { name: 'cum' })).modelLineage;
     assert.deepEqual(lineage.versions.map((v: any) => [v.number, v.parentNumber]), [[0, null], [1, null], [2, null]]);

@@ -60,8 +60,8 @@ export const DEFAULT_METHOD: UnlearnMethod = 'ga_klr';
 // ga_klr with a floored ascent (ascentFloor): a forget token below 5 % probability is no longer pushed
 // down, which is what keeps retained people above the default gate (docs/tiny-model-notes.md, session 6).
 // The retain KL anchors to version 0 (klReference "base"): anchored to the parent, the drift of earlier
-// requests added up (session 7). holdForgottenWeight 1 holds the people of earlier requests where the parent
-// had them: without it, they came partly back and the 4th sequential request of bench:e2e went to review
+// requests added up (session 7). holdForgottenWeight 1 holds the people of earlier requests where the version
+// that forgot them had them: without it, they came partly back and the 4th sequential request of bench:e2e went to review
 // in 2 of 2 samples of 5 people; with it, 10 of 10 were promoted on the first attempt (session 12).
 export const DEFAULT_HYPER_PARAMETERS: HyperParameters = { learningRate: 1e-3, epochs: 12, batchSize: 4, ascentFloor: 0.05, klReference: 'base', holdForgottenWeight: 1 };
 
