@@ -8,6 +8,12 @@ export type Strategy = (typeof STRATEGIES)[number];
 export const TARGETS = ['llm', 'projector+llm'] as const;
 export type Targets = (typeof TARGETS)[number];
 
+/** A saved report.json to list among earlier runs, labelled with what it tried that its hyperParameters do not say. */
+export interface IncludedReport {
+  file: string;
+  label?: string;
+}
+
 export interface PulseArgs {
   /** One setting, or all three (`all`, used to regenerate docs/pulse-results.md). */
   settings: Setting[];
@@ -30,8 +36,8 @@ export interface PulseArgs {
   maxSteps: number;
   /** Hyper-parameters merged over the engine's per-method defaults (lethe_worker/config.py). */
   hyperParameters: Record<string, number | string>;
-  /** report.json files of earlier runs (e.g. the strategy search) to list in --docs / --out. */
-  include: string[];
+  /** report.json files of earlier runs (e.g. the strategy search) to list in --docs / --out, each with an optional label. */
+  include: IncludedReport[];
   /** Render --out / --docs from saved report.json files (merged) instead of running (no setting needed). */
   from: string[];
 }
@@ -49,8 +55,8 @@ export class PulseArgsError extends Error {
 export const USAGE = `usage: npm run pulse -- <finetuned | pretrained | sustainability | all>
     [--method ga|ga_klr|npo|graddiff|all] [--strategy sequential|cumulative] [--targets llm|projector+llm|all]
     [--seeds N] [--model DIR] [--out DIR] [--json] [--docs FILE]
-    [--rounds N (5)] [--max-people N] [--max-steps N (${DEFAULT_MAX_STEPS})] [--hyper JSON] [--include REPORT_JSON]...
-       npm run pulse -- --from REPORT_JSON... [--out DIR] [--docs FILE] [--include REPORT_JSON]...`;
+    [--rounds N (5)] [--max-people N] [--max-steps N (${DEFAULT_MAX_STEPS})] [--hyper JSON] [--include REPORT_JSON[=LABEL]]...
+       npm run pulse -- --from REPORT_JSON... [--out DIR] [--docs FILE] [--include REPORT_JSON[=LABEL]]...`;
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[], allowAll: boolean): T[] {
   if (allowAll && value === 'all') return [...allowed];
@@ -84,6 +90,15 @@ function hyper(value: string): Record<string, number | string> {
     }
   }
   return parsed as Record<string, number | string>;
+}
+
+function included(value: string): IncludedReport {
+  const at = value.indexOf('=');
+  if (at < 0) return { file: value };
+  const file = value.slice(0, at);
+  const label = value.slice(at + 1).trim();
+  if (!file || !label) throw new PulseArgsError('--include', `expected REPORT_JSON or REPORT_JSON=LABEL, got "${value}"`);
+  return { file, label };
 }
 
 export function parsePulseArgs(argv: string[]): PulseArgs {
@@ -125,7 +140,7 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
       case '--max-people': args.maxPeople = positiveInt(token, valueOf(token)); break;
       case '--max-steps': args.maxSteps = positiveInt(token, valueOf(token)); break;
       case '--hyper': args.hyperParameters = hyper(valueOf(token)); break;
-      case '--include': args.include.push(valueOf(token)); break;
+      case '--include': args.include.push(included(valueOf(token))); break;
       case '--from': args.from.push(valueOf(token)); break;
       default:
         if (token.startsWith('--')) throw new PulseArgsError(token, 'unknown option');

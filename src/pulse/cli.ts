@@ -4,7 +4,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parsePulseArgs, PulseArgs, PulseArgsError, Strategy, USAGE } from './args';
+import { IncludedReport, parsePulseArgs, PulseArgs, PulseArgsError, Strategy, USAGE } from './args';
 import { PulseHarness, RunResult } from './harness';
 import { aggregate, jsonLine, SettingReport } from './report';
 import { writeOutputs } from './output';
@@ -51,6 +51,11 @@ function readSaved(file: string): SavedReport {
   }
 }
 
+/** The --include files' reports, each with its label. */
+function includedReports(include: IncludedReport[]): SettingReport[] {
+  return include.flatMap(({ file, label }) => savedReports(readSaved(file)).map((r) => (label ? { ...r, label } : r)));
+}
+
 /** A saved file's reports, re-aggregated from its runs so goal checks and spreads follow the current code. */
 function savedReports(saved: SavedReport): SettingReport[] {
   return saved.reports.map((r) => {
@@ -74,7 +79,7 @@ async function renderSaved(args: PulseArgs): Promise<number> {
   const reports = saved.flatMap(savedReports);
   const progress = (m: string) => process.stderr.write(`[pulse] ${m}\n`);
   await writeOutputs({
-    reports, runs: saved.flatMap((s) => s.runs), searched: args.include.flatMap((f) => savedReports(readSaved(f))),
+    reports, runs: saved.flatMap((s) => s.runs), searched: includedReports(args.include),
     outDir: args.outDir, docsFile: args.docsFile, command: saved.map((s) => s.command).join(' ; '),
     // The saved runs were separate processes, one after another: their times add up.
     wallSeconds: saved.reduce((sum, s) => sum + s.wallSeconds, 0), progress,
@@ -152,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
     await worker.close();
   }
   if (args.outDir || args.docsFile) {
-    const searched = args.include.flatMap((file) => savedReports(readSaved(file)));
+    const searched = includedReports(args.include);
     await writeOutputs({ reports, searched, runs, outDir: args.outDir, docsFile: args.docsFile, command, wallSeconds: (Date.now() - started) / 1000, progress });
   }
   progress(`finished in ${((Date.now() - started) / 1000).toFixed(0)}s`);

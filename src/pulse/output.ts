@@ -61,7 +61,7 @@ async function rasterise(figs: Figure[], dir: string): Promise<void> {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const m2 = (m: { multimodal: number | null; text: number | null }) => `${fmt(m.multimodal)} / ${fmt(m.text)}`;
-const name = (r: SettingReport) => `${r.method}${r.strategy ? ` ${r.strategy}` : ''}${r.targets !== 'llm' ? ` (${r.targets})` : ''}`;
+const name = (r: SettingReport) => `${r.method}${r.strategy ? ` ${r.strategy}` : ''}${r.targets !== 'llm' ? ` (${r.targets})` : ''}${r.label ? `, ${r.label}` : ''}`;
 
 /** One row per report: accuracies before -> after (MM / text), and Figure 4's normalised numbers. */
 function summaryRows(reports: SettingReport[]): string[][] {

@@ -26,6 +26,8 @@ export interface SettingReport {
   wallSeconds: number;
   hyperParameters: Record<string, number | string>;
   people: { forget: number; retain: number };
+  /** What an included earlier run tried beyond its hyperParameters (`--include FILE=LABEL`), e.g. a change of the code since. */
+  label?: string;
 }
 
 /** The goal beyond the paper, checked on the last round of a sequence of requests. */

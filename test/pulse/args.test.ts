@@ -45,12 +45,13 @@ describe('pulse arguments', () => {
     assert.deepEqual(a.targets, ['llm', 'projector+llm']);
   });
 
-  it('--from renders saved reports without a setting; --include adds earlier runs', () => {
-    const a = parsePulseArgs(['--from', 'a.json', '--from', 'b.json', '--include', 'c.json', '--docs', 'x.md']);
+  it('--from renders saved reports without a setting; --include adds earlier runs, optionally labelled', () => {
+    const a = parsePulseArgs(['--from', 'a.json', '--from', 'b.json', '--include', 'c.json', '--include', 'd.json= hold at the parent (session 13)', '--docs', 'x.md']);
     assert.deepEqual(a.settings, []);
     assert.deepEqual(a.from, ['a.json', 'b.json']);
-    assert.deepEqual(a.include, ['c.json']);
+    assert.deepEqual(a.include, [{ file: 'c.json' }, { file: 'd.json', label: 'hold at the parent (session 13)' }]);
     assert.equal(a.docsFile, 'x.md');
+    rejects(['--from', 'a.json', '--include', 'd.json='], '--include', /expected REPORT_JSON or REPORT_JSON=LABEL, got "d.json="/);
   });
 
   it('rejects an unknown setting, naming the allowed ones', () => {

@@ -68,6 +68,14 @@ describe('npm run pulse', () => {
       const png = fs.readFileSync(path.join(out, 'figure5-rounds.png'));
       assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
       assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /<img src="figure5-rounds.png"/);
+
+      // Re-rendered from the saved file, with the same run listed again as a labelled earlier run.
+      const docs = path.join(out, 'results.md');
+      const saved = path.join(out, 'report.json');
+      const rendered = pulse(['--from', saved, '--include', `${saved}=one step a round`, '--docs', docs]);
+      assert.equal(rendered.status, 0, rendered.stderr);
+      const search = fs.readFileSync(docs, 'utf8').split('## Strategy search')[1] ?? '';
+      assert.match(search, /\*\*ga sequential, one step a round\*\* \(learningRate=/);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
       fs.rmSync(cache, { recursive: true, force: true });
