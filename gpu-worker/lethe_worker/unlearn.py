@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
@@ -19,7 +20,7 @@ from safetensors.torch import save_file
 
 from . import losses
 from .artifacts import ADAPTER_FILE, MANIFEST_FILE, artifact_dir, publish, read_manifest, sha256_file, write_json
-from .config import UnlearnConfig
+from .config import FileRef, UnlearnConfig
 from .contracts import validate_adapter_manifest, validate_unlearn_input, validate_unlearn_output
 from .data import EncodedExample, TrainingExample, collate, encode, forget_examples, general_examples, read_forget_set, retain_examples, retain_schedule, schedule
 from .datasets import load_dataset
@@ -195,10 +196,9 @@ def _hold_anchor(model, cfg: UnlearnConfig, batches: _Batches, sources: list[Opt
     ref: dict[int, torch.Tensor] = {}
     for source in dict.fromkeys(sources[i] for i in used):
         chunks = _chunks([i for i in used if sources[i] == source], hyper.batch_size)
-        if source is None:
-            ref.update(_reference_values(model, batches, chunks, version_zero=False))
-            continue
-        with adapter_swapped(model, cfg.lora, cfg.forgotten_by[source].adapter.path, f"forgottenBy[{source}].adapter"):
+        # The model as it starts is the parent version, the reference of people forgottenBy does not name.
+        version = nullcontext() if source is None else adapter_swapped(model, cfg.lora, cfg.forgotten_by[source].adapter.path, f"forgottenBy[{source}].adapter")
+        with version:
             ref.update(_reference_values(model, batches, chunks, version_zero=False))
     return _Anchor(hyper.hold_forgotten_weight, batches, plan, ref)
 
@@ -295,27 +295,26 @@ def _general_examples(cfg: UnlearnConfig, dataset) -> list[TrainingExample]:
     return examples
 
 
+def _check_adapter_file(adapter: FileRef, field: str) -> None:
+    if not adapter.path.is_file():
+        raise WorkerError(WorkerError.BAD_PARENT_ADAPTER, f"{field}.path {adapter.path} does not exist")
+    actual = sha256_file(adapter.path)
+    if actual != adapter.sha256:
+        raise WorkerError(WorkerError.BAD_PARENT_ADAPTER, f"{field}.sha256 {adapter.sha256} does not match the bytes of {adapter.path} ({actual})")
+
+
 def _check_inputs(cfg: UnlearnConfig) -> None:
     if not cfg.base_model_path.is_dir():
         raise WorkerError(WorkerError.MODEL_NOT_FOUND, f"baseModel.path {cfg.base_model_path} does not exist or is not a directory")
     if not cfg.dataset_path.is_dir():
         raise WorkerError(WorkerError.DATASET_NOT_FOUND, f"dataset.path {cfg.dataset_path} does not exist or is not a directory")
     if cfg.parent_adapter is not None:
-        parent = cfg.parent_adapter
-        if not parent.path.is_file():
-            raise WorkerError(WorkerError.BAD_PARENT_ADAPTER, f"parentAdapter.path {parent.path} does not exist")
-        actual = sha256_file(parent.path)
-        if actual != parent.sha256:
-            raise WorkerError(WorkerError.BAD_PARENT_ADAPTER, f"parentAdapter.sha256 {parent.sha256} does not match the bytes of {parent.path} ({actual})")
+        _check_adapter_file(cfg.parent_adapter, "parentAdapter")
     excluded = set(cfg.exclude_from_retain)
     seen: set[str] = set()
     for index, entry in enumerate(cfg.forgotten_by):
         field = f"forgottenBy[{index}]"
-        if not entry.adapter.path.is_file():
-            raise WorkerError(WorkerError.BAD_PARENT_ADAPTER, f"{field}.adapter.path {entry.adapter.path} does not exist")
-        actual = sha256_file(entry.adapter.path)
-        if actual != entry.adapter.sha256:
-            raise WorkerError(WorkerError.BAD_PARENT_ADAPTER, f"{field}.adapter.sha256 {entry.adapter.sha256} does not match the bytes of {entry.adapter.path} ({actual})")
+        _check_adapter_file(entry.adapter, f"{field}.adapter")
         for subject in entry.subject_ids:
             if subject not in excluded:
                 raise WorkerError(WorkerError.INVALID_INPUT, f"{field}.datasetSubjectIds: {subject!r} is not in excludeFromRetain (only people forgotten earlier are held)")

@@ -61,18 +61,21 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
     return deps.requests.listByLineageAndStatus(lineage, ['COMPLETED']);
   }
 
-  /** The versions that forgot the earlier requests' people (the ones still champion or superseded by it; a rollback
-   *  reopens the requests of the versions it undoes), so a sequential request holds each where it was forgotten. */
+  /** For each earlier person, the oldest promoted or superseded version whose requests forgot them, so a sequential
+   *  request holds each where they were forgotten. Rolled-back versions do not count: a rollback reopens their requests. */
   async function forgottenByVersions(lineage: string, earlier: DeletionRequest[]): Promise<ForgottenBy[]> {
     const held = new Set<string>();
     const out: ForgottenBy[] = [];
     for (const version of await deps.versions.listVersions(lineage)) {
       if (!version.adapterUri || !version.adapterSha256 || !['PROMOTED', 'SUPERSEDED'].includes(version.status)) continue;
-      const subjects = earlier
-        .filter((r) => version.requestIds.includes(r.id) && r.datasetSubjectId !== null && !held.has(r.datasetSubjectId))
-        .map((r) => r.datasetSubjectId!);
-      subjects.forEach((s) => held.add(s));
-      if (subjects.length > 0) out.push({ adapter: { path: version.adapterUri, sha256: version.adapterSha256 }, datasetSubjectIds: [...new Set(subjects)] });
+      const subjects: string[] = [];
+      for (const r of earlier) {
+        const subject = r.datasetSubjectId;
+        if (subject === null || held.has(subject) || !version.requestIds.includes(r.id)) continue;
+        held.add(subject);
+        subjects.push(subject);
+      }
+      if (subjects.length > 0) out.push({ adapter: { path: version.adapterUri, sha256: version.adapterSha256 }, datasetSubjectIds: subjects });
     }
     return out;
   }
