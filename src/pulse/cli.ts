@@ -1,6 +1,5 @@
 // `npm run pulse -- <finetuned | pretrained | sustainability | all> [...]` (see USAGE in args.ts).
 // Progress goes to stderr; with --json the last stdout line is one JSON object.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,23 +8,9 @@ import { PulseHarness, RunResult } from './harness';
 import { aggregate, jsonLine, SettingReport } from './report';
 import { writeOutputs } from './output';
 import { WorkerClient } from './worker-client';
+import { modelFingerprint, trainingCodeFingerprint } from './fingerprint';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-
-/** A fingerprint of the model and dataset files: cached adapters/exports never outlive the model they came from. */
-function fingerprint(dirs: string[]): string {
-  const h = crypto.createHash('sha256');
-  const visit = (p: string) => {
-    const st = fs.statSync(p);
-    if (st.isDirectory()) {
-      for (const name of fs.readdirSync(p).sort()) visit(path.join(p, name));
-    } else {
-      h.update(`${p}\0${st.size}\0${st.mtimeMs}\n`);
-    }
-  };
-  dirs.forEach((d) => visit(fs.realpathSync(d)));
-  return h.digest('hex').slice(0, 16);
-}
 
 function resolveModelRoot(args: PulseArgs): string {
   const root = args.modelRoot ?? process.env.LETHE_TINY_MODEL_ROOT;
@@ -114,8 +99,10 @@ export async function main(argv: string[]): Promise<number> {
   const modelDir = path.join(root, 'model');
   const datasetDir = path.join(root, 'dataset');
   const cache = process.env.LETHE_CACHE || path.join(os.homedir(), '.cache', 'lethe');
-  const cacheDir = path.join(cache, 'pulse', fingerprint([modelDir, path.join(datasetDir, 'lethe')]));
-  const worker = WorkerClient.start({ python, workerDir: path.join(ROOT, 'gpu-worker') });
+  const cacheDir = path.join(cache, 'pulse', modelFingerprint([modelDir, path.join(datasetDir, 'lethe')]));
+  const workerDir = path.join(ROOT, 'gpu-worker');
+  const adaptersDir = path.join(cacheDir, 'adapters', trainingCodeFingerprint(path.join(workerDir, 'lethe_worker')));
+  const worker = WorkerClient.start({ python, workerDir });
   // An interrupted benchmark must not leave a training worker behind.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -126,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
   const reports: SettingReport[] = [];
   const runs: RunResult[] = [];
   try {
-    const harness = new PulseHarness({ worker, modelDir, datasetDir, cacheDir, progress });
+    const harness = new PulseHarness({ worker, modelDir, datasetDir, cacheDir, adaptersDir, progress });
     for (const setting of args.settings) {
       const strategies: (Strategy | null)[] = setting === 'sustainability' ? args.strategies : [null];
       for (const method of args.methods) {

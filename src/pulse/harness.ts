@@ -74,8 +74,10 @@ export interface HarnessOptions {
   worker: WorkerClient;
   modelDir: string;
   datasetDir: string;
-  /** Adapters, exports and forget-set files; content-addressed, so reruns reuse them. */
+  /** Exports and forget-set files; content-addressed, so reruns reuse them. */
   cacheDir: string;
+  /** Trained adapters, reused for the same unlearn input: give each version of the training code its own. */
+  adaptersDir: string;
   /** Progress lines (stderr in the CLI). */
   progress(message: string): void;
   scoreBatchSize?: number;
@@ -216,7 +218,7 @@ export class PulseHarness {
           hyperParameters: { ...hyperParameters, maxSteps: stepBudget(spec.maxSteps, plan.trainOn.length, peoplePerRequest) },
           lora: { ...defaults.lora, targets: spec.targets },
           seed: spec.seed,
-          outputRoot: path.join(this.options.cacheDir, 'adapters'),
+          outputRoot: this.options.adaptersDir,
         },
         (step, total) => {
           if (step === total || step % Math.max(1, Math.ceil(total / 5)) === 0) this.options.progress(`${roundLabel}: unlearn step ${step}/${total}`);
