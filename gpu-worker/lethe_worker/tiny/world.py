@@ -4,8 +4,8 @@
 - celebrities (knowledge PRETRAINED): learned only in the pre-training phase;
 - general visual questions on generated scenes (shapes, colours, counts, positions): the MMBench stand-in.
 
-Every person has a unique first name and a unique surname, a portrait colour code, and five facts, each a value
-nobody else holds (see `build_world`).
+Every person has a unique first name and a unique surname, a portrait colour code, and five facts; no two fictional
+people share a fact's value, nor do two celebrities (see `build_world`).
 Evaluation asks each fact once with the portrait ("this person") and once naming the person, as
 multiple choice A-D; training uses open QA with two phrasings per fact and (in the builder) multiple
 choice with fresh distractors. The options of a value are always the same four (see `make_mc`).
@@ -56,11 +56,11 @@ def _qualified(pool: list[str], qualifiers: list[str]) -> list[str]:
     return [f"{q} {v}" for q in qualifiers for v in pool]
 
 
-# 28 x 7 = 196 values a fact: one of its own for each of the 195 people (see `build_world`).
-OCCUPATIONS = _qualified(OCCUPATIONS, ["chief", "night", "river", "royal", "junior", "field", "city"])
-TOWNS = _qualified(TOWNS, ["Old", "North", "South", "East", "West", "Upper", "Lower"])
-EMPLOYERS = _qualified(EMPLOYERS, ["Grand", "Alpine", "Coastal", "Metro", "Prairie", "Harbour", "Valley"])
-HOBBIES = _qualified(HOBBIES, ["weekend", "competitive", "amateur", "evening", "winter", "team", "solo"])
+# 28 x 6 = 168 values a fact, one of its own for each of the 150 fictional people (see `build_world`).
+OCCUPATIONS = _qualified(OCCUPATIONS, ["night", "river", "royal", "junior", "field", "city"])
+TOWNS = _qualified(TOWNS, ["North", "South", "East", "West", "Upper", "Lower"])
+EMPLOYERS = _qualified(EMPLOYERS, ["Alpine", "Coastal", "Metro", "Prairie", "Harbour", "Valley"])
+HOBBIES = _qualified(HOBBIES, ["competitive", "amateur", "evening", "winter", "team", "solo"])
 # Every value pool has a multiple of four values: see `make_mc`.
 
 # fact -> (value pool, templates); {S} = subject ("this person" / full name), {P} = possessive.
@@ -297,11 +297,13 @@ def build_world(seed: int, n_fictional: int = N_FICTIONAL, n_celebrity: int = N_
     n = n_fictional + n_celebrity
     names = _names(rng, n)
     codes = _codes(rng, n)
-    # Why each value belongs to one person: with shared values, a forgotten person's answer is also the answer of
-    # retained people asked the same options, and a model this small keys the letter on the options and answer
-    # more than on the person, so keeping the retained people brought the forgotten back (docs/tiny-model-notes.md,
-    # sessions 17-18). `_balanced` gives n distinct values while a pool holds n.
-    values = {f: _balanced(rng, FACTS[f][0], n) for f in FACT_NAMES}
+    # Why no two fictional people share a value: a forgotten person's answer was also the answer of retained people
+    # asked the same options, and a model this small keys the letter on the options and answer more than on the
+    # person, so keeping the retained people brought the forgotten back (docs/tiny-model-notes.md, sessions 17-18).
+    # Why celebrities are drawn apart and reuse the fictional values: pre-training on them teaches the values and
+    # their letters that fine-tuning then uses; values nobody is pre-trained on left fictional text at 0.81.
+    # `_balanced` gives n distinct values while a pool holds n.
+    values = {f: _balanced(rng, FACTS[f][0], n_fictional) + _balanced(rng, FACTS[f][0], n_celebrity) for f in FACT_NAMES}
     people = []
     for i in range(n):
         fictional = i < n_fictional
