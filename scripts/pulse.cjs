@@ -9,6 +9,7 @@ const b = require('./lib/bootstrap.cjs');
 b.ensureNodeModules();
 const py = b.ensurePythonEnv();
 const argv = process.argv.slice(2);
+if (argv.includes('--out')) b.ensureChromium();
 const tiny = process.env.LETHE_TINY_MODEL_ROOT || (argv.includes('--model') ? '' : b.ensureTinyModel(py));
 b.buildTypeScript();
 const r = spawnSync(process.execPath, [path.join(b.ROOT, 'dist', 'src', 'pulse', 'cli.js'), ...argv], {
