@@ -34,6 +34,8 @@ export interface SettingReport {
 export const GOAL = { maxForgottenAccuracy: 0.4, minRetainOfBaseline: 0.8, minGeneralOfBaseline: 0.9 } as const;
 
 export interface GoalCheck {
+  /** The run checked: with several seeds, the first that misses the goal (else the first). */
+  seed: number;
   met: boolean;
   /** The worst (highest) accuracy of any forgotten person, per modality. */
   worstForgotten: ModalityAccuracy;
@@ -123,6 +125,7 @@ export function checkGoal(run: RunResult): GoalCheck {
   }
   failures.push(...costs);
   return {
+    seed: run.seed,
     met: failures.length === 0,
     metPerRequest: requestsForgotten && costs.length === 0,
     worstForgotten,

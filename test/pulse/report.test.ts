@@ -47,6 +47,15 @@ describe('benchmark report', () => {
     assert.match(leaks.failures.join(';'), /request's people together still at 0\.50 multimodal/);
   });
 
+  it('with several seeds, the goal reported is that of the first seed that misses it', () => {
+    const meets = run({ seed: 0, rounds: [round(1, { p1: M(0.2, 0.4), p2: M(0, 0.2) }, M(0.7, 0.7), 0.55)] });
+    const misses = run({ seed: 1, rounds: [round(1, { p1: M(0.8, 0.6), p2: M(0.4, 0.6) }, M(0.7, 0.7), 0.55)] });
+    const r = aggregate([meets, misses]);
+    assert.equal(r.goal!.seed, 1);
+    assert.equal(r.goal!.metPerRequest, false);
+    assert.equal(aggregate([meets, meets]).goal!.met, true);
+  });
+
   it('a guessing model puts about 10% of people above 0.40 with 5 questions each', () => {
     // P(3, 4 or 5 of 5 right at 1/4): 10*(1/4)^3*(3/4)^2 + 5*(1/4)^4*(3/4) + (1/4)^5
     assert.ok(Math.abs(guessingAbove(5) - (90 + 15 + 1) / 1024) < 1e-12);
