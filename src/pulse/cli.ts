@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { IncludedReport, parsePulseArgs, PulseArgs, PulseArgsError, Strategy, USAGE } from './args';
 import { PulseHarness, RunResult } from './harness';
 import { aggregate, jsonLine, SettingReport } from './report';
-import { CHROMIUM, writeOutputs } from './output';
+import { chromiumMissing, writeOutputs } from './output';
 import { WorkerClient } from './worker-client';
 import { modelFingerprint, trainingCodeFingerprint } from './fingerprint';
 
@@ -79,7 +79,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     args = parsePulseArgs(argv);
     // Checked before any work: the charts are rendered last, after what can be half an hour of training.
-    if (args.outDir && !fs.existsSync(CHROMIUM)) throw new PulseArgsError('--out', `renders PNG charts with ${CHROMIUM}, which is missing: install it with "apt-get install -y chromium"`);
+    const missing = args.outDir ? chromiumMissing() : null;
+    if (missing) throw new PulseArgsError('--out', missing);
     if (args.from.length > 0) return await renderSaved(args);
     root = resolveModelRoot(args);
   } catch (e) {

@@ -21,6 +21,10 @@ export interface OutputOptions {
 }
 
 export const CHROMIUM = '/usr/bin/chromium';
+/** Why the PNG charts cannot be rendered on this machine, or null when they can. */
+export function chromiumMissing(): string | null {
+  return fs.existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing: install it with "apt-get install -y chromium" to render PNG charts`;
+}
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export interface Figure {
@@ -46,7 +50,8 @@ export function figures(reports: SettingReport[]): Figure[] {
 }
 
 async function rasterise(figs: Figure[], dir: string): Promise<void> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "apt-get install -y chromium" to render PNG charts`);
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   try {
     const page = await browser.newPage();
