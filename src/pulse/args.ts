@@ -34,6 +34,11 @@ export interface PulseArgs {
   maxPeople: number | null;
   /** Training steps per request's worth of people in an unlearn operation (harness stepBudget): the CPU time budget. */
   maxSteps: number;
+  /**
+   * Sequential sustainability: after each request, up to this many more unlearn passes on the people
+   * forgotten so far whom the audit still finds above the goal's accuracy (0 = none).
+   */
+  reforgetPasses: number;
   /** Hyper-parameters merged over the engine's per-method defaults (lethe_worker/config.py). */
   hyperParameters: Record<string, number | string>;
   /** report.json files of earlier runs (e.g. the strategy search) to list in --docs / --out, each with an optional label. */
@@ -55,7 +60,7 @@ export class PulseArgsError extends Error {
 export const USAGE = `usage: npm run pulse -- <finetuned | pretrained | sustainability | all>
     [--method ga|ga_klr|npo|graddiff|all] [--strategy sequential|cumulative] [--targets llm|projector+llm|all]
     [--seeds N] [--model DIR] [--out DIR] [--json] [--docs FILE]
-    [--rounds N (5)] [--max-people N] [--max-steps N (${DEFAULT_MAX_STEPS})] [--hyper JSON] [--include REPORT_JSON[=LABEL]]...
+    [--rounds N (5)] [--max-people N] [--max-steps N (${DEFAULT_MAX_STEPS})] [--reforget N (0)] [--hyper JSON] [--include REPORT_JSON[=LABEL]]...
        npm run pulse -- --from REPORT_JSON... [--out DIR] [--docs FILE] [--include REPORT_JSON[=LABEL]]...`;
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[], allowAll: boolean): T[] {
@@ -69,11 +74,15 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
   return [...new Set(parts)] as T[];
 }
 
-function positiveInt(flag: string, value: string): number {
+function integerAtLeast(min: 0 | 1, flag: string, value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new PulseArgsError(flag, `must be a positive integer, got "${value}"`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
+    throw new PulseArgsError(flag, `must be a ${min === 1 ? 'positive' : 'non-negative'} integer, got "${value}"`);
+  }
   return n;
 }
+
+const positiveInt = (flag: string, value: string) => integerAtLeast(1, flag, value);
 
 function hyper(value: string): Record<string, number | string> {
   let parsed: unknown;
@@ -115,6 +124,7 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
     rounds: 5,
     maxPeople: null,
     maxSteps: DEFAULT_MAX_STEPS,
+    reforgetPasses: 0,
     hyperParameters: {},
     include: [],
     from: [],
@@ -139,6 +149,7 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
       case '--rounds': args.rounds = positiveInt(token, valueOf(token)); break;
       case '--max-people': args.maxPeople = positiveInt(token, valueOf(token)); break;
       case '--max-steps': args.maxSteps = positiveInt(token, valueOf(token)); break;
+      case '--reforget': args.reforgetPasses = integerAtLeast(0, token, valueOf(token)); break;
       case '--hyper': args.hyperParameters = hyper(valueOf(token)); break;
       case '--include': args.include.push(included(valueOf(token))); break;
       case '--from': args.from.push(valueOf(token)); break;
@@ -149,5 +160,9 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
     }
   }
   if (args.settings.length === 0 && args.from.length === 0) throw new PulseArgsError('setting', `missing; expected one of ${SETTINGS.join(', ')}, all`);
+  if (args.reforgetPasses > 0 && !(args.settings.includes('sustainability') && args.strategies.includes('sequential'))) {
+    // A cumulative round already retrains everyone from the base; a one-operation setting has no earlier people.
+    throw new PulseArgsError('--reforget', 'only sequential sustainability runs re-forget; give sustainability (or all) without --strategy cumulative');
+  }
   return args;
 }

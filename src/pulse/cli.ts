@@ -131,6 +131,7 @@ export async function main(argv: string[]): Promise<number> {
                 setting, method, strategy, targets, seed,
                 rounds: args.rounds,
                 maxPeople: args.maxPeople, maxSteps: args.maxSteps, hyperOverrides: args.hyperParameters,
+                reforgetPasses: args.reforgetPasses,
               });
               progress(`${setting} ${method}${strategy ? ` ${strategy}` : ''} ${targets} seed ${seed}: done in ${run.wallSeconds.toFixed(0)}s`);
               group.push(run);

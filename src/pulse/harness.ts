@@ -11,6 +11,7 @@ import type { Method, Setting, Strategy, Targets } from './args';
 import { finetunedSplit, PeopleSplit, planRounds, pretrainedSplit, RoundPlan, splitIntoParts, stepBudget } from './splits';
 import type { ForgottenBy } from '../orchestration/contracts';
 import { EngineDefaults, WorkerClient } from './worker-client';
+import { GOAL } from './report';
 
 /** Accuracy per modality (PULSE's M); null when the set has no question of that modality. */
 export interface ModalityAccuracy {
@@ -33,6 +34,9 @@ export interface RoundResult {
   /** Accuracy of every person forgotten so far (the goal's "every forgotten subject"). */
   forgottenSubjects: Record<string, ModalityAccuracy>;
   trainedOnPeople: number;
+  /** The people each re-forget pass of this round trained on (RunSpec.reforgetPasses); absent in reports from before re-forgetting. */
+  reforgotten?: string[][];
+  /** Training steps of the round's operations, re-forget passes included. */
   steps: number;
   unlearnSeconds: number;
   auditSeconds: number;
@@ -47,6 +51,8 @@ export interface RunResult {
   targets: Targets;
   seed: number;
   hyperParameters: Record<string, number | string>;
+  /** Absent in reports from before re-forgetting (= 0). */
+  reforgetPasses?: number;
   split: PeopleSplit;
   /** Fewest questions any forgotten person has in one modality (what a per-person accuracy rests on). */
   questionsPerPerson: number;
@@ -68,6 +74,8 @@ export interface RunSpec {
   /** Training steps per request's worth of people (see stepBudget). */
   maxSteps: number;
   hyperOverrides: Record<string, number | string>;
+  /** Sequential sustainability: more passes after each request on the forgotten people still above the goal. */
+  reforgetPasses: number;
 }
 
 export interface HarnessOptions {
@@ -201,47 +209,67 @@ export class PulseHarness {
     const rounds: RoundResult[] = [];
     let parent: AdapterRef | null = null;
     let parentMetrics: AuditMetrics | null = null;
-    // Each round's adapter and its people, so later rounds hold them where they were forgotten.
-    const forgottenBy: ForgottenBy[] = [];
+    // The version that last trained on each forgotten person: later operations hold them there.
+    const heldAt = new Map<string, AdapterRef>();
     for (const plan of plans) {
       const roundLabel = `${label} round ${plan.round}/${plans.length}`;
-      const t0 = Date.now();
-      const out = await this.options.worker.unlearn(
-        {
-          baseModel: { path: this.options.modelDir, id: BASE_MODEL_ID },
-          dataset: { path: this.options.datasetDir },
-          parentAdapter: plan.continuesPrevious ? parent : null,
-          forgetSet: this.writeForgetSet(plan.trainOn),
-          excludeFromRetain: plan.excludeFromRetain,
-          forgottenBy: plan.continuesPrevious ? [...forgottenBy] : [],
-          method: spec.method,
-          hyperParameters: { ...hyperParameters, maxSteps: stepBudget(spec.maxSteps, plan.trainOn.length, peoplePerRequest) },
-          lora: { ...defaults.lora, targets: spec.targets },
-          seed: spec.seed,
-          outputRoot: this.options.adaptersDir,
-        },
-        (step, total) => {
-          if (step === total || step % Math.max(1, Math.ceil(total / 5)) === 0) this.options.progress(`${roundLabel}: unlearn step ${step}/${total}`);
-        },
-      );
-      const unlearnSeconds = (Date.now() - t0) / 1000;
-      const t1 = Date.now();
       const scope = roundScope(plan, split.retain);
-      const raw = await this.score(exportDir, out.adapter, items, scope, roundLabel);
-      const metrics = relateMetrics(raw, baselineAll, parentMetrics);
+      let unlearnSeconds = 0;
+      let auditSeconds = 0;
+      let steps = 0;
+      const trainAndAudit = async (trainOn: string[], from: AdapterRef | null, passLabel: string) => {
+        const t0 = Date.now();
+        const out = await this.options.worker.unlearn(
+          {
+            baseModel: { path: this.options.modelDir, id: BASE_MODEL_ID },
+            dataset: { path: this.options.datasetDir },
+            parentAdapter: from,
+            forgetSet: this.writeForgetSet(trainOn),
+            // Everyone already unlearned stays out of retain (the worker holds only these), except whom this operation trains on.
+            excludeFromRetain: plan.cumulative.filter((id) => heldAt.has(id) && !trainOn.includes(id)),
+            forgottenBy: from ? holdsOf(heldAt, trainOn) : [],
+            method: spec.method,
+            hyperParameters: { ...hyperParameters, maxSteps: stepBudget(spec.maxSteps, trainOn.length, peoplePerRequest) },
+            lora: { ...defaults.lora, targets: spec.targets },
+            seed: spec.seed,
+            outputRoot: this.options.adaptersDir,
+          },
+          (step, total) => {
+            if (step === total || step % Math.max(1, Math.ceil(total / 5)) === 0) this.options.progress(`${passLabel}: unlearn step ${step}/${total}`);
+          },
+        );
+        unlearnSeconds += (Date.now() - t0) / 1000;
+        steps += out.steps;
+        for (const id of trainOn) heldAt.set(id, out.adapter);
+        const t1 = Date.now();
+        const raw = await this.score(exportDir, out.adapter, items, scope, passLabel);
+        auditSeconds += (Date.now() - t1) / 1000;
+        return { adapter: out.adapter, metrics: relateMetrics(raw, baselineAll, parentMetrics) };
+      };
+
+      let { adapter, metrics } = await trainAndAudit(plan.trainOn, plan.continuesPrevious ? parent : null, roundLabel);
+      const reforgotten: string[][] = [];
+      const forgottenSubjects = () => Object.fromEntries(plan.cumulative.map((id) => [id, subjectAccuracy(metrics, id)]));
+      for (let pass = 1; pass <= (spec.strategy === 'sequential' ? spec.reforgetPasses : 0); pass++) {
+        const above = aboveGoal(forgottenSubjects());
+        if (above.length === 0) break;
+        const passLabel = `${roundLabel} re-forget ${pass}/${spec.reforgetPasses} (${above.length} above ${GOAL.maxForgottenAccuracy})`;
+        ({ adapter, metrics } = await trainAndAudit(above, adapter, passLabel));
+        reforgotten.push(above);
+      }
       rounds.push({
         round: plan.round,
         ...this.setScores(metrics),
         cumulativeForget: accuracyOf(metrics.cumulativeForget),
-        forgottenSubjects: Object.fromEntries(plan.cumulative.map((id) => [id, subjectAccuracy(metrics, id)])),
+        forgottenSubjects: forgottenSubjects(),
         trainedOnPeople: plan.trainOn.length,
-        steps: out.steps,
+        reforgotten,
+        steps,
         unlearnSeconds,
-        auditSeconds: (Date.now() - t1) / 1000,
+        auditSeconds,
       });
-      parent = out.adapter;
+      parent = adapter;
       parentMetrics = metrics;
-      forgottenBy.push({ adapter: out.adapter, datasetSubjectIds: plan.trainOn });
     }
     return {
       model: this.options.modelDir,
@@ -251,6 +279,7 @@ export class PulseHarness {
       targets: spec.targets,
       seed: spec.seed,
       hyperParameters,
+      reforgetPasses: spec.reforgetPasses,
       split,
       questionsPerPerson: fewestQuestions(items, split.forget),
       baseline: baselineScores,
@@ -262,6 +291,24 @@ export class PulseHarness {
   private setScores(m: AuditMetrics): SetScores {
     return { forget: accuracyOf(m.forget), retain: accuracyOf(m.retain), general: m.general.overall.accuracy };
   }
+}
+
+/** The forgotten people the audit finds above the goal's accuracy in either modality, in id order. */
+export function aboveGoal(subjects: Record<string, ModalityAccuracy>): string[] {
+  const above = (v: number | null) => v !== null && v > GOAL.maxForgottenAccuracy;
+  return Object.keys(subjects).filter((id) => above(subjects[id].multimodal) || above(subjects[id].text)).sort();
+}
+
+/** forgottenBy of an operation: each held person at the version that last trained on them, one entry per version in first-use order. */
+export function holdsOf(heldAt: ReadonlyMap<string, AdapterRef>, trainOn: readonly string[]): ForgottenBy[] {
+  const byAdapter = new Map<string, ForgottenBy>();
+  for (const [id, adapter] of heldAt) {
+    if (trainOn.includes(id)) continue;
+    const entry = byAdapter.get(adapter.sha256) ?? { adapter, datasetSubjectIds: [] };
+    entry.datasetSubjectIds.push(id);
+    byAdapter.set(adapter.sha256, entry);
+  }
+  return [...byAdapter.values()];
 }
 
 function roundScope(plan: RoundPlan, retain: string[]): AuditScope {

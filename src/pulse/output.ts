@@ -66,7 +66,8 @@ async function rasterise(figs: Figure[], dir: string): Promise<void> {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const m2 = (m: { multimodal: number | null; text: number | null }) => `${fmt(m.multimodal)} / ${fmt(m.text)}`;
-const name = (r: SettingReport) => `${r.method}${r.strategy ? ` ${r.strategy}` : ''}${r.targets !== 'llm' ? ` (${r.targets})` : ''}${r.label ? `, ${r.label}` : ''}`;
+const reforget = (r: SettingReport) => (r.reforgetPasses ? `, re-forgetting (≤ ${r.reforgetPasses} passes a request)` : '');
+const name = (r: SettingReport) => `${r.method}${r.strategy ? ` ${r.strategy}` : ''}${r.targets !== 'llm' ? ` (${r.targets})` : ''}${reforget(r)}${r.label ? `, ${r.label}` : ''}`;
 
 /** One row per report: accuracies before -> after (MM / text), and Figure 4's normalised numbers. */
 function summaryRows(reports: SettingReport[]): string[][] {
@@ -125,6 +126,10 @@ function protocolLines(reports: SettingReport[]): string[] {
   const steps = new Set(reports.map((r) => r.hyperParameters.maxSteps));
   const perRequest = su ? ` (${Math.ceil(su.people.forget / su.rounds.length)} people)` : '';
   lines.push(`- Every operation: the engine's per-method defaults (lethe_worker/config.py), LoRA from the same config, capped at ${[...steps].join('/')} training steps per request's worth of people${perRequest} (--max-steps: the CPU time budget). So an operation on n requests' people trains n times as long as one sequential round (the one-operation settings, cumulative round n): every setting sees its people equally often.`);
+  const reforgetting = reports.find((r) => r.reforgetPasses);
+  if (reforgetting) {
+    lines.push(`- Re-forgetting (--reforget N): after a sequential request's operation and audit, up to N more operations, each on the people forgotten so far whom the audit still finds above ${GOAL.maxForgottenAccuracy} in either modality, continuing the adapter and holding everyone else at the version that last trained on them. The audit that picks them is the one reported, as the service's gate is.`);
+  }
   lines.push('- Table 3 (update target) is measured on the one-operation settings; the sustainability curves use the LLM-only LoRA, the service default.');
   return lines;
 }

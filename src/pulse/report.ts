@@ -25,6 +25,8 @@ export interface SettingReport {
   goal?: GoalCheck;
   wallSeconds: number;
   hyperParameters: Record<string, number | string>;
+  /** Re-forget passes allowed after each sequential request (RunSpec.reforgetPasses); absent = 0. */
+  reforgetPasses?: number;
   people: { forget: number; retain: number };
   /** What an included earlier run tried beyond its hyperParameters (`--include FILE=LABEL`), e.g. a change of the code since. */
   label?: string;
@@ -181,6 +183,7 @@ export function aggregate(runs: RunResult[]): SettingReport {
     ...means,
     wallSeconds: runs.reduce((a, r) => a + r.wallSeconds, 0),
     hyperParameters: first.hyperParameters,
+    ...(first.reforgetPasses ? { reforgetPasses: first.reforgetPasses } : {}),
     people: { forget: first.split.forget.length, retain: first.split.retain.length },
   };
   if (runs.length > 1) {

@@ -36,6 +36,16 @@ describe('pulse arguments', () => {
     assert.equal(a.rounds, 5);
     assert.equal(a.maxSteps, DEFAULT_MAX_STEPS);
     assert.equal(a.json, false);
+    assert.equal(a.reforgetPasses, 0);
+  });
+
+  it('--reforget: passes after each sequential request, only where sequential sustainability runs', () => {
+    assert.equal(parsePulseArgs(['sustainability', '--strategy', 'sequential', '--reforget', '3']).reforgetPasses, 3);
+    assert.equal(parsePulseArgs(['all', '--reforget', '0']).reforgetPasses, 0);
+    rejects(['sustainability', '--reforget', '-1'], '--reforget', /non-negative integer, got "-1"/);
+    rejects(['sustainability', '--reforget', 'two'], '--reforget', /non-negative integer/);
+    rejects(['finetuned', '--reforget', '1'], '--reforget', /only sequential sustainability runs re-forget/);
+    rejects(['sustainability', '--strategy', 'cumulative', '--reforget', '1'], '--reforget', /without --strategy cumulative/);
   });
 
   it('"all" expands settings, methods and targets', () => {

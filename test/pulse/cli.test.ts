@@ -1,6 +1,6 @@
 // The command end to end on the real tiny LLaVA: worker subprocess (unlearn + export_onnx), the
 // audit scorer on onnxruntime-node, JSON line, report files and PNG charts. Kept small (2 rounds
-// of 2 people, 1 training step) so it runs in about a minute on 2 cores.
+// of 2 people, 1 training step, one re-forget pass) so it runs in about a minute on 2 cores.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -38,7 +38,7 @@ describe('npm run pulse', () => {
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-pulse-cache-'));
     try {
       const r = pulse(
-        ['sustainability', '--method', 'ga', '--strategy', 'sequential', '--rounds', '2', '--max-people', '2', '--max-steps', '1', '--json', '--out', out],
+        ['sustainability', '--method', 'ga', '--strategy', 'sequential', '--rounds', '2', '--max-people', '2', '--max-steps', '1', '--reforget', '1', '--json', '--out', out],
         { ...process.env, LETHE_CACHE: cache },
       );
       assert.equal(r.status, 0, r.stderr);
@@ -64,7 +64,10 @@ describe('npm run pulse', () => {
       const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
       const run = report.runs[0];
       assert.deepEqual(Object.keys(run.rounds[1].forgottenSubjects).sort(), [...run.split.forget].sort());
-      assert.equal(run.rounds[1].steps, 1);
+      // One step forgets nobody, so each round re-forgets everyone forgotten so far, once, a step per person.
+      assert.deepEqual(run.rounds.map((x: { reforgotten: string[][] }) => x.reforgotten), [[[run.split.forget[0]]], [[...run.split.forget].sort()]]);
+      assert.deepEqual(run.rounds.map((x: { steps: number }) => x.steps), [1 + 1, 1 + 2]);
+      assert.match(r.stderr, /round 2\/2 re-forget 1\/1 \(2 above 0\.4\): unlearn step 2\/2/);
       const png = fs.readFileSync(path.join(out, 'figure5-rounds.png'));
       assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
       assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /<img src="figure5-rounds.png"/);
@@ -75,7 +78,7 @@ describe('npm run pulse', () => {
       const rendered = pulse(['--from', saved, '--include', `${saved}=one step a round`, '--docs', docs]);
       assert.equal(rendered.status, 0, rendered.stderr);
       const search = fs.readFileSync(docs, 'utf8').split('## Strategy search')[1] ?? '';
-      assert.match(search, /\*\*ga sequential, one step a round\*\* \(learningRate=/);
+      assert.match(search, /\*\*ga sequential, re-forgetting \(≤ 1 passes a request\), one step a round\*\* \(learningRate=/);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
       fs.rmSync(cache, { recursive: true, force: true });

@@ -1,0 +1,31 @@
+// Who a re-forget pass trains on, and where everyone else is held meanwhile (PulseHarness, --reforget).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { aboveGoal, holdsOf } from '../../src/pulse/harness';
+
+const adapter = (name: string) => ({ path: `/adapters/${name}.safetensors`, sha256: name.repeat(8) });
+
+describe('re-forgetting', () => {
+  it('picks the forgotten people above 0.40 in either modality; 0.40 itself and missing numbers are not above', () => {
+    const people = {
+      p3: { multimodal: 0.6, text: 0.2 },
+      p1: { multimodal: 0.2, text: 0.6 },
+      p2: { multimodal: 0.4, text: 0.4 },
+      p4: { multimodal: null, text: 0 },
+      p0: { multimodal: 0.8, text: 0.8 },
+    };
+    assert.deepEqual(aboveGoal(people), ['p0', 'p1', 'p3']);
+  });
+
+  it('holds each person at the version that last trained on them, one entry per version, never whom it trains on', () => {
+    const [round1, round2, pass] = [adapter('a'), adapter('b'), adapter('c')];
+    const heldAt = new Map([['p1', round1], ['p2', round1], ['p3', round2], ['p4', round2]]);
+    heldAt.set('p1', pass); // re-forgotten after round 2: it moves, its first-use order stays
+    assert.deepEqual(holdsOf(heldAt, ['p4']), [
+      { adapter: pass, datasetSubjectIds: ['p1'] },
+      { adapter: round1, datasetSubjectIds: ['p2'] },
+      { adapter: round2, datasetSubjectIds: ['p3'] },
+    ]);
+    assert.deepEqual(holdsOf(heldAt, ['p1', 'p2', 'p3', 'p4']), []);
+  });
+});
