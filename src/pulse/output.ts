@@ -126,12 +126,14 @@ function protocolLines(reports: SettingReport[]): string[] {
   const steps = new Set(reports.map((r) => r.hyperParameters.maxSteps));
   const perRequest = su ? ` (${Math.ceil(su.people.forget / su.rounds.length)} people)` : '';
   lines.push(`- Every operation: the engine's per-method defaults (lethe_worker/config.py), LoRA from the same config, capped at ${[...steps].join('/')} training steps per request's worth of people${perRequest} (--max-steps: the CPU time budget). So an operation on n requests' people trains n times as long as one sequential round (the one-operation settings, cumulative round n): every setting sees its people equally often.`);
-  const reforgetting = reports.find((r) => r.reforgetPasses);
-  if (reforgetting) {
-    lines.push(`- Re-forgetting (--reforget N): after a sequential request's operation and audit, up to N more operations, each on the people forgotten so far whom the audit still finds above ${GOAL.maxForgottenAccuracy} in either modality, continuing the adapter and holding everyone else at the version that last trained on them. The audit that picks them is the one reported, as the service's gate is.`);
-  }
   lines.push('- Table 3 (update target) is measured on the one-operation settings; the sustainability curves use the LLM-only LoRA, the service default.');
   return lines;
+}
+
+/** Said once wherever a listed run re-forgot (the runs' names only say how many passes). */
+function reforgetLines(reports: SettingReport[]): string[] {
+  if (!reports.some((r) => r.reforgetPasses)) return [];
+  return [`- Re-forgetting (--reforget N): after a sequential request's operation and audit, up to N more operations, each on the people forgotten so far whom the audit still finds above ${GOAL.maxForgottenAccuracy} in either modality, continuing the adapter and holding everyone else at the version that last trained on them. The audit that picks them is the one reported, as with the service's gate.`];
 }
 
 export function renderMarkdown(o: Pick<OutputOptions, 'reports' | 'searched' | 'command' | 'wallSeconds'>): string {
@@ -147,6 +149,7 @@ export function renderMarkdown(o: Pick<OutputOptions, 'reports' | 'searched' | '
     '## Protocol as run here (PULSE scaled to the tiny world)',
     '',
     ...protocolLines(o.reports),
+    ...reforgetLines([...o.reports, ...o.searched]),
     '',
     '## The paper\'s findings, measured here',
     '',

@@ -77,7 +77,9 @@ describe('npm run pulse', () => {
       const saved = path.join(out, 'report.json');
       const rendered = pulse(['--from', saved, '--include', `${saved}=one step a round`, '--docs', docs]);
       assert.equal(rendered.status, 0, rendered.stderr);
-      const search = fs.readFileSync(docs, 'utf8').split('## Strategy search')[1] ?? '';
+      const markdown = fs.readFileSync(docs, 'utf8');
+      assert.match(markdown.split('## Strategy search')[0], /- Re-forgetting \(--reforget N\): after a sequential request's operation and audit, up to N more operations/);
+      const search = markdown.split('## Strategy search')[1] ?? '';
       assert.match(search, /\*\*ga sequential, re-forgetting \(≤ 1 passes a request\), one step a round\*\* \(learningRate=/);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
