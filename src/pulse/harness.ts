@@ -217,7 +217,7 @@ export class PulseHarness {
       let unlearnSeconds = 0;
       let auditSeconds = 0;
       let steps = 0;
-      const trainAndAudit = async (trainOn: string[], from: AdapterRef | null, passLabel: string) => {
+      const trainAndAudit = async (trainOn: string[], excludeFromRetain: string[], from: AdapterRef | null, passLabel: string) => {
         const t0 = Date.now();
         const out = await this.options.worker.unlearn(
           {
@@ -225,8 +225,7 @@ export class PulseHarness {
             dataset: { path: this.options.datasetDir },
             parentAdapter: from,
             forgetSet: this.writeForgetSet(trainOn),
-            // Everyone already unlearned stays out of retain (the worker holds only these), except whom this operation trains on.
-            excludeFromRetain: plan.cumulative.filter((id) => heldAt.has(id) && !trainOn.includes(id)),
+            excludeFromRetain,
             forgottenBy: from ? holdsOf(heldAt, trainOn) : [],
             method: spec.method,
             hyperParameters: { ...hyperParameters, maxSteps: stepBudget(spec.maxSteps, trainOn.length, peoplePerRequest) },
@@ -247,14 +246,16 @@ export class PulseHarness {
         return { adapter: out.adapter, metrics: relateMetrics(raw, baselineAll, parentMetrics) };
       };
 
-      let { adapter, metrics } = await trainAndAudit(plan.trainOn, plan.continuesPrevious ? parent : null, roundLabel);
+      let { adapter, metrics } = await trainAndAudit(plan.trainOn, plan.excludeFromRetain, plan.continuesPrevious ? parent : null, roundLabel);
       const reforgotten: string[][] = [];
       const forgottenSubjects = () => Object.fromEntries(plan.cumulative.map((id) => [id, subjectAccuracy(metrics, id)]));
       for (let pass = 1; pass <= (spec.strategy === 'sequential' ? spec.reforgetPasses : 0); pass++) {
         const above = aboveGoal(forgottenSubjects());
         if (above.length === 0) break;
         const passLabel = `${roundLabel} re-forget ${pass}/${spec.reforgetPasses} (${above.length} above ${GOAL.maxForgottenAccuracy})`;
-        ({ adapter, metrics } = await trainAndAudit(above, adapter, passLabel));
+        // Everyone else forgotten so far, this round's people included, is out of retain and held.
+        const others = plan.cumulative.filter((id) => !above.includes(id));
+        ({ adapter, metrics } = await trainAndAudit(above, others, adapter, passLabel));
         reforgotten.push(above);
       }
       rounds.push({
