@@ -108,7 +108,7 @@ function goalLines(reports: SettingReport[]): string[] {
     const known = Math.min(r.baseline.forget.multimodal ?? 0, r.baseline.forget.text ?? 0) >= MIN_KNOWN_ACCURACY;
     const caveat = known ? '' : ` [version 0 answers these people at ${fmt(r.baseline.forget.multimodal)} / ${fmt(r.baseline.forget.text)}: near chance, so "forgotten" proves nothing]`;
     const verdict = g.met ? 'MEETS the goal' : g.metPerRequest ? 'meets the goal per request, not per person' : 'misses the goal';
-    const which = r.seeds ? ` (${g.met ? `all ${r.seeds} seeds` : `seed ${g.seed}, the first of ${r.seeds} seeds that misses it`})` : '';
+    const which = r.seeds ? ` (${g.met ? `all ${r.seeds} seeds` : `seed ${g.seed}, the first of ${r.seeds} seeds that misses it${g.metPerRequest ? ' per person' : ''}`})` : '';
     return `- **${name(r)}** (${hp}; model ${r.model}): ${verdict}${which}${caveat}; worst request's people ${fmt(g.worstRequest.multimodal)} MM / ${fmt(g.worstRequest.text)} text, worst forgotten person ${fmt(g.worstForgotten.multimodal)} MM / ${fmt(g.worstForgotten.text)} text (${g.peopleAbove.multimodal} MM / ${g.peopleAbove.text} text of ${g.peopleAbove.of} people above ${GOAL.maxForgottenAccuracy}), retain kept ${pct(g.retainOfBaseline.multimodal)} / ${pct(g.retainOfBaseline.text)}, general kept ${pct(g.generalOfBaseline)}${g.failures.length ? ` (${g.failures.join('; ')})` : ''}`;
   });
 }
