@@ -11,7 +11,7 @@ import type { Method, Setting, Strategy, Targets } from './args';
 import { finetunedSplit, PeopleSplit, planRounds, pretrainedSplit, RoundPlan, splitIntoParts, stepBudget } from './splits';
 import type { ForgottenBy } from '../orchestration/contracts';
 import { EngineDefaults, WorkerClient } from './worker-client';
-import { GOAL } from './report';
+import { aboveLimit, GOAL } from './report';
 
 /** Accuracy per modality (PULSE's M); null when the set has no question of that modality. */
 export interface ModalityAccuracy {
@@ -296,7 +296,7 @@ export class PulseHarness {
 
 /** The forgotten people the audit finds above the goal's accuracy in either modality, in id order. */
 export function aboveGoal(subjects: Record<string, ModalityAccuracy>): string[] {
-  const above = (v: number | null) => v !== null && v > GOAL.maxForgottenAccuracy;
+  const above = (v: number | null) => v !== null && aboveLimit(v);
   return Object.keys(subjects).filter((id) => above(subjects[id].multimodal) || above(subjects[id].text)).sort();
 }
 

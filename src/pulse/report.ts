@@ -58,6 +58,13 @@ export interface GoalCheck {
   failures: string[];
 }
 
+// A mean of fifths is not exact in floating point (0.2, 0.6, 0.4 average to 0.4000000000000001): noise must not
+// decide a goal that sits exactly on its boundary (the gate does the same, src/audits/domain/decision.ts).
+const EPSILON = 1e-9;
+/** Whether an accuracy is above the goal's limit for a forgotten person or request. */
+export const aboveLimit = (v: number, limit: number = GOAL.maxForgottenAccuracy) => v > limit + EPSILON;
+const belowLimit = (v: number, limit: number) => v < limit - EPSILON;
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs: number[]) => {
   const m = mean(xs);
@@ -98,7 +105,7 @@ export function checkGoal(run: RunResult): GoalCheck {
   const people = Object.values(last.forgottenSubjects);
   const worst = (m: keyof ModalityAccuracy) => combine(people.map((p) => p[m]), (xs) => Math.max(...xs));
   const worstForgotten = { multimodal: worst('multimodal'), text: worst('text') };
-  const above = (m: keyof ModalityAccuracy) => people.filter((p) => p[m] !== null && p[m]! > GOAL.maxForgottenAccuracy).length;
+  const above = (m: keyof ModalityAccuracy) => people.filter((p) => p[m] !== null && aboveLimit(p[m]!)).length;
   const requests = requestGroups(run).map((ids) => ids.map((id) => last.forgottenSubjects[id]));
   const worstOfRequests = (m: keyof ModalityAccuracy) =>
     combine(requests.map((group) => combine(group.map((p) => p[m]), mean)).filter((x): x is number => x !== null), (xs) => Math.max(...xs));
@@ -113,16 +120,16 @@ export function checkGoal(run: RunResult): GoalCheck {
   let requestsForgotten = true;
   for (const m of ['multimodal', 'text'] as const) {
     const w = worstForgotten[m];
-    if (w === null || w > GOAL.maxForgottenAccuracy) failures.push(`a forgotten person still at ${fmt(w)} ${m} accuracy (> ${GOAL.maxForgottenAccuracy})`);
+    if (w === null || aboveLimit(w)) failures.push(`a forgotten person still at ${fmt(w)} ${m} accuracy (> ${GOAL.maxForgottenAccuracy})`);
     const q = worstRequest[m];
-    if (q === null || q > GOAL.maxForgottenAccuracy) {
+    if (q === null || aboveLimit(q)) {
       requestsForgotten = false;
       failures.push(`a request's people together still at ${fmt(q)} ${m} accuracy (> ${GOAL.maxForgottenAccuracy})`);
     }
     const r = retainOfBaseline[m];
-    if (r === null || r < GOAL.minRetainOfBaseline) costs.push(`retain ${m} at ${pct(r)} of baseline (< ${pct(GOAL.minRetainOfBaseline)})`);
+    if (r === null || belowLimit(r, GOAL.minRetainOfBaseline)) costs.push(`retain ${m} at ${pct(r)} of baseline (< ${pct(GOAL.minRetainOfBaseline)})`);
   }
-  if (generalOfBaseline === null || generalOfBaseline < GOAL.minGeneralOfBaseline) {
+  if (generalOfBaseline === null || belowLimit(generalOfBaseline, GOAL.minGeneralOfBaseline)) {
     costs.push(`general at ${pct(generalOfBaseline)} of baseline (< ${pct(GOAL.minGeneralOfBaseline)})`);
   }
   failures.push(...costs);
