@@ -2,6 +2,7 @@
 // issue 6, and the goal check of the sequential-requests strategy search. Pure.
 import type { Method, Setting, Strategy, Targets } from './args';
 import type { ModalityAccuracy, RunResult } from './harness';
+import { EPSILON } from '../audits/domain/decision';
 
 export interface RoundLine {
   round: number;
@@ -59,8 +60,7 @@ export interface GoalCheck {
 }
 
 // A mean of fifths is not exact in floating point (0.2, 0.6, 0.4 average to 0.4000000000000001): noise must not
-// decide a goal that sits exactly on its boundary (the gate does the same, src/audits/domain/decision.ts).
-const EPSILON = 1e-9;
+// decide a goal that sits exactly on its boundary, with the gate's tolerance.
 /** Whether an accuracy is above the goal's limit for a forgotten person or request. */
 export const aboveLimit = (v: number, limit: number = GOAL.maxForgottenAccuracy) => v > limit + EPSILON;
 const belowLimit = (v: number, limit: number) => v < limit - EPSILON;
@@ -153,7 +153,7 @@ export function guessingAbove(n: number, chance = 0.25): number {
   let binomial = 1;
   for (let k = 0; k <= n; k++) {
     if (k > 0) binomial = (binomial * (n - k + 1)) / k;
-    if (k / n > GOAL.maxForgottenAccuracy) p += binomial * chance ** k * (1 - chance) ** (n - k);
+    if (aboveLimit(k / n)) p += binomial * chance ** k * (1 - chance) ** (n - k);
   }
   return p;
 }

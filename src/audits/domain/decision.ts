@@ -67,7 +67,7 @@ export interface GateInput {
 }
 
 // Rounding noise must not flip a gate on an exact boundary (7/20 vs 0.25 + 0.10).
-const EPSILON = 1e-9;
+export const EPSILON = 1e-9;
 
 function check(rule: GateRule, metric: string, value: number | null, comparison: '<=' | '>=', threshold: number): GateCheck {
   const known = value !== null && Number.isFinite(value);
