@@ -67,6 +67,14 @@ def main(argv: list[str] | None = None) -> None:
         await run(args, stop)
 
     asyncio.run(serve())
+    # The Temporal SDK's native runtime keeps threads that may touch the interpreter while it finalizes,
+    # which aborts the process (SIGABRT, "PyGILState_Release: thread state ... must be current";
+    # temporalio/sdk-python#300), so a clean stop would exit -6 now and then. Every activity has
+    # finished and every log line is written by now: skip finalization.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
