@@ -16,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AuditActivities, AuditActivityOutput, ControlActivities, GpuActivities, LineageSnapshot, StepPlan } from '../src/orchestration/activity-types';
+import type { UnlearnOutput } from '../src/orchestration/contracts';
 import { escalate, type AttemptSettings } from './escalation';
 import { GPU_NON_RETRYABLE_ERROR_TYPES } from './gpu-errors';
 import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, GPU_TASK_QUEUE } from './task-queues';
@@ -59,6 +60,12 @@ const auditor = proxyActivities<AuditActivities>({
 });
 
 const SYSTEM_ACTOR = 'system:lineage-workflow';
+
+/** A candidate version and its audit. */
+interface Audited {
+  version: number;
+  verdict: AuditActivityOutput;
+}
 const AUDIT_DECISIONS = new Set(['PROMOTE', 'RETRY', 'NEEDS_REVIEW']);
 const ROLLBACK_TARGET_STATUSES = new Set(['PROMOTED', 'SUPERSEDED']);
 
@@ -241,7 +248,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
       if (isCancellation(err)) throw err;
       await failStep(active.requestIds, active.candidateVersion, describeFailure(err));
     } finally {
-      if (plan) await discardForgetSet(plan);
+      if (plan) await discardForgetSet(plan.forgetSetFile);
       review = null;
       state.active = null;
       state.stepsFinished += 1;
@@ -254,41 +261,82 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
     let settings: AttemptSettings = { method: plan.unlearn.method, hyperParameters: plan.unlearn.hyperParameters };
     for (let attempt = 1; ; attempt++) {
       active.attempt = attempt;
+      active.reforgetPass = 0;
       active.phase = 'UNLEARNING';
       const trained = await gpuActivities(plan.gpuHeartbeatTimeoutMs).unlearn({ ...plan.unlearn, method: settings.method, hyperParameters: settings.hyperParameters });
-      const candidate = await control.recordCandidate({
-        lineage, requestIds, parentVersion: plan.parentVersion, attempt,
-        method: settings.method, hyperParameters: settings.hyperParameters, unlearn: trained,
-      });
-      state.snapshot = candidate.snapshot;
-      active.candidateVersion = candidate.version;
-      active.phase = 'AUDITING';
-      const exported = await exportOnce(plan);
-      const verdict = await auditor.audit({
-        ...plan.audit, versionNumber: candidate.version, exportDir: exported.dir, adapter: trained.adapter,
-        attempt, maxAttempts: plan.maxAttempts,
-      });
-      await control.recordAudit({ lineage, version: candidate.version, requestIds, attempt, audit: verdict });
+      const first = await recordAndAudit(plan, attempt, settings, trained, plan.parentVersion);
+      const { version, verdict } = await reforget(plan, attempt, settings, first);
       // Fail closed: only an explicit PROMOTE (or a human approval after NEEDS_REVIEW) promotes.
       if (!AUDIT_DECISIONS.has(verdict.decision)) {
         throw ApplicationFailure.nonRetryable(`audit returned an unknown decision ${JSON.stringify(verdict.decision)}`, 'AUDIT_INVALID');
       }
       if (verdict.decision === 'PROMOTE') {
-        await promote(candidate.version, requestIds, SYSTEM_ACTOR, `audit passed on attempt ${attempt}`);
+        await promote(version, requestIds, SYSTEM_ACTOR, `audit passed on attempt ${attempt}`);
         return;
       }
       if (verdict.decision === 'NEEDS_REVIEW') {
-        await awaitReview(plan, candidate.version, verdict);
+        await awaitReview(plan, version, verdict);
         return;
       }
       if (attempt >= plan.maxAttempts) {
-        await reject(candidate.version, requestIds, 'FAILED', `audit did not pass after ${attempt} attempts: ${verdict.reasons.join('; ')}`, SYSTEM_ACTOR);
+        await reject(version, requestIds, 'FAILED', `audit did not pass after ${attempt} attempts: ${verdict.reasons.join('; ')}`, SYSTEM_ACTOR);
         return;
       }
-      await reject(candidate.version, requestIds, null, `retrying with escalated settings: ${verdict.reasons.join('; ')}`, SYSTEM_ACTOR);
+      await reject(version, requestIds, null, `retrying with escalated settings: ${verdict.reasons.join('; ')}`, SYSTEM_ACTOR);
       active.candidateVersion = null;
       settings = escalate(settings, verdict.escalation);
     }
+  }
+
+  /** Records a trained adapter as a candidate version, audits it, and records the audit. */
+  async function recordAndAudit(plan: StepPlan, attempt: number, settings: AttemptSettings, trained: UnlearnOutput, parentVersion: number | null, reforgottenSubjectIds?: string[]): Promise<Audited> {
+    const active = state.active!;
+    const candidate = await control.recordCandidate({
+      lineage, requestIds: plan.requestIds, parentVersion, attempt,
+      method: settings.method, hyperParameters: settings.hyperParameters, unlearn: trained,
+      ...(reforgottenSubjectIds ? { reforgottenSubjectIds } : {}),
+    });
+    state.snapshot = candidate.snapshot;
+    active.candidateVersion = candidate.version;
+    active.phase = 'AUDITING';
+    const exported = await exportOnce(plan);
+    const verdict = await auditor.audit({
+      ...plan.audit, versionNumber: candidate.version, exportDir: exported.dir, adapter: trained.adapter,
+      attempt, maxAttempts: plan.maxAttempts,
+    });
+    await control.recordAudit({ lineage, version: candidate.version, requestIds: plan.requestIds, attempt, audit: verdict });
+    return { version: candidate.version, verdict };
+  }
+
+  /**
+   * Up to plan.reforgetPasses more operations after an audit, each continuing the last candidate on
+   * the forgotten dataset people its audit still finds above the limit (planReforget). Each pass is a
+   * version of its own, audited; the one before it is rejected as continued. Only the last is gated.
+   */
+  async function reforget(plan: StepPlan, attempt: number, settings: AttemptSettings, first: Audited): Promise<Audited> {
+    const active = state.active!;
+    let current = first;
+    const reforgotten: string[] = [];
+    for (let pass = 1; pass <= (plan.reforgetPasses ?? 0); pass++) {
+      const next = await control.planReforget({ lineage, requestIds: plan.requestIds, version: current.version, attempt });
+      if (!next) break;
+      active.reforgetPass = pass;
+      active.phase = 'UNLEARNING';
+      let trained: UnlearnOutput;
+      try {
+        trained = await gpuActivities(plan.gpuHeartbeatTimeoutMs).unlearn({
+          ...plan.unlearn, method: settings.method, hyperParameters: settings.hyperParameters,
+          parentAdapter: next.parentAdapter, forgetSet: next.forgetSet, excludeFromRetain: next.excludeFromRetain, forgottenBy: next.forgottenBy,
+        });
+      } finally {
+        await discardForgetSet(next.forgetSetFile);
+      }
+      await reject(current.version, plan.requestIds, null, `continued by re-forget pass ${pass} of attempt ${attempt} on ${next.subjectIds.length} forgotten people its audit finds above the limit: ${next.subjectIds.join(', ')}`, SYSTEM_ACTOR);
+      active.candidateVersion = null;
+      for (const id of next.subjectIds) if (!reforgotten.includes(id)) reforgotten.push(id);
+      current = await recordAndAudit(plan, attempt, settings, trained, current.version, [...reforgotten]);
+    }
+    return current;
   }
 
   async function awaitReview(plan: StepPlan, version: number, verdict: AuditActivityOutput): Promise<void> {
@@ -298,7 +346,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
     active.phase = 'NEEDS_REVIEW';
     await control.markNeedsReview({ lineage, version, requestIds: plan.requestIds, reasons: verdict.reasons });
     // No more training in this step: the decrypted forget set need not wait for the reviewer.
-    await discardForgetSet(plan);
+    await discardForgetSet(plan.forgetSetFile);
     const decided = await condition(() => review !== null, Math.max(1, plan.reviewTimeoutMs));
     active.phase = 'FINISHING';
     const decision = review as ReviewInput | null;
@@ -311,13 +359,13 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
     }
   }
 
-  async function discardForgetSet(plan: StepPlan): Promise<void> {
+  async function discardForgetSet(file: string): Promise<void> {
     try {
-      await control.discardForgetSetFile(plan.forgetSetFile);
+      await control.discardForgetSetFile(file);
     } catch (err) {
       if (isCancellation(err)) throw err;
       // A refused delete must not stop the lineage; the log names the file for an operator.
-      log.error('could not discard the forget-set file', { lineage, file: plan.forgetSetFile, error: describeFailure(err) });
+      log.error('could not discard the forget-set file', { lineage, file, error: describeFailure(err) });
     }
   }
 

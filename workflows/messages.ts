@@ -54,6 +54,8 @@ export interface ActiveStep {
   requestIds: string[];
   phase: StepPhase;
   attempt: number;
+  /** 0 while the attempt's own operation runs, k during its k-th re-forget pass; absent in states from before re-forgetting. */
+  reforgetPass?: number;
   candidateVersion: number | null;
 }
 

@@ -7,7 +7,7 @@ import { parseGatePolicy } from '../audits/domain/gate-policy';
 import { InputError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { EventLog } from '../events/event-log.service';
-import { DatasetSubject, LINEAGE_NAME, LineageError, ModelLineage, parseHyperParameters, parseLora, parseMethod, STRATEGIES, Strategy } from './domain/lineage';
+import { DatasetSubject, DEFAULT_REFORGET_PASSES, LINEAGE_NAME, LineageError, MAX_REFORGET_PASSES, ModelLineage, parseHyperParameters, parseLora, parseMethod, STRATEGIES, Strategy } from './domain/lineage';
 import { DatasetSubjectRepository } from './persistence/dataset-subject.repository';
 import { LineageRepository } from './persistence/lineage.repository';
 import { ModelVersionRepository } from './persistence/model-version.repository';
@@ -22,6 +22,7 @@ export interface CreateLineageInput {
   hyperParameters?: unknown;
   lora?: unknown;
   batchingWindowSeconds?: number | null;
+  reforgetPasses?: number | null;
   gatePolicy?: unknown;
 }
 
@@ -78,6 +79,10 @@ export class LineagesService {
     if (!STRATEGIES.includes(strategy)) throw new InputError('input.strategy', `must be one of ${STRATEGIES.join(', ')}`);
     const window = input.batchingWindowSeconds ?? 0;
     if (!Number.isInteger(window) || window < 0 || window > 86400) throw new InputError('input.batchingWindowSeconds', 'must be an integer from 0 to 86400');
+    const reforgetPasses = input.reforgetPasses ?? DEFAULT_REFORGET_PASSES;
+    if (!Number.isInteger(reforgetPasses) || reforgetPasses < 0 || reforgetPasses > MAX_REFORGET_PASSES) {
+      throw new InputError('input.reforgetPasses', `must be an integer from 0 to ${MAX_REFORGET_PASSES}`);
+    }
     const lineage: Omit<ModelLineage, 'createdAt'> = {
       name,
       baseModel: { path: path.resolve(baseModelPath), id: input.baseModelId?.trim() || path.basename(path.resolve(baseModelPath)) },
@@ -87,6 +92,7 @@ export class LineagesService {
       method: parseMethod(input.method, 'input.method'),
       hyperParameters: parseHyperParameters(input.hyperParameters, 'input.hyperParameters'),
       batchingWindowSeconds: window,
+      reforgetPasses,
       gatePolicy: validGatePolicy(input.gatePolicy, 'input.gatePolicy', 1),
       gatePolicyVersion: 1,
       championVersion: 0,
@@ -106,6 +112,7 @@ export class LineagesService {
         method: null,
         hyperParameters: null,
         requestIds: [],
+        reforgottenSubjectIds: [],
         status: 'PROMOTED',
       });
       await this.subjects.insertMany(tx, subjects);
@@ -114,7 +121,7 @@ export class LineagesService {
         type: 'lineage.created',
         entityType: 'lineage',
         entityId: name,
-        data: { baseModel: lineage.baseModel, datasetPath: lineage.datasetPath, strategy, method: lineage.method, lora: lineage.lora, gatePolicy: lineage.gatePolicy, subjects: subjects.length },
+        data: { baseModel: lineage.baseModel, datasetPath: lineage.datasetPath, strategy, method: lineage.method, lora: lineage.lora, gatePolicy: lineage.gatePolicy, reforgetPasses, subjects: subjects.length },
       });
     });
     return (await this.lineages.find(name))!;

@@ -23,6 +23,8 @@ export interface NewCandidate {
   method: string;
   hyperParameters: Record<string, unknown>;
   requestIds: string[];
+  /** Dataset subjects its re-forget passes trained on (see ModelVersion); empty or absent without re-forgetting. */
+  reforgottenSubjectIds?: string[];
   actor: string;
   /** Non-personal extras for the event (attempt, loss curve summary...). */
   details?: Record<string, unknown>;
@@ -102,6 +104,7 @@ export class ModelVersionsService {
         method: candidate.method,
         hyperParameters: candidate.hyperParameters,
         requestIds: candidate.requestIds,
+        reforgottenSubjectIds: candidate.reforgottenSubjectIds ?? [],
         status: 'CANDIDATE',
       });
       await this.eventLog.append(tx, {
@@ -109,7 +112,7 @@ export class ModelVersionsService {
         type: 'version.created',
         entityType: 'version',
         entityId: `${candidate.lineage}#${created.number}`,
-        data: { parent: candidate.parentNumber, adapterUri: candidate.adapterUri, adapterSha256: candidate.adapterSha256, method: candidate.method, hyperParameters: candidate.hyperParameters, requestIds: candidate.requestIds, ...candidate.details },
+        data: { parent: candidate.parentNumber, adapterUri: candidate.adapterUri, adapterSha256: candidate.adapterSha256, method: candidate.method, hyperParameters: candidate.hyperParameters, requestIds: candidate.requestIds, reforgottenSubjectIds: candidate.reforgottenSubjectIds ?? [], ...candidate.details },
       });
       return created;
     });

@@ -1,7 +1,7 @@
 // The activities the lineage workflow calls, as types only: workflows/ imports this file with
 // `import type`, the worker registers implementations of these shapes.
 import type { AuditInput, AuditResult } from '../audits/domain/audit-activity';
-import type { ExportOnnxInput, ExportOnnxOutput, HyperParameters, UnlearnInput, UnlearnMethod, UnlearnOutput } from './contracts';
+import type { ExportOnnxInput, ExportOnnxOutput, FileRef, ForgottenBy, HyperParameters, UnlearnInput, UnlearnMethod, UnlearnOutput } from './contracts';
 
 export { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE } from '../../workflows/task-queues';
 
@@ -47,6 +47,28 @@ export interface StepPlan {
   gpuHeartbeatTimeoutMs: number;
   /** The decrypted forget-set file written for this step; deleted when the step ends. */
   forgetSetFile: string;
+  /** Re-forget passes after each candidate's audit (the lineage's reforgetPasses; 0 on cumulative lineages). Absent in plans from before re-forgetting. */
+  reforgetPasses?: number;
+}
+
+export interface PlanReforgetInput {
+  lineage: string;
+  requestIds: string[];
+  /** The candidate the pass would continue from; its recorded audit of `attempt` picks the people. */
+  version: number;
+  attempt: number;
+}
+
+/** One re-forget pass: the unlearn fields that differ from the step's own operation. */
+export interface ReforgetPlan {
+  /** Dataset subjects the pass trains on: those forgotten so far that the candidate's audit finds above the limit. */
+  subjectIds: string[];
+  parentAdapter: FileRef;
+  forgetSet: FileRef;
+  excludeFromRetain: string[];
+  forgottenBy: ForgottenBy[];
+  /** The pass's own decrypted forget-set file; the workflow discards it after the pass's training. */
+  forgetSetFile: string;
 }
 
 export interface RecordCandidateInput {
@@ -57,6 +79,8 @@ export interface RecordCandidateInput {
   method: UnlearnMethod;
   hyperParameters: HyperParameters;
   unlearn: UnlearnOutput;
+  /** Dataset subjects beyond the requests' own that this version re-forgot (its re-forget passes so far, this step). */
+  reforgottenSubjectIds?: string[];
 }
 
 export interface RecordAuditInput {
@@ -122,6 +146,8 @@ export interface ControlActivities {
   rejectCandidate(input: RejectCandidateInput): Promise<LineageSnapshot>;
   failRequests(input: FailRequestsInput): Promise<void>;
   discardForgetSetFile(path: string): Promise<void>;
+  /** The next re-forget pass after a candidate's audit; null when the audit finds nobody forgotten above the limit. */
+  planReforget(input: PlanReforgetInput): Promise<ReforgetPlan | null>;
   rollbackLineage(input: RollbackLineageInput): Promise<RollbackLineageResult>;
 }
 

@@ -16,7 +16,10 @@ import type { ForgetSets } from '../requests/forget-sets.service';
 import type { DeletionRequestRepository } from '../requests/persistence/deletion-request.repository';
 import type { RequestLifecycle } from '../requests/request-lifecycle.service';
 import type { ControlActivities, LineageSnapshot, StepPlan } from './activity-types';
-import type { ForgetSetFile, ForgottenBy } from './contracts';
+import type { SubjectTally } from '../audits/domain/metrics';
+import { REFORGET_ABOVE_ACCURACY } from '../lineages/domain/lineage';
+import type { FileRef, ForgetSetFile } from './contracts';
+import { accuracyOfTally, holdsOf, peopleAbove } from './reforget';
 import { purgeAfter, type RetentionOutcome } from './retention';
 
 export const SYSTEM_ACTOR = 'system:lineage-workflow';
@@ -61,23 +64,19 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
     return deps.requests.listByLineageAndStatus(lineage, ['COMPLETED']);
   }
 
-  /** For each earlier person, the oldest promoted or superseded version whose requests forgot them, so a sequential
-   *  request holds each where they were forgotten. Rolled-back versions do not count: a rollback reopens their requests. */
-  async function forgottenByVersions(lineage: string, earlier: DeletionRequest[]): Promise<ForgottenBy[]> {
-    const held = new Set<string>();
-    const out: ForgottenBy[] = [];
+  /** Each earlier person at the latest promoted or superseded version that trained on them (their request's, or one
+   *  whose re-forget passes did), so later operations hold them where they were last forgotten. Rolled-back versions
+   *  do not count: a rollback reopens their requests and undoes their passes. */
+  async function heldAtVersions(lineage: string, earlier: DeletionRequest[]): Promise<Map<string, FileRef>> {
+    const forgotten = new Set(subjectIdsOf(earlier));
+    const heldAt = new Map<string, FileRef>();
     for (const version of await deps.versions.listVersions(lineage)) {
       if (!version.adapterUri || !version.adapterSha256 || !['PROMOTED', 'SUPERSEDED'].includes(version.status)) continue;
-      const subjects: string[] = [];
-      for (const r of earlier) {
-        const subject = r.datasetSubjectId;
-        if (subject === null || held.has(subject) || !version.requestIds.includes(r.id)) continue;
-        held.add(subject);
-        subjects.push(subject);
-      }
-      if (subjects.length > 0) out.push({ adapter: { path: version.adapterUri, sha256: version.adapterSha256 }, datasetSubjectIds: subjects });
+      const own = subjectIdsOf(earlier.filter((r) => version.requestIds.includes(r.id)));
+      const reforgotten = version.reforgottenSubjectIds.filter((id) => forgotten.has(id));
+      for (const subject of [...own, ...reforgotten]) heldAt.set(subject, { path: version.adapterUri, sha256: version.adapterSha256 });
     }
-    return out;
+    return heldAt;
   }
 
   async function purge(requestIds: string[], reason: string): Promise<void> {
@@ -115,7 +114,6 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
       const requests = await Promise.all(toForget.map(async (id) => (await deps.requests.findById(id))!));
       const parent = cumulative ? null : await championVersion(name, lineage);
       const file = writeForgetSetFile(forgetSetRoot, requests, await deps.forgetSets.loadMany(toForget));
-      const subjectIds = (rs: DeletionRequest[]) => rs.map((r) => r.datasetSubjectId).filter((id): id is string => id !== null);
       const begunRequests = requests.filter((r) => begun.includes(r.id));
       return {
         requestIds: begun,
@@ -125,8 +123,8 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
           dataset: { path: lineage.datasetPath },
           parentAdapter: parent?.adapterUri && parent.adapterSha256 ? { path: parent.adapterUri, sha256: parent.adapterSha256 } : null,
           forgetSet: { path: file.path, sha256: file.sha256 },
-          excludeFromRetain: subjectIds(earlier),
-          forgottenBy: cumulative ? [] : await forgottenByVersions(name, earlier),
+          excludeFromRetain: subjectIdsOf(earlier),
+          forgottenBy: cumulative ? [] : holdsOf(await heldAtVersions(name, earlier), []),
           method: lineage.method,
           hyperParameters: lineage.hyperParameters,
           lora: lineage.lora,
@@ -138,8 +136,8 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
           lineage: name,
           modelDir: lineage.baseModel.path,
           datasetDir: lineage.datasetPath,
-          forgetSubjectIds: subjectIds(begunRequests),
-          cumulativeForgetSubjectIds: subjectIds([...earlier, ...begunRequests]),
+          forgetSubjectIds: subjectIdsOf(begunRequests),
+          cumulativeForgetSubjectIds: subjectIdsOf([...earlier, ...begunRequests]),
           baseline: await storedBaseline(name),
           parentMetrics: lineage.championVersion === null ? null : await storedMetrics(name, lineage.championVersion),
           gatePolicy: lineage.gatePolicy,
@@ -148,6 +146,7 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
         reviewTimeoutMs: deps.reviewTimeoutMs,
         gpuHeartbeatTimeoutMs: deps.gpuHeartbeatTimeoutMs ?? DEFAULT_GPU_HEARTBEAT_TIMEOUT_MS,
         forgetSetFile: file.path,
+        reforgetPasses: cumulative ? 0 : lineage.reforgetPasses,
       };
     },
 
@@ -165,6 +164,7 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
           method: input.method,
           hyperParameters: { ...input.hyperParameters },
           requestIds: input.requestIds,
+          reforgottenSubjectIds: input.reforgottenSubjectIds,
           actor: SYSTEM_ACTOR,
           details: {
             attempt: input.attempt,
@@ -253,6 +253,40 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
       fs.rmSync(dir, { recursive: true, force: true });
     },
 
+    async planReforget({ lineage: name, requestIds, version: number, attempt }) {
+      const candidate = await deps.versions.findVersion(name, number);
+      if (!candidate?.adapterUri || !candidate.adapterSha256) {
+        throw ApplicationFailure.nonRetryable(`version: lineage ${name} has no version ${number} with an adapter to continue`, 'NOT_FOUND');
+      }
+      const audit = (await auditRowsOf(name, number)).find((row) => row.attempt === attempt)?.metrics as { metrics?: { perSubject?: Record<string, SubjectTally> } } | undefined;
+      const perSubject = audit?.metrics?.perSubject;
+      // An audit without numbers picks nobody; the gate decides what happens to it.
+      if (!perSubject) return null;
+      const earlier = (await forgottenBefore(name)).filter((r) => !requestIds.includes(r.id));
+      const own = await Promise.all(requestIds.map(async (id) => (await deps.requests.findById(id))!));
+      // Only dataset subjects can be re-forgotten: the audit checks only them, and an inline profile of an earlier request is purged.
+      const requestOf = new Map<string, DeletionRequest>();
+      for (const r of [...earlier, ...own]) if (r.datasetSubjectId !== null) requestOf.set(r.datasetSubjectId, r);
+      const forgotten = [...requestOf.keys()];
+      const trainOn = peopleAbove(Object.fromEntries(forgotten.map((id) => [id, accuracyOfTally(perSubject[id])])), REFORGET_ABOVE_ACCURACY);
+      if (trainOn.length === 0) return null;
+      const heldAt = await heldAtVersions(name, earlier);
+      // This step's people, and whom its earlier passes re-forgot, were last trained on by the candidate or a version it continues.
+      const parentAdapter = { path: candidate.adapterUri, sha256: candidate.adapterSha256 };
+      for (const id of [...subjectIdsOf(own), ...candidate.reforgottenSubjectIds]) heldAt.set(id, parentAdapter);
+      const requests = trainOn.map((id) => requestOf.get(id)!);
+      const file = writeForgetSetFile(forgetSetRoot, requests, await deps.forgetSets.loadMany(requests.map((r) => r.id)));
+      log(`lineage ${name} version ${number} attempt ${attempt}: re-forgetting ${trainOn.length} forgotten people above ${REFORGET_ABOVE_ACCURACY}: ${trainOn.join(', ')}`);
+      return {
+        subjectIds: trainOn,
+        parentAdapter,
+        forgetSet: { path: file.path, sha256: file.sha256 },
+        excludeFromRetain: forgotten.filter((id) => !trainOn.includes(id)),
+        forgottenBy: holdsOf(heldAt, trainOn),
+        forgetSetFile: file.path,
+      };
+    },
+
     async rollbackLineage(input) {
       const lineage = await deps.lineages.get(input.lineage);
       if (lineage.championVersion === input.toVersion) {
@@ -310,6 +344,10 @@ function wrapDomainErrors<T extends object>(activities: T): T {
     };
   }
   return wrapped as T;
+}
+
+function subjectIdsOf(requests: DeletionRequest[]): string[] {
+  return requests.map((r) => r.datasetSubjectId).filter((id): id is string => id !== null);
 }
 
 function sameIds(a: string[], b: string[]): boolean {

@@ -9,15 +9,11 @@ import { selectPretrainedTargets } from '../audits/domain/target-selection';
 import { loadEvalItems, openScorer, RuntimeEvalItem } from '../audits/runtime';
 import type { Method, Setting, Strategy, Targets } from './args';
 import { finetunedSplit, PeopleSplit, planRounds, pretrainedSplit, RoundPlan, splitIntoParts, stepBudget } from './splits';
-import type { ForgottenBy } from '../orchestration/contracts';
+import { accuracyOfTally, holdsOf, type ModalityAccuracy, peopleAbove } from '../orchestration/reforget';
 import { EngineDefaults, WorkerClient } from './worker-client';
-import { aboveLimit, GOAL } from './report';
+import { GOAL } from './report';
 
-/** Accuracy per modality (PULSE's M); null when the set has no question of that modality. */
-export interface ModalityAccuracy {
-  multimodal: number | null;
-  text: number | null;
-}
+export type { ModalityAccuracy };
 
 export interface SetScores {
   forget: ModalityAccuracy;
@@ -250,7 +246,7 @@ export class PulseHarness {
       const reforgotten: string[][] = [];
       const forgottenSubjects = () => Object.fromEntries(plan.cumulative.map((id) => [id, subjectAccuracy(metrics, id)]));
       for (let pass = 1; pass <= (spec.strategy === 'sequential' ? spec.reforgetPasses : 0); pass++) {
-        const above = aboveGoal(forgottenSubjects());
+        const above = peopleAbove(forgottenSubjects(), GOAL.maxForgottenAccuracy);
         if (above.length === 0) break;
         const passLabel = `${roundLabel} re-forget ${pass}/${spec.reforgetPasses} (${above.length} above ${GOAL.maxForgottenAccuracy})`;
         // Everyone else forgotten so far, this round's people included, is out of retain and held.
@@ -294,24 +290,6 @@ export class PulseHarness {
   }
 }
 
-/** The forgotten people the audit finds above the goal's accuracy in either modality, in id order. */
-export function aboveGoal(subjects: Record<string, ModalityAccuracy>): string[] {
-  const above = (v: number | null) => v !== null && aboveLimit(v);
-  return Object.keys(subjects).filter((id) => above(subjects[id].multimodal) || above(subjects[id].text)).sort();
-}
-
-/** forgottenBy of an operation: each held person at the version that last trained on them, one entry per version in first-use order. */
-export function holdsOf(heldAt: ReadonlyMap<string, AdapterRef>, trainOn: readonly string[]): ForgottenBy[] {
-  const byAdapter = new Map<string, ForgottenBy>();
-  for (const [id, adapter] of heldAt) {
-    if (trainOn.includes(id)) continue;
-    const entry = byAdapter.get(adapter.sha256) ?? { adapter, datasetSubjectIds: [] };
-    entry.datasetSubjectIds.push(id);
-    byAdapter.set(adapter.sha256, entry);
-  }
-  return [...byAdapter.values()];
-}
-
 function roundScope(plan: RoundPlan, retain: string[]): AuditScope {
   return { forgetSubjectIds: plan.requested, cumulativeForgetSubjectIds: plan.cumulative, retainSubjectIds: retain, circularEval: false };
 }
@@ -322,7 +300,5 @@ function fewestQuestions(items: RuntimeEvalItem[], people: string[]): number {
 }
 
 function subjectAccuracy(metrics: AuditMetrics, subjectId: string): ModalityAccuracy {
-  const t = metrics.perSubject[subjectId];
-  const acc = (x: { correct: number; total: number } | undefined) => (x && x.total > 0 ? x.correct / x.total : null);
-  return { multimodal: acc(t?.multimodal), text: acc(t?.text) };
+  return accuracyOfTally(metrics.perSubject[subjectId]);
 }

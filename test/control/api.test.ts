@@ -283,6 +283,49 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
     });
   });
 
+  describe('lineage settings', () => {
+    const READ_REFORGET = `query($name: String!) { modelLineage(name: $name) { name reforgetPasses } }`;
+    const CREATE_REFORGET = `mutation($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name reforgetPasses } }`;
+    const lineageInput = (name: string, extra: Record<string, unknown> = {}) => ({ name, baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), ...extra });
+    const createdEvent = async (name: string) => {
+      const rows: Array<{ data: Record<string, unknown> }> = await t.dataSource.query(`SELECT data FROM event_log WHERE type = 'lineage.created' AND entity_id = $1`, [name]);
+      assert.equal(rows.length, 1);
+      return rows[0].data;
+    };
+
+    it('reforgetPasses is stored, read back and logged; it defaults to 0', async () => {
+      const created = (await t.operator.ok(CREATE_REFORGET, { input: lineageInput('reforget-two', { reforgetPasses: 2 }) })).createModelLineage;
+      assert.deepEqual(created, { name: 'reforget-two', reforgetPasses: 2 });
+      assert.equal((await t.operator.ok(READ_REFORGET, { name: 'reforget-two' })).modelLineage.reforgetPasses, 2);
+      const [row] = await t.dataSource.query(`SELECT reforget_passes FROM model_lineages WHERE name = 'reforget-two'`);
+      assert.equal(row.reforget_passes, 2);
+      assert.equal((await createdEvent('reforget-two')).reforgetPasses, 2);
+
+      const defaulted = (await t.operator.ok(CREATE_REFORGET, { input: lineageInput('reforget-default') })).createModelLineage;
+      assert.equal(defaulted.reforgetPasses, 0);
+      assert.equal((await t.operator.ok(READ_REFORGET, { name: 'reforget-default' })).modelLineage.reforgetPasses, 0);
+      assert.equal((await createdEvent('reforget-default')).reforgetPasses, 0);
+
+      const explicitNull = (await t.operator.ok(CREATE_REFORGET, { input: lineageInput('reforget-null', { reforgetPasses: null }) })).createModelLineage;
+      assert.equal(explicitNull.reforgetPasses, 0);
+      const max = (await t.operator.ok(CREATE_REFORGET, { input: lineageInput('reforget-max', { reforgetPasses: 5 }) })).createModelLineage;
+      assert.equal(max.reforgetPasses, 5);
+    });
+
+    for (const value of [-1, 6]) {
+      it(`reforgetPasses ${value}: BAD_USER_INPUT naming input.reforgetPasses, nothing stored`, async () => {
+        const name = `reforget-bad${value}`.replace('-1', 'minus1');
+        const before = await counts();
+        const error = await t.operator.fails(CREATE_REFORGET, { input: lineageInput(name, { reforgetPasses: value }) });
+        assert.deepEqual([error.code, error.field], ['BAD_USER_INPUT', 'input.reforgetPasses']);
+        assert.match(error.message, /input\.reforgetPasses/);
+        assert.match(error.message, /integer from 0 to 5/);
+        assert.deepEqual(await counts(), before);
+        assert.equal((await t.dataSource.query(`SELECT 1 FROM model_lineages WHERE name = $1`, [name])).length, 0);
+      });
+    }
+  });
+
   describe('reads and pagination', () => {
     it('a requester lists only its own requests; pages chain by cursor', async () => {
       const own = (await bob.ok(LIST, { first: 100 })).deletionRequests;

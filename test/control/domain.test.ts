@@ -154,7 +154,7 @@ describe('encryption', () => {
 
 describe('rollback rules', () => {
   const version = (number: number, status: ModelVersion['status']): ModelVersion => ({
-    id: `v${number}`, lineage: 'l', number, parentNumber: number - 1, adapterUri: null, adapterSha256: null, method: null, hyperParameters: null, requestIds: [], status, statusReason: null, createdAt: new Date(),
+    id: `v${number}`, lineage: 'l', number, parentNumber: number - 1, adapterUri: null, adapterSha256: null, method: null, hyperParameters: null, requestIds: [], reforgottenSubjectIds: [], status, statusReason: null, createdAt: new Date(),
   });
   const versions = [version(0, 'SUPERSEDED'), version(1, 'SUPERSEDED'), version(2, 'REJECTED'), version(3, 'PROMOTED')];
 

@@ -34,6 +34,30 @@ describe('migrations (embedded Postgres)', () => {
     assert.equal((await tables(ds)).length, 8);
   });
 
+  it('reforget: existing lineages get 0 passes and existing versions no re-forgotten people, the range is enforced, down drops both', async () => {
+    const columns = async () =>
+      ((await ds.query(
+        `SELECT column_name FROM information_schema.columns WHERE (table_name, column_name) IN (('model_lineages', 'reforget_passes'), ('model_versions', 'reforgotten_subject_ids'))`,
+      )) as unknown[]).length;
+    assert.equal(MIGRATIONS[MIGRATIONS.length - 1].name, 'Reforget1763800000002', 'the reforget migration is the last one');
+    assert.equal(await columns(), 2);
+    await ds.undoLastMigration({ transaction: 'each' });
+    assert.equal(await columns(), 0, 'down drops the columns');
+    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version) VALUES ('before-reforget', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1)`);
+    await ds.query(`INSERT INTO model_versions (lineage, number, status) VALUES ('before-reforget', 0, 'PROMOTED')`);
+    await ds.runMigrations({ transaction: 'each' });
+    const [row] = await ds.query(`SELECT reforget_passes FROM model_lineages WHERE name = 'before-reforget'`);
+    assert.equal(row.reforget_passes, 0);
+    const [version] = await ds.query(`SELECT reforgotten_subject_ids FROM model_versions WHERE lineage = 'before-reforget'`);
+    assert.deepEqual(version.reforgotten_subject_ids, []);
+    await ds.query(`UPDATE model_lineages SET reforget_passes = 5 WHERE name = 'before-reforget'`);
+    await assert.rejects(ds.query(`UPDATE model_lineages SET reforget_passes = 6 WHERE name = 'before-reforget'`), /check constraint/);
+    await assert.rejects(ds.query(`UPDATE model_lineages SET reforget_passes = -1 WHERE name = 'before-reforget'`), /check constraint/);
+    await assert.rejects(ds.query(`UPDATE model_lineages SET reforget_passes = NULL WHERE name = 'before-reforget'`), /null value/);
+    await ds.query(`DELETE FROM model_versions WHERE lineage = 'before-reforget'`);
+    await ds.query(`DELETE FROM model_lineages WHERE name = 'before-reforget'`);
+  });
+
   it('the event log refuses UPDATE, DELETE and TRUNCATE', async () => {
     await ds.query(`INSERT INTO event_log (occurred_at, actor, type, entity_type, entity_id, data, prev_hash, hash) VALUES (now(), 'a', 't', 'request', 'x', '{}', $1, $2)`, ['0'.repeat(64), '1'.repeat(64)]);
     await assert.rejects(ds.query(`UPDATE event_log SET actor = 'mallory'`), /append-only/);

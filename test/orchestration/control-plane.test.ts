@@ -28,7 +28,7 @@ const SUBMIT = `mutation($input: SubmitDeletionRequestInput!) { submitDeletionRe
 const REQUEST = `query($id: ID!) { deletionRequest(id: $id) { id status statusReason modelVersion { number } events { type data } } }`;
 const REVIEW = `mutation($id: ID!, $decision: ReviewDecision!, $reason: String!) { reviewDeletionRequest(id: $id, decision: $decision, reason: $reason) { id status } }`;
 const ROLLBACK = `mutation($lineage: String!, $to: Int!, $reason: String!) { rollbackModel(lineage: $lineage, toVersion: $to, reason: $reason) { name championVersion } }`;
-const LINEAGE = `query($name: String!) { modelLineage(name: $name) { championVersion versions { number status parentNumber requestIds } } }`;
+const LINEAGE = `query($name: String!) { modelLineage(name: $name) { championVersion versions { number status parentNumber requestIds reforgottenSubjectIds statusReason } } }`;
 const CREATE_LINEAGE = `mutation($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name championVersion } }`;
 
 function contractValidator() {
@@ -111,6 +111,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     const model = writeModelDir(path.join(t.postgres.dir, 'model'));
     await t.operator.ok(CREATE_LINEAGE, { input: { name: 'seq', baseModelPath: model, datasetPath: dataset } });
     await t.operator.ok(CREATE_LINEAGE, { input: { name: 'cum', baseModelPath: model, datasetPath: dataset, strategy: 'CUMULATIVE' } });
+    await t.operator.ok(CREATE_LINEAGE, { input: { name: 'refo', baseModelPath: model, datasetPath: dataset, reforgetPasses: 1 } });
   }, { timeout: START_HOOK_TIMEOUT_MS });
   after(async () => {
     await workers?.shutdown();
@@ -212,5 +213,43 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     const lineage = (await t.operator.ok(LINEAGE, { name: 'seq' })).modelLineage;
     assert.equal(lineage.championVersion, 4);
     assert.deepEqual(lineage.versions.slice(-2).map((v: any) => v.status), ['REJECTED', 'REJECTED']);
+  });
+
+  it('re-forgets an earlier person the audit finds above 0.40, from the candidate, and holds them at that version afterwards', async () => {
+    const tally = (mm: number, text: number) => ({ multimodal: { correct: mm, total: 5 }, text: { correct: text, total: 5 } });
+    const audited = (perSubject: Record<string, unknown>): AuditActivityOutput =>
+      ({ decision: 'PROMOTE', reasons: [], metrics: { perSubject } }) as unknown as AuditActivityOutput;
+    // Request 1 (s1): nobody above 0.40 (2 of 5 is not above), no pass.
+    decisions.push(audited({ s1: tally(2, 1), s2: tally(5, 5) }));
+    const first = await submit('refo', { datasetSubjectId: 's1' });
+    assert.equal((await until(first, 'COMPLETED')).modelVersion?.number, 1);
+    const passesBefore = unlearnInputs.length;
+    // Request 2 (s2): s1 is back at 3 of 5 with the portrait; s3 (never forgotten) is not anyone's to re-forget.
+    decisions.push(audited({ s1: tally(3, 1), s2: tally(1, 0), s3: tally(5, 5) }));
+    const second = await submit('refo', { datasetSubjectId: 's2' });
+    const done = await until(second, 'COMPLETED');
+    assert.equal(done.modelVersion?.number, 3, 'the pass is the version promoted');
+    const [own, pass] = unlearnInputs.slice(passesBefore);
+    assert.equal(unlearnInputs.length, passesBefore + 2, 'one pass at most');
+    const adapterOf = (n: number) => crypto.createHash('sha256').update(`adapter ${n}`).digest('hex');
+    assert.equal(own.parentAdapter?.sha256, adapterOf(passesBefore));
+    assert.equal(pass.parentAdapter?.sha256, adapterOf(passesBefore + 1), 'the pass continues the candidate');
+    assert.deepEqual(forgetSetFiles.at(-1)!.subjects.map((s) => s.datasetSubjectId), ['s1']);
+    assert.deepEqual(pass.excludeFromRetain, ['s2']);
+    assert.deepEqual(pass.forgottenBy, [{ adapter: pass.parentAdapter, datasetSubjectIds: ['s2'] }]);
+    const lineage = (await t.operator.ok(LINEAGE, { name: 'refo' })).modelLineage;
+    assert.deepEqual(lineage.versions.map((v: any) => [v.number, v.status, v.parentNumber, v.reforgottenSubjectIds]), [
+      [0, 'SUPERSEDED', null, []], [1, 'SUPERSEDED', 0, []], [2, 'REJECTED', 1, []], [3, 'PROMOTED', 2, ['s1']],
+    ]);
+    assert.match(lineage.versions[2].statusReason, /continued by re-forget pass 1 of attempt 1 on 1 forgotten people .*: s1/);
+    const statuses = done.events.filter((e) => e.type === 'request.status_changed').map((e) => e.data.to);
+    assert.deepEqual(statuses.slice(-4), ['AUDITING', 'UNLEARNING', 'AUDITING', 'COMPLETED']);
+
+    // Request 3 (s3): s1 and s2 are both held at version 3, the one that last trained on each.
+    const third = await submit('refo', { datasetSubjectId: 's3' });
+    await until(third, 'COMPLETED');
+    const next = unlearnInputs.at(-1)!;
+    assert.deepEqual(next.forgottenBy, [{ adapter: { path: next.parentAdapter!.path, sha256: adapterOf(passesBefore + 2) }, datasetSubjectIds: ['s1', 's2'] }]);
+    await eventually(() => assert.deepEqual(fs.readdirSync(path.join(t.config.artifactsDir, 'forget-sets')), []));
   });
 });

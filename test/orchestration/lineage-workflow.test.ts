@@ -180,6 +180,67 @@ describe('lineage workflow', () => {
     assert.equal(h.plane.requests.get('escalate-a')!.modelVersion, 2);
   });
 
+  it('re-forgets after the audit: each pass a version continuing the last one, audited, and only the last is gated', async () => {
+    h.plane.addLineage('reforget', { reforgetPasses: 2, reforgetPicks: [['s1', 's2'], ['s2'], ['s9']] });
+    await submit('reforget', ['reforget-a']);
+    await eventually(() => assertStatus('reforget-a', 'COMPLETED'));
+    const versions = h.plane.lineages.get('reforget')!.versions;
+    assert.deepEqual(versions.map((v) => [v.number, v.parent, v.status, v.reforgottenSubjectIds]), [
+      [0, null, 'SUPERSEDED', []], [1, 0, 'REJECTED', []], [2, 1, 'REJECTED', ['s1', 's2']], [3, 2, 'PROMOTED', ['s1', 's2']],
+    ]);
+    assert.equal(h.plane.requests.get('reforget-a')!.modelVersion, 3);
+    // Two passes at most: the third pick is never asked for.
+    assert.deepEqual(h.plane.callsOf('planReforget', 'reforget').map((c) => c.input), [
+      { lineage: 'reforget', requestIds: ['reforget-a'], version: 1, attempt: 1 },
+      { lineage: 'reforget', requestIds: ['reforget-a'], version: 2, attempt: 1 },
+    ]);
+    const trained = h.plane.callsOf('unlearn', 'reforget').map((c) => c.input as { parentAdapter: { path: string } | null; forgetSet: { path: string } });
+    assert.deepEqual(trained.map((u) => [u.parentAdapter?.path ?? null, u.forgetSet.path]), [
+      [null, '/tmp/forget/reforget/reforget-a.json'],
+      ['/adapters/reforget/v1.safetensors', '/tmp/forget/reforget/reforget-v1.json'],
+      ['/adapters/reforget/v2.safetensors', '/tmp/forget/reforget/reforget-v2.json'],
+    ]);
+    assert.deepEqual(h.plane.callsOf('audit', 'reforget').map((c) => (c.input as { versionNumber: number }).versionNumber), [1, 2, 3]);
+    const rejections = h.plane.callsOf('rejectCandidate', 'reforget').map((c) => c.input as { version: number; requestStatus: string | null; reason: string });
+    assert.deepEqual(rejections.map((r) => [r.version, r.requestStatus]), [[1, null], [2, null]]);
+    assert.match(rejections[0].reason, /re-forget pass 1 of attempt 1 on 2 forgotten people .*: s1, s2/);
+    await eventually(() => assert.deepEqual(h.plane.discardedFiles.filter((f) => f.includes('/reforget/')).sort(), [
+      '/tmp/forget/reforget/reforget-a.json', '/tmp/forget/reforget/reforget-v1.json', '/tmp/forget/reforget/reforget-v2.json',
+    ]));
+  });
+
+  it('stops re-forgetting when the audit finds nobody above the limit; a retry starts again from the champion and may re-forget again', async () => {
+    const retry = {
+      metrics: null, decision: 'RETRY' as const, reasons: ['cumulativeForget.text.accuracy = 0.45 > 0.35'],
+      escalation: { direction: 'STRENGTHEN_FORGETTING' as const, learningRateFactor: 1.5, epochsFactor: 2, suggestion: 'more' },
+    };
+    h.plane.addLineage('reforget-retry', { reforgetPasses: 3, reforgetPicks: [['s1']], decisions: [retry, retry] });
+    await submit('reforget-retry', ['reforget-retry-a']);
+    await eventually(() => assertStatus('reforget-retry-a', 'COMPLETED'));
+    const versions = h.plane.lineages.get('reforget-retry')!.versions;
+    assert.deepEqual(versions.map((v) => [v.number, v.parent, v.status]), [[0, null, 'SUPERSEDED'], [1, 0, 'REJECTED'], [2, 1, 'REJECTED'], [3, 0, 'PROMOTED']]);
+    assert.deepEqual(h.plane.callsOf('planReforget', 'reforget-retry').map((c) => (c.input as { version: number; attempt: number })), [
+      { lineage: 'reforget-retry', requestIds: ['reforget-retry-a'], version: 1, attempt: 1 },
+      { lineage: 'reforget-retry', requestIds: ['reforget-retry-a'], version: 2, attempt: 1 },
+      { lineage: 'reforget-retry', requestIds: ['reforget-retry-a'], version: 3, attempt: 2 },
+    ]);
+    // The retry gates version 2 (the last pass), and trains the escalated settings from the champion.
+    const rejections = h.plane.callsOf('rejectCandidate', 'reforget-retry').map((c) => c.input as { version: number; reason: string });
+    assert.deepEqual(rejections.map((r) => r.version), [1, 2]);
+    assert.match(rejections[1].reason, /^retrying with escalated settings/);
+    const lastUnlearn = h.plane.callsOf('unlearn', 'reforget-retry').at(-1)!.input as { parentAdapter: unknown; hyperParameters: { learningRate: number } };
+    assert.equal(lastUnlearn.parentAdapter, null);
+    assert.equal(lastUnlearn.hyperParameters.learningRate, 0.0015);
+  });
+
+  it('asks for no re-forget pass on a lineage without them', async () => {
+    h.plane.addLineage('no-reforget', { reforgetPicks: [['s1']] });
+    await submit('no-reforget', ['no-reforget-a']);
+    await eventually(() => assertStatus('no-reforget-a', 'COMPLETED'));
+    assert.equal(h.plane.callsOf('planReforget', 'no-reforget').length, 0);
+    assert.equal(h.plane.callsOf('unlearn', 'no-reforget').length, 1);
+  });
+
   it('marks a request FAILED with the reason when an activity fails, and serves the next one', async () => {
     const lineage = h.plane.addLineage('failure');
     lineage.unlearnFailure = { type: 'NAN_LOSS', message: 'loss became NaN at step 3' };

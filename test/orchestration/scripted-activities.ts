@@ -20,6 +20,7 @@ export interface ScriptedVersion {
   parent: number | null;
   status: VersionStatus;
   requestIds: string[];
+  reforgottenSubjectIds: string[];
   method: string;
   learningRate: number;
 }
@@ -37,6 +38,10 @@ export interface ScriptedLineage {
   unlearnGate: Promise<void> | null;
   /** When set, the next `unlearn` fails with it (non-retryable). */
   unlearnFailure: { type: string; message: string } | null;
+  /** The plan's reforgetPasses. */
+  reforgetPasses: number;
+  /** Whom each planReforget call picks, consumed one per call; nobody (null) when empty. */
+  reforgetPicks: string[][];
 }
 
 export interface ScriptedRequest {
@@ -67,9 +72,11 @@ export class ScriptedPlane {
       decisions: [],
       unlearnGate: null,
       unlearnFailure: null,
+      reforgetPasses: 0,
+      reforgetPicks: [],
       ...settings,
       champion: 0,
-      versions: [{ number: 0, parent: null, status: 'PROMOTED', requestIds: [], method: 'base', learningRate: 0 }],
+      versions: [{ number: 0, parent: null, status: 'PROMOTED', requestIds: [], reforgottenSubjectIds: [], method: 'base', learningRate: 0 }],
     };
     this.lineages.set(name, lineage);
     return lineage;
@@ -160,6 +167,7 @@ export class ScriptedPlane {
           reviewTimeoutMs: l.reviewTimeoutMs,
           gpuHeartbeatTimeoutMs: 30_000,
           forgetSetFile,
+          ...(l.reforgetPasses > 0 ? { reforgetPasses: l.reforgetPasses } : {}),
         };
         return plan;
       },
@@ -169,7 +177,7 @@ export class ScriptedPlane {
         const number = l.versions.length;
         l.versions.push({
           number, parent: input.parentVersion, status: 'CANDIDATE', requestIds: input.requestIds,
-          method: input.method, learningRate: input.hyperParameters.learningRate,
+          reforgottenSubjectIds: input.reforgottenSubjectIds ?? [], method: input.method, learningRate: input.hyperParameters.learningRate,
         });
         this.setStatus(input.requestIds, 'AUDITING', null);
         return { version: number, snapshot: this.snapshot(input.lineage) };
@@ -203,6 +211,20 @@ export class ScriptedPlane {
       },
       discardForgetSetFile: async (path) => {
         this.discardedFiles.push(path);
+      },
+      planReforget: async (input) => {
+        this.record('planReforget', input.lineage, input);
+        const subjectIds = this.lineage(input.lineage).reforgetPicks.shift();
+        if (!subjectIds) return null;
+        const forgetSetFile = `/tmp/forget/${input.lineage}/reforget-v${input.version}.json`;
+        return {
+          subjectIds,
+          parentAdapter: { path: `/adapters/${input.lineage}/v${input.version}.safetensors`, sha256: sha(input.version) },
+          forgetSet: { path: forgetSetFile, sha256: sha(subjectIds.length) },
+          excludeFromRetain: [],
+          forgottenBy: [],
+          forgetSetFile,
+        };
       },
       rollbackLineage: async (input) => {
         this.record('rollbackLineage', input.lineage, input);

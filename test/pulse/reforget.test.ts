@@ -1,7 +1,7 @@
-// Who a re-forget pass trains on, and where everyone else is held meanwhile (PulseHarness, --reforget).
+// Who a re-forget pass trains on, and where everyone else is held meanwhile (the lineage workflow's planReforget, and PulseHarness --reforget).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { aboveGoal, holdsOf } from '../../src/pulse/harness';
+import { holdsOf, peopleAbove } from '../../src/orchestration/reforget';
 
 const adapter = (name: string) => ({ path: `/adapters/${name}.safetensors`, sha256: name.repeat(8) });
 
@@ -14,7 +14,9 @@ describe('re-forgetting', () => {
       p4: { multimodal: null, text: 0 },
       p0: { multimodal: 0.8, text: 0.8 },
     };
-    assert.deepEqual(aboveGoal(people), ['p0', 'p1', 'p3']);
+    assert.deepEqual(peopleAbove(people, 0.4), ['p0', 'p1', 'p3']);
+    assert.deepEqual(peopleAbove({ p5: { multimodal: 0.4000000000000001, text: 0 } }, 0.4), [], '0.40 up to rounding is not above');
+    assert.deepEqual(peopleAbove(people, 0.6), ['p0']);
   });
 
   it('holds each person at the version that last trained on them, one entry per version, never whom it trains on', () => {

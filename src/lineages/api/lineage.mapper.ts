@@ -12,6 +12,7 @@ export function toLineageModel(lineage: ModelLineage): ModelLineageModel {
     hyperParameters: lineage.hyperParameters,
     lora: lineage.lora,
     batchingWindowSeconds: lineage.batchingWindowSeconds,
+    reforgetPasses: lineage.reforgetPasses,
     gatePolicy: lineage.gatePolicy,
     gatePolicyVersion: lineage.gatePolicyVersion,
     championVersion: lineage.championVersion,

@@ -1,6 +1,9 @@
 import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { GraphQLJSON } from '../../common/json.scalar';
 import { PageInfo } from '../../common/page-info.model';
+import { DEFAULT_REFORGET_PASSES, MAX_REFORGET_PASSES, REFORGET_ABOVE_ACCURACY } from '../domain/lineage';
+
+const REFORGET_PASSES_DESCRIPTION = `After a candidate's audit, up to this many more unlearning passes on the forgotten dataset people the audit still finds above ${REFORGET_ABOVE_ACCURACY} accuracy in either modality; only the last is gated. 0: none.`;
 
 export enum StrategyEnum {
   SEQUENTIAL = 'SEQUENTIAL',
@@ -35,6 +38,7 @@ export class ModelVersionModel {
   @Field(() => String, { nullable: true }) adapterSha256!: string | null;
   @Field(() => String, { nullable: true }) method!: string | null;
   @Field(() => GraphQLJSON, { nullable: true }) hyperParameters!: Record<string, unknown> | null;
+  @Field(() => [String], { description: 'dataset subjects that the re-forget passes leading to this version trained on (see ModelLineage.reforgetPasses); empty without re-forgetting' }) reforgottenSubjectIds!: string[];
   @Field(() => [ID]) requestIds!: string[];
   @Field(() => GraphQLISODateTime) createdAt!: Date;
 }
@@ -50,6 +54,7 @@ export class ModelLineageModel {
   @Field(() => GraphQLJSON) hyperParameters!: unknown;
   @Field(() => GraphQLJSON) lora!: unknown;
   @Field(() => Int) batchingWindowSeconds!: number;
+  @Field(() => Int, { description: REFORGET_PASSES_DESCRIPTION }) reforgetPasses!: number;
   @Field(() => GraphQLJSON) gatePolicy!: unknown;
   @Field(() => Int) gatePolicyVersion!: number;
   @Field(() => Int, { nullable: true }) championVersion!: number | null;
@@ -87,5 +92,6 @@ export class CreateModelLineageInput {
   @Field(() => GraphQLJSON, { nullable: true, description: '{learningRate, epochs, batchSize, maxSteps?, npoBeta?, klWeight?, retainWeight?, ascentFloor?, klReference? ("start" | "base"), holdForgottenWeight?, generalKlWeight?}' }) hyperParameters?: unknown;
   @Field(() => GraphQLJSON, { nullable: true, description: '{rank, alpha, dropout, targets: "llm" | "projector+llm" | [suffixes]}' }) lora?: unknown;
   @Field(() => Int, { nullable: true }) batchingWindowSeconds?: number | null;
+  @Field(() => Int, { nullable: true, description: `${REFORGET_PASSES_DESCRIPTION} Default ${DEFAULT_REFORGET_PASSES}, at most ${MAX_REFORGET_PASSES}.` }) reforgetPasses?: number | null;
   @Field(() => GraphQLJSON, { nullable: true, description: 'gate policy document; omitted fields take the defaults' }) gatePolicy?: unknown;
 }

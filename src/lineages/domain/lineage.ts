@@ -23,6 +23,11 @@ export interface ModelLineage {
   method: UnlearnMethod;
   hyperParameters: HyperParameters;
   batchingWindowSeconds: number;
+  /**
+   * After a candidate's audit, up to this many more unlearning passes on the forgotten dataset people the audit
+   * still finds above REFORGET_ABOVE_ACCURACY in either modality; only the last is gated. 0: none.
+   */
+  reforgetPasses: number;
   /** Validated by src/audits/domain/gate-policy.ts; `gatePolicy.version` equals gatePolicyVersion. */
   gatePolicy: Record<string, unknown>;
   gatePolicyVersion: number;
@@ -41,6 +46,8 @@ export interface ModelVersion {
   method: string | null;
   hyperParameters: Record<string, unknown> | null;
   requestIds: string[];
+  /** Dataset subjects the re-forget passes that led to this version trained on (their hold moves here); empty without re-forgetting. */
+  reforgottenSubjectIds: string[];
   status: VersionStatus;
   statusReason: string | null;
   createdAt: Date;
@@ -54,6 +61,11 @@ export interface DatasetSubject {
 }
 
 export const LINEAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+export const DEFAULT_REFORGET_PASSES = 0;
+export const MAX_REFORGET_PASSES = 5;
+/** The PULSE goal per person: a forgotten person the audit still answers above this accuracy gets another pass. */
+export const REFORGET_ABOVE_ACCURACY = 0.4;
 
 export const DEFAULT_LORA: LoraConfig = { rank: 8, alpha: 16, dropout: 0, targets: 'projector+llm' };
 export const DEFAULT_METHOD: UnlearnMethod = 'ga_klr';

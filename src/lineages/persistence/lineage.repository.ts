@@ -13,6 +13,7 @@ interface LineageRow {
   method: UnlearnMethod;
   hyper_parameters: HyperParameters;
   batching_window_seconds: number;
+  reforget_passes: number;
   gate_policy: Record<string, unknown>;
   gate_policy_version: number;
   champion_version: number | null;
@@ -29,6 +30,7 @@ function toLineage(row: LineageRow): ModelLineage {
     method: row.method,
     hyperParameters: row.hyper_parameters,
     batchingWindowSeconds: row.batching_window_seconds,
+    reforgetPasses: row.reforget_passes,
     gatePolicy: row.gate_policy,
     gatePolicyVersion: row.gate_policy_version,
     championVersion: row.champion_version,
@@ -44,8 +46,8 @@ export class LineageRepository {
   async insertIfAbsent(tx: Db, lineage: Omit<ModelLineage, 'createdAt'>): Promise<boolean> {
     const { count } = await sql(
       tx,
-      `INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version, champion_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (name) DO NOTHING`,
+      `INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, gate_policy, gate_policy_version, champion_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name) DO NOTHING`,
       [
         lineage.name,
         JSON.stringify(lineage.baseModel),
@@ -55,6 +57,7 @@ export class LineageRepository {
         lineage.method,
         JSON.stringify(lineage.hyperParameters),
         lineage.batchingWindowSeconds,
+        lineage.reforgetPasses,
         JSON.stringify(lineage.gatePolicy),
         lineage.gatePolicyVersion,
         lineage.championVersion,

@@ -13,6 +13,7 @@ interface VersionRow {
   method: string | null;
   hyper_parameters: Record<string, unknown> | null;
   request_ids: string[];
+  reforgotten_subject_ids: string[];
   status: VersionStatus;
   status_reason: string | null;
   created_at: Date;
@@ -29,6 +30,7 @@ function toVersion(row: VersionRow): ModelVersion {
     method: row.method,
     hyperParameters: row.hyper_parameters,
     requestIds: row.request_ids,
+    reforgottenSubjectIds: row.reforgotten_subject_ids,
     status: row.status,
     statusReason: row.status_reason,
     createdAt: row.created_at,
@@ -44,8 +46,8 @@ export class ModelVersionRepository {
   async insert(tx: Db, version: NewModelVersion): Promise<ModelVersion> {
     const { rows } = await sql<VersionRow>(
       tx,
-      `INSERT INTO model_versions (lineage, number, parent_number, adapter_uri, adapter_sha256, method, hyper_parameters, request_ids, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::uuid[], $9) RETURNING *`,
+      `INSERT INTO model_versions (lineage, number, parent_number, adapter_uri, adapter_sha256, method, hyper_parameters, request_ids, reforgotten_subject_ids, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::uuid[], $9::text[], $10) RETURNING *`,
       [
         version.lineage,
         version.number,
@@ -55,6 +57,7 @@ export class ModelVersionRepository {
         version.method,
         version.hyperParameters === null ? null : JSON.stringify(version.hyperParameters),
         version.requestIds,
+        version.reforgottenSubjectIds,
         version.status,
       ],
     );

@@ -1,0 +1,36 @@
+// Re-forgetting: after an operation's audit, more passes train only on the forgotten people the
+// audit still finds above a limit, while everyone else forgotten is held where the version that
+// last trained on them had them. Used by the lineage workflow (through planReforget) and by the
+// PULSE benchmark (`npm run pulse -- … --reforget N`), so both pick and hold the same way.
+import { EPSILON } from '../audits/domain/decision';
+import type { SubjectTally } from '../audits/domain/metrics';
+import type { FileRef, ForgottenBy } from './contracts';
+
+/** Accuracy per modality (PULSE's M); null when there is no question of that modality. */
+export interface ModalityAccuracy {
+  multimodal: number | null;
+  text: number | null;
+}
+
+export function accuracyOfTally(tally: SubjectTally | undefined): ModalityAccuracy {
+  const of = (t: { correct: number; total: number } | undefined) => (t && t.total > 0 ? t.correct / t.total : null);
+  return { multimodal: of(tally?.multimodal), text: of(tally?.text) };
+}
+
+/** The people above `limit` in either modality, in id order. A missing number is not above; nor is the limit itself, up to rounding. */
+export function peopleAbove(people: Record<string, ModalityAccuracy>, limit: number): string[] {
+  const above = (v: number | null) => v !== null && v > limit + EPSILON;
+  return Object.keys(people).filter((id) => above(people[id].multimodal) || above(people[id].text)).sort();
+}
+
+/** forgottenBy of an operation: each held person at the version that last trained on them, one entry per version in first-use order. */
+export function holdsOf(heldAt: ReadonlyMap<string, FileRef>, trainOn: readonly string[]): ForgottenBy[] {
+  const byAdapter = new Map<string, ForgottenBy>();
+  for (const [id, adapter] of heldAt) {
+    if (trainOn.includes(id)) continue;
+    const entry = byAdapter.get(adapter.sha256) ?? { adapter, datasetSubjectIds: [] };
+    entry.datasetSubjectIds.push(id);
+    byAdapter.set(adapter.sha256, entry);
+  }
+  return [...byAdapter.values()];
+}
