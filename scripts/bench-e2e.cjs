@@ -1,9 +1,9 @@
-// `npm run bench:e2e [-- --requests 4 --strategy SEQUENTIAL --gate-policy '<json>' --hyper '<json>' --first 1]`: time from submission
+// `npm run bench:e2e [-- --requests 4 --people 1 --strategy SEQUENTIAL --gate-policy '<json>' --hyper '<json>' --reforget 0 --first 1]`: time from submission
 // to promotion on the tiny LLaVA on CPU, per request and per stage, and what each request's audit measured, on the whole stack (scripts/lib/stack.cjs) in a
 // throwaway data dir. Stages come from the lineage workflow's Temporal history (activity
 // scheduled/completed times), so they measure the product, not this script:
 //   queue wait  submission -> the step's beginRequest is scheduled
-//   unlearn     the GPU `unlearn` activity (LoRA training + adapter write)
+//   unlearn     the GPU `unlearn` activity (LoRA training + adapter write), over attempts and re-forget passes
 //   export/load `export_onnx` (first request of a lineage only; later ones reuse the export)
 //   audit       the `audit` activity (adapter load into onnxruntime-node + PULSE scoring + gate)
 //   gate        recordAudit (gate decision + audit rows + events)
@@ -21,6 +21,7 @@ function option(name, fallback) {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
+const TERMINAL = ['COMPLETED', 'FAILED', 'REJECTED', 'NEEDS_REVIEW'];
 const STAGES = ['queue wait', 'unlearn', 'export/load', 'audit', 'gate', 'promote'];
 const ACTIVITY_STAGE = { unlearn: 'unlearn', export_onnx: 'export/load', audit: 'audit', recordAudit: 'gate', promoteCandidate: 'promote' };
 
@@ -59,8 +60,8 @@ async function activitySteps(temporalAddress, lineage) {
 }
 
 function table(rows) {
-  const header = ['request', 'attempts', ...STAGES, 'total'];
-  const cells = [header, ...rows.map((r) => [r.label, String(r.attempts ?? ''), ...STAGES.map((s) => (r[s] === undefined ? '-' : (r[s] / 1000).toFixed(1))), (r.total / 1000).toFixed(1)])];
+  const header = ['request', 'unlearns', ...STAGES, 'total'];
+  const cells = [header, ...rows.map((r) => [r.label, String(r.unlearns ?? ''), ...STAGES.map((s) => (r[s] === undefined ? '-' : (r[s] / 1000).toFixed(1))), (r.total / 1000).toFixed(1)])];
   const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
   return cells.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
 }
@@ -85,9 +86,9 @@ async function worstForgotten(jsonUrl, token, subjectIds) {
 function auditTable(audits) {
   const pair = (m) => `${m.multimodal?.toFixed(2) ?? '-'} / ${m.text?.toFixed(2) ?? '-'}`;
   const kept = (value, base) => (value == null || !base ? '-' : `${Math.round((100 * value) / base)} %`);
-  const header = ['request', 'decision', 'forget', 'everyone forgotten', 'worst person', 'retain kept', 'general kept'];
+  const header = ['request', 'decision', 're-forgotten', 'forget', 'everyone forgotten', 'worst person', 'retain kept', 'general kept'];
   const cells = [header, ...audits.map((a) => [
-    a.label, `${a.decision} (attempt ${a.attempt})`, pair(a.forget), pair(a.cumulativeForget), pair(a.worst),
+    a.label, `${a.decision} (attempt ${a.attempt})`, a.reforgotten.join(',') || '-', pair(a.forget), pair(a.cumulativeForget), pair(a.worst),
     `${kept(a.retain.multimodal, a.baseline?.retain.multimodal)} / ${kept(a.retain.text, a.baseline?.retain.text)}`,
     kept(a.general, a.baseline?.general),
   ])];
@@ -102,8 +103,11 @@ async function main() {
   const gatePolicy = option('gate-policy', null);
   // The lineage's hyper-parameters (default: the product's), to measure a candidate default through the service.
   const hyper = option('hyper', null);
-  // Requests forget the dataset's people p<first>, p<first+1>, ... one each.
+  // The lineage's re-forget passes after each audit (default: the product's).
+  const reforget = option('reforget', null);
+  // Requests forget the dataset's people p<first>, p<first+1>, ... one each, `people` requests a step.
   const first = Number(option('first', '1'));
+  const people = Number(option('people', '1'));
   b.ensureNodeModules();
   const py = b.ensurePythonEnv();
   const tinyRoot = process.env.LETHE_TINY_MODEL_ROOT || b.ensureTinyModel(py);
@@ -117,33 +121,42 @@ async function main() {
   try {
     const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
     const lineage = 'bench';
-    const input = { name: lineage, strategy, ...(gatePolicy ? { gatePolicy: JSON.parse(gatePolicy) } : {}), ...(hyper ? { hyperParameters: JSON.parse(hyper) } : {}) };
-    const { createModelLineage: created } = await gql(stack, token, 'mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name hyperParameters } }', { input });
-    b.log(`lineage ${created.name}, hyperParameters ${JSON.stringify(created.hyperParameters)}`);
+    const input = { name: lineage, strategy, ...(gatePolicy ? { gatePolicy: JSON.parse(gatePolicy) } : {}), ...(hyper ? { hyperParameters: JSON.parse(hyper) } : {}), ...(reforget !== null ? { reforgetPasses: Number(reforget) } : {}),
+      // A step's requests are submitted back to back: a window of a few seconds takes them together.
+      ...(people > 1 ? { batchingWindowSeconds: 5 } : {}) };
+    const { createModelLineage: created } = await gql(stack, token, 'mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name hyperParameters reforgetPasses } }', { input });
+    b.log(`lineage ${created.name}, hyperParameters ${JSON.stringify(created.hyperParameters)}, reforgetPasses ${created.reforgetPasses}`);
     const rows = [];
     const audits = [];
     const forgotten = [];
     for (let i = 0; i < requests; i++) {
-      const subject = `p${String(first + i).padStart(3, '0')}`;
+      // One step: `people` requests, submitted within the lineage's batching window, unlearned together.
+      const subjects = Array.from({ length: people }, (_, j) => `p${String(first + i * people + j).padStart(3, '0')}`);
+      const name = people === 1 ? subjects[0] : `${subjects[0]}-${subjects.at(-1)}`;
       const submittedAt = Date.now();
-      const { submitDeletionRequest: r } = await gql(stack, token, 'mutation ($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id } }', {
-        input: { lineage, idempotencyKey: `bench-${i}`, subject: { datasetSubjectId: subject }, legalBasis: 'GDPR Art. 17(1)(a)' },
-      });
-      let status, statusReason;
+      const ids = [];
+      for (const [j, subject] of subjects.entries()) {
+        const { submitDeletionRequest: r } = await gql(stack, token, 'mutation ($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id } }', {
+          input: { lineage, idempotencyKey: `bench-${i}-${j}`, subject: { datasetSubjectId: subject }, legalBasis: 'GDPR Art. 17(1)(a)' },
+        });
+        ids.push(r.id);
+      }
+      let finished;
       do {
         await new Promise((res) => setTimeout(res, 500));
-        ({ deletionRequest: { status, statusReason } } = await gql(stack, token, 'query ($id: ID!) { deletionRequest(id: $id) { status statusReason } }', { id: r.id }));
-      } while (!['COMPLETED', 'FAILED', 'REJECTED', 'NEEDS_REVIEW'].includes(status));
+        finished = await Promise.all(ids.map(async (id) => (await gql(stack, token, 'query ($id: ID!) { deletionRequest(id: $id) { status statusReason modelVersion { reforgottenSubjectIds } } }', { id })).deletionRequest));
+      } while (!finished.every((r) => TERMINAL.includes(r.status)));
+      const { status, statusReason, modelVersion } = finished[0];
       const total = Date.now() - submittedAt;
       const steps = await activitySteps(stack.temporalAddress, lineage);
       const step = steps[steps.length - 1];
-      // Stages add up over the gate's attempts (a RETRY trains and audits again).
-      const row = { label: `${i + 1} ${subject} ${status}`, attempts: step.spans.unlearn?.length ?? 0, total, 'queue wait': step.begin - submittedAt };
+      // Stages add up over the gate's attempts (a RETRY trains and audits again) and re-forget passes.
+      const row = { label: `${i + 1} ${name} ${status}`, unlearns: step.spans.unlearn?.length ?? 0, total, 'queue wait': step.begin - submittedAt };
       for (const [stage, spans] of Object.entries(step.spans)) row[stage] = spans.reduce((a, x) => a + x, 0);
       rows.push(row);
-      const { auditReport: audit } = await gql(stack, token, `query ($id: ID!) { auditReport(requestId: $id) { ${AUDIT_FIELDS} } }`, { id: r.id });
-      if (audit) audits.push({ label: `${i + 1} ${subject}`, ...audit, worst: await worstForgotten(`${stack.baseUrl}${audit.jsonUrl}`, token, forgotten.concat(subject)) });
-      if (status === 'COMPLETED') forgotten.push(subject);
+      const { auditReport: audit } = await gql(stack, token, `query ($id: ID!) { auditReport(requestId: $id) { ${AUDIT_FIELDS} } }`, { id: ids[0] });
+      if (audit) audits.push({ label: `${i + 1} ${name}`, ...audit, reforgotten: modelVersion?.reforgottenSubjectIds ?? [], worst: await worstForgotten(`${stack.baseUrl}${audit.jsonUrl}`, token, forgotten.concat(subjects)) });
+      if (status === 'COMPLETED') forgotten.push(...subjects);
       b.log(`request ${i + 1}/${requests}: ${status} in ${(total / 1000).toFixed(1)} s${status === 'COMPLETED' ? '' : ` (${statusReason})`}`);
       if (status === 'NEEDS_REVIEW') {
         // The lineage holds every later request until an operator decides, so waiting would never end.
@@ -154,9 +167,9 @@ async function main() {
     const warm = rows.slice(1);
     const mean = (key) => warm.reduce((a, r) => a + (r[key] ?? 0), 0) / Math.max(1, warm.length);
     if (warm.length) rows.push({ label: 'mean (2..n)', total: mean('total'), ...Object.fromEntries(STAGES.map((s) => [s, mean(s)])) });
-    process.stdout.write(`\nSubmission -> promotion on the tiny LLaVA, CPU (${os.cpus().length} cores), strategy ${strategy}, seconds:\n${table(rows)}\n`);
+    process.stdout.write(`\nSubmission -> promotion on the tiny LLaVA, CPU (${os.cpus().length} cores), strategy ${strategy}, ${people} ${people === 1 ? 'person' : 'people'} a step, ${created.reforgetPasses} re-forget passes at most, seconds:\n${table(rows)}\n`);
     if (audits.length) process.stdout.write(`\nLast audit of each request (accuracy multimodal / text; kept = % of version 0):\n${auditTable(audits)}\n`);
-    process.stdout.write(JSON.stringify({ bench: 'e2e', strategy, requests, hyperParameters: created.hyperParameters, rows, audits }) + '\n');
+    process.stdout.write(JSON.stringify({ bench: 'e2e', strategy, requests, people, hyperParameters: created.hyperParameters, reforgetPasses: created.reforgetPasses, rows, audits }) + '\n');
   } finally {
     await stack.stop();
     logStream.end();

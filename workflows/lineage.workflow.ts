@@ -311,7 +311,9 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
   /**
    * Up to plan.reforgetPasses more operations after an audit, each continuing the last candidate on
    * the forgotten dataset people its audit still finds above the limit (planReforget). Each pass is a
-   * version of its own, audited; the one before it is rejected as continued. Only the last is gated.
+   * version of its own, audited. A pass replaces the candidate it continues unless that one passed the
+   * gate and the pass does not: a passing candidate is never traded for a failing one. Returns the
+   * candidate to gate; every other one is rejected.
    */
   async function reforget(plan: StepPlan, attempt: number, settings: AttemptSettings, first: Audited): Promise<Audited> {
     const active = state.active!;
@@ -331,10 +333,15 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
       } finally {
         await discardForgetSet(next.forgetSetFile);
       }
-      await reject(current.version, plan.requestIds, null, `continued by re-forget pass ${pass} of attempt ${attempt} on ${next.subjectIds.length} forgotten people its audit finds above the limit: ${next.subjectIds.join(', ')}`, SYSTEM_ACTOR);
-      active.candidateVersion = null;
-      for (const id of next.subjectIds) if (!reforgotten.includes(id)) reforgotten.push(id);
-      current = await recordAndAudit(plan, attempt, settings, trained, current.version, [...reforgotten]);
+      const passed = await recordAndAudit(plan, attempt, settings, trained, current.version, [...new Set([...reforgotten, ...next.subjectIds])]);
+      if (current.verdict.decision === 'PROMOTE' && passed.verdict.decision !== 'PROMOTE') {
+        await reject(passed.version, plan.requestIds, 'UNCHANGED', `re-forget pass ${pass} of attempt ${attempt} did not pass the gate, version ${current.version} did and is kept: ${passed.verdict.reasons.join('; ')}`, SYSTEM_ACTOR);
+        active.candidateVersion = current.version;
+        break;
+      }
+      await reject(current.version, plan.requestIds, 'UNCHANGED', `continued by re-forget pass ${pass} of attempt ${attempt} (version ${passed.version}) on ${next.subjectIds.length} forgotten people its audit finds above the limit: ${next.subjectIds.join(', ')}`, SYSTEM_ACTOR);
+      reforgotten.splice(0, reforgotten.length, ...new Set([...reforgotten, ...next.subjectIds]));
+      current = passed;
     }
     return current;
   }
@@ -383,7 +390,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
     state.snapshot = await control.promoteCandidate({ lineage, version, requestIds, actor, reason });
   }
 
-  async function reject(version: number, requestIds: string[], requestStatus: 'REJECTED' | 'FAILED' | null, reason: string, actor: string): Promise<void> {
+  async function reject(version: number, requestIds: string[], requestStatus: 'REJECTED' | 'FAILED' | 'UNCHANGED' | null, reason: string, actor: string): Promise<void> {
     state.snapshot = await control.rejectCandidate({ lineage, version, requestIds, reason, actor, requestStatus });
   }
 

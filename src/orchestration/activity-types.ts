@@ -99,14 +99,17 @@ export interface PromoteInput {
   reason: string;
 }
 
-/** Rejects a candidate; the requests go to `requestStatus` (or stay for another attempt when null). */
+/**
+ * Rejects a candidate; the requests go to `requestStatus`: back to UNLEARNING for another attempt when null,
+ * or nowhere when 'UNCHANGED' (a re-forget pass or the candidate it continued, while the other stays in play).
+ */
 export interface RejectCandidateInput {
   lineage: string;
   version: number;
   requestIds: string[];
   reason: string;
   actor: string;
-  requestStatus: 'REJECTED' | 'FAILED' | null;
+  requestStatus: 'REJECTED' | 'FAILED' | 'UNCHANGED' | null;
 }
 
 export interface MarkNeedsReviewInput {
@@ -146,7 +149,7 @@ export interface ControlActivities {
   rejectCandidate(input: RejectCandidateInput): Promise<LineageSnapshot>;
   failRequests(input: FailRequestsInput): Promise<void>;
   discardForgetSetFile(path: string): Promise<void>;
-  /** The next re-forget pass after a candidate's audit; null when the audit finds nobody forgotten above the limit. */
+  /** The next re-forget pass after a candidate's audit, with the requests moved back to UNLEARNING; null when the audit finds nobody forgotten above the limit. */
   planReforget(input: PlanReforgetInput): Promise<ReforgetPlan | null>;
   rollbackLineage(input: RollbackLineageInput): Promise<RollbackLineageResult>;
 }

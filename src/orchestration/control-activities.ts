@@ -219,13 +219,15 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
 
     async rejectCandidate(input) {
       const version = await deps.versions.findVersion(input.lineage, input.version);
-      if (version?.status === 'CANDIDATE') await deps.versions.reject(input.lineage, input.version, input.reason, input.actor, input.requestStatus);
+      const requestStatus = input.requestStatus === 'UNCHANGED' ? null : input.requestStatus;
+      if (version?.status === 'CANDIDATE') await deps.versions.reject(input.lineage, input.version, input.reason, input.actor, requestStatus);
+      if (input.requestStatus === 'UNCHANGED') return snapshot(input.lineage);
       if (input.requestStatus === null) {
-        // Another attempt follows: the requests go back to UNLEARNING.
+        // Another operation follows (a retry or a re-forget pass): the requests go back to UNLEARNING.
         for (const id of input.requestIds) {
           const current = await deps.requests.findById(id);
           if (current && (current.status === 'AUDITING' || current.status === 'NEEDS_REVIEW')) {
-            await deps.lifecycle.transitionNow(id, 'UNLEARNING', { actor: SYSTEM_ACTOR, reason: `retry after version ${input.version}: ${input.reason}` });
+            await deps.lifecycle.transitionNow(id, 'UNLEARNING', { actor: SYSTEM_ACTOR, reason: `unlearning again after version ${input.version}: ${input.reason}` });
           }
         }
       } else {
@@ -275,8 +277,16 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
       const parentAdapter = { path: candidate.adapterUri, sha256: candidate.adapterSha256 };
       for (const id of [...subjectIdsOf(own), ...candidate.reforgottenSubjectIds]) heldAt.set(id, parentAdapter);
       const requests = trainOn.map((id) => requestOf.get(id)!);
-      const file = writeForgetSetFile(forgetSetRoot, requests, await deps.forgetSets.loadMany(requests.map((r) => r.id)));
-      log(`lineage ${name} version ${number} attempt ${attempt}: re-forgetting ${trainOn.length} forgotten people above ${REFORGET_ABOVE_ACCURACY}: ${trainOn.join(', ')}`);
+      // One directory per candidate: a retry of this activity rewrites it instead of leaving a second decrypted copy.
+      const file = writeForgetSetFile(forgetSetRoot, requests, await deps.forgetSets.loadMany(requests.map((r) => r.id)), `reforget-${name}-v${number}`);
+      const why = `re-forgetting ${trainOn.length} forgotten people whom the audit of version ${number} finds above ${REFORGET_ABOVE_ACCURACY}: ${trainOn.join(', ')}`;
+      for (const request of own) {
+        // Retry-safe: a request already UNLEARNING was moved by the lost first attempt.
+        if ((await deps.requests.findById(request.id))?.status === 'AUDITING') {
+          await deps.lifecycle.transitionNow(request.id, 'UNLEARNING', { actor: SYSTEM_ACTOR, reason: why, data: { version: number, attempt } });
+        }
+      }
+      log(`lineage ${name} version ${number} attempt ${attempt}: ${why}`);
       return {
         subjectIds: trainOn,
         parentAdapter,
@@ -361,11 +371,18 @@ function seedOf(lineage: string): number {
 
 /**
  * Writes the decrypted forget set (contracts/forget-set.schema.json) and its images into a fresh
- * private directory; discardForgetSetFile deletes it when the step ends.
+ * private directory (named `dirName` when given, else a new `step-*`); discardForgetSetFile deletes it.
  */
-function writeForgetSetFile(root: string, requests: DeletionRequest[], forgetSets: ForgetSet[]): { path: string; sha256: string } {
+function writeForgetSetFile(root: string, requests: DeletionRequest[], forgetSets: ForgetSet[], dirName?: string): { path: string; sha256: string } {
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
-  const dir = fs.mkdtempSync(path.join(root, 'step-'));
+  let dir: string;
+  if (dirName) {
+    dir = path.join(root, dirName);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } else {
+    dir = fs.mkdtempSync(path.join(root, 'step-'));
+  }
   const file: ForgetSetFile = { subjects: [] };
   requests.forEach((request, i) => {
     const content = forgetSets[i].content;

@@ -28,9 +28,9 @@ async function facts(overrides: Partial<ReportFacts> = {}): Promise<ReportFacts>
     },
     versionNumber: 2,
     versions: [
-      { number: 0, parentNumber: null, status: 'SUPERSEDED', adapterSha256: null, method: null, requestIds: [], createdAt: new Date(Date.UTC(2024, 11, 1)) },
-      { number: 1, parentNumber: 0, status: 'REJECTED', adapterSha256: SHA1, method: 'ga', requestIds: [REQUEST], createdAt: new Date(Date.UTC(2025, 0, 2, 10)) },
-      { number: 2, parentNumber: 0, status: 'PROMOTED', adapterSha256: SHA2, method: 'ga', requestIds: [REQUEST], createdAt: new Date(Date.UTC(2025, 0, 2, 10, 30)) },
+      { number: 0, parentNumber: null, status: 'SUPERSEDED', adapterSha256: null, method: null, requestIds: [], reforgottenSubjectIds: [], createdAt: new Date(Date.UTC(2024, 11, 1)) },
+      { number: 1, parentNumber: 0, status: 'REJECTED', adapterSha256: SHA1, method: 'ga', requestIds: [REQUEST], reforgottenSubjectIds: [], createdAt: new Date(Date.UTC(2025, 0, 2, 10)) },
+      { number: 2, parentNumber: 0, status: 'PROMOTED', adapterSha256: SHA2, method: 'ga', requestIds: [REQUEST], reforgottenSubjectIds: ['s4', 's7'], createdAt: new Date(Date.UTC(2025, 0, 2, 10, 30)) },
     ],
     audits: [stored(2, 2, v2, 40), stored(1, 1, v1, 20)],
     links: { json: `/reports/requests/${REQUEST}.json`, html: `/reports/requests/${REQUEST}.html` },
@@ -129,6 +129,7 @@ describe('report HTML in headless Chromium', () => {
   it('lists the versions with their adapter hashes and the policy in force', async () => {
     const versions = await page.locator('#versions').innerText();
     assert.ok(versions.includes(SHA1) && versions.includes(SHA2) && versions.includes('none (base model)'));
+    assert.ok(versions.includes('s4, s7'), `the re-forgotten people of v2 are listed: ${versions}`);
     assert.equal(JSON.parse(await page.locator('#policy').innerText()).version, 2);
     assert.equal(await page.locator('#attempts tbody tr').count(), 2);
   });

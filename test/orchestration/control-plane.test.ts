@@ -241,7 +241,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     assert.deepEqual(lineage.versions.map((v: any) => [v.number, v.status, v.parentNumber, v.reforgottenSubjectIds]), [
       [0, 'SUPERSEDED', null, []], [1, 'SUPERSEDED', 0, []], [2, 'REJECTED', 1, []], [3, 'PROMOTED', 2, ['s1']],
     ]);
-    assert.match(lineage.versions[2].statusReason, /continued by re-forget pass 1 of attempt 1 on 1 forgotten people .*: s1/);
+    assert.match(lineage.versions[2].statusReason, /continued by re-forget pass 1 of attempt 1 \(version 3\) on 1 forgotten people .*: s1/);
     const statuses = done.events.filter((e) => e.type === 'request.status_changed').map((e) => e.data.to);
     assert.deepEqual(statuses.slice(-4), ['AUDITING', 'UNLEARNING', 'AUDITING', 'COMPLETED']);
 

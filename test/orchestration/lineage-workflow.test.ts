@@ -202,8 +202,8 @@ describe('lineage workflow', () => {
     ]);
     assert.deepEqual(h.plane.callsOf('audit', 'reforget').map((c) => (c.input as { versionNumber: number }).versionNumber), [1, 2, 3]);
     const rejections = h.plane.callsOf('rejectCandidate', 'reforget').map((c) => c.input as { version: number; requestStatus: string | null; reason: string });
-    assert.deepEqual(rejections.map((r) => [r.version, r.requestStatus]), [[1, null], [2, null]]);
-    assert.match(rejections[0].reason, /re-forget pass 1 of attempt 1 on 2 forgotten people .*: s1, s2/);
+    assert.deepEqual(rejections.map((r) => [r.version, r.requestStatus]), [[1, 'UNCHANGED'], [2, 'UNCHANGED']]);
+    assert.match(rejections[0].reason, /continued by re-forget pass 1 of attempt 1 \(version 2\) on 2 forgotten people .*: s1, s2/);
     await eventually(() => assert.deepEqual(h.plane.discardedFiles.filter((f) => f.includes('/reforget/')).sort(), [
       '/tmp/forget/reforget/reforget-a.json', '/tmp/forget/reforget/reforget-v1.json', '/tmp/forget/reforget/reforget-v2.json',
     ]));
@@ -231,6 +231,27 @@ describe('lineage workflow', () => {
     const lastUnlearn = h.plane.callsOf('unlearn', 'reforget-retry').at(-1)!.input as { parentAdapter: unknown; hyperParameters: { learningRate: number } };
     assert.equal(lastUnlearn.parentAdapter, null);
     assert.equal(lastUnlearn.hyperParameters.learningRate, 0.0015);
+  });
+
+  it('never trades a candidate that passed the gate for a re-forget pass that does not', async () => {
+    const promote = { metrics: null, decision: 'PROMOTE' as const, reasons: [] };
+    const retry = {
+      metrics: null, decision: 'RETRY' as const, reasons: ['forget.text.accuracy = 0.380 > 0.350'],
+      escalation: { direction: 'STRENGTHEN_FORGETTING' as const, learningRateFactor: 1.5, epochsFactor: 2, suggestion: 'more' },
+    };
+    h.plane.addLineage('reforget-keep', { reforgetPasses: 3, reforgetPicks: [['s1'], ['s2'], ['s3']], decisions: [promote, promote, retry] });
+    await submit('reforget-keep', ['reforget-keep-a']);
+    await eventually(() => assertStatus('reforget-keep-a', 'COMPLETED'));
+    const versions = h.plane.lineages.get('reforget-keep')!.versions;
+    // v1 passes and is continued by v2, which passes; v3 does not, so v2 is promoted and no further pass runs.
+    assert.deepEqual(versions.map((v) => [v.number, v.parent, v.status, v.reforgottenSubjectIds]), [
+      [0, null, 'SUPERSEDED', []], [1, 0, 'REJECTED', []], [2, 1, 'PROMOTED', ['s1']], [3, 2, 'REJECTED', ['s1', 's2']],
+    ]);
+    assert.equal(h.plane.requests.get('reforget-keep-a')!.modelVersion, 2);
+    assert.equal(h.plane.callsOf('planReforget', 'reforget-keep').length, 2);
+    const rejections = h.plane.callsOf('rejectCandidate', 'reforget-keep').map((c) => c.input as { version: number; requestStatus: string | null; reason: string });
+    assert.deepEqual(rejections.map((r) => [r.version, r.requestStatus]), [[1, 'UNCHANGED'], [3, 'UNCHANGED']]);
+    assert.match(rejections[1].reason, /re-forget pass 2 of attempt 1 did not pass the gate, version 2 did and is kept: forget.text.accuracy/);
   });
 
   it('asks for no re-forget pass on a lineage without them', async () => {

@@ -202,7 +202,7 @@ export class ScriptedPlane {
         this.record('rejectCandidate', input.lineage, input);
         const l = this.lineage(input.lineage);
         l.versions[input.version].status = 'REJECTED';
-        this.setStatus(input.requestIds, input.requestStatus ?? 'UNLEARNING', input.reason);
+        if (input.requestStatus !== 'UNCHANGED') this.setStatus(input.requestIds, input.requestStatus ?? 'UNLEARNING', input.reason);
         return this.snapshot(input.lineage);
       },
       failRequests: async (input) => {
@@ -216,6 +216,7 @@ export class ScriptedPlane {
         this.record('planReforget', input.lineage, input);
         const subjectIds = this.lineage(input.lineage).reforgetPicks.shift();
         if (!subjectIds) return null;
+        this.setStatus(input.requestIds, 'UNLEARNING', `re-forgetting ${subjectIds.join(', ')}`);
         const forgetSetFile = `/tmp/forget/${input.lineage}/reforget-v${input.version}.json`;
         return {
           subjectIds,

@@ -27,6 +27,8 @@ export interface VersionFacts {
   adapterSha256: string | null;
   method: string | null;
   requestIds: string[];
+  /** Dataset subjects the re-forget passes leading to this version trained on; empty without re-forgetting. */
+  reforgottenSubjectIds: string[];
   createdAt: Date;
 }
 

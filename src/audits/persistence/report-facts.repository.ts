@@ -30,6 +30,7 @@ interface VersionRow {
   adapter_sha256: string | null;
   method: string | null;
   request_ids: string[];
+  reforgotten_subject_ids: string[];
   created_at: Date;
 }
 
@@ -107,7 +108,7 @@ export class ReportFactsRepository {
   async listVersions(lineage: string): Promise<VersionFacts[]> {
     const { rows } = await sql<VersionRow>(
       this.db,
-      'SELECT number, parent_number, status, adapter_sha256, method, request_ids::text[] AS request_ids, created_at FROM model_versions WHERE lineage = $1 ORDER BY number',
+      'SELECT number, parent_number, status, adapter_sha256, method, request_ids::text[] AS request_ids, reforgotten_subject_ids, created_at FROM model_versions WHERE lineage = $1 ORDER BY number',
       [lineage],
     );
     return rows.map((r) => ({
@@ -117,6 +118,7 @@ export class ReportFactsRepository {
       adapterSha256: r.adapter_sha256,
       method: r.method,
       requestIds: r.request_ids,
+      reforgottenSubjectIds: r.reforgotten_subject_ids,
       createdAt: r.created_at,
     }));
   }

@@ -101,9 +101,10 @@ ${audit.auditError ? `<p class="fail">Audit error (${e(audit.auditError.reason)}
 <p id="gate-checks-note">A forget check passes when the accuracy is within the margin above chance, or when the number right is not significantly above chance: the one-sided binomial p-value P(X ≥ right | asked, chance) is at least the policy's significance (a model that forgot and answers at random still gets some right, most visibly on a few questions).</p>` : ''}`
     : '';
   const metrics = audit?.metrics ? metricsTable(audit.metrics, audit.baseline) : '<p>No numbers (the audit did not produce metrics).</p>';
-  const versions = table('versions', ['Version', 'Parent', 'Status', 'Method', 'Adapter sha256', 'Requests', 'Created'], report.versions.map((v) => [
+  const versions = table('versions', ['Version', 'Parent', 'Status', 'Method', 'Adapter sha256', 'Requests', 'Re-forgot', 'Created'], report.versions.map((v) => [
     `v${v.number}`, v.parentNumber === null ? '–' : `v${v.parentNumber}`, e(v.status), e(v.method ?? 'base model'),
-    `<code>${e(v.adapterSha256 ?? 'none (base model)')}</code>`, e(v.requestIds.length), e(v.createdAt),
+    `<code>${e(v.adapterSha256 ?? 'none (base model)')}</code>`, e(v.requestIds.length),
+    v.reforgottenSubjectIds.length ? e(v.reforgottenSubjectIds.join(', ')) : '–', e(v.createdAt),
   ]));
   const curve = table('sustainability', ['Version', 'Status', 'Cum. forget multimodal', 'Cum. forget text', 'Retain multimodal', 'Retain text', 'General'], report.sustainability.map((p) => [
     `v${p.version}`, e(p.status), percent(p.cumulativeForget.multimodal), percent(p.cumulativeForget.text), percent(p.retain.multimodal), percent(p.retain.text), percent(p.general),
