@@ -293,7 +293,7 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       return rows[0].data;
     };
 
-    it('reforgetPasses is stored, read back and logged; it defaults to 0', async () => {
+    it('reforgetPasses is stored, read back and logged; it defaults to 3', async () => {
       const created = (await t.operator.ok(CREATE_REFORGET, { input: lineageInput('reforget-two', { reforgetPasses: 2 }) })).createModelLineage;
       assert.deepEqual(created, { name: 'reforget-two', reforgetPasses: 2 });
       assert.equal((await t.operator.ok(READ_REFORGET, { name: 'reforget-two' })).modelLineage.reforgetPasses, 2);
@@ -302,12 +302,12 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       assert.equal((await createdEvent('reforget-two')).reforgetPasses, 2);
 
       const defaulted = (await t.operator.ok(CREATE_REFORGET, { input: lineageInput('reforget-default') })).createModelLineage;
-      assert.equal(defaulted.reforgetPasses, 0);
-      assert.equal((await t.operator.ok(READ_REFORGET, { name: 'reforget-default' })).modelLineage.reforgetPasses, 0);
-      assert.equal((await createdEvent('reforget-default')).reforgetPasses, 0);
+      assert.equal(defaulted.reforgetPasses, 3);
+      assert.equal((await t.operator.ok(READ_REFORGET, { name: 'reforget-default' })).modelLineage.reforgetPasses, 3);
+      assert.equal((await createdEvent('reforget-default')).reforgetPasses, 3);
 
       const explicitNull = (await t.operator.ok(CREATE_REFORGET, { input: lineageInput('reforget-null', { reforgetPasses: null }) })).createModelLineage;
-      assert.equal(explicitNull.reforgetPasses, 0);
+      assert.equal(explicitNull.reforgetPasses, 3);
       const max = (await t.operator.ok(CREATE_REFORGET, { input: lineageInput('reforget-max', { reforgetPasses: 5 }) })).createModelLineage;
       assert.equal(max.reforgetPasses, 5);
     });
