@@ -312,18 +312,14 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
    * Up to plan.reforgetPasses more operations after an audit, each continuing the last candidate on
    * the forgotten dataset people its audit still finds above the limit (planReforget). Each pass is a
    * version of its own, audited. A pass replaces the candidate it continues unless that one passed the
-   * gate and the pass does not: a passing candidate is never traded for a failing one. No pass follows
-   * a candidate that fails the gate on retain or general ability. Returns the candidate to gate; every
-   * other one is rejected.
+   * gate and the pass does not: a passing candidate is never traded for a failing one. Returns the
+   * candidate to gate; every other one is rejected.
    */
   async function reforget(plan: StepPlan, attempt: number, settings: AttemptSettings, first: Audited): Promise<Audited> {
     const active = state.active!;
     let current = first;
     const reforgotten: string[] = [];
     for (let pass = 1; pass <= (plan.reforgetPasses ?? 0); pass++) {
-      // More ascent cannot bring back retain or general ability: a candidate that lost them goes to the gate as it is.
-      const onlyForgettingShort = current.verdict.decision === 'PROMOTE' || current.verdict.escalation?.direction === 'STRENGTHEN_FORGETTING';
-      if (!onlyForgettingShort) break;
       const next = await control.planReforget({ lineage, requestIds: plan.requestIds, version: current.version, attempt });
       if (!next) break;
       active.reforgetPass = pass;

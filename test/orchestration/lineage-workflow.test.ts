@@ -254,19 +254,20 @@ describe('lineage workflow', () => {
     assert.match(rejections[1].reason, /re-forget pass 2 of attempt 1 did not pass the gate, version 2 did and is kept: forget.text.accuracy/);
   });
 
-  it('runs no re-forget pass after a candidate that lost retain or general ability', async () => {
+  it('re-forgets after a candidate that lost retain or general ability too: the pass may bring them back', async () => {
     const utility = {
-      metrics: null, decision: 'RETRY' as const, reasons: ['retain.text.ofBaseline = 0.818 < 0.850 (RETAIN)'],
+      metrics: null, decision: 'RETRY' as const, reasons: ['retain.text.ofBaseline = 0.829 < 0.850 (RETAIN)'],
       escalation: { direction: 'PROTECT_UTILITY' as const, method: 'ga_klr' as const, learningRateFactor: 0.5, epochsFactor: 1, suggestion: 'gentler' },
     };
     h.plane.addLineage('reforget-utility', { reforgetPasses: 3, reforgetPicks: [['s1']], decisions: [utility] });
     await submit('reforget-utility', ['reforget-utility-a']);
     await eventually(() => assertStatus('reforget-utility-a', 'COMPLETED'));
-    // Attempt 1 goes straight to its retry; attempt 2 passes, is re-forgotten once, and then the audit finds nobody.
-    assert.deepEqual(h.plane.callsOf('planReforget', 'reforget-utility').map((c) => (c.input as { version: number; attempt: number })).map((i) => [i.version, i.attempt]), [[2, 2], [3, 2]]);
+    // Attempt 1's pass passes the gate and is promoted; then the audit finds nobody.
+    assert.deepEqual(h.plane.callsOf('planReforget', 'reforget-utility').map((c) => (c.input as { version: number; attempt: number })).map((i) => [i.version, i.attempt]), [[1, 1], [2, 1]]);
     assert.deepEqual(h.plane.lineages.get('reforget-utility')!.versions.map((v) => [v.number, v.parent, v.status]), [
-      [0, null, 'SUPERSEDED'], [1, 0, 'REJECTED'], [2, 0, 'REJECTED'], [3, 2, 'PROMOTED'],
+      [0, null, 'SUPERSEDED'], [1, 0, 'REJECTED'], [2, 1, 'PROMOTED'],
     ]);
+    assert.equal(h.plane.callsOf('unlearn', 'reforget-utility').length, 2, 'no retry from the champion');
   });
 
   it('asks for no re-forget pass on a lineage without them', async () => {
