@@ -85,8 +85,12 @@ export const ALWAYS_PROMOTE_GATE_POLICY = {
   general: { minFractionOfBaseline: 0 },
 };
 
+/**
+ * These tests count versions (one per request, or per attempt), so their lineages do not re-forget unless a test
+ * asks; the re-forget passes of the default are tested in test/orchestration (workflow and control plane).
+ */
 export async function createLineage(gql: GqlClient, name: string, input: Record<string, unknown> = {}): Promise<void> {
-  await gql.ok('mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }', { input: { name, ...input } });
+  await gql.ok('mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }', { input: { name, reforgetPasses: 0, ...input } });
 }
 
 export interface SubmittedRequest {
