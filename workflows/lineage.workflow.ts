@@ -318,7 +318,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
   async function reforget(plan: StepPlan, attempt: number, settings: AttemptSettings, first: Audited): Promise<Audited> {
     const active = state.active!;
     let current = first;
-    const reforgotten: string[] = [];
+    let reforgotten: string[] = [];
     for (let pass = 1; pass <= (plan.reforgetPasses ?? 0); pass++) {
       const next = await control.planReforget({ lineage, requestIds: plan.requestIds, version: current.version, attempt });
       if (!next) break;
@@ -333,14 +333,15 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
       } finally {
         await discardForgetSet(next.forgetSetFile);
       }
-      const passed = await recordAndAudit(plan, attempt, settings, trained, current.version, [...new Set([...reforgotten, ...next.subjectIds])]);
+      const reforgottenByPass = [...new Set([...reforgotten, ...next.subjectIds])];
+      const passed = await recordAndAudit(plan, attempt, settings, trained, current.version, reforgottenByPass);
       if (current.verdict.decision === 'PROMOTE' && passed.verdict.decision !== 'PROMOTE') {
         await reject(passed.version, plan.requestIds, 'UNCHANGED', `re-forget pass ${pass} of attempt ${attempt} did not pass the gate, version ${current.version} did and is kept: ${passed.verdict.reasons.join('; ')}`, SYSTEM_ACTOR);
         active.candidateVersion = current.version;
         break;
       }
       await reject(current.version, plan.requestIds, 'UNCHANGED', `continued by re-forget pass ${pass} of attempt ${attempt} (version ${passed.version}) on ${next.subjectIds.length} forgotten people its audit finds above the limit: ${next.subjectIds.join(', ')}`, SYSTEM_ACTOR);
-      reforgotten.splice(0, reforgotten.length, ...new Set([...reforgotten, ...next.subjectIds]));
+      reforgotten = reforgottenByPass;
       current = passed;
     }
     return current;

@@ -282,7 +282,7 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
       const why = `re-forgetting ${trainOn.length} forgotten people whom the audit of version ${number} finds above ${REFORGET_ABOVE_ACCURACY}: ${trainOn.join(', ')}`;
       for (const request of own) {
         // Retry-safe: a request already UNLEARNING was moved by the lost first attempt.
-        if ((await deps.requests.findById(request.id))?.status === 'AUDITING') {
+        if (request.status === 'AUDITING') {
           await deps.lifecycle.transitionNow(request.id, 'UNLEARNING', { actor: SYSTEM_ACTOR, reason: why, data: { version: number, attempt } });
         }
       }

@@ -2,7 +2,7 @@
 // audit still finds above a limit, while everyone else forgotten is held where the version that
 // last trained on them had them. Used by the lineage workflow (through planReforget) and by the
 // PULSE benchmark (`npm run pulse -- … --reforget N`), so both pick and hold the same way.
-import { EPSILON } from '../audits/domain/decision';
+import { isAbove } from '../audits/domain/decision';
 import type { SubjectTally } from '../audits/domain/metrics';
 import type { FileRef, ForgottenBy } from './contracts';
 
@@ -19,7 +19,7 @@ export function accuracyOfTally(tally: SubjectTally | undefined): ModalityAccura
 
 /** The people above `limit` in either modality, in id order. A missing number is not above; nor is the limit itself, up to rounding. */
 export function peopleAbove(people: Record<string, ModalityAccuracy>, limit: number): string[] {
-  const above = (v: number | null) => v !== null && v > limit + EPSILON;
+  const above = (v: number | null) => v !== null && isAbove(v, limit);
   return Object.keys(people).filter((id) => above(people[id].multimodal) || above(people[id].text)).sort();
 }
 

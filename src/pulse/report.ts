@@ -2,7 +2,7 @@
 // issue 6, and the goal check of the sequential-requests strategy search. Pure.
 import type { Method, Setting, Strategy, Targets } from './args';
 import type { ModalityAccuracy, RunResult } from './harness';
-import { EPSILON } from '../audits/domain/decision';
+import { isAbove, isBelow } from '../audits/domain/decision';
 
 export interface RoundLine {
   round: number;
@@ -62,8 +62,7 @@ export interface GoalCheck {
 // A mean of fifths is not exact in floating point (0.2, 0.6, 0.4 average to 0.4000000000000001): noise must not
 // decide a goal that sits exactly on its boundary, with the gate's tolerance.
 /** Whether an accuracy is above the goal's limit for a forgotten person or request. */
-export const aboveLimit = (v: number, limit: number = GOAL.maxForgottenAccuracy) => v > limit + EPSILON;
-const belowLimit = (v: number, limit: number) => v < limit - EPSILON;
+export const aboveLimit = (v: number, limit: number = GOAL.maxForgottenAccuracy) => isAbove(v, limit);
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs: number[]) => {
@@ -127,9 +126,9 @@ export function checkGoal(run: RunResult): GoalCheck {
       failures.push(`a request's people together still at ${fmt(q)} ${m} accuracy (> ${GOAL.maxForgottenAccuracy})`);
     }
     const r = retainOfBaseline[m];
-    if (r === null || belowLimit(r, GOAL.minRetainOfBaseline)) costs.push(`retain ${m} at ${pct(r)} of baseline (< ${pct(GOAL.minRetainOfBaseline)})`);
+    if (r === null || isBelow(r, GOAL.minRetainOfBaseline)) costs.push(`retain ${m} at ${pct(r)} of baseline (< ${pct(GOAL.minRetainOfBaseline)})`);
   }
-  if (generalOfBaseline === null || belowLimit(generalOfBaseline, GOAL.minGeneralOfBaseline)) {
+  if (generalOfBaseline === null || isBelow(generalOfBaseline, GOAL.minGeneralOfBaseline)) {
     costs.push(`general at ${pct(generalOfBaseline)} of baseline (< ${pct(GOAL.minGeneralOfBaseline)})`);
   }
   failures.push(...costs);

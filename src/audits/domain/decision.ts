@@ -69,9 +69,13 @@ export interface GateInput {
 // Rounding noise must not flip a gate on an exact boundary (7/20 vs 0.25 + 0.10).
 export const EPSILON = 1e-9;
 
+/** Above / below a limit beyond rounding noise; the gate, the re-forget picks and the PULSE goal check share them. */
+export const isAbove = (value: number, limit: number) => value > limit + EPSILON;
+export const isBelow = (value: number, limit: number) => value < limit - EPSILON;
+
 function check(rule: GateRule, metric: string, value: number | null, comparison: '<=' | '>=', threshold: number): GateCheck {
   const known = value !== null && Number.isFinite(value);
-  const passed = known && (comparison === '<=' ? value <= threshold + EPSILON : value >= threshold - EPSILON);
+  const passed = known && (comparison === '<=' ? !isAbove(value, threshold) : !isBelow(value, threshold));
   return { rule, metric, value: known ? value : null, comparison, threshold, passed };
 }
 

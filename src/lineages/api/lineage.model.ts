@@ -3,7 +3,7 @@ import { GraphQLJSON } from '../../common/json.scalar';
 import { PageInfo } from '../../common/page-info.model';
 import { DEFAULT_REFORGET_PASSES, MAX_REFORGET_PASSES, REFORGET_ABOVE_ACCURACY } from '../domain/lineage';
 
-const REFORGET_PASSES_DESCRIPTION = `After a candidate's audit, up to this many more unlearning passes on the forgotten dataset people the audit still finds above ${REFORGET_ABOVE_ACCURACY} accuracy in either modality; only the last is gated. 0: none.`;
+const REFORGET_PASSES_DESCRIPTION = `After a candidate's audit, up to this many more unlearning passes on the forgotten dataset people the audit still finds above ${REFORGET_ABOVE_ACCURACY} accuracy in either modality; the last is gated, unless it fails the gate where the one it continues passed. 0: none.`;
 
 export enum StrategyEnum {
   SEQUENTIAL = 'SEQUENTIAL',
