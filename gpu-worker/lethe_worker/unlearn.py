@@ -274,7 +274,10 @@ def _held_people(cfg: UnlearnConfig, dataset, requested: set[str]) -> HeldPeople
     in the forget set instead)."""
     if cfg.hyper.hold_forgotten_weight <= 0 or cfg.parent_adapter is None:
         return HeldPeople([], [])
-    source_of = {subject: index for index, entry in enumerate(cfg.forgotten_by) for subject in entry.subject_ids}
+    # A forgottenBy entry naming the parent (re-forget passes hold the step's people at the candidate they continue)
+    # is the model as it starts: no adapter to swap in.
+    source_of = {subject: index for index, entry in enumerate(cfg.forgotten_by) if entry.adapter.sha256 != cfg.parent_adapter.sha256
+                 for subject in entry.subject_ids}
     examples: list[TrainingExample] = []
     sources: list[Optional[int]] = []
     for subject in cfg.exclude_from_retain:
