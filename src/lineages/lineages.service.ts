@@ -7,7 +7,7 @@ import { parseGatePolicy } from '../audits/domain/gate-policy';
 import { InputError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { EventLog } from '../events/event-log.service';
-import { DatasetSubject, DEFAULT_REFORGET_PASSES, LINEAGE_NAME, LineageError, MAX_REFORGET_PASSES, ModelLineage, parseHyperParameters, parseLora, parseMethod, STRATEGIES, Strategy } from './domain/lineage';
+import { DatasetSubject, DEFAULT_REFORGET_PASSES, defaultHyperParameters, LINEAGE_NAME, LineageError, MAX_REFORGET_PASSES, ModelLineage, parseHyperParameters, parseLora, parseMethod, STRATEGIES, Strategy } from './domain/lineage';
 import { DatasetSubjectRepository } from './persistence/dataset-subject.repository';
 import { LineageRepository } from './persistence/lineage.repository';
 import { ModelVersionRepository } from './persistence/model-version.repository';
@@ -75,6 +75,7 @@ export class LineagesService {
     if (!fs.existsSync(baseModelPath)) throw new InputError('input.baseModelPath', `does not exist: ${baseModelPath}`);
     const datasetPath = input.datasetPath?.trim() || this.config.datasetRoot;
     if (!datasetPath) throw new InputError('input.datasetPath', 'is required (no LETHE_DATASET_DIR default is configured)');
+    const hasGeneralQuestions = fs.existsSync(path.join(datasetPath, 'lethe', 'train', 'general.jsonl'));
     const strategy = input.strategy ?? 'SEQUENTIAL';
     if (!STRATEGIES.includes(strategy)) throw new InputError('input.strategy', `must be one of ${STRATEGIES.join(', ')}`);
     const window = input.batchingWindowSeconds ?? 0;
@@ -90,7 +91,7 @@ export class LineagesService {
       lora: parseLora(input.lora, 'input.lora'),
       strategy,
       method: parseMethod(input.method, 'input.method'),
-      hyperParameters: parseHyperParameters(input.hyperParameters, 'input.hyperParameters'),
+      hyperParameters: parseHyperParameters(input.hyperParameters, 'input.hyperParameters', defaultHyperParameters(hasGeneralQuestions)),
       batchingWindowSeconds: window,
       reforgetPasses,
       gatePolicy: validGatePolicy(input.gatePolicy, 'input.gatePolicy', 1),
@@ -98,7 +99,7 @@ export class LineagesService {
       championVersion: 0,
     };
     const subjects = readDatasetSubjects(lineage.datasetPath, name, 'input.datasetPath');
-    if ((lineage.hyperParameters.generalKlWeight ?? 0) > 0 && !fs.existsSync(path.join(lineage.datasetPath, 'lethe', 'train', 'general.jsonl'))) {
+    if ((lineage.hyperParameters.generalKlWeight ?? 0) > 0 && !hasGeneralQuestions) {
       throw new InputError('input.hyperParameters.generalKlWeight', `is above 0, but dataset ${lineage.datasetPath} has no general training questions (lethe/train/general.jsonl)`);
     }
     await this.dataSource.transaction(async (tx) => {

@@ -293,6 +293,23 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       return rows[0].data;
     };
 
+    it('the general KL is on by default where the dataset has general training questions, off where it has none; a given value wins', async () => {
+      const READ_HYPER = `query($name: String!) { modelLineage(name: $name) { hyperParameters } }`;
+      const withGeneral = path.join(t.postgres.dir, 'dataset-general');
+      fs.cpSync(path.join(t.postgres.dir, 'dataset'), withGeneral, { recursive: true });
+      fs.mkdirSync(path.join(withGeneral, 'lethe', 'train'), { recursive: true });
+      fs.writeFileSync(path.join(withGeneral, 'lethe', 'train', 'general.jsonl'), JSON.stringify({ question: 'How many birds are there?', answer: 'B', image: null }) + '\n');
+      const hyper = async (name: string, extra: Record<string, unknown>) => {
+        await t.operator.ok(CREATE_REFORGET, { input: lineageInput(name, extra) });
+        return (await t.operator.ok(READ_HYPER, { name })).modelLineage.hyperParameters;
+      };
+      assert.equal((await hyper('general-default', { datasetPath: withGeneral })).generalKlWeight, 1);
+      const merged = await hyper('general-merged', { datasetPath: withGeneral, hyperParameters: { learningRate: 2e-3 } });
+      assert.deepEqual([merged.learningRate, merged.generalKlWeight], [2e-3, 1]);
+      assert.equal((await hyper('general-off', { datasetPath: withGeneral, hyperParameters: { generalKlWeight: 0 } })).generalKlWeight, 0);
+      assert.equal((await hyper('general-none', {})).generalKlWeight, undefined);
+    });
+
     it('reforgetPasses is stored, read back and logged; it defaults to 3', async () => {
       const created = (await t.operator.ok(CREATE_REFORGET, { input: lineageInput('reforget-two', { reforgetPasses: 2 }) })).createModelLineage;
       assert.deepEqual(created, { name: 'reforget-two', reforgetPasses: 2 });

@@ -81,6 +81,14 @@ export const DEFAULT_METHOD: UnlearnMethod = 'ga_klr';
 // that forgot them had them: without it, they came partly back and the 4th sequential request of bench:e2e went to review
 // in 2 of 2 samples of 5 people; with it, 10 of 10 were promoted on the first attempt (session 12).
 export const DEFAULT_HYPER_PARAMETERS: HyperParameters = { learningRate: 1e-3, epochs: 12, batchSize: 4, ascentFloor: 0.05, klReference: 'base', holdForgottenWeight: 1 };
+// On a dataset with general training questions (lethe/train/general.jsonl), a KL to version 0 on them: without it the
+// 5th sequential step of 10 people lost general ability and went to review (docs/tiny-model-notes.md, session 22).
+export const DEFAULT_GENERAL_KL_WEIGHT = 1;
+
+/** The defaults for a lineage on a dataset that has general training questions or not. */
+export function defaultHyperParameters(hasGeneralQuestions: boolean): HyperParameters {
+  return hasGeneralQuestions ? { ...DEFAULT_HYPER_PARAMETERS, generalKlWeight: DEFAULT_GENERAL_KL_WEIGHT } : DEFAULT_HYPER_PARAMETERS;
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -116,11 +124,11 @@ export function parseLora(value: unknown, field: string): LoraConfig {
 }
 
 /** Mirrors the hyperParameters of contracts/unlearn.input.schema.json. */
-export function parseHyperParameters(value: unknown, field: string): HyperParameters {
-  if (value == null) return DEFAULT_HYPER_PARAMETERS;
+export function parseHyperParameters(value: unknown, field: string, defaults: HyperParameters = DEFAULT_HYPER_PARAMETERS): HyperParameters {
+  if (value == null) return defaults;
   if (!isObject(value)) throw new InputError(field, 'must be an object');
   onlyKeys(value, ['learningRate', 'epochs', 'batchSize', 'maxSteps', 'npoBeta', 'klWeight', 'retainWeight', 'ascentFloor', 'klReference', 'holdForgottenWeight', 'generalKlWeight'], field);
-  const merged = { ...DEFAULT_HYPER_PARAMETERS, ...value } as Record<string, unknown>;
+  const merged = { ...defaults, ...value } as Record<string, unknown>;
   const out: HyperParameters = {
     learningRate: number(merged.learningRate, `${field}.learningRate`, (n) => n > 0, 'above 0'),
     epochs: number(merged.epochs, `${field}.epochs`, (n) => n >= 1, '>= 1', true),
