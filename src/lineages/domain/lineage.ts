@@ -64,8 +64,8 @@ export interface DatasetSubject {
 export const LINEAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 // New lineages re-forget: in the PULSE benchmark it met the goal per request (2 seeds), and through the service
-// (bench:e2e, 5 steps of 10 people) it forgot more; it kept all 5 steps promoted on one of two samples where the
-// run without passes sent the 5th to review (notes, sessions 20-21).
+// (bench:e2e, 5 steps of 10 people, two samples) it forgot more on both; with the general KL, 10 of 10 steps were
+// promoted, where without either the 5th step went to review on both (notes, sessions 20-22).
 // Existing lineages keep 0 (the migration's column default).
 export const DEFAULT_REFORGET_PASSES = 3;
 export const MAX_REFORGET_PASSES = 5;
