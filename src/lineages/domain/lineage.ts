@@ -64,8 +64,8 @@ export interface DatasetSubject {
 export const LINEAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 // New lineages re-forget: in the PULSE benchmark it met the goal per request (2 seeds), and through the service
-// (bench:e2e, 5 steps of 10 people, two samples) it forgot more on both; with the general KL, 10 of 10 steps were
-// promoted, where without either the 5th step went to review on both (notes, sessions 20-22).
+// (bench:e2e, 5 steps of 10 people, two samples) it forgot more on both, for about twice the time; what kept the
+// steps promoted there is the general KL, with or without passes (notes, sessions 20-22).
 // Existing lineages keep 0 (the migration's column default).
 export const DEFAULT_REFORGET_PASSES = 3;
 export const MAX_REFORGET_PASSES = 5;
@@ -81,8 +81,9 @@ export const DEFAULT_METHOD: UnlearnMethod = 'ga_klr';
 // that forgot them had them: without it, they came partly back and the 4th sequential request of bench:e2e went to review
 // in 2 of 2 samples of 5 people; with it, 10 of 10 were promoted on the first attempt (session 12).
 export const DEFAULT_HYPER_PARAMETERS: HyperParameters = { learningRate: 1e-3, epochs: 12, batchSize: 4, ascentFloor: 0.05, klReference: 'base', holdForgottenWeight: 1 };
-// On a dataset with general training questions (lethe/train/general.jsonl), a KL to version 0 on them: without it the
-// 5th sequential step of 10 people lost general ability and went to review (docs/tiny-model-notes.md, session 22).
+// On a dataset with general training questions (lethe/train/general.jsonl), a KL to version 0 on them: with it 20 of 20
+// sequential steps of 10 people were promoted (two samples, with and without re-forgetting); without it the 5th step
+// went to review in 3 of 4 runs (docs/tiny-model-notes.md, session 22).
 export const DEFAULT_GENERAL_KL_WEIGHT = 1;
 
 /** The defaults for a lineage on a dataset that has general training questions or not. */
