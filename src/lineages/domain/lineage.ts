@@ -124,8 +124,8 @@ export function parseLora(value: unknown, field: string): LoraConfig {
   };
 }
 
-/** Mirrors the hyperParameters of contracts/unlearn.input.schema.json. */
-export function parseHyperParameters(value: unknown, field: string, defaults: HyperParameters = DEFAULT_HYPER_PARAMETERS): HyperParameters {
+/** Mirrors the hyperParameters of contracts/unlearn.input.schema.json; the given fields are merged over `defaults` (defaultHyperParameters). */
+export function parseHyperParameters(value: unknown, field: string, defaults: HyperParameters): HyperParameters {
   if (value == null) return defaults;
   if (!isObject(value)) throw new InputError(field, 'must be an object');
   onlyKeys(value, ['learningRate', 'epochs', 'batchSize', 'maxSteps', 'npoBeta', 'klWeight', 'retainWeight', 'ascentFloor', 'klReference', 'holdForgottenWeight', 'generalKlWeight'], field);
