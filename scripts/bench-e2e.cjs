@@ -113,11 +113,10 @@ async function main() {
   const tinyRoot = process.env.LETHE_TINY_MODEL_ROOT || b.ensureTinyModel(py);
   b.buildTypeScript();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-bench-e2e-'));
-  const { freePort } = require(path.join(b.ROOT, 'dist/src/database/embedded-postgres.js'));
   const logFile = path.join(dataDir, 'stack.log');
   const logStream = fs.createWriteStream(logFile);
   b.log(`starting the stack (log: ${logFile})…`);
-  const stack = await startStack({ dataDir, port: await freePort(), py, tinyRoot, env: { LETHE_TORCH_THREADS: process.env.LETHE_TORCH_THREADS || '2' }, log: (line) => logStream.write(line + '\n') });
+  const stack = await startStack({ dataDir, port: 0, py, tinyRoot, env: { LETHE_TORCH_THREADS: process.env.LETHE_TORCH_THREADS || '2' }, log: (line) => logStream.write(line + '\n') });
   try {
     const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
     const lineage = 'bench';

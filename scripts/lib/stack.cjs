@@ -10,6 +10,7 @@ const path = require('node:path');
 const b = require('./bootstrap.cjs');
 
 const dist = (p) => path.join(b.ROOT, 'dist', p);
+const freePort = () => require(dist('src/database/embedded-postgres.js')).freePort();
 
 function ensureEncryptionKey(dataDir) {
   const file = path.join(dataDir, 'encryption.key');
@@ -26,7 +27,8 @@ async function waitForHealth(url, timeoutMs, isAlive) {
   while (Date.now() < deadline) {
     if (!isAlive()) throw new Error(`process serving ${url} exited before it became healthy`);
     try {
-      const res = await fetch(url);
+      // Bounded: whatever holds the port may accept and never answer.
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return;
     } catch {
       // not listening yet
@@ -96,7 +98,7 @@ class Child {
 }
 
 /**
- * Starts the stack. Options: dataDir, port (API), env (extra env for children), log (line sink),
+ * Starts the stack. Options: dataDir, port (API; 0 for a free one), env (extra env for children), log (line sink),
  * tinyRoot (model + dataset cache dir), py ({python, temporal} from ensurePythonEnv).
  */
 async function startStack(opts) {
@@ -133,7 +135,9 @@ async function startStack(opts) {
     temporalAddress = server.address;
     stopInfra.push(() => server.stop());
   }
-  const port = opts.port ?? 3000;
+  // Port 0: a free port, picked only now. The dev server binds five more random ports for its own services, so
+  // a port picked before it started could be taken by then and the API would never come up (a CI run saw it).
+  const port = opts.port === 0 ? await freePort() : (opts.port ?? 3000);
   const env = {
     ...process.env,
     ...opts.env,
@@ -169,7 +173,10 @@ async function startStack(opts) {
   try {
     children.api.start();
     // The API runs the migrations; workers start after it is healthy so they see the schema.
-    await waitForHealth(`${baseUrl}/healthz`, opts.startTimeoutMs ?? 120_000, () => children.api.alive() || children.api.wanted);
+    await waitForHealth(`${baseUrl}/healthz`, opts.startTimeoutMs ?? 120_000, () => children.api.alive() || children.api.wanted).catch((err) => {
+      const exits = children.api.exits.map((e) => e.signal ?? e.code).join(', ');
+      throw new Error(`${err.message}; the API ${exits ? `exited ${children.api.exits.length} time(s) (${exits})` : 'never exited'}`);
+    });
     children.worker.start();
     children.gpu.start();
   } catch (err) {

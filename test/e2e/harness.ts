@@ -7,7 +7,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/database/embedded-postgres';
 import { GqlClient } from '../support/gql';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -47,13 +46,15 @@ function requiredEnv(name: string): string {
 /** For before() hooks: Postgres (up to 120 s), Temporal, then the API's health (up to 120 s). */
 export const STACK_START_HOOK_TIMEOUT_MS = 300_000;
 
-export async function startE2eStack(name: string, env: Record<string, string> = {}): Promise<E2eStack> {
+/** `port`: the API's (default: a free one); `startTimeoutMs`: how long the API may take to become healthy. */
+export async function startE2eStack(name: string, env: Record<string, string> = {}, options: { port?: number; startTimeoutMs?: number } = {}): Promise<E2eStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `lethe-e2e-${name}-`));
   // Written as it comes, so a slow or hung run can be watched (tail -f) while it runs.
   const logFile = path.join(dataDir, 'stack.log');
   const stack = await startStack({
     dataDir,
-    port: await freePort(),
+    port: options.port ?? 0,
+    startTimeoutMs: options.startTimeoutMs,
     py: { python: requiredEnv('LETHE_PYTHON'), temporal: requiredEnv('LETHE_TEMPORAL_BIN') },
     tinyRoot: requiredEnv('LETHE_TINY_MODEL_ROOT'),
     // Two cores shared by everything: one torch thread for the GPU worker.
@@ -62,6 +63,10 @@ export async function startE2eStack(name: string, env: Record<string, string> = 
       fs.appendFileSync(logFile, line + '\n');
       if (process.env.LETHE_E2E_VERBOSE) process.stderr.write(line + '\n');
     },
+  }).catch((err: Error) => {
+    // CI keeps only the test output: the children's last words are the only clue to a failed start.
+    const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-60).join('\n') : '(no output)';
+    throw new Error(`${err.message}\nlast lines of ${logFile}:\n${tail}`);
   });
   const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
   return {
