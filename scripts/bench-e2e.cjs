@@ -70,25 +70,29 @@ const MODALITIES = 'multimodal text';
 const AUDIT_FIELDS = `decision attempt jsonUrl forget { ${MODALITIES} } cumulativeForget { ${MODALITIES} } retain { ${MODALITIES} } general
   baseline { retain { ${MODALITIES} } general }`;
 
-/** The highest accuracy of any one forgotten person, per modality, from the audit's per-subject tallies (JSON report). */
-async function worstForgotten(jsonUrl, token, subjectIds) {
+/**
+ * From the audit's per-subject tallies (JSON report): the highest accuracy of any one forgotten person per modality,
+ * and the people above 0.40 against what the forgotten people's mean rate would give (`aboveGoalAtMean`).
+ */
+async function forgottenSpread(jsonUrl, token, subjectIds) {
   const response = await fetch(jsonUrl, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`GET ${jsonUrl}: ${response.status}`);
   const perSubject = (await response.json()).audit?.metrics?.perSubject ?? {};
+  const { aboveGoalAtMean } = require(path.join(b.ROOT, 'dist/src/pulse/report.js'));
+  const people = subjectIds.map((id) => perSubject[id]).filter((p) => p?.multimodal?.total && p?.text?.total);
   // null when the audit scored nobody (an audit error has no metrics)
-  const worst = (modality) => {
-    const accuracies = subjectIds.map((id) => perSubject[id]?.[modality]).filter((t) => t?.total).map((t) => t.correct / t.total);
-    return accuracies.length ? Math.max(...accuracies) : null;
-  };
-  return { multimodal: worst('multimodal'), text: worst('text') };
+  if (!people.length) return { worst: { multimodal: null, text: null }, above: null };
+  const worst = (m) => Math.max(...people.map((p) => p[m].correct / p[m].total));
+  return { worst: { multimodal: worst('multimodal'), text: worst('text') }, above: aboveGoalAtMean(people) };
 }
 
 function auditTable(audits) {
   const pair = (m) => `${m.multimodal?.toFixed(2) ?? '-'} / ${m.text?.toFixed(2) ?? '-'}`;
   const kept = (value, base) => (value == null || !base ? '-' : `${Math.round((100 * value) / base)} %`);
-  const header = ['request', 'decision', 're-forgotten', 'forget', 'everyone forgotten', 'worst person', 'retain kept', 'general kept'];
+  const header = ['request', 'decision', 're-forgotten', 'forget', 'everyone forgotten', 'worst person', 'above 0.40: seen / at the mean', 'retain kept', 'general kept'];
   const cells = [header, ...audits.map((a) => [
     a.label, `${a.decision} (attempt ${a.attempt})`, a.reforgotten.join(',') || '-', pair(a.forget), pair(a.cumulativeForget), pair(a.worst),
+    a.above == null ? '-' : `${a.above.seen} / ${a.above.atMean.toFixed(1)} of ${a.above.of}`,
     `${kept(a.retain.multimodal, a.baseline?.retain.multimodal)} / ${kept(a.retain.text, a.baseline?.retain.text)}`,
     kept(a.general, a.baseline?.general),
   ])];
@@ -154,7 +158,7 @@ async function main() {
       for (const [stage, spans] of Object.entries(step.spans)) row[stage] = spans.reduce((a, x) => a + x, 0);
       rows.push(row);
       const { auditReport: audit } = await gql(stack, token, `query ($id: ID!) { auditReport(requestId: $id) { ${AUDIT_FIELDS} } }`, { id: ids[0] });
-      if (audit) audits.push({ label: `${i + 1} ${name}`, ...audit, reforgotten: modelVersion?.reforgottenSubjectIds ?? [], worst: await worstForgotten(`${stack.baseUrl}${audit.jsonUrl}`, token, forgotten.concat(subjects)) });
+      if (audit) audits.push({ label: `${i + 1} ${name}`, ...audit, reforgotten: modelVersion?.reforgottenSubjectIds ?? [], ...(await forgottenSpread(`${stack.baseUrl}${audit.jsonUrl}`, token, forgotten.concat(subjects))) });
       if (status === 'COMPLETED') forgotten.push(...subjects);
       b.log(`request ${i + 1}/${requests}: ${status} in ${(total / 1000).toFixed(1)} s${status === 'COMPLETED' ? '' : ` (${statusReason})`}`);
       if (status === 'NEEDS_REVIEW') {

@@ -146,7 +146,7 @@ export function checkGoal(run: RunResult): GoalCheck {
   };
 }
 
-/** Share of people a model guessing among 4 options puts above the goal's accuracy, with n questions each. */
+/** Share of people a model answering right with probability `chance` (guessing among 4 options) puts above the goal's accuracy, with n questions each. */
 export function guessingAbove(n: number, chance = 0.25): number {
   let p = 0;
   let binomial = 1;
@@ -155,6 +155,28 @@ export function guessingAbove(n: number, chance = 0.25): number {
     if (aboveLimit(k / n)) p += binomial * chance ** k * (1 - chance) ** (n - k);
   }
   return p;
+}
+
+export interface Tally {
+  correct: number;
+  total: number;
+}
+
+/**
+ * Forgotten people above the goal in either modality: how many are, and how many would be if every question of
+ * theirs were answered right at the forgotten people's mean rate in its modality. When the two agree, the people
+ * above are the spread of a few questions around that mean, not people the model still knows; fewer of them then
+ * takes a lower mean, not another pass on whoever happens to be above.
+ */
+export function aboveGoalAtMean(people: Array<Record<keyof ModalityAccuracy, Tally>>): { seen: number; atMean: number; of: number } {
+  const modalities = ['multimodal', 'text'] as const;
+  const rate = Object.fromEntries(modalities.map((m) => {
+    const total = people.reduce((a, p) => a + p[m].total, 0);
+    return [m, total ? people.reduce((a, p) => a + p[m].correct, 0) / total : 0];
+  })) as Record<keyof ModalityAccuracy, number>;
+  const seen = people.filter((p) => modalities.some((m) => p[m].total > 0 && aboveLimit(p[m].correct / p[m].total))).length;
+  const atMean = people.reduce((a, p) => a + 1 - modalities.reduce((below, m) => below * (1 - guessingAbove(p[m].total, rate[m])), 1), 0);
+  return { seen, atMean, of: people.length };
 }
 
 /** The people of each request, in order: the ones a round added to the forgotten. */

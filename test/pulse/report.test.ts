@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ModalityAccuracy, RunResult } from '../../src/pulse/harness';
 import { evaluateFindings } from '../../src/pulse/findings';
-import { aggregate, checkGoal, guessingAbove, jsonLine, SettingReport } from '../../src/pulse/report';
+import { aboveGoalAtMean, aggregate, checkGoal, guessingAbove, jsonLine, SettingReport } from '../../src/pulse/report';
 
 const M = (multimodal: number, text: number): ModalityAccuracy => ({ multimodal, text });
 
@@ -68,6 +68,22 @@ describe('benchmark report', () => {
     // P(3, 4 or 5 of 5 right at 1/4): 10*(1/4)^3*(3/4)^2 + 5*(1/4)^4*(3/4) + (1/4)^5
     assert.ok(Math.abs(guessingAbove(5) - (90 + 15 + 1) / 1024) < 1e-12);
     assert.ok(guessingAbove(50) < 0.01, 'more questions, less luck');
+  });
+
+  it('counts the people above 0.40 against what the forgotten people\'s mean rate would put there', () => {
+    const T = (mm: number, text: number) => ({ multimodal: { correct: mm, total: 5 }, text: { correct: text, total: 5 } });
+    // 1 of 5 right everywhere: nobody above, and a rate of 0.2 per question would put 1 - (1 - q)^2 of them above.
+    const even = aboveGoalAtMean(Array.from({ length: 10 }, () => T(1, 1)));
+    const q = guessingAbove(5, 0.2);
+    assert.equal(even.seen, 0);
+    assert.ok(Math.abs(even.atMean - 10 * (1 - (1 - q) ** 2)) < 1e-12);
+    // The same mean, but one person known in both modalities and the rest at 0.11: seen exceeds the spread.
+    const known = aboveGoalAtMean([T(5, 5), ...Array.from({ length: 9 }, (_, i) => T(i % 2 ? 0 : 1, i % 2 ? 1 : 0))]);
+    assert.equal(known.seen, 1);
+    assert.equal(known.of, 10);
+    assert.ok(known.atMean < 1, `at a mean of 0.14 fewer than one person of 10 is expected above 0.40, got ${known.atMean}`);
+    // A person above in text only counts once.
+    assert.equal(aboveGoalAtMean([T(0, 3), T(3, 3)]).seen, 2);
   });
 
   it('the goal needs retain >= 80% and general >= 90% of version 0', () => {
