@@ -67,7 +67,7 @@ function table(rows) {
 }
 
 const MODALITIES = 'multimodal text';
-const AUDIT_FIELDS = `decision attempt jsonUrl forget { ${MODALITIES} } cumulativeForget { ${MODALITIES} } retain { ${MODALITIES} } general
+const AUDIT_FIELDS = `decision attempt jsonUrl forget { ${MODALITIES} } cumulativeForget { ${MODALITIES} } forgottenRunnerUp { ${MODALITIES} } retain { ${MODALITIES} } general
   baseline { retain { ${MODALITIES} } general }`;
 
 /**
@@ -89,10 +89,11 @@ async function forgottenSpread(jsonUrl, token, subjectIds) {
 function auditTable(audits) {
   const pair = (m) => `${m.multimodal?.toFixed(2) ?? '-'} / ${m.text?.toFixed(2) ?? '-'}`;
   const kept = (value, base) => (value == null || !base ? '-' : `${Math.round((100 * value) / base)} %`);
-  const header = ['request', 'decision', 're-forgotten', 'forget', 'everyone forgotten', 'worst person', 'above 0.40: seen / at the mean', 'retain kept', 'general kept'];
+  const header = ['request', 'decision', 're-forgotten', 'forget', 'everyone forgotten', 'worst person', 'above 0.40: seen / at the mean', 'runner-up', 'retain kept', 'general kept'];
   const cells = [header, ...audits.map((a) => [
     a.label, `${a.decision} (attempt ${a.attempt})`, a.reforgotten.join(',') || '-', pair(a.forget), pair(a.cumulativeForget), pair(a.worst),
     a.above == null ? '-' : `${a.above.seen} / ${a.above.atMean.toFixed(1)} of ${a.above.of}`,
+    pair(a.forgottenRunnerUp),
     `${kept(a.retain.multimodal, a.baseline?.retain.multimodal)} / ${kept(a.retain.text, a.baseline?.retain.text)}`,
     kept(a.general, a.baseline?.general),
   ])];

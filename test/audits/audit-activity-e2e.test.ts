@@ -84,6 +84,8 @@ describe('audit activity on the tiny LLaVA (onnxruntime-node)', { timeout: 900_0
       assert.ok(v.total > 0 && v.accuracy !== null && v.accuracy >= 0 && v.accuracy <= 1);
       assert.notEqual(v.deltaFromParent, null);
     }
+    // Its runner-up share is counted from the same logits: a share of questions, for a person that was scored.
+    for (const share of [m.forgottenRunnerUp!.multimodal, m.forgottenRunnerUp!.text]) assert.ok(share !== null && share >= 0 && share <= 1, `runner-up share ${share}`);
     assert.ok(['PROMOTE', 'RETRY', 'NEEDS_REVIEW'].includes(out.decision));
     assert.equal(out.checks.length, 7);
     assert.equal(out.adapterSha256, adapter.sha256);

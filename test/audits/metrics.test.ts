@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { AuditError } from '../../src/audits/domain/audit-error';
 import { circularRotations } from '../../src/audits/domain/circular-eval';
 import { EvalItem, ScoredItem } from '../../src/audits/domain/eval-item';
-import { AuditScope, computeRawMetrics, itemOutcomes, itemsToScore, metricsForScope, relateMetrics } from '../../src/audits/domain/metrics';
+import { answerRanks, AuditScope, computeRawMetrics, itemOutcomes, itemsToScore, metricsForScope, relateMetrics } from '../../src/audits/domain/metrics';
 import { rankSubjectsByAccuracy, selectPretrainedTargets } from '../../src/audits/domain/target-selection';
 import { contentScorer, generalItem, logitsFor, personItem } from './fixtures';
 
@@ -22,7 +22,7 @@ const scope: AuditScope = { forgetSubjectIds: ['s1'], cumulativeForgetSubjectIds
 async function metricsWhenCorrect(correctIds: Set<string>, s: AuditScope = scope) {
   const toScore = itemsToScore(items, s.circularEval);
   const scores = await contentScorer((item) => correctIds.has(item.id)).score(toScore);
-  return computeRawMetrics(items, itemOutcomes(toScore, scores), s);
+  return computeRawMetrics(items, itemOutcomes(toScore, scores), s, answerRanks(toScore, scores));
 }
 
 describe('PULSE metrics on a hand-made eval set', () => {
@@ -86,6 +86,28 @@ describe('PULSE metrics on a hand-made eval set', () => {
     assert.equal(metricsForScope(v0, { ...laterScope, circularEval: true }), null);
   });
 
+  it('counts the forgotten people\'s right answers that were the model\'s second choice, which the accuracy misses', () => {
+    // Multimodal: a wrong letter on top and the right one just below it. Text: the right one tied with two others
+    // at the bottom, which is last, not second.
+    const scores: ScoredItem[] = people.map((item) => {
+      const wrong = item.answer === 'A' ? 'B' : 'A';
+      const logits = { A: 0, B: 0, C: 0, D: 0, [wrong]: 2, ...(item.modality === 'multimodal' ? { [item.answer]: 1 } : {}) };
+      return { id: item.id, logits, predicted: wrong, correct: false };
+    });
+    const ranks = answerRanks(people, scores);
+    assert.equal(ranks.get('s1-m1'), 1);
+    assert.equal(ranks.get('s1-t1'), 3);
+    const m = computeRawMetrics(people, itemOutcomes(people, scores), scope, ranks);
+    assert.deepEqual(m.forgottenRunnerUp, { multimodal: 1, text: 0 });
+    assert.equal(m.cumulativeForget.multimodal.accuracy, 0, 'the accuracy sees nothing');
+    // Re-cut for another scope from the tallies; audits recorded before the count give null, never 0.
+    assert.deepEqual(metricsForScope(m, { ...scope, forgetSubjectIds: ['s3'], cumulativeForgetSubjectIds: [] })!.forgottenRunnerUp, { multimodal: 1, text: 0 });
+    const old = structuredClone(m);
+    for (const tally of Object.values(old.perSubject)) for (const t of Object.values(tally)) delete t.runnerUp;
+    assert.deepEqual(metricsForScope(old, scope)!.forgottenRunnerUp, { multimodal: null, text: null });
+    assert.deepEqual(metricsForScope(m, { ...scope, forgetSubjectIds: [], cumulativeForgetSubjectIds: [] })!.forgottenRunnerUp, { multimodal: null, text: null });
+  });
+
   it('gives a missing (null) accuracy, not 0, for an empty set', async () => {
     const m = await metricsWhenCorrect(new Set(), { ...scope, forgetSubjectIds: ['nobody'] });
     assert.equal(m.forget.multimodal.accuracy, null);
@@ -116,13 +138,15 @@ describe('CircularEval', () => {
     const circular: AuditScope = { ...scope, circularEval: true };
     for (const [s, expected] of [[scope, 1], [circular, 0]] as const) {
       const toScore = itemsToScore(items, s.circularEval);
-      const m = computeRawMetrics(items, itemOutcomes(toScore, await biased.score(toScore)), s);
+      const scores = await biased.score(toScore);
+      const m = computeRawMetrics(items, itemOutcomes(toScore, scores), s, answerRanks(toScore, scores));
       assert.equal(m.general.overall.accuracy, expected);
     }
     // A model that knows the content keeps its score, and the rotations are really scored.
     const toScore = itemsToScore(items, true);
     assert.equal(toScore.length, people.length + 4 * general.length);
-    const m = computeRawMetrics(items, itemOutcomes(toScore, await contentScorer((i) => i.id.startsWith('g1') || i.id.startsWith('g3')).score(toScore)), circular);
+    const scores = await contentScorer((i) => i.id.startsWith('g1') || i.id.startsWith('g3')).score(toScore);
+    const m = computeRawMetrics(items, itemOutcomes(toScore, scores), circular, answerRanks(toScore, scores));
     assert.equal(m.general.overall.accuracy, 0.5);
     assert.equal(m.scoredQuestions, toScore.length);
   });

@@ -149,12 +149,14 @@ describe('compliance reports over HTTP and GraphQL', { timeout: 180_000 }, () =>
   it('answers auditReport in GraphQL with the core numbers and the HTML link', async () => {
     const q = `{ auditReport(requestId: "${REQUEST}") { decision reasons versionNumber gatePolicyVersion
       forget { multimodal text } cumulativeForget { multimodal text } retain { multimodal text } general
-      baseline { forget { multimodal text } general } htmlUrl } }`;
+      forgottenRunnerUp { multimodal text } baseline { forget { multimodal text } general } htmlUrl } }`;
     const { data, errors } = await graphql(q, tokens.alice);
     assert.equal(errors, undefined);
     const r = data.auditReport;
     assert.equal(r.decision, 'PROMOTE');
     assert.deepEqual(r.forget, { multimodal: 0, text: 0 });
+    // The fixture's scorer puts a forgotten person's right answer last (tied at the bottom), never second.
+    assert.deepEqual(r.forgottenRunnerUp, { multimodal: 0, text: 0 });
     assert.deepEqual(r.retain, { multimodal: 1, text: 1 });
     assert.equal(r.general, 1);
     assert.deepEqual(r.baseline.forget, { multimodal: 1, text: 1 });
@@ -174,6 +176,7 @@ describe('compliance reports over HTTP and GraphQL', { timeout: 180_000 }, () =>
     assert.equal(await page.locator('#decision').innerText(), 'PROMOTE');
     assert.equal(await page.locator('#forget-set-digest').innerText(), DIGEST);
     assert.equal(await page.locator('#metrics tbody tr').first().locator('td').nth(2).innerText(), '0.0%');
+    assert.match(await page.locator('#runner-up').innerText(), /second choice in 0\.0% \(multimodal\) and 0\.0% \(text-only\)/);
     assert.ok(((await page.locator('#sustainability-chart').boundingBox())?.width ?? 0) > 300);
   });
 });

@@ -33,6 +33,10 @@ export class AuditReportModel {
   @Field(() => ModalityAccuracyModel, { description: 'every subject the lineage ever forgot, still forgotten' }) cumulativeForget!: ModalityAccuracyModel;
   @Field(() => ModalityAccuracyModel, { description: 'people not forgotten (higher is better)' }) retain!: ModalityAccuracyModel;
   @Field(() => Float, { nullable: true, description: 'the MMBench-layout general set' }) general!: number | null;
+  @Field(() => ModalityAccuracyModel, {
+    description: 'share of every forgotten subject\'s questions whose right answer was the model\'s second choice: about chance (0.25) when nothing is left, more when unlearning only pushed it below the top, which the accuracy does not count; null in audits recorded before it was measured',
+  })
+  forgottenRunnerUp!: ModalityAccuracyModel;
   @Field(() => AuditBaselineModel, { nullable: true }) baseline!: AuditBaselineModel | null;
   @Field(() => Int, { nullable: true, description: 'revision of the gate policy the decision applied' }) gatePolicyVersion!: number | null;
   @Field({ description: 'the compliance report for people (bearer auth)' }) htmlUrl!: string;

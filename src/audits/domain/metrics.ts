@@ -42,6 +42,8 @@ export interface AuditScope {
 export interface Tally {
   correct: number;
   total: number;
+  /** Questions whose right answer was the model's second choice (absent in audits recorded before it was counted). */
+  runnerUp?: number;
 }
 
 export type SubjectTally = Record<Modality, Tally>;
@@ -56,6 +58,12 @@ export interface AuditMetrics {
   general: GeneralMetrics;
   /** Correct/total per person and modality: lets another scope be derived without re-scoring. */
   perSubject: Record<string, SubjectTally>;
+  /**
+   * Share of every forgotten subject's questions whose right answer was the model's second choice. The accuracy
+   * counts only the first; unlearning that pushes the right answer just below the top leaves it here (0.25 when
+   * nothing is left of the people). Null for an empty set; absent in audits recorded before it was measured.
+   */
+  forgottenRunnerUp?: Record<Modality, number | null>;
   chanceLevel: number;
   scoringMethod: string;
   /** How many questions were scored (rotations included). */
@@ -87,6 +95,23 @@ export function itemOutcomes(scoredItems: EvalItem[], scores: ScoredItem[]): Map
     outcomes.set(id, (outcomes.get(id) ?? true) && correct);
   }
   return outcomes;
+}
+
+/**
+ * Where each person question's right answer ranks among the options: 0 when its logit is the highest, 1 when one
+ * option is at or above it (ties count against the right answer, as they do for the accuracy), up to 3.
+ */
+export function answerRanks(scoredItems: EvalItem[], scores: ScoredItem[]): Map<string, number> {
+  const scoreById = new Map(scores.map((s) => [s.id, s]));
+  const ranks = new Map<string, number>();
+  for (const item of scoredItems) {
+    const score = scoreById.get(item.id);
+    // General questions may be rotated (CircularEval) and are not about anyone; itemOutcomes fails on a missing score.
+    if (item.split === 'general' || !score) continue;
+    const right = score.logits[item.answer];
+    ranks.set(item.id, Object.entries(score.logits).filter(([letter, value]) => letter !== item.answer && value >= right).length);
+  }
+  return ranks;
 }
 
 function tally(items: EvalItem[], outcomes: Map<string, boolean>): MetricValue {
@@ -122,7 +147,18 @@ function peopleMetrics(perSubject: Record<string, SubjectTally>, scope: AuditSco
     forget: subjectSetMetrics(perSubject, [...new Set(scope.forgetSubjectIds)]),
     cumulativeForget: subjectSetMetrics(perSubject, [...everForgotten]),
     retain: subjectSetMetrics(perSubject, [...new Set(candidates)].filter((id) => !everForgotten.has(id))),
+    forgottenRunnerUp: runnerUpShare(perSubject, [...everForgotten]),
   };
+}
+
+function runnerUpShare(perSubject: Record<string, SubjectTally>, subjectIds: string[]): Record<Modality, number | null> {
+  const share = (modality: Modality): number | null => {
+    const tallies = subjectIds.flatMap((id) => (perSubject[id] ? [perSubject[id][modality]] : []));
+    const total = tallies.reduce((a, t) => a + t.total, 0);
+    if (total === 0 || tallies.some((t) => t.total > 0 && t.runnerUp === undefined)) return null;
+    return tallies.reduce((a, t) => a + (t.runnerUp ?? 0), 0) / total;
+  };
+  return { multimodal: share('multimodal'), text: share('text') };
 }
 
 /** Accuracy of every set for one model version, not yet related to version 0 or the parent. */
@@ -130,15 +166,17 @@ export function computeRawMetrics(
   items: EvalItem[],
   outcomes: Map<string, boolean>,
   scope: AuditScope,
+  ranks: Map<string, number>,
 ): AuditMetrics {
   const evaluated = items.filter((item) => outcomes.has(item.id));
   const general = evaluated.filter((item) => item.split === 'general');
   const perSubject: Record<string, SubjectTally> = {};
   for (const item of evaluated) {
     if (item.split === 'general' || item.subjectId === null) continue;
-    const t = (perSubject[item.subjectId] ??= { multimodal: { correct: 0, total: 0 }, text: { correct: 0, total: 0 } });
+    const t = (perSubject[item.subjectId] ??= { multimodal: { correct: 0, total: 0, runnerUp: 0 }, text: { correct: 0, total: 0, runnerUp: 0 } });
     t[item.modality].total += 1;
     if (outcomes.get(item.id) === true) t[item.modality].correct += 1;
+    if (ranks.get(item.id) === 1) t[item.modality].runnerUp! += 1;
   }
   const categories = [...new Set(general.map((item) => item.category ?? UNCATEGORIZED))].sort();
   return {

@@ -53,6 +53,12 @@ function metricsTable(m: AuditMetrics, baseline: AuditMetrics | null): string {
   return table('metrics', ['Set', 'Modality', 'Accuracy', 'Version 0', '% of version 0', 'Δ parent', 'Correct', 'Relative as'], rows);
 }
 
+function runnerUpNote(m: AuditMetrics, chance: number): string {
+  const share = m.forgottenRunnerUp;
+  if (!share || (share.multimodal === null && share.text === null)) return '';
+  return `<p id="runner-up">Of every forgotten person's questions, the right answer was the model's second choice in ${percent(share.multimodal)} (multimodal) and ${percent(share.text)} (text-only). With nothing left of the people this is about ${percent(chance)}; more means the right answer was pushed just below the top, where the accuracy does not count it but someone taking the second choice finds it.</p>`;
+}
+
 function mustBe(c: GateCheck): string {
   const bound = `${e(c.comparison)} ${percent(c.threshold)}`;
   return c.significance === undefined ? bound : `${bound} or p ≥ ${e(c.significance)}`;
@@ -100,7 +106,7 @@ ${audit.auditError ? `<p class="fail">Audit error (${e(audit.auditError.reason)}
       ]))}${audit.checks.some((c) => c.significance !== undefined) ? `
 <p id="gate-checks-note">A forget check passes when the accuracy is within the margin above chance, or when the number right is not significantly above chance: the one-sided binomial p-value P(X ≥ right | asked, chance) is at least the policy's significance (a model that forgot and answers at random still gets some right, most visibly on a few questions).</p>` : ''}`
     : '';
-  const metrics = audit?.metrics ? metricsTable(audit.metrics, audit.baseline) : '<p>No numbers (the audit did not produce metrics).</p>';
+  const metrics = audit?.metrics ? metricsTable(audit.metrics, audit.baseline) + runnerUpNote(audit.metrics, chance) : '<p>No numbers (the audit did not produce metrics).</p>';
   const versions = table('versions', ['Version', 'Parent', 'Status', 'Method', 'Adapter sha256', 'Requests', 'Re-forgot', 'Created'], report.versions.map((v) => [
     `v${v.number}`, v.parentNumber === null ? '–' : `v${v.parentNumber}`, e(v.status), e(v.method ?? 'base model'),
     `<code>${e(v.adapterSha256 ?? 'none (base model)')}</code>`, e(v.requestIds.length),
