@@ -99,7 +99,7 @@ export function itemOutcomes(scoredItems: EvalItem[], scores: ScoredItem[]): Map
 
 /**
  * Where each person question's right answer ranks among the options: 0 when its logit is the highest, 1 when one
- * option is at or above it (ties count against the right answer, as they do for the accuracy), up to 3.
+ * option is at or above it (a tie counts against the right answer: no one can read it off the model), up to 3.
  */
 export function answerRanks(scoredItems: EvalItem[], scores: ScoredItem[]): Map<string, number> {
   const scoreById = new Map(scores.map((s) => [s.id, s]));
