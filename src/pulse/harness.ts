@@ -3,7 +3,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { answerRanks, AuditMetrics, AuditScope, computeRawMetrics, itemOutcomes, itemsToScore, metricsForScope, ModalityMetrics, relateMetrics } from '../audits/domain/metrics';
+import { AuditMetrics, AuditScope, computeRawMetrics, itemsToScore, metricsForScope, ModalityMetrics, relateMetrics } from '../audits/domain/metrics';
 import { AdapterRef, ScoredItem } from '../audits/domain/eval-item';
 import { selectPretrainedTargets } from '../audits/domain/target-selection';
 import { loadEvalItems, openScorer, RuntimeEvalItem } from '../audits/runtime';
@@ -145,7 +145,7 @@ export class PulseHarness {
         scores.push(...(await scorer.score(toScore.slice(start, start + chunk))));
         this.options.progress(`${label}: audited ${scores.length}/${toScore.length} questions`);
       }
-      return computeRawMetrics(items, itemOutcomes(toScore, scores), scope, answerRanks(toScore, scores));
+      return computeRawMetrics(items, toScore, scores, scope);
     } finally {
       await scorer.close();
     }

@@ -3,6 +3,9 @@
 import type { Method, Setting, Strategy, Targets } from './args';
 import type { ModalityAccuracy, RunResult } from './harness';
 import { isAbove, isBelow } from '../audits/domain/decision';
+import { MODALITIES } from '../audits/domain/eval-item';
+import type { SubjectTally } from '../audits/domain/metrics';
+import { accuracyOfTally } from '../orchestration/reforget';
 
 export interface RoundLine {
   round: number;
@@ -157,25 +160,19 @@ export function guessingAbove(n: number, chance = 0.25): number {
   return p;
 }
 
-export interface Tally {
-  correct: number;
-  total: number;
-}
-
 /**
  * Forgotten people above the goal in either modality: how many are, and how many would be if every question of
  * theirs were answered right at the forgotten people's mean rate in its modality. When the two agree, the people
  * above are the spread of a few questions around that mean, not people the model still knows; fewer of them then
  * takes a lower mean, not another pass on whoever happens to be above.
  */
-export function aboveGoalAtMean(people: Array<Record<keyof ModalityAccuracy, Tally>>): { seen: number; atMean: number; of: number } {
-  const modalities = ['multimodal', 'text'] as const;
-  const rate = Object.fromEntries(modalities.map((m) => {
+export function aboveGoalAtMean(people: SubjectTally[]): { seen: number; atMean: number; of: number } {
+  const rate = Object.fromEntries(MODALITIES.map((m) => {
     const total = people.reduce((a, p) => a + p[m].total, 0);
     return [m, total ? people.reduce((a, p) => a + p[m].correct, 0) / total : 0];
   })) as Record<keyof ModalityAccuracy, number>;
-  const seen = people.filter((p) => modalities.some((m) => p[m].total > 0 && aboveLimit(p[m].correct / p[m].total))).length;
-  const atMean = people.reduce((a, p) => a + 1 - modalities.reduce((below, m) => below * (1 - guessingAbove(p[m].total, rate[m])), 1), 0);
+  const seen = people.map(accuracyOfTally).filter((a) => MODALITIES.some((m) => a[m] !== null && aboveLimit(a[m]!))).length;
+  const atMean = people.reduce((a, p) => a + 1 - MODALITIES.reduce((below, m) => below * (1 - guessingAbove(p[m].total, rate[m])), 1), 0);
   return { seen, atMean, of: people.length };
 }
 

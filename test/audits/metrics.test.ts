@@ -22,7 +22,7 @@ const scope: AuditScope = { forgetSubjectIds: ['s1'], cumulativeForgetSubjectIds
 async function metricsWhenCorrect(correctIds: Set<string>, s: AuditScope = scope) {
   const toScore = itemsToScore(items, s.circularEval);
   const scores = await contentScorer((item) => correctIds.has(item.id)).score(toScore);
-  return computeRawMetrics(items, itemOutcomes(toScore, scores), s, answerRanks(toScore, scores));
+  return computeRawMetrics(items, toScore, scores, s);
 }
 
 describe('PULSE metrics on a hand-made eval set', () => {
@@ -97,7 +97,7 @@ describe('PULSE metrics on a hand-made eval set', () => {
     const ranks = answerRanks(people, scores);
     assert.equal(ranks.get('s1-m1'), 1);
     assert.equal(ranks.get('s1-t1'), 3);
-    const m = computeRawMetrics(people, itemOutcomes(people, scores), scope, ranks);
+    const m = computeRawMetrics(people, people, scores, scope);
     assert.deepEqual(m.forgottenRunnerUp, { multimodal: 1, text: 0 });
     assert.equal(m.cumulativeForget.multimodal.accuracy, 0, 'the accuracy sees nothing');
     // Re-cut for another scope from the tallies; audits recorded before the count give null, never 0.
@@ -139,14 +139,14 @@ describe('CircularEval', () => {
     for (const [s, expected] of [[scope, 1], [circular, 0]] as const) {
       const toScore = itemsToScore(items, s.circularEval);
       const scores = await biased.score(toScore);
-      const m = computeRawMetrics(items, itemOutcomes(toScore, scores), s, answerRanks(toScore, scores));
+      const m = computeRawMetrics(items, toScore, scores, s);
       assert.equal(m.general.overall.accuracy, expected);
     }
     // A model that knows the content keeps its score, and the rotations are really scored.
     const toScore = itemsToScore(items, true);
     assert.equal(toScore.length, people.length + 4 * general.length);
     const scores = await contentScorer((i) => i.id.startsWith('g1') || i.id.startsWith('g3')).score(toScore);
-    const m = computeRawMetrics(items, itemOutcomes(toScore, scores), circular, answerRanks(toScore, scores));
+    const m = computeRawMetrics(items, toScore, scores, circular);
     assert.equal(m.general.overall.accuracy, 0.5);
     assert.equal(m.scoredQuestions, toScore.length);
   });

@@ -6,7 +6,7 @@ import { parseAuditInput } from '../domain/audit-input';
 import { decideGate, GateOutcome } from '../domain/decision';
 import { AdapterRef, EvalItem, McScorer, ScoredItem } from '../domain/eval-item';
 import { GatePolicy, parseGatePolicy } from '../domain/gate-policy';
-import { answerRanks, AuditMetrics, AuditScope, computeRawMetrics, itemOutcomes, itemsToScore, metricsForScope, relateMetrics } from '../domain/metrics';
+import { AuditMetrics, AuditScope, computeRawMetrics, itemsToScore, metricsForScope, relateMetrics } from '../domain/metrics';
 
 export interface ScorerOptions {
   exportDir: string;
@@ -50,7 +50,7 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
         scores.push(...(await scorer.score(toScore.slice(start, start + batchSize))));
         deps.heartbeat?.({ scored: scores.length, total: toScore.length });
       }
-      return computeRawMetrics(items, itemOutcomes(toScore, scores), scope, answerRanks(toScore, scores));
+      return computeRawMetrics(items, toScore, scores, scope);
     } finally {
       await scorer.close();
     }

@@ -161,13 +161,18 @@ function runnerUpShare(perSubject: Record<string, SubjectTally>, subjectIds: str
   return { multimodal: share('multimodal'), text: share('text') };
 }
 
-/** Accuracy of every set for one model version, not yet related to version 0 or the parent. */
+/**
+ * Accuracy of every set for one model version, not yet related to version 0 or the parent, from the scores of
+ * `scoredItems` (itemsToScore of `items`).
+ */
 export function computeRawMetrics(
   items: EvalItem[],
-  outcomes: Map<string, boolean>,
+  scoredItems: EvalItem[],
+  scores: ScoredItem[],
   scope: AuditScope,
-  ranks: Map<string, number>,
 ): AuditMetrics {
+  const outcomes = itemOutcomes(scoredItems, scores);
+  const ranks = answerRanks(scoredItems, scores);
   const evaluated = items.filter((item) => outcomes.has(item.id));
   const general = evaluated.filter((item) => item.split === 'general');
   const perSubject: Record<string, SubjectTally> = {};
