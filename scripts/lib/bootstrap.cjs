@@ -3,10 +3,10 @@
 // files that produce it, so a fresh clone on a machine that built before starts in seconds.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { hashFiles } = require('./file-hash.cjs');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CACHE = process.env.LETHE_CACHE || path.join(os.homedir(), '.cache', 'lethe');
@@ -19,25 +19,6 @@ function log(msg) {
   process.stderr.write(`[lethe] ${msg}\n`);
 }
 
-function hashFiles(paths) {
-  const h = crypto.createHash('sha256');
-  const visit = (p) => {
-    if (!fs.existsSync(p)) return;
-    const st = fs.statSync(p);
-    if (st.isDirectory()) {
-      for (const name of fs.readdirSync(p).sort()) {
-        if (name === '__pycache__') continue;
-        visit(path.join(p, name));
-      }
-    } else {
-      h.update(path.relative(ROOT, p));
-      h.update(fs.readFileSync(p));
-    }
-  };
-  paths.forEach(visit);
-  return h.digest('hex').slice(0, 16);
-}
-
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: ROOT, ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}`);
@@ -46,7 +27,7 @@ function run(cmd, args, opts = {}) {
 function ensureNodeModules() {
   const lock = path.join(ROOT, 'package-lock.json');
   const stamp = path.join(ROOT, 'node_modules', '.lethe-lock-hash');
-  const want = hashFiles([lock, path.join(ROOT, 'package.json')]);
+  const want = hashFiles([lock, path.join(ROOT, 'package.json')], { root: ROOT });
   if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want) return;
   // `npm install`, not `npm ci`: with omit-lockfile-registry-resolved (set on these machines) npm 11
   // writes locks that `npm ci` rejects for other platforms' optional packages. The lock still pins.
@@ -56,7 +37,7 @@ function ensureNodeModules() {
 }
 
 function pythonEnvDir() {
-  return path.join(CACHE, `venv-${hashFiles([path.join(WORKER_DIR, 'pyproject.toml')])}`);
+  return path.join(CACHE, `venv-${hashFiles([path.join(WORKER_DIR, 'pyproject.toml')], { root: ROOT })}`);
 }
 
 function ensurePythonEnv() {
@@ -86,7 +67,7 @@ function ensurePythonEnv() {
 }
 
 function tinyModelDir() {
-  return path.join(CACHE, `tiny-llava-${hashFiles(TINY_SOURCES)}-s${TINY_SEED}`);
+  return path.join(CACHE, `tiny-llava-${hashFiles(TINY_SOURCES, { root: ROOT })}-s${TINY_SEED}`);
 }
 
 function pidAlive(pid) {

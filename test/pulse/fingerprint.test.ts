@@ -22,4 +22,16 @@ describe('PULSE cache keys', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('two checkouts of the same training code share their adapters; a renamed file does not', () => {
+    const [a, b] = [fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-clone-a-')), fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-clone-b-'))];
+    try {
+      for (const dir of [a, b]) fs.writeFileSync(path.join(dir, 'unlearn.py'), 'def held(): return drills\n');
+      assert.equal(trainingCodeFingerprint(a), trainingCodeFingerprint(b));
+      fs.renameSync(path.join(b, 'unlearn.py'), path.join(b, 'losses.py'));
+      assert.notEqual(trainingCodeFingerprint(a), trainingCodeFingerprint(b));
+    } finally {
+      for (const dir of [a, b]) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
