@@ -17,7 +17,6 @@ import type { DeletionRequestRepository } from '../requests/persistence/deletion
 import type { RequestLifecycle } from '../requests/request-lifecycle.service';
 import type { ControlActivities, LineageSnapshot, StepPlan } from './activity-types';
 import type { SubjectTally } from '../audits/domain/metrics';
-import { REFORGET_ABOVE_ACCURACY } from '../lineages/domain/lineage';
 import type { FileRef, ForgetSetFile } from './contracts';
 import { accuracyOfTally, holdsOf, peopleAbove } from './reforget';
 import { purgeAfter, type RetentionOutcome } from './retention';
@@ -270,7 +269,8 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
       const requestOf = new Map<string, DeletionRequest>();
       for (const r of [...earlier, ...own]) if (r.datasetSubjectId !== null) requestOf.set(r.datasetSubjectId, r);
       const forgotten = [...requestOf.keys()];
-      const trainOn = peopleAbove(Object.fromEntries(forgotten.map((id) => [id, accuracyOfTally(perSubject[id])])), REFORGET_ABOVE_ACCURACY);
+      const { reforgetAboveAccuracy } = await deps.lineages.get(name);
+      const trainOn = peopleAbove(Object.fromEntries(forgotten.map((id) => [id, accuracyOfTally(perSubject[id])])), reforgetAboveAccuracy);
       if (trainOn.length === 0) return null;
       const heldAt = await heldAtVersions(name, earlier);
       // This step's people, and whom its earlier passes re-forgot, were last trained on by the candidate or a version it continues.
@@ -279,7 +279,7 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
       const requests = trainOn.map((id) => requestOf.get(id)!);
       // One directory per candidate: a retry of this activity rewrites it instead of leaving a second decrypted copy.
       const file = writeForgetSetFile(forgetSetRoot, requests, await deps.forgetSets.loadMany(requests.map((r) => r.id)), `reforget-${name}-v${number}`);
-      const why = `re-forgetting ${trainOn.length} forgotten people whom the audit of version ${number} finds above ${REFORGET_ABOVE_ACCURACY}: ${trainOn.join(', ')}`;
+      const why = `re-forgetting ${trainOn.length} forgotten people whom the audit of version ${number} finds above ${reforgetAboveAccuracy}: ${trainOn.join(', ')}`;
       for (const request of own) {
         // Retry-safe: a request already UNLEARNING was moved by the lost first attempt.
         if (request.status === 'AUDITING') {

@@ -1,4 +1,6 @@
 // Command-line arguments of `npm run pulse`. Pure: parsing only, every error names the flag.
+import { GOAL } from './report';
+
 export const SETTINGS = ['finetuned', 'pretrained', 'sustainability'] as const;
 export type Setting = (typeof SETTINGS)[number];
 export const METHODS = ['ga', 'ga_klr', 'npo', 'graddiff'] as const;
@@ -39,6 +41,8 @@ export interface PulseArgs {
    * forgotten so far whom the audit still finds above the goal's accuracy (0 = none).
    */
   reforgetPasses: number;
+  /** A pass takes whoever is above this accuracy in either modality (the service's reforgetAboveAccuracy); default the goal's 0.4. */
+  reforgetAboveAccuracy: number;
   /** Hyper-parameters merged over the engine's per-method defaults (lethe_worker/config.py). */
   hyperParameters: Record<string, number | string>;
   /** report.json files of earlier runs (e.g. the strategy search) to list in --docs / --out, each with an optional label. */
@@ -60,7 +64,7 @@ export class PulseArgsError extends Error {
 export const USAGE = `usage: npm run pulse -- <finetuned | pretrained | sustainability | all>
     [--method ga|ga_klr|npo|graddiff|all] [--strategy sequential|cumulative] [--targets llm|projector+llm|all]
     [--seeds N] [--model DIR] [--out DIR] [--json] [--docs FILE]
-    [--rounds N (5)] [--max-people N] [--max-steps N (${DEFAULT_MAX_STEPS})] [--reforget N (0)] [--hyper JSON] [--include REPORT_JSON[=LABEL]]...
+    [--rounds N (5)] [--max-people N] [--max-steps N (${DEFAULT_MAX_STEPS})] [--reforget N (0)] [--reforget-above X (0.4)] [--hyper JSON] [--include REPORT_JSON[=LABEL]]...
        npm run pulse -- --from REPORT_JSON... [--out DIR] [--docs FILE] [--include REPORT_JSON[=LABEL]]...`;
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[], allowAll: boolean): T[] {
@@ -79,6 +83,12 @@ function integerAtLeast(min: 0 | 1, flag: string, value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
     throw new PulseArgsError(flag, `must be a ${min === 1 ? 'positive' : 'non-negative'} integer, got "${value}"`);
   }
+  return n;
+}
+
+function accuracyBelowOne(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) throw new PulseArgsError(flag, `must be a number from 0 up to (not including) 1, got "${value}"`);
   return n;
 }
 
@@ -125,6 +135,7 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
     maxPeople: null,
     maxSteps: DEFAULT_MAX_STEPS,
     reforgetPasses: 0,
+    reforgetAboveAccuracy: GOAL.maxForgottenAccuracy,
     hyperParameters: {},
     include: [],
     from: [],
@@ -150,6 +161,7 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
       case '--max-people': args.maxPeople = positiveInt(token, valueOf(token)); break;
       case '--max-steps': args.maxSteps = positiveInt(token, valueOf(token)); break;
       case '--reforget': args.reforgetPasses = integerAtLeast(0, token, valueOf(token)); break;
+      case '--reforget-above': args.reforgetAboveAccuracy = accuracyBelowOne(token, valueOf(token)); break;
       case '--hyper': args.hyperParameters = hyper(valueOf(token)); break;
       case '--include': args.include.push(included(valueOf(token))); break;
       case '--from': args.from.push(valueOf(token)); break;

@@ -132,6 +132,7 @@ export async function main(argv: string[]): Promise<number> {
                 rounds: args.rounds,
                 maxPeople: args.maxPeople, maxSteps: args.maxSteps, hyperOverrides: args.hyperParameters,
                 reforgetPasses: args.reforgetPasses,
+                reforgetAboveAccuracy: args.reforgetAboveAccuracy,
               });
               progress(`${setting} ${method}${strategy ? ` ${strategy}` : ''} ${targets} seed ${seed}: done in ${run.wallSeconds.toFixed(0)}s`);
               group.push(run);

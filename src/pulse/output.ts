@@ -66,7 +66,8 @@ async function rasterise(figs: Figure[], dir: string): Promise<void> {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const m2 = (m: { multimodal: number | null; text: number | null }) => `${fmt(m.multimodal)} / ${fmt(m.text)}`;
-const reforget = (r: SettingReport) => (r.reforgetPasses ? `, re-forgetting (≤ ${r.reforgetPasses} passes a request)` : '');
+const reforget = (r: SettingReport) =>
+  r.reforgetPasses ? `, re-forgetting (≤ ${r.reforgetPasses} passes a request${r.reforgetAboveAccuracy !== undefined ? `, above ${r.reforgetAboveAccuracy}` : ''})` : '';
 const name = (r: SettingReport) => `${r.method}${r.strategy ? ` ${r.strategy}` : ''}${r.targets !== 'llm' ? ` (${r.targets})` : ''}${reforget(r)}${r.label ? `, ${r.label}` : ''}`;
 
 /** One row per report: accuracies before -> after (MM / text), and Figure 4's normalised numbers. */
@@ -133,7 +134,7 @@ function protocolLines(reports: SettingReport[]): string[] {
 /** Said once wherever a listed run re-forgot (the runs' names only say how many passes). */
 function reforgetLines(reports: SettingReport[]): string[] {
   if (!reports.some((r) => r.reforgetPasses)) return [];
-  return [`- Re-forgetting (--reforget N): after a sequential request's operation and audit, up to N more operations, each on the people forgotten so far whom the audit still finds above ${GOAL.maxForgottenAccuracy} in either modality, continuing the adapter and holding everyone else at the version that last trained on them. The audit that picks them is the one reported, as with the service's gate.`];
+  return [`- Re-forgetting (--reforget N): after a sequential request's operation and audit, up to N more operations, each on the people forgotten so far whom the audit still finds above ${GOAL.maxForgottenAccuracy} in either modality (or the run's --reforget-above), continuing the adapter and holding everyone else at the version that last trained on them. The audit that picks them is the one reported, as with the service's gate.`];
 }
 
 export function renderMarkdown(o: Pick<OutputOptions, 'reports' | 'searched' | 'command' | 'wallSeconds'>): string {

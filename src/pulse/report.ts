@@ -31,6 +31,8 @@ export interface SettingReport {
   hyperParameters: Record<string, number | string>;
   /** Re-forget passes allowed after each sequential request (RunSpec.reforgetPasses); absent = 0. */
   reforgetPasses?: number;
+  /** Whom the passes took, when not the goal's 0.4 (RunSpec.reforgetAboveAccuracy). */
+  reforgetAboveAccuracy?: number;
   people: { forget: number; retain: number };
   /** What an included earlier run tried beyond its hyperParameters (`--include FILE=LABEL`), e.g. a change of the code since. */
   label?: string;
@@ -209,6 +211,7 @@ export function aggregate(runs: RunResult[]): SettingReport {
     wallSeconds: runs.reduce((a, r) => a + r.wallSeconds, 0),
     hyperParameters: first.hyperParameters,
     ...(first.reforgetPasses ? { reforgetPasses: first.reforgetPasses } : {}),
+    ...(first.reforgetAboveAccuracy !== undefined ? { reforgetAboveAccuracy: first.reforgetAboveAccuracy } : {}),
     people: { forget: first.split.forget.length, retain: first.split.retain.length },
   };
   if (runs.length > 1) {

@@ -329,6 +329,29 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       assert.equal(max.reforgetPasses, 5);
     });
 
+    it('reforgetAboveAccuracy is stored, read back and logged; it defaults to 0.2', async () => {
+      const READ_ABOVE = `query($name: String!) { modelLineage(name: $name) { reforgetAboveAccuracy } }`;
+      const CREATE_ABOVE = `mutation($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name reforgetAboveAccuracy } }`;
+      const created = (await t.operator.ok(CREATE_ABOVE, { input: lineageInput('above-goal', { reforgetAboveAccuracy: 0.4 }) })).createModelLineage;
+      assert.deepEqual(created, { name: 'above-goal', reforgetAboveAccuracy: 0.4 });
+      assert.equal((await t.operator.ok(READ_ABOVE, { name: 'above-goal' })).modelLineage.reforgetAboveAccuracy, 0.4);
+      assert.equal((await createdEvent('above-goal')).reforgetAboveAccuracy, 0.4);
+      assert.equal((await t.operator.ok(CREATE_ABOVE, { input: lineageInput('above-default') })).createModelLineage.reforgetAboveAccuracy, 0.2);
+      assert.equal((await t.operator.ok(CREATE_ABOVE, { input: lineageInput('above-zero', { reforgetAboveAccuracy: 0 }) })).createModelLineage.reforgetAboveAccuracy, 0);
+    });
+
+    for (const value of [-0.1, 1]) {
+      it(`reforgetAboveAccuracy ${value}: BAD_USER_INPUT naming input.reforgetAboveAccuracy, nothing stored`, async () => {
+        const name = `above-bad-${String(value).replace('.', '').replace('-', 'minus')}`;
+        const before = await counts();
+        const error = await t.operator.fails(CREATE_REFORGET, { input: lineageInput(name, { reforgetAboveAccuracy: value }) });
+        assert.deepEqual([error.code, error.field], ['BAD_USER_INPUT', 'input.reforgetAboveAccuracy']);
+        assert.match(error.message, /from 0 up to \(not including\) 1/);
+        assert.deepEqual(await counts(), before);
+        assert.equal((await t.dataSource.query(`SELECT 1 FROM model_lineages WHERE name = $1`, [name])).length, 0);
+      });
+    }
+
     for (const value of [-1, 6]) {
       it(`reforgetPasses ${value}: BAD_USER_INPUT naming input.reforgetPasses, nothing stored`, async () => {
         const name = `reforget-bad${value}`.replace('-1', 'minus1');

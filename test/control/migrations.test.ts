@@ -39,8 +39,9 @@ describe('migrations (embedded Postgres)', () => {
       ((await ds.query(
         `SELECT column_name FROM information_schema.columns WHERE (table_name, column_name) IN (('model_lineages', 'reforget_passes'), ('model_versions', 'reforgotten_subject_ids'))`,
       )) as unknown[]).length;
-    assert.equal(MIGRATIONS[MIGRATIONS.length - 1].name, 'Reforget1763800000002', 'the reforget migration is the last one');
+    assert.equal(MIGRATIONS[MIGRATIONS.length - 2].name, 'Reforget1763800000002', 'the reforget migration is the one before last');
     assert.equal(await columns(), 2);
+    await ds.undoLastMigration({ transaction: 'each' });
     await ds.undoLastMigration({ transaction: 'each' });
     assert.equal(await columns(), 0, 'down drops the columns');
     await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version) VALUES ('before-reforget', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1)`);
@@ -56,6 +57,22 @@ describe('migrations (embedded Postgres)', () => {
     await assert.rejects(ds.query(`UPDATE model_lineages SET reforget_passes = NULL WHERE name = 'before-reforget'`), /null value/);
     await ds.query(`DELETE FROM model_versions WHERE lineage = 'before-reforget'`);
     await ds.query(`DELETE FROM model_lineages WHERE name = 'before-reforget'`);
+  });
+
+  it('reforget above: existing lineages keep the PULSE goal (0.4) as their limit, the range is enforced, down drops it', async () => {
+    const column = async () => ((await ds.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'model_lineages' AND column_name = 'reforget_above_accuracy'`)) as unknown[]).length;
+    assert.equal(MIGRATIONS[MIGRATIONS.length - 1].name, 'ReforgetAbove1763800000003', 'the last migration');
+    await ds.undoLastMigration({ transaction: 'each' });
+    assert.equal(await column(), 0, 'down drops the column');
+    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version) VALUES ('before-above', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1)`);
+    await ds.runMigrations({ transaction: 'each' });
+    const [row] = await ds.query(`SELECT reforget_above_accuracy FROM model_lineages WHERE name = 'before-above'`);
+    assert.equal(row.reforget_above_accuracy, 0.4);
+    await ds.query(`UPDATE model_lineages SET reforget_above_accuracy = 0 WHERE name = 'before-above'`);
+    await assert.rejects(ds.query(`UPDATE model_lineages SET reforget_above_accuracy = 1 WHERE name = 'before-above'`), /check constraint/);
+    await assert.rejects(ds.query(`UPDATE model_lineages SET reforget_above_accuracy = -0.1 WHERE name = 'before-above'`), /check constraint/);
+    await ds.query(`DELETE FROM model_versions WHERE lineage = 'before-above'`);
+    await ds.query(`DELETE FROM model_lineages WHERE name = 'before-above'`);
   });
 
   it('the event log refuses UPDATE, DELETE and TRUNCATE', async () => {

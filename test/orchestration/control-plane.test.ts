@@ -111,7 +111,8 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     const model = writeModelDir(path.join(t.postgres.dir, 'model'));
     await t.operator.ok(CREATE_LINEAGE, { input: { name: 'seq', baseModelPath: model, datasetPath: dataset } });
     await t.operator.ok(CREATE_LINEAGE, { input: { name: 'cum', baseModelPath: model, datasetPath: dataset, strategy: 'CUMULATIVE' } });
-    await t.operator.ok(CREATE_LINEAGE, { input: { name: 'refo', baseModelPath: model, datasetPath: dataset, reforgetPasses: 1 } });
+    await t.operator.ok(CREATE_LINEAGE, { input: { name: 'refo', baseModelPath: model, datasetPath: dataset, reforgetPasses: 1, reforgetAboveAccuracy: 0.4 } });
+    await t.operator.ok(CREATE_LINEAGE, { input: { name: 'refo-edge', baseModelPath: model, datasetPath: dataset, reforgetPasses: 1 } });
   }, { timeout: START_HOOK_TIMEOUT_MS });
   after(async () => {
     await workers?.shutdown();
@@ -251,5 +252,25 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     const next = unlearnInputs.at(-1)!;
     assert.deepEqual(next.forgottenBy, [{ adapter: { path: next.parentAdapter!.path, sha256: adapterOf(passesBefore + 2) }, datasetSubjectIds: ['s1', 's2'] }]);
     await eventually(() => assert.deepEqual(fs.readdirSync(path.join(t.config.artifactsDir, 'forget-sets')), []));
+  });
+
+  it('a lineage on the default limit (0.2) also re-forgets a person at the edge of the goal, 2 of 5, and not one at 1 of 5', async () => {
+    const tally = (mm: number, text: number) => ({ multimodal: { correct: mm, total: 5 }, text: { correct: text, total: 5 } });
+    const audited = (perSubject: Record<string, unknown>): AuditActivityOutput =>
+      ({ decision: 'PROMOTE', reasons: [], metrics: { perSubject } }) as unknown as AuditActivityOutput;
+    decisions.push(audited({ s1: tally(0, 2) }));
+    const before = unlearnInputs.length;
+    const first = await submit('refo-edge', { datasetSubjectId: 's1' });
+    assert.equal((await until(first, 'COMPLETED')).modelVersion?.number, 2, 'the pass is the version promoted');
+    assert.equal(unlearnInputs.length, before + 2);
+    assert.deepEqual(forgetSetFiles.at(-1)!.subjects.map((s) => s.datasetSubjectId), ['s1']);
+    const { deletionRequest } = await t.operator.ok(`query($id: ID!) { deletionRequest(id: $id) { events { type reason } } }`, { id: first });
+    const reasons = deletionRequest.events.map((e: { reason: string | null }) => e.reason ?? '');
+    assert.ok(reasons.some((r: string) => /re-forgetting 1 forgotten people whom the audit of version 1 finds above 0\.2: s1/.test(r)), reasons.join('\n'));
+
+    decisions.push(audited({ s1: tally(1, 1), s2: tally(1, 0) }));
+    const second = await submit('refo-edge', { datasetSubjectId: 's2' });
+    assert.equal((await until(second, 'COMPLETED')).modelVersion?.number, 3, 'nobody above 0.2: no pass');
+    assert.equal(unlearnInputs.length, before + 3);
   });
 });

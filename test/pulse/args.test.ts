@@ -48,6 +48,15 @@ describe('pulse arguments', () => {
     rejects(['sustainability', '--strategy', 'cumulative', '--reforget', '1'], '--reforget', /without --strategy cumulative/);
   });
 
+  it('--reforget-above: whom a pass takes, the goal (0.4) unless given, from 0 up to 1', () => {
+    assert.equal(parsePulseArgs(['sustainability', '--reforget', '3']).reforgetAboveAccuracy, 0.4);
+    assert.equal(parsePulseArgs(['sustainability', '--reforget', '3', '--reforget-above', '0.2']).reforgetAboveAccuracy, 0.2);
+    assert.equal(parsePulseArgs(['sustainability', '--reforget-above', '0']).reforgetAboveAccuracy, 0);
+    rejects(['sustainability', '--reforget-above', '1'], '--reforget-above', /from 0 up to \(not including\) 1, got "1"/);
+    rejects(['sustainability', '--reforget-above', 'half'], '--reforget-above', /got "half"/);
+    rejects(['sustainability', '--reforget-above', '-0.1'], '--reforget-above', /from 0 up to/);
+  });
+
   it('"all" expands settings, methods and targets', () => {
     const a = parsePulseArgs(['all', '--method', 'all', '--targets', 'all']);
     assert.deepEqual(a.settings, ['finetuned', 'pretrained', 'sustainability']);

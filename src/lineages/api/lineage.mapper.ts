@@ -13,6 +13,7 @@ export function toLineageModel(lineage: ModelLineage): ModelLineageModel {
     lora: lineage.lora,
     batchingWindowSeconds: lineage.batchingWindowSeconds,
     reforgetPasses: lineage.reforgetPasses,
+    reforgetAboveAccuracy: lineage.reforgetAboveAccuracy,
     gatePolicy: lineage.gatePolicy,
     gatePolicyVersion: lineage.gatePolicyVersion,
     championVersion: lineage.championVersion,

@@ -1,9 +1,10 @@
-import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, Float, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { GraphQLJSON } from '../../common/json.scalar';
 import { PageInfo } from '../../common/page-info.model';
-import { DEFAULT_REFORGET_PASSES, MAX_REFORGET_PASSES, REFORGET_ABOVE_ACCURACY } from '../domain/lineage';
+import { DEFAULT_REFORGET_ABOVE_ACCURACY, DEFAULT_REFORGET_PASSES, MAX_REFORGET_PASSES } from '../domain/lineage';
 
-const REFORGET_PASSES_DESCRIPTION = `After a candidate's audit, up to this many more unlearning passes on the forgotten dataset people the audit still finds above ${REFORGET_ABOVE_ACCURACY} accuracy in either modality; the last is gated, unless it fails the gate where the one it continues passed. 0: none.`;
+const REFORGET_ABOVE_DESCRIPTION = 'A re-forget pass takes the forgotten dataset people whose audited accuracy is above this in either modality (PULSE asks for at most 0.4 a person; a lower value also re-forgets people at the edge of it).';
+const REFORGET_PASSES_DESCRIPTION = `After a candidate's audit, up to this many more unlearning passes on the forgotten dataset people the audit still finds above reforgetAboveAccuracy in either modality; the last is gated, unless it fails the gate where the one it continues passed. 0: none.`;
 
 export enum StrategyEnum {
   SEQUENTIAL = 'SEQUENTIAL',
@@ -55,6 +56,7 @@ export class ModelLineageModel {
   @Field(() => GraphQLJSON) lora!: unknown;
   @Field(() => Int) batchingWindowSeconds!: number;
   @Field(() => Int, { description: REFORGET_PASSES_DESCRIPTION }) reforgetPasses!: number;
+  @Field(() => Float, { description: REFORGET_ABOVE_DESCRIPTION }) reforgetAboveAccuracy!: number;
   @Field(() => GraphQLJSON) gatePolicy!: unknown;
   @Field(() => Int) gatePolicyVersion!: number;
   @Field(() => Int, { nullable: true }) championVersion!: number | null;
@@ -93,5 +95,6 @@ export class CreateModelLineageInput {
   @Field(() => GraphQLJSON, { nullable: true, description: '{rank, alpha, dropout, targets: "llm" | "projector+llm" | [suffixes]}' }) lora?: unknown;
   @Field(() => Int, { nullable: true }) batchingWindowSeconds?: number | null;
   @Field(() => Int, { nullable: true, description: `${REFORGET_PASSES_DESCRIPTION} Default ${DEFAULT_REFORGET_PASSES}, at most ${MAX_REFORGET_PASSES}.` }) reforgetPasses?: number | null;
+  @Field(() => Float, { nullable: true, description: `${REFORGET_ABOVE_DESCRIPTION} Default ${DEFAULT_REFORGET_ABOVE_ACCURACY}, from 0 up to (not including) 1.` }) reforgetAboveAccuracy?: number | null;
   @Field(() => GraphQLJSON, { nullable: true, description: 'gate policy document; omitted fields take the defaults' }) gatePolicy?: unknown;
 }

@@ -25,10 +25,11 @@ export interface ModelLineage {
   batchingWindowSeconds: number;
   /**
    * After a candidate's audit, up to this many more unlearning passes on the forgotten dataset people the audit
-   * still finds above REFORGET_ABOVE_ACCURACY in either modality; the last is gated, unless it fails the gate where the
+   * still finds above reforgetAboveAccuracy in either modality; the last is gated, unless it fails the gate where the
    * one it continues passed. 0: none.
    */
   reforgetPasses: number;
+  reforgetAboveAccuracy: number;
   /** Validated by src/audits/domain/gate-policy.ts; `gatePolicy.version` equals gatePolicyVersion. */
   gatePolicy: Record<string, unknown>;
   gatePolicyVersion: number;
@@ -69,8 +70,11 @@ export const LINEAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 // Existing lineages keep 0 (the migration's column default).
 export const DEFAULT_REFORGET_PASSES = 3;
 export const MAX_REFORGET_PASSES = 5;
-/** The PULSE goal per person: a forgotten person the audit still answers above this accuracy gets another pass. */
-export const REFORGET_ABOVE_ACCURACY = 0.4;
+// A pass takes whoever the audit finds above this accuracy. At the PULSE goal itself (0.40, what lineages created before
+// the setting keep), the people at the goal's edge stayed there. Aiming at 0.20, a person with 2 of 5 right gets another
+// pass too: through the service (5 steps of 10 people) everyone forgotten went from 0.20 / 0.19 to 0.08 / 0.15, retain
+// and general stayed where they were, and the steps took 44 % longer (docs/tiny-model-notes.md, session 24).
+export const DEFAULT_REFORGET_ABOVE_ACCURACY = 0.2;
 
 export const DEFAULT_LORA: LoraConfig = { rank: 8, alpha: 16, dropout: 0, targets: 'projector+llm' };
 export const DEFAULT_METHOD: UnlearnMethod = 'ga_klr';

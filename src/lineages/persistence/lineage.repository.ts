@@ -14,6 +14,7 @@ interface LineageRow {
   hyper_parameters: HyperParameters;
   batching_window_seconds: number;
   reforget_passes: number;
+  reforget_above_accuracy: number;
   gate_policy: Record<string, unknown>;
   gate_policy_version: number;
   champion_version: number | null;
@@ -31,6 +32,7 @@ function toLineage(row: LineageRow): ModelLineage {
     hyperParameters: row.hyper_parameters,
     batchingWindowSeconds: row.batching_window_seconds,
     reforgetPasses: row.reforget_passes,
+    reforgetAboveAccuracy: row.reforget_above_accuracy,
     gatePolicy: row.gate_policy,
     gatePolicyVersion: row.gate_policy_version,
     championVersion: row.champion_version,
@@ -46,8 +48,8 @@ export class LineageRepository {
   async insertIfAbsent(tx: Db, lineage: Omit<ModelLineage, 'createdAt'>): Promise<boolean> {
     const { count } = await sql(
       tx,
-      `INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, gate_policy, gate_policy_version, champion_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name) DO NOTHING`,
+      `INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, gate_policy, gate_policy_version, champion_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (name) DO NOTHING`,
       [
         lineage.name,
         JSON.stringify(lineage.baseModel),
@@ -58,6 +60,7 @@ export class LineageRepository {
         JSON.stringify(lineage.hyperParameters),
         lineage.batchingWindowSeconds,
         lineage.reforgetPasses,
+        lineage.reforgetAboveAccuracy,
         JSON.stringify(lineage.gatePolicy),
         lineage.gatePolicyVersion,
         lineage.championVersion,
