@@ -13,7 +13,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const b = require('./lib/bootstrap.cjs');
-const { startStack } = require('./lib/stack.cjs');
+const { startStack, stopOnSignals } = require('./lib/stack.cjs');
 const { graphql } = require('./lib/first-start.cjs');
 
 function option(name, fallback) {
@@ -124,6 +124,8 @@ async function main() {
   const logStream = fs.createWriteStream(logFile);
   b.log(`starting the stack (log: ${logFile})…`);
   const stack = await startStack({ dataDir, port: 0, py, tinyRoot, env: { LETHE_TORCH_THREADS: process.env.LETHE_TORCH_THREADS || '2' }, log: (line) => logStream.write(line + '\n') });
+  // An interrupted benchmark leaves no worker training behind; its data directory stays for a look.
+  stopOnSignals(stack, { log: b.log, stopped: `stopped; data in ${dataDir}`, exitCode: 130 });
   try {
     const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
     const lineage = 'bench';

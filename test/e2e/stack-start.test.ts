@@ -1,10 +1,24 @@
 // A stack that cannot start says why: CI keeps only the test output, so the failure itself must carry the
 // API's exits and the children's last lines.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { startE2eStack } from './harness';
+
+const STACK = path.resolve(__dirname, '../../../scripts/lib/stack.cjs');
+
+const gone = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+};
 
 describe('stack start-up', () => {
   it('fails with the API\'s exits and its last output when the API cannot take its port', { timeout: 120_000 }, async () => {
@@ -23,6 +37,47 @@ describe('stack start-up', () => {
       fs.rmSync(logFile.replace(/\/stack\.log$/, ''), { recursive: true, force: true });
     } finally {
       squatter.close();
+    }
+  });
+
+  it('a Ctrl-C stops every child, the GPU worker included, and exits with the code asked for', { timeout: 180_000 }, async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-e2e-signal-'));
+    // What `npm run up` and `npm run bench:e2e` do: start the stack, then leave signals to stopOnSignals.
+    const script = `
+      const { startStack, stopOnSignals } = require(${JSON.stringify(STACK)});
+      (async () => {
+        const stack = await startStack({ dataDir: ${JSON.stringify(dataDir)}, port: 0, log: () => {},
+          py: { python: process.env.LETHE_PYTHON, temporal: process.env.LETHE_TEMPORAL_BIN }, tinyRoot: process.env.LETHE_TINY_MODEL_ROOT,
+          env: { LETHE_TORCH_THREADS: '1' } });
+        stopOnSignals(stack, { log: (line) => process.stderr.write(line + '\\n'), stopped: 'all stopped', exitCode: 130 });
+        const { api, worker, gpu } = stack.children;
+        process.stdout.write(JSON.stringify({ api: api.proc.pid, worker: worker.proc.pid, gpu: gpu.proc.pid }) + '\\n');
+      })().catch((err) => { process.stderr.write(err.stack + '\\n'); process.exit(1); });`;
+    const supervisor = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    supervisor.stdout.on('data', (chunk) => (stdout += chunk));
+    supervisor.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => supervisor.once('exit', (code) => resolve(code)));
+    let pids: Record<string, number> = {};
+    try {
+      const started = Date.now();
+      while (!stdout.includes('\n')) {
+        assert.equal(supervisor.exitCode, null, `the stack did not start: ${stderr}`);
+        assert.ok(Date.now() - started < 120_000, 'the stack took more than 120 s to start');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      pids = JSON.parse(stdout) as Record<string, number>;
+      assert.ok(Object.values(pids).every((pid) => !gone(pid)), 'every child runs before the signal');
+      supervisor.kill('SIGINT');
+      assert.equal(await exited, 130, stderr);
+      assert.match(stderr, /SIGINT: stopping every child…[\s\S]*all stopped/);
+      assert.deepEqual(Object.entries(pids).filter(([, pid]) => !gone(pid)), [], 'no child outlives the supervisor');
+    } finally {
+      supervisor.kill('SIGKILL');
+      // A failure here must not leave a worker training for the rest of the run.
+      for (const pid of Object.values(pids)) if (!gone(pid)) process.kill(pid, 'SIGKILL');
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
