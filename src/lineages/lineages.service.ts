@@ -7,7 +7,7 @@ import { parseGatePolicy } from '../audits/domain/gate-policy';
 import { InputError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { EventLog } from '../events/event-log.service';
-import { DatasetSubject, DEFAULT_REFORGET_ABOVE_ACCURACY, DEFAULT_REFORGET_PASSES, defaultHyperParameters, LINEAGE_NAME, LineageError, MAX_REFORGET_PASSES, ModelLineage, parseHyperParameters, parseLora, parseMethod, STRATEGIES, Strategy } from './domain/lineage';
+import { DatasetSubject, DEFAULT_REFORGET_PASSES, defaultHyperParameters, LINEAGE_NAME, LineageError, MAX_REFORGET_PASSES, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseReforgetAboveAccuracy, STRATEGIES, Strategy } from './domain/lineage';
 import { DatasetSubjectRepository } from './persistence/dataset-subject.repository';
 import { LineageRepository } from './persistence/lineage.repository';
 import { ModelVersionRepository } from './persistence/model-version.repository';
@@ -85,10 +85,7 @@ export class LineagesService {
     if (!Number.isInteger(reforgetPasses) || reforgetPasses < 0 || reforgetPasses > MAX_REFORGET_PASSES) {
       throw new InputError('input.reforgetPasses', `must be an integer from 0 to ${MAX_REFORGET_PASSES}`);
     }
-    const reforgetAboveAccuracy = input.reforgetAboveAccuracy ?? DEFAULT_REFORGET_ABOVE_ACCURACY;
-    if (!Number.isFinite(reforgetAboveAccuracy) || reforgetAboveAccuracy < 0 || reforgetAboveAccuracy >= 1) {
-      throw new InputError('input.reforgetAboveAccuracy', `must be a number from 0 up to (not including) 1, got ${reforgetAboveAccuracy}`);
-    }
+    const reforgetAboveAccuracy = parseReforgetAboveAccuracy(input.reforgetAboveAccuracy, 'input.reforgetAboveAccuracy');
     const lineage: Omit<ModelLineage, 'createdAt'> = {
       name,
       baseModel: { path: path.resolve(baseModelPath), id: input.baseModelId?.trim() || path.basename(path.resolve(baseModelPath)) },
