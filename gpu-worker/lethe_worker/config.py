@@ -61,6 +61,9 @@ class HyperParameters:
     retain_weight: float = 1.0
     # Probability below which a forget token is no longer ascended (ga, ga_klr, graddiff); 0 = plain GA.
     ascent_floor: float = 0.0
+    # What the ascent lowers: "logProb" (log p, plain GA) or "logOdds" (log p - log(1 - p)). log p's push on a token
+    # shrinks as 1 - p, so the facts the model knows best were ascended least and outlasted the rest.
+    ascent_objective: str = "logProb"
     # The model ga_klr's retain KL anchors to: "start" (where this operation starts, the parent in a sequential
     # lineage) or "base" (version 0: sequential requests cannot compound the drift of the retained people).
     kl_reference: str = "start"
@@ -84,6 +87,7 @@ class HyperParameters:
             kl_weight=float(merged.get("klWeight", cls.kl_weight)),
             retain_weight=float(merged.get("retainWeight", cls.retain_weight)),
             ascent_floor=float(merged.get("ascentFloor", cls.ascent_floor)),
+            ascent_objective=str(merged.get("ascentObjective", cls.ascent_objective)),
             kl_reference=str(merged.get("klReference", cls.kl_reference)),
             hold_forgotten_weight=float(merged.get("holdForgottenWeight", cls.hold_forgotten_weight)),
             general_kl_weight=float(merged.get("generalKlWeight", cls.general_kl_weight)),
@@ -98,6 +102,9 @@ class HyperParameters:
         }
         if self.max_steps is not None:
             out["maxSteps"] = self.max_steps
+        # Only when set, so that the manifests of every version trained before the option existed stay the same.
+        if self.ascent_objective != "logProb":
+            out["ascentObjective"] = self.ascent_objective
         return out
 
 

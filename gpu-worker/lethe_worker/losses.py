@@ -7,6 +7,7 @@ from (base, or base + parent adapter) and carry no gradient.
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -54,7 +55,19 @@ def kl_to_reference(logits: torch.Tensor, labels: torch.Tensor, ref_log_probs: t
     return per_position.sum() / max(per_position.numel(), 1)
 
 
-def ga(forget_logits: torch.Tensor, forget_labels: torch.Tensor, floor: float = 0.0) -> torch.Tensor:
+def token_log_odds(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """log p - log(1 - p) of each label token [batch, seq-1] (0 where masked): the label's logit against the
+    log-sum-exp of every other token's, so its gradient does not vanish when p is near 1."""
+    logits, labels = _shift(logits, labels)
+    mask = labels != IGNORE_INDEX
+    index = labels.masked_fill(~mask, 0).unsqueeze(-1)
+    log_p_all = torch.log_softmax(logits.float(), dim=-1)
+    log_p = log_p_all.gather(-1, index).squeeze(-1)
+    log_rest = log_p_all.scatter(-1, index, float("-inf")).logsumexp(dim=-1)
+    return (log_p - log_rest) * mask
+
+
+def ga(forget_logits: torch.Tensor, forget_labels: torch.Tensor, floor: float = 0.0, log_odds: bool = False, skip_token: Optional[int] = None) -> torch.Tensor:
     """Gradient ascent: minimise -NLL on the forget set, averaged over every scored token.
 
     With `floor` > 0 a token whose probability is already below it stops being ascended (it still counts
@@ -63,15 +76,23 @@ def ga(forget_logits: torch.Tensor, forget_labels: torch.Tensor, floor: float = 
     shares them: on the tiny LLaVA, one person's open-answer NLL went 5 -> 16 while retained people fell
     to 76 %; with a floor of 0.05 it stays near 5 and retained people keep >= 89 % (docs/tiny-model-notes.md)."""
     log_probs, mask = token_log_probs(forget_logits, forget_labels)
+    if not log_odds:
+        objective, live = log_probs, mask
+    else:
+        # log p's gradient on its own logit is 1 - p, nearly 0 for the facts the model knows best, which is why
+        # they outlast the others; the log-odds pushes every live token alike. The end token is certain after
+        # every answer, so pushing it down would be pushing down answering, not the fact.
+        objective = token_log_odds(forget_logits, forget_labels)
+        live = mask if skip_token is None else mask & (_shift(forget_logits, forget_labels)[1] != skip_token)
     if floor > 0:
-        mask_live = mask & (log_probs.detach() > math.log(floor))
-        log_probs = log_probs * mask_live
-    return log_probs.sum() / mask.sum().clamp(min=1)
+        live = live & (log_probs.detach() > math.log(floor))
+    return (objective * live).sum() / mask.sum().clamp(min=1)
 
 
-def ga_klr(forget_logits, forget_labels, retain_logits, retain_labels, retain_ref_log_probs, kl_weight: float, floor: float = 0.0) -> torch.Tensor:
+def ga_klr(forget_logits, forget_labels, retain_logits, retain_labels, retain_ref_log_probs, kl_weight: float, floor: float = 0.0,
+           log_odds: bool = False, skip_token: Optional[int] = None) -> torch.Tensor:
     """Gradient ascent on forget + KL to the reference model on retain (keeps the rest of the model where it was)."""
-    return ga(forget_logits, forget_labels, floor) + kl_weight * kl_to_reference(retain_logits, retain_labels, retain_ref_log_probs)
+    return ga(forget_logits, forget_labels, floor, log_odds, skip_token) + kl_weight * kl_to_reference(retain_logits, retain_labels, retain_ref_log_probs)
 
 
 def npo(forget_logits, forget_labels, ref_forget_seq_log_probs: torch.Tensor, beta: float) -> torch.Tensor:
@@ -81,6 +102,7 @@ def npo(forget_logits, forget_labels, ref_forget_seq_log_probs: torch.Tensor, be
     return -(2.0 / beta) * F.logsigmoid(-beta * log_ratio).mean()
 
 
-def graddiff(forget_logits, forget_labels, retain_logits, retain_labels, retain_weight: float, floor: float = 0.0) -> torch.Tensor:
+def graddiff(forget_logits, forget_labels, retain_logits, retain_labels, retain_weight: float, floor: float = 0.0,
+             log_odds: bool = False, skip_token: Optional[int] = None) -> torch.Tensor:
     """Gradient difference: ascend NLL on forget, descend NLL on retain."""
-    return ga(forget_logits, forget_labels, floor) + retain_weight * nll(retain_logits, retain_labels)
+    return ga(forget_logits, forget_labels, floor, log_odds, skip_token) + retain_weight * nll(retain_logits, retain_labels)

@@ -134,7 +134,13 @@ class _StepContext:
     ref_forget: dict[int, torch.Tensor]
     ref_retain: dict[int, torch.Tensor]
     anchors: list[_Anchor]
+    end_token: Optional[int] = None
     tokens: int = 0
+
+    def ascent(self) -> dict[str, Any]:
+        """The ascent's settings, shared by every method that ascends (ga, ga_klr, graddiff)."""
+        hyper = self.cfg.hyper
+        return {"floor": hyper.ascent_floor, "log_odds": hyper.ascent_objective == "logOdds", "skip_token": self.end_token}
 
     def _planned_batch(self, batches: "_Batches", plan: list[list[int]], step: int) -> tuple[list[int], dict[str, torch.Tensor], torch.Tensor]:
         indices = plan[step - 1]
@@ -155,7 +161,7 @@ class _StepContext:
 
 
 def _ga_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    return losses.ga(logits, labels, ctx.cfg.hyper.ascent_floor)
+    return losses.ga(logits, labels, **ctx.ascent())
 
 
 def _npo_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -166,12 +172,12 @@ def _npo_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: t
 def _ga_klr_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     r_indices, r_batch, r_logits = ctx.retain_batch(step)
     ref = torch.cat([ctx.ref_retain[i] for i in r_indices])
-    return losses.ga_klr(logits, labels, r_logits, r_batch["labels"], ref, ctx.cfg.hyper.kl_weight, ctx.cfg.hyper.ascent_floor)
+    return losses.ga_klr(logits, labels, r_logits, r_batch["labels"], ref, ctx.cfg.hyper.kl_weight, **ctx.ascent())
 
 
 def _graddiff_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     _, r_batch, r_logits = ctx.retain_batch(step)
-    return losses.graddiff(logits, labels, r_logits, r_batch["labels"], ctx.cfg.hyper.retain_weight, ctx.cfg.hyper.ascent_floor)
+    return losses.graddiff(logits, labels, r_logits, r_batch["labels"], ctx.cfg.hyper.retain_weight, **ctx.ascent())
 
 
 STEP_LOSSES = {"ga": _ga_step, "ga_klr": _ga_klr_step, "npo": _npo_step, "graddiff": _graddiff_step}
@@ -239,7 +245,7 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
         # General ability is judged against version 0, so that is where it is held.
         _anchor(model, _Batches(processor, general or [], device, dtype), hyper.general_kl_weight, steps, hyper.batch_size, cfg.seed + 3, version_zero=True),
     ) if a is not None]
-    ctx = _StepContext(model, cfg, retain_batches, retain_plan, ref_forget, ref_retain, anchors)
+    ctx = _StepContext(model, cfg, retain_batches, retain_plan, ref_forget, ref_retain, anchors, processor.tokenizer.eos_token_id)
     step_loss = STEP_LOSSES[cfg.method]
 
     if progress is not None:

@@ -36,12 +36,16 @@ def test_valid_input_parses_into_config(make_input):
     assert floored.hyper.kl_reference == "base", "ga_klr anchors its retain KL to version 0 unless told otherwise"
     anchored = UnlearnConfig.from_json(make_input(method="ga_klr", hyperParameters={"learningRate": 1e-3, "epochs": 1, "batchSize": 4, "klReference": "start"}))
     assert anchored.hyper.kl_reference == "start" and anchored.hyper.to_json()["klReference"] == "start"
+    assert "ascentObjective" not in floored.hyper.to_json(), "the default objective leaves earlier versions' manifests as they were"
+    odds = UnlearnConfig.from_json(make_input(method="ga_klr", hyperParameters={"learningRate": 1e-3, "epochs": 1, "batchSize": 4, "ascentObjective": "logOdds"}))
+    assert odds.hyper.ascent_objective == "logOdds" and odds.hyper.to_json()["ascentObjective"] == "logOdds"
 
 
 @pytest.mark.parametrize("mutate, field", [
     (lambda p: p["hyperParameters"].update(learningRate=-1), "hyperParameters.learningRate"),
     (lambda p: p["hyperParameters"].update(ascentFloor=1), "hyperParameters.ascentFloor"),
     (lambda p: p["hyperParameters"].update(klReference="parent"), "hyperParameters.klReference"),
+    (lambda p: p["hyperParameters"].update(ascentObjective="odds"), "hyperParameters.ascentObjective"),
     (lambda p: p["lora"].update(rank=0), "lora.rank"),
     (lambda p: p["lora"].update(targets=[]), "lora.targets"),
     (lambda p: p.update(parentAdapter={"path": "/x", "sha256": "nothex"}), "parentAdapter"),

@@ -124,3 +124,36 @@ def test_ga_floor_zero_is_plain_ga_and_passes_through_ga_klr_and_graddiff():
     same_ref = losses.scored_log_softmax(logits, labels)
     assert losses.ga_klr(logits, labels, logits, labels, same_ref, kl_weight=1.0, floor=0.3).item() == pytest.approx(-LN2 / 2)
     assert losses.graddiff(logits, labels, logits, labels, retain_weight=1.0, floor=0.3).item() == pytest.approx(-LN2 / 2 + 1.5 * LN2)
+
+
+def test_token_log_odds_by_hand():
+    logits, labels = toy_batch()
+    # p = 1/2 gives log-odds 0; p = 1/4 gives log(1/4) - log(3/4) = -log 3. The unscored position is 0.
+    odds = losses.token_log_odds(logits, labels)
+    assert odds[0, 0].item() == pytest.approx(0.0, abs=1e-6)
+    assert odds[0, 1].item() == pytest.approx(-math.log(3.0))
+    assert losses.ga(logits, labels, log_odds=True).item() == pytest.approx(-math.log(3.0) / 2)
+
+
+def test_log_odds_ascent_pushes_sure_tokens_as_hard_as_unsure_ones():
+    # One scored token at p = 0.999: log p's gradient on its logit is 1 - p (nearly nothing), the log-odds' is 1.
+    logits = torch.tensor([[[math.log(999.0), 0.0], [0.0, 0.0]]], requires_grad=True)
+    labels = torch.tensor([[-100, 0]])
+    losses.ga(logits, labels).backward()
+    assert logits.grad[0, 0, 0].item() == pytest.approx(0.001, abs=1e-5)
+    logits.grad = None
+    losses.ga(logits, labels, log_odds=True).backward()
+    assert logits.grad[0, 0, 0].item() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_log_odds_ascent_skips_the_end_token_but_keeps_it_in_the_mean():
+    logits, labels = toy_batch()
+    # Token 1 stands for the end token here: only the first answer token (log-odds 0) is ascended, over 2 scored.
+    logits.requires_grad_(True)
+    loss = losses.ga(logits, labels, log_odds=True, skip_token=1)
+    assert loss.item() == pytest.approx(0.0, abs=1e-6)
+    loss.backward()
+    assert logits.grad[0, 1].abs().sum().item() == 0.0, "the skipped token gets no gradient"
+    assert logits.grad[0, 0, 0].item() > 0
+    # The floor still applies on top of it: at 0.6 the p = 1/2 token is no longer ascended either.
+    assert losses.ga(logits, labels, floor=0.6, log_odds=True, skip_token=1).item() == 0.0

@@ -37,6 +37,8 @@ export interface HyperParameters {
   retainWeight?: number;
   /** Probability below which a forget token is no longer ascended (ga, ga_klr, graddiff); 0 = plain gradient ascent. */
   ascentFloor?: number;
+  /** What the ascent lowers on each forget token (ga, ga_klr, graddiff): log p (plain gradient ascent) or the log-odds, whose push does not fade on the tokens the model is surest of. */
+  ascentObjective?: AscentObjective;
   /** ga_klr: the model the retain KL anchors to, the one this operation starts from or the base (version 0). */
   klReference?: KlReference;
   /** Weight of a KL term holding the people forgotten earlier (excludeFromRetain) where the version that forgot them had them (forgottenBy), else where the parent has them; 0 = off. */
@@ -47,6 +49,9 @@ export interface HyperParameters {
 
 export const KL_REFERENCES = ['start', 'base'] as const;
 export type KlReference = (typeof KL_REFERENCES)[number];
+
+export const ASCENT_OBJECTIVES = ['logProb', 'logOdds'] as const;
+export type AscentObjective = (typeof ASCENT_OBJECTIVES)[number];
 
 /** An earlier version's adapter and the dataset subjects it forgot: the hold keeps them where that version had them. */
 export interface ForgottenBy {

@@ -94,6 +94,9 @@ function accuracyBelowOne(flag: string, value: string): number {
 
 const positiveInt = (flag: string, value: string) => integerAtLeast(1, flag, value);
 
+/** The hyper-parameters that are words among the numbers (contracts/unlearn.input.schema.json). */
+const WORD_HYPER_PARAMETERS = ['klReference', 'ascentObjective'];
+
 function hyper(value: string): Record<string, number | string> {
   let parsed: unknown;
   try {
@@ -103,9 +106,10 @@ function hyper(value: string): Record<string, number | string> {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new PulseArgsError('--hyper', 'must be a JSON object');
   for (const [k, v] of Object.entries(parsed)) {
-    // klReference is the one word among numbers; the worker's contract checks every value.
-    if (k === 'klReference' ? typeof v !== 'string' : typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new PulseArgsError('--hyper', `${k} must be ${k === 'klReference' ? 'a string' : 'a finite number'}`);
+    // The worker's contract checks every value; here only whether each is a word or a number.
+    const word = WORD_HYPER_PARAMETERS.includes(k);
+    if (word ? typeof v !== 'string' : typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new PulseArgsError('--hyper', `${k} must be ${word ? 'a string' : 'a finite number'}`);
     }
   }
   return parsed as Record<string, number | string>;

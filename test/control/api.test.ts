@@ -272,6 +272,9 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       assert.deepEqual([badFloor.code, badFloor.field], ['BAD_USER_INPUT', 'input.hyperParameters.ascentFloor']);
       const badReference = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { klReference: 'parent' } } });
       assert.deepEqual([badReference.code, badReference.field], ['BAD_USER_INPUT', 'input.hyperParameters.klReference']);
+      const badObjective = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { ascentObjective: 'odds' } } });
+      assert.deepEqual([badObjective.code, badObjective.field], ['BAD_USER_INPUT', 'input.hyperParameters.ascentObjective']);
+      assert.match(badObjective.message, /logProb, logOdds/);
       const badHold = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { holdForgottenWeight: -1 } } });
       assert.deepEqual([badHold.code, badHold.field], ['BAD_USER_INPUT', 'input.hyperParameters.holdForgottenWeight']);
       const badGeneral = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { generalKlWeight: 'high' } } });

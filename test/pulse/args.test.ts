@@ -95,5 +95,11 @@ describe('pulse arguments', () => {
     rejects(['finetuned', '--seeds', '2.5'], '--seeds', /positive integer/);
     rejects(['finetuned', '--hyper', '{"learningRate":"fast"}'], '--hyper', /learningRate must be a finite number/);
     rejects(['finetuned', '--hyper', '[1]'], '--hyper', /JSON object/);
+    rejects(['finetuned', '--hyper', '{"ascentObjective":1}'], '--hyper', /ascentObjective must be a string/);
+  });
+
+  it('takes the word-valued hyper-parameters as words', () => {
+    const a = parsePulseArgs(['finetuned', '--hyper', '{"klReference":"base","ascentObjective":"logOdds","ascentFloor":0.05}']);
+    assert.deepEqual(a.hyperParameters, { klReference: 'base', ascentObjective: 'logOdds', ascentFloor: 0.05 });
   });
 });

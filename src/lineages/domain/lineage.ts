@@ -1,5 +1,5 @@
 import { AppError, ErrorCode, InputError } from '../../common/errors';
-import { KL_REFERENCES, type HyperParameters, type KlReference, type LoraConfig, type UnlearnMethod } from '../../orchestration/contracts';
+import { ASCENT_OBJECTIVES, KL_REFERENCES, type HyperParameters, type LoraConfig, type UnlearnMethod } from '../../orchestration/contracts';
 
 export class LineageError extends AppError {
   constructor(code: ErrorCode, message: string, field?: string) {
@@ -111,6 +111,11 @@ export function parseReforgetAboveAccuracy(value: number | null | undefined, fie
   return number(value ?? DEFAULT_REFORGET_ABOVE_ACCURACY, field, (n) => n >= 0 && n < 1, 'from 0 up to (not including) 1');
 }
 
+function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new InputError(field, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
 function onlyKeys(value: Record<string, unknown>, allowed: string[], field: string): void {
   for (const key of Object.keys(value)) if (!allowed.includes(key)) throw new InputError(`${field}.${key}`, `unknown field (allowed: ${allowed.join(', ')})`);
 }
@@ -137,7 +142,7 @@ export function parseLora(value: unknown, field: string): LoraConfig {
 export function parseHyperParameters(value: unknown, field: string, defaults: HyperParameters): HyperParameters {
   if (value == null) return defaults;
   if (!isObject(value)) throw new InputError(field, 'must be an object');
-  onlyKeys(value, ['learningRate', 'epochs', 'batchSize', 'maxSteps', 'npoBeta', 'klWeight', 'retainWeight', 'ascentFloor', 'klReference', 'holdForgottenWeight', 'generalKlWeight'], field);
+  onlyKeys(value, ['learningRate', 'epochs', 'batchSize', 'maxSteps', 'npoBeta', 'klWeight', 'retainWeight', 'ascentFloor', 'ascentObjective', 'klReference', 'holdForgottenWeight', 'generalKlWeight'], field);
   const merged = { ...defaults, ...value } as Record<string, unknown>;
   const out: HyperParameters = {
     learningRate: number(merged.learningRate, `${field}.learningRate`, (n) => n > 0, 'above 0'),
@@ -151,9 +156,9 @@ export function parseHyperParameters(value: unknown, field: string, defaults: Hy
   if (merged.ascentFloor !== undefined) out.ascentFloor = number(merged.ascentFloor, `${field}.ascentFloor`, (n) => n >= 0 && n < 1, 'from 0 up to (not including) 1');
   if (merged.holdForgottenWeight !== undefined) out.holdForgottenWeight = number(merged.holdForgottenWeight, `${field}.holdForgottenWeight`, (n) => n >= 0, '>= 0');
   if (merged.generalKlWeight !== undefined) out.generalKlWeight = number(merged.generalKlWeight, `${field}.generalKlWeight`, (n) => n >= 0, '>= 0');
+  if (merged.ascentObjective !== undefined) out.ascentObjective = oneOf(merged.ascentObjective, `${field}.ascentObjective`, ASCENT_OBJECTIVES);
   if (merged.klReference !== undefined) {
-    if (!KL_REFERENCES.includes(merged.klReference as KlReference)) throw new InputError(`${field}.klReference`, `must be one of ${KL_REFERENCES.join(', ')}, got ${JSON.stringify(merged.klReference)}`);
-    out.klReference = merged.klReference as KlReference;
+    out.klReference = oneOf(merged.klReference, `${field}.klReference`, KL_REFERENCES);
   }
   return out;
 }
