@@ -19,13 +19,18 @@ def _shift(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, to
     return logits[:, :-1, :], labels[:, 1:]
 
 
-def token_log_probs(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """log p(label token) per scored position [batch, seq-1] (0 where masked), and the mask."""
+def _label_log_softmax(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The next-token log-distributions [batch, seq-1, vocab], each position's label index [batch, seq-1, 1]
+    (0 where masked) and the mask of scored positions."""
     logits, labels = _shift(logits, labels)
     mask = labels != IGNORE_INDEX
-    safe_labels = labels.masked_fill(~mask, 0)
-    log_probs = torch.log_softmax(logits.float(), dim=-1).gather(-1, safe_labels.unsqueeze(-1)).squeeze(-1)
-    return log_probs * mask, mask
+    return torch.log_softmax(logits.float(), dim=-1), labels.masked_fill(~mask, 0).unsqueeze(-1), mask
+
+
+def token_log_probs(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """log p(label token) per scored position [batch, seq-1] (0 where masked), and the mask."""
+    log_p_all, index, mask = _label_log_softmax(logits, labels)
+    return log_p_all.gather(-1, index).squeeze(-1) * mask, mask
 
 
 def sequence_log_probs(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -55,16 +60,14 @@ def kl_to_reference(logits: torch.Tensor, labels: torch.Tensor, ref_log_probs: t
     return per_position.sum() / max(per_position.numel(), 1)
 
 
-def token_log_odds(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def token_log_odds(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """log p - log(1 - p) of each label token [batch, seq-1] (0 where masked): the label's logit against the
-    log-sum-exp of every other token's, so its gradient does not vanish when p is near 1."""
-    logits, labels = _shift(logits, labels)
-    mask = labels != IGNORE_INDEX
-    index = labels.masked_fill(~mask, 0).unsqueeze(-1)
-    log_p_all = torch.log_softmax(logits.float(), dim=-1)
+    log-sum-exp of every other token's, so its gradient does not vanish when p is near 1. Also log p and the
+    mask, as token_log_probs gives them, from the same log-softmax."""
+    log_p_all, index, mask = _label_log_softmax(logits, labels)
     log_p = log_p_all.gather(-1, index).squeeze(-1)
     log_rest = log_p_all.scatter(-1, index, float("-inf")).logsumexp(dim=-1)
-    return (log_p - log_rest) * mask
+    return (log_p - log_rest) * mask, log_p * mask, mask
 
 
 def ga(forget_logits: torch.Tensor, forget_labels: torch.Tensor, floor: float = 0.0, log_odds: bool = False, skip_token: Optional[int] = None) -> torch.Tensor:
@@ -75,14 +78,14 @@ def ga(forget_logits: torch.Tensor, forget_labels: torch.Tensor, floor: float = 
     the model no longer gives, and every further push also lowers those answer tokens for everyone who
     shares them: on the tiny LLaVA, one person's open-answer NLL went 5 -> 16 while retained people fell
     to 76 %; with a floor of 0.05 it stays near 5 and retained people keep >= 89 % (docs/tiny-model-notes.md)."""
-    log_probs, mask = token_log_probs(forget_logits, forget_labels)
     if not log_odds:
+        log_probs, mask = token_log_probs(forget_logits, forget_labels)
         objective, live = log_probs, mask
     else:
         # log p's gradient on its own logit is 1 - p, nearly 0 for the facts the model knows best, which is why
         # they outlast the others; the log-odds pushes every live token alike. The end token is certain after
         # every answer, so pushing it down would be pushing down answering, not the fact.
-        objective = token_log_odds(forget_logits, forget_labels)
+        objective, log_probs, mask = token_log_odds(forget_logits, forget_labels)
         live = mask if skip_token is None else mask & (_shift(forget_logits, forget_labels)[1] != skip_token)
     if floor > 0:
         live = live & (log_probs.detach() > math.log(floor))

@@ -129,9 +129,11 @@ def test_ga_floor_zero_is_plain_ga_and_passes_through_ga_klr_and_graddiff():
 def test_token_log_odds_by_hand():
     logits, labels = toy_batch()
     # p = 1/2 gives log-odds 0; p = 1/4 gives log(1/4) - log(3/4) = -log 3. The unscored position is 0.
-    odds = losses.token_log_odds(logits, labels)
+    odds, log_probs, mask = losses.token_log_odds(logits, labels)
     assert odds[0, 0].item() == pytest.approx(0.0, abs=1e-6)
     assert odds[0, 1].item() == pytest.approx(-math.log(3.0))
+    plain_log_probs, plain_mask = losses.token_log_probs(logits, labels)
+    assert torch.equal(log_probs, plain_log_probs) and torch.equal(mask, plain_mask)
     assert losses.ga(logits, labels, log_odds=True).item() == pytest.approx(-math.log(3.0) / 2)
 
 
