@@ -10,6 +10,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -17,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { AuditActivities, AuditActivityOutput, ControlActivities, GpuActivities, LineageSnapshot, StepPlan } from '../src/orchestration/activity-types';
 import type { UnlearnOutput } from '../src/orchestration/contracts';
+import { forgottenAboveGoal, PER_PERSON_GOAL } from '../src/orchestration/reforget';
 import { escalate, type AttemptSettings } from './escalation';
 import { GPU_NON_RETRYABLE_ERROR_TYPES } from './gpu-errors';
 import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, GPU_TASK_QUEUE } from './task-queues';
@@ -312,8 +314,9 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
    * Up to plan.reforgetPasses more operations after an audit, each continuing the last candidate on
    * the forgotten dataset people its audit still finds above the limit (planReforget). Each pass is a
    * version of its own, audited. A pass replaces the candidate it continues unless that one passed the
-   * gate and the pass does not: a passing candidate is never traded for a failing one. Returns the
-   * candidate to gate; every other one is rejected.
+   * gate and the pass does not, or leaves more forgotten people above the per-person goal: a passing
+   * candidate is never traded for a failing or a worse one. Returns the candidate to gate; every other
+   * one is rejected.
    */
   async function reforget(plan: StepPlan, attempt: number, settings: AttemptSettings, first: Audited): Promise<Audited> {
     const active = state.active!;
@@ -337,6 +340,14 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
       const passed = await recordAndAudit(plan, attempt, settings, trained, current.version, reforgottenByPass);
       if (current.verdict.decision === 'PROMOTE' && passed.verdict.decision !== 'PROMOTE') {
         await reject(passed.version, plan.requestIds, 'UNCHANGED', `re-forget pass ${pass} of attempt ${attempt} did not pass the gate, version ${current.version} did and is kept: ${passed.verdict.reasons.join('; ')}`, SYSTEM_ACTOR);
+        active.candidateVersion = current.version;
+        break;
+      }
+      // A pass aims below the goal's line (the lineage's reforgetAboveAccuracy), and while it trains on the people at
+      // the edge it can lift someone it does not train on over the line; then the candidate it continues is better.
+      const [before, after] = [forgottenAboveGoal(current.verdict.metrics), forgottenAboveGoal(passed.verdict.metrics)];
+      if (patched('reforget-keeps-the-goal') && current.verdict.decision === 'PROMOTE' && before !== null && after !== null && after > before) {
+        await reject(passed.version, plan.requestIds, 'UNCHANGED', `re-forget pass ${pass} of attempt ${attempt} leaves ${after} forgotten people above ${PER_PERSON_GOAL} where version ${current.version} left ${before}; version ${current.version} is kept`, SYSTEM_ACTOR);
         active.candidateVersion = current.version;
         break;
       }

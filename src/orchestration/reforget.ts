@@ -3,7 +3,7 @@
 // last trained on them had them. Used by the lineage workflow (through planReforget) and by the
 // PULSE benchmark (`npm run pulse -- … --reforget N`), so both pick and hold the same way.
 import { isAbove } from '../audits/domain/decision';
-import type { SubjectTally } from '../audits/domain/metrics';
+import type { AuditMetrics, SubjectTally } from '../audits/domain/metrics';
 import type { FileRef, ForgottenBy } from './contracts';
 
 /** Accuracy per modality (PULSE's M); null when there is no question of that modality. */
@@ -21,6 +21,19 @@ export function accuracyOfTally(tally: SubjectTally | undefined): ModalityAccura
 export function peopleAbove(people: Record<string, ModalityAccuracy>, limit: number): string[] {
   const above = (v: number | null) => v !== null && isAbove(v, limit);
   return Object.keys(people).filter((id) => above(people[id].multimodal) || above(people[id].text)).sort();
+}
+
+/** PULSE's line per person: every forgotten subject at or below 0.40 accuracy in both modalities. */
+export const PER_PERSON_GOAL = 0.4;
+
+/**
+ * How many of the people an audit counts as forgotten (its request's and every earlier request's) are above the
+ * per-person goal in either modality; null for an audit without per-person numbers.
+ */
+export function forgottenAboveGoal(metrics: Pick<AuditMetrics, 'scope' | 'perSubject'> | null | undefined): number | null {
+  if (!metrics?.perSubject || !metrics.scope) return null;
+  const forgotten = new Set([...metrics.scope.cumulativeForgetSubjectIds, ...metrics.scope.forgetSubjectIds]);
+  return peopleAbove(Object.fromEntries([...forgotten].map((id) => [id, accuracyOfTally(metrics.perSubject[id])])), PER_PERSON_GOAL).length;
 }
 
 /** forgottenBy of an operation: each held person at the version that last trained on them, one entry per version in first-use order. */

@@ -134,7 +134,7 @@ function protocolLines(reports: SettingReport[]): string[] {
 /** Said once wherever a listed run re-forgot (the runs' names only say how many passes). */
 function reforgetLines(reports: SettingReport[]): string[] {
   if (!reports.some((r) => r.reforgetPasses)) return [];
-  return [`- Re-forgetting (--reforget N): after a sequential request's operation and audit, up to N more operations, each on the people forgotten so far whom the audit still finds above ${GOAL.maxForgottenAccuracy} in either modality (or the run's --reforget-above), continuing the adapter and holding everyone else at the version that last trained on them. The audit that picks them is the one reported, as with the service's gate.`];
+  return [`- Re-forgetting (--reforget N): after a sequential request's operation and audit, up to N more operations, each on the people forgotten so far whom the audit still finds above ${GOAL.maxForgottenAccuracy} in either modality (or the run's --reforget-above), continuing the adapter and holding everyone else at the version that last trained on them. A pass that leaves more forgotten people above ${GOAL.maxForgottenAccuracy} than the adapter it continues is dropped and ends the passes. The audit that picks them is the one reported, as with the service's gate.`];
 }
 
 export function renderMarkdown(o: Pick<OutputOptions, 'reports' | 'searched' | 'command' | 'wallSeconds'>): string {

@@ -5,7 +5,7 @@ import type { ModalityAccuracy, RunResult } from './harness';
 import { isAbove, isBelow } from '../audits/domain/decision';
 import { MODALITIES } from '../audits/domain/eval-item';
 import type { SubjectTally } from '../audits/domain/metrics';
-import { accuracyOfTally } from '../orchestration/reforget';
+import { accuracyOfTally, PER_PERSON_GOAL } from '../orchestration/reforget';
 
 export interface RoundLine {
   round: number;
@@ -39,7 +39,7 @@ export interface SettingReport {
 }
 
 /** The goal beyond the paper, checked on the last round of a sequence of requests. */
-export const GOAL = { maxForgottenAccuracy: 0.4, minRetainOfBaseline: 0.8, minGeneralOfBaseline: 0.9 } as const;
+export const GOAL = { maxForgottenAccuracy: PER_PERSON_GOAL, minRetainOfBaseline: 0.8, minGeneralOfBaseline: 0.9 } as const;
 
 export interface GoalCheck {
   /** The run checked: with several seeds, the first that misses the goal (else the first). */

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { lineageWorkflowId } from '../../workflows/messages';
 import { OrchestrationError } from '../../src/orchestration/orchestration-error';
+import type { AuditMetrics } from '../../src/audits/domain/metrics';
 import { TemporalRequestQueue } from '../../src/orchestration/temporal-request-queue';
 import { eventually, recordHistories, startHarness, type Harness } from './harness';
 
@@ -252,6 +253,31 @@ describe('lineage workflow', () => {
     const rejections = h.plane.callsOf('rejectCandidate', 'reforget-keep').map((c) => c.input as { version: number; requestStatus: string | null; reason: string });
     assert.deepEqual(rejections.map((r) => [r.version, r.requestStatus]), [[1, 'UNCHANGED'], [3, 'UNCHANGED']]);
     assert.match(rejections[1].reason, /re-forget pass 2 of attempt 1 did not pass the gate, version 2 did and is kept: forget.text.accuracy/);
+  });
+
+  it('never trades a candidate for a re-forget pass that leaves more forgotten people above the per-person goal', async () => {
+    // s1 and s2 forgotten; a tally per person of [multimodal, text] right out of 5.
+    const audited = (tallies: Record<string, [number, number]>) => ({
+      decision: 'PROMOTE' as const, reasons: [],
+      metrics: {
+        scope: { forgetSubjectIds: ['s1'], cumulativeForgetSubjectIds: ['s2'] },
+        perSubject: Object.fromEntries(Object.entries(tallies).map(([id, [mm, text]]) => [id, { multimodal: { correct: mm, total: 5 }, text: { correct: text, total: 5 } }])),
+      } as unknown as AuditMetrics,
+    });
+    // v1: s1 above 0.4; pass 1 (v2) takes it down and leaves s2 at 2 of 5; pass 2 (v3) lifts s2 to 3 of 5: v2 is kept.
+    h.plane.addLineage('reforget-goal', {
+      reforgetPasses: 3, reforgetPicks: [['s1'], ['s1', 's2'], ['s2']],
+      decisions: [audited({ s1: [4, 3], s2: [0, 1] }), audited({ s1: [1, 2], s2: [2, 1] }), audited({ s1: [0, 0], s2: [1, 3], c9: [5, 5] })],
+    });
+    await submit('reforget-goal', ['reforget-goal-a']);
+    await eventually(() => assertStatus('reforget-goal-a', 'COMPLETED'));
+    assert.deepEqual(h.plane.lineages.get('reforget-goal')!.versions.map((v) => [v.number, v.parent, v.status]), [
+      [0, null, 'SUPERSEDED'], [1, 0, 'REJECTED'], [2, 1, 'PROMOTED'], [3, 2, 'REJECTED'],
+    ]);
+    assert.equal(h.plane.callsOf('planReforget', 'reforget-goal').length, 2, 'no pass after the kept candidate');
+    const rejections = h.plane.callsOf('rejectCandidate', 'reforget-goal').map((c) => c.input as { version: number; requestStatus: string | null; reason: string });
+    assert.deepEqual(rejections.map((r) => [r.version, r.requestStatus]), [[1, 'UNCHANGED'], [3, 'UNCHANGED']]);
+    assert.match(rejections[1].reason, /re-forget pass 2 of attempt 1 leaves 1 forgotten people above 0.4 where version 2 left 0; version 2 is kept/);
   });
 
   it('re-forgets after a candidate that lost retain or general ability too: the pass may bring them back', async () => {

@@ -1,7 +1,8 @@
 // Who a re-forget pass trains on, and where everyone else is held meanwhile (the lineage workflow's planReforget, and PulseHarness --reforget).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { holdsOf, peopleAbove } from '../../src/orchestration/reforget';
+import type { AuditMetrics } from '../../src/audits/domain/metrics';
+import { forgottenAboveGoal, holdsOf, peopleAbove } from '../../src/orchestration/reforget';
 
 const adapter = (name: string) => ({ path: `/adapters/${name}.safetensors`, sha256: name.repeat(8) });
 
@@ -17,6 +18,14 @@ describe('re-forgetting', () => {
     assert.deepEqual(peopleAbove(people, 0.4), ['p0', 'p1', 'p3']);
     assert.deepEqual(peopleAbove({ p5: { multimodal: 0.4000000000000001, text: 0 } }, 0.4), [], '0.40 up to rounding is not above');
     assert.deepEqual(peopleAbove(people, 0.6), ['p0']);
+  });
+
+  it('counts the people an audit has forgotten, this request\'s and earlier ones, above the per-person goal', () => {
+    const tally = (mm: number, text: number) => ({ multimodal: { correct: mm, total: 5 }, text: { correct: text, total: 5 } });
+    const metrics = (perSubject: Record<string, unknown>) => ({ scope: { forgetSubjectIds: ['p1', 'p2'], cumulativeForgetSubjectIds: ['p0', 'p1'] }, perSubject }) as unknown as AuditMetrics;
+    assert.equal(forgottenAboveGoal(metrics({ p0: tally(3, 0), p1: tally(2, 2), p2: tally(0, 4), r1: tally(5, 5) })), 2, 'p0 (earlier) and p2 (this request); 2 of 5 and a retained person are not');
+    assert.equal(forgottenAboveGoal(metrics({ p0: tally(0, 0), p2: tally(1, 1) })), 0, 'a forgotten person without numbers (inline profile) is not above');
+    assert.equal(forgottenAboveGoal(null), null);
   });
 
   it('holds each person at the version that last trained on them, one entry per version, never whom it trains on', () => {
