@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { AuditActivities, AuditActivityOutput, ControlActivities, GpuActivities, LineageSnapshot, StepPlan } from '../src/orchestration/activity-types';
 import type { UnlearnOutput } from '../src/orchestration/contracts';
-import { forgottenAboveGoal, PER_PERSON_GOAL } from '../src/orchestration/reforget';
+import { passWorsensGoal, PER_PERSON_GOAL } from '../src/orchestration/reforget';
 import { escalate, type AttemptSettings } from './escalation';
 import { GPU_NON_RETRYABLE_ERROR_TYPES } from './gpu-errors';
 import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, GPU_TASK_QUEUE } from './task-queues';
@@ -345,9 +345,9 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
       }
       // A pass aims below the goal's line (the lineage's reforgetAboveAccuracy), and while it trains on the people at
       // the edge it can lift someone it does not train on over the line; then the candidate it continues is better.
-      const [before, after] = [forgottenAboveGoal(current.verdict.metrics), forgottenAboveGoal(passed.verdict.metrics)];
-      if (patched('reforget-keeps-the-goal') && current.verdict.decision === 'PROMOTE' && before !== null && after !== null && after > before) {
-        await reject(passed.version, plan.requestIds, 'UNCHANGED', `re-forget pass ${pass} of attempt ${attempt} leaves ${after} forgotten people above ${PER_PERSON_GOAL} where version ${current.version} left ${before}; version ${current.version} is kept`, SYSTEM_ACTOR);
+      const worse = passWorsensGoal(current.verdict.metrics, passed.verdict.metrics);
+      if (patched('reforget-keeps-the-goal') && current.verdict.decision === 'PROMOTE' && worse) {
+        await reject(passed.version, plan.requestIds, 'UNCHANGED', `re-forget pass ${pass} of attempt ${attempt} leaves ${worse.after} forgotten people above ${PER_PERSON_GOAL} where version ${current.version} left ${worse.before}; version ${current.version} is kept`, SYSTEM_ACTOR);
         active.candidateVersion = current.version;
         break;
       }

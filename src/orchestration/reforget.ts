@@ -36,6 +36,19 @@ export function forgottenAboveGoal(metrics: Pick<AuditMetrics, 'scope' | 'perSub
   return peopleAbove(Object.fromEntries([...forgotten].map((id) => [id, accuracyOfTally(metrics.perSubject[id])])), PER_PERSON_GOAL).length;
 }
 
+/**
+ * The rule both the lineage workflow and the PULSE benchmark apply to a re-forget pass: the counts above the per-person
+ * goal of the candidate it continues and of the pass, when the pass leaves more people above it; else null (also when
+ * either audit has no per-person numbers).
+ */
+export function passWorsensGoal(
+  continued: Pick<AuditMetrics, 'scope' | 'perSubject'> | null | undefined,
+  pass: Pick<AuditMetrics, 'scope' | 'perSubject'> | null | undefined,
+): { before: number; after: number } | null {
+  const [before, after] = [forgottenAboveGoal(continued), forgottenAboveGoal(pass)];
+  return before !== null && after !== null && after > before ? { before, after } : null;
+}
+
 /** forgottenBy of an operation: each held person at the version that last trained on them, one entry per version in first-use order. */
 export function holdsOf(heldAt: ReadonlyMap<string, FileRef>, trainOn: readonly string[]): ForgottenBy[] {
   const byAdapter = new Map<string, ForgottenBy>();

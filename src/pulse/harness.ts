@@ -9,7 +9,7 @@ import { selectPretrainedTargets } from '../audits/domain/target-selection';
 import { loadEvalItems, openScorer, RuntimeEvalItem } from '../audits/runtime';
 import type { Method, Setting, Strategy, Targets } from './args';
 import { finetunedSplit, PeopleSplit, planRounds, pretrainedSplit, RoundPlan, splitIntoParts, stepBudget } from './splits';
-import { accuracyOfTally, forgottenAboveGoal, holdsOf, type ModalityAccuracy, peopleAbove } from '../orchestration/reforget';
+import { accuracyOfTally, holdsOf, passWorsensGoal, type ModalityAccuracy, peopleAbove } from '../orchestration/reforget';
 import { EngineDefaults, WorkerClient } from './worker-client';
 import { GOAL } from './report';
 
@@ -258,9 +258,9 @@ export class PulseHarness {
         const heldBefore = new Map(heldAt);
         const passed = await trainAndAudit(above, others, adapter, passLabel);
         // As the lineage workflow does: a pass that lifts more forgotten people over the goal than it takes under is dropped.
-        const [before, after] = [forgottenAboveGoal(metrics), forgottenAboveGoal(passed.metrics)];
-        if (before !== null && after !== null && after > before) {
-          this.options.progress(`${passLabel}: leaves ${after} forgotten people above ${GOAL.maxForgottenAccuracy} where the adapter it continues left ${before}; that one is kept`);
+        const worse = passWorsensGoal(metrics, passed.metrics);
+        if (worse) {
+          this.options.progress(`${passLabel}: leaves ${worse.after} forgotten people above ${GOAL.maxForgottenAccuracy} where the adapter it continues left ${worse.before}; that one is kept`);
           for (const id of above) {
             const held = heldBefore.get(id);
             if (held) heldAt.set(id, held);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuditMetrics } from '../../src/audits/domain/metrics';
-import { forgottenAboveGoal, holdsOf, peopleAbove } from '../../src/orchestration/reforget';
+import { forgottenAboveGoal, holdsOf, passWorsensGoal, peopleAbove } from '../../src/orchestration/reforget';
 
 const adapter = (name: string) => ({ path: `/adapters/${name}.safetensors`, sha256: name.repeat(8) });
 
@@ -26,6 +26,11 @@ describe('re-forgetting', () => {
     assert.equal(forgottenAboveGoal(metrics({ p0: tally(3, 0), p1: tally(2, 2), p2: tally(0, 4), r1: tally(5, 5) })), 2, 'p0 (earlier) and p2 (this request); 2 of 5 and a retained person are not');
     assert.equal(forgottenAboveGoal(metrics({ p0: tally(0, 0), p2: tally(1, 1) })), 0, 'a forgotten person without numbers (inline profile) is not above');
     assert.equal(forgottenAboveGoal(null), null);
+    const [one, two] = [metrics({ p0: tally(3, 0) }), metrics({ p0: tally(3, 0), p2: tally(0, 4) })];
+    assert.deepEqual(passWorsensGoal(one, two), { before: 1, after: 2 });
+    assert.equal(passWorsensGoal(two, one), null, 'fewer above is no worse');
+    assert.equal(passWorsensGoal(one, one), null, 'as many above is no worse');
+    assert.equal(passWorsensGoal(null, two), null, 'an audit without numbers decides nothing');
   });
 
   it('holds each person at the version that last trained on them, one entry per version, never whom it trains on', () => {
