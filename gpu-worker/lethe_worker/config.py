@@ -74,9 +74,6 @@ class HyperParameters:
     # Weight of a KL term to version 0 on the dataset's general questions (lethe/train/general.jsonl): the retain KL
     # covers people only, and general ability was what sequential requests lost first. 0 = off.
     general_kl_weight: float = 0.0
-    # Ask each fact's forget letter drills with the answer at each of the four letters in turn (data.letter_balanced_drills):
-    # ascending the drills as written can forget a person by disfavouring one letter, which a later step undoes.
-    balance_forget_letters: bool = False
 
     @classmethod
     def from_json(cls, method: str, data: Mapping[str, Any]) -> "HyperParameters":
@@ -94,7 +91,6 @@ class HyperParameters:
             kl_reference=str(merged.get("klReference", cls.kl_reference)),
             hold_forgotten_weight=float(merged.get("holdForgottenWeight", cls.hold_forgotten_weight)),
             general_kl_weight=float(merged.get("generalKlWeight", cls.general_kl_weight)),
-            balance_forget_letters=bool(merged.get("balanceForgetLetters", cls.balance_forget_letters)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -109,8 +105,6 @@ class HyperParameters:
         # Only when set, so that the manifests of every version trained before the option existed stay the same.
         if self.ascent_objective != "logProb":
             out["ascentObjective"] = self.ascent_objective
-        if self.balance_forget_letters:
-            out["balanceForgetLetters"] = True
         return out
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -100,42 +99,6 @@ def forget_examples(subjects: Sequence[dict[str, Any]], dataset) -> ForgetData:
             raise WorkerError(WorkerError.BAD_FORGET_SET, f"forget-set subject of request {subject['requestId']!r} yields no training examples (no dataset subject, facts or images)")
         examples.extend(own)
     return ForgetData(examples, dataset_ids)
-
-
-_OPTION_LINE = re.compile(r"^([A-D])\. (.*)$")
-
-
-def letter_balanced_drills(examples: Sequence[TrainingExample], seed: int) -> list[TrainingExample]:
-    """The examples with each fact's letter drills (4 lettered options, a letter as the answer) asked with the right
-    answer at each of the four letters in turn, the options rotated with it; other examples as they are, order kept.
-
-    The dataset asks a fact's drills (two wordings, with and without the portrait) with the answer at one letter, so
-    ascending them lets the model forget a person by disfavouring that letter, which a later step that moves the letter
-    undoes (docs/tiny-model-notes.md, session 26). With the answer at every letter equally often no letter can carry
-    the forgetting, only the answer's content. Rotated copies added next to the drills as written (1-3 places, tried
-    in session 26) left the written letter ahead and taught one person it; replacing keeps the training cost."""
-    rng = random.Random(seed)
-    shifts_of_fact: dict[tuple[str, ...], list[int]] = {}
-    out: list[TrainingExample] = []
-    for example in examples:
-        lines = example.question.split("\n")
-        options = [(i, m.group(1), m.group(2)) for i, m in ((i, _OPTION_LINE.match(line)) for i, line in enumerate(lines)) if m]
-        letters = [letter for _, letter, _ in options]
-        if letters != list("ABCD") or example.answer not in letters:
-            out.append(example)
-            continue
-        texts = [text for _, _, text in options]
-        fact = (*texts, texts["ABCD".index(example.answer)])
-        shifts = shifts_of_fact.setdefault(fact, [])
-        if not shifts:  # a fresh seeded round of the four places, so a fact with 4k drills is balanced
-            shifts.extend(rng.sample(range(4), 4))
-        shift = shifts.pop()
-        rotated = texts[-shift:] + texts[:-shift] if shift else texts
-        for (i, letter, _), text in zip(options, rotated):
-            lines[i] = f"{letter}. {text}"
-        answer = "ABCD"[("ABCD".index(example.answer) + shift) % 4]
-        out.append(TrainingExample("\n".join(lines), answer, example.image_path))
-    return out
 
 
 def retain_examples(dataset, not_retained: set[str]) -> list[TrainingExample]:

@@ -22,7 +22,7 @@ from . import losses
 from .artifacts import ADAPTER_FILE, MANIFEST_FILE, artifact_dir, publish, read_manifest, sha256_file, write_json
 from .config import FileRef, UnlearnConfig
 from .contracts import validate_adapter_manifest, validate_unlearn_input, validate_unlearn_output
-from .data import EncodedExample, ForgetData, TrainingExample, collate, encode, forget_examples, general_examples, letter_balanced_drills, read_forget_set, retain_examples, retain_schedule, schedule
+from .data import EncodedExample, TrainingExample, collate, encode, forget_examples, general_examples, read_forget_set, retain_examples, retain_schedule, schedule
 from .datasets import load_dataset
 from .errors import WorkerError
 from .lora import adapter_swapped, attach_new_adapter, attach_parent_adapter, resolve_lora_targets
@@ -367,8 +367,6 @@ def unlearn(payload: Mapping[str, Any], progress: Optional[Progress] = None) -> 
     except (OSError, ValueError) as e:
         raise WorkerError(WorkerError.DATASET_NOT_FOUND, f"dataset.path {cfg.dataset_path} is not a readable dataset: {e}") from None
     forget = forget_examples(forget_subjects, dataset)
-    if cfg.hyper.balance_forget_letters:
-        forget = ForgetData(letter_balanced_drills(forget.examples, cfg.seed + 4), forget.dataset_subject_ids)
     retain = retain_examples(dataset, set(forget.dataset_subject_ids) | set(cfg.exclude_from_retain)) if cfg.method in METHODS_USING_RETAIN else []
     held = _held_people(cfg, dataset, set(forget.dataset_subject_ids))
     general = _general_examples(cfg, dataset)

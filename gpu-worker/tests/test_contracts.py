@@ -39,9 +39,6 @@ def test_valid_input_parses_into_config(make_input):
     assert "ascentObjective" not in floored.hyper.to_json(), "the default objective leaves earlier versions' manifests as they were"
     odds = UnlearnConfig.from_json(make_input(method="ga_klr", hyperParameters={"learningRate": 1e-3, "epochs": 1, "batchSize": 4, "ascentObjective": "logOdds"}))
     assert odds.hyper.ascent_objective == "logOdds" and odds.hyper.to_json()["ascentObjective"] == "logOdds"
-    assert "balanceForgetLetters" not in floored.hyper.to_json() and not floored.hyper.balance_forget_letters
-    rotated = UnlearnConfig.from_json(make_input(method="ga_klr", hyperParameters={"learningRate": 1e-3, "epochs": 1, "batchSize": 4, "balanceForgetLetters": True}))
-    assert rotated.hyper.balance_forget_letters and rotated.hyper.to_json()["balanceForgetLetters"] is True
 
 
 @pytest.mark.parametrize("mutate, field", [
@@ -49,7 +46,6 @@ def test_valid_input_parses_into_config(make_input):
     (lambda p: p["hyperParameters"].update(ascentFloor=1), "hyperParameters.ascentFloor"),
     (lambda p: p["hyperParameters"].update(klReference="parent"), "hyperParameters.klReference"),
     (lambda p: p["hyperParameters"].update(ascentObjective="odds"), "hyperParameters.ascentObjective"),
-    (lambda p: p["hyperParameters"].update(balanceForgetLetters="yes"), "hyperParameters.balanceForgetLetters"),
     (lambda p: p["lora"].update(rank=0), "lora.rank"),
     (lambda p: p["lora"].update(targets=[]), "lora.targets"),
     (lambda p: p.update(parentAdapter={"path": "/x", "sha256": "nothex"}), "parentAdapter"),

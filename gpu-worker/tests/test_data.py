@@ -1,13 +1,12 @@
 """Forget/retain data, label masking of prompt, image and padding tokens, and the batch schedule."""
 import hashlib
-from pathlib import Path
 
 import pytest
 import torch
 
 from conftest import dataset_subject, write_forget_set
 from lethe_worker.config import FileRef
-from lethe_worker.data import (IDENTITY_QUESTION, TrainingExample, collate, encode, forget_examples, read_forget_set, letter_balanced_drills,
+from lethe_worker.data import (IDENTITY_QUESTION, TrainingExample, collate, encode, forget_examples, read_forget_set,
                                retain_examples, retain_schedule, schedule)
 from lethe_worker.datasets import load_dataset
 from lethe_worker.errors import WorkerError
@@ -135,37 +134,3 @@ def test_schedule_is_seeded_and_cut_at_max_steps():
     retain = retain_schedule(5, 2, 6, seed=1)
     assert len(retain) == 6 and all(len(b) == 2 for b in retain)
     assert retain_schedule(0, 2, 6, seed=1) == []
-
-
-DRILL = ("What is Ana Vel's occupation?\nA. city engineer\nB. city florist\nC. city geologist\nD. city jeweler\n"
-         "Answer with the option's letter from the given choices directly.")
-
-
-def _options(question):
-    return {line[0]: line[3:] for line in question.split("\n") if line[:3] in ("A. ", "B. ", "C. ", "D. ")}
-
-
-def test_each_fact_is_drilled_with_its_answer_at_every_letter():
-    other_fact = DRILL.replace("city ", "town ")
-    drills = [TrainingExample(DRILL, "B", None)] * 8 + [TrainingExample(other_fact, "D", None)] * 4
-    balanced = letter_balanced_drills(drills, seed=3)
-    assert len(balanced) == len(drills), "replaced, not added: the training cost stays"
-    for before, after in zip(drills, balanced):
-        assert _options(before.question)[before.answer] == _options(after.question)[after.answer], "the answer is the same content"
-        assert sorted(_options(after.question).values()) == sorted(_options(before.question).values())
-        assert after.question.split("\n")[0] == before.question.split("\n")[0] and after.question.endswith("directly.")
-    assert sorted(a.answer for a in balanced[:4]) == list("ABCD") and sorted(a.answer for a in balanced[4:8]) == list("ABCD")
-    assert sorted(a.answer for a in balanced[8:]) == list("ABCD"), "each fact on its own"
-    assert balanced == letter_balanced_drills(drills, seed=3), "seeded"
-    assert [a.answer for a in balanced] != [a.answer for a in letter_balanced_drills(drills, seed=4)]
-
-
-def test_only_lettered_drills_are_balanced():
-    image = Path("/x.png")
-    others = [TrainingExample("What is Ana Vel's occupation?", "city engineer", None),
-              TrainingExample("A. one\nB. two", "A", None),  # not four options
-              TrainingExample(DRILL, "city engineer", image)]  # the answer is not a letter
-    assert letter_balanced_drills(others, seed=0) == others
-    mixed = letter_balanced_drills([others[0], TrainingExample(DRILL, "B", image), others[1]], seed=0)
-    assert mixed[0] == others[0] and mixed[2] == others[1], "order kept"
-    assert mixed[1].image_path == image, "a portrait drill keeps its portrait"

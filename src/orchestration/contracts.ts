@@ -39,8 +39,6 @@ export interface HyperParameters {
   ascentFloor?: number;
   /** What the ascent lowers on each forget token (ga, ga_klr, graddiff): log p (plain gradient ascent) or the log-odds, whose push does not fade on the tokens the model is surest of. */
   ascentObjective?: AscentObjective;
-  /** Ask each fact's forget letter drills with the answer at each of the four letters in turn (gpu-worker data.letter_balanced_drills). */
-  balanceForgetLetters?: boolean;
   /** ga_klr: the model the retain KL anchors to, the one this operation starts from or the base (version 0). */
   klReference?: KlReference;
   /** Weight of a KL term holding the people forgotten earlier (excludeFromRetain) where the version that forgot them had them (forgottenBy), else where the parent has them; 0 = off. */

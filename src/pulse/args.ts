@@ -44,7 +44,7 @@ export interface PulseArgs {
   /** A pass takes whoever is above this accuracy in either modality (the service's reforgetAboveAccuracy); default the goal's 0.4. */
   reforgetAboveAccuracy: number;
   /** Hyper-parameters merged over the engine's per-method defaults (lethe_worker/config.py). */
-  hyperParameters: Record<string, number | string | boolean>;
+  hyperParameters: Record<string, number | string>;
   /** report.json files of earlier runs (e.g. the strategy search) to list in --docs / --out, each with an optional label. */
   include: IncludedReport[];
   /** Render --out / --docs from saved report.json files (merged) instead of running (no setting needed). */
@@ -94,11 +94,10 @@ function accuracyBelowOne(flag: string, value: string): number {
 
 const positiveInt = (flag: string, value: string) => integerAtLeast(1, flag, value);
 
-/** The hyper-parameters that are words or switches among the numbers (contracts/unlearn.input.schema.json). */
+/** The hyper-parameters that are words among the numbers (contracts/unlearn.input.schema.json). */
 const WORD_HYPER_PARAMETERS = ['klReference', 'ascentObjective'];
-const SWITCH_HYPER_PARAMETERS = ['balanceForgetLetters'];
 
-function hyper(value: string): Record<string, number | string | boolean> {
+function hyper(value: string): Record<string, number | string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
@@ -108,12 +107,12 @@ function hyper(value: string): Record<string, number | string | boolean> {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new PulseArgsError('--hyper', 'must be a JSON object');
   for (const [k, v] of Object.entries(parsed)) {
     // The worker's contract checks every value; here only whether each is a word or a number.
-    const kind = WORD_HYPER_PARAMETERS.includes(k) ? 'string' : SWITCH_HYPER_PARAMETERS.includes(k) ? 'boolean' : 'number';
-    if (typeof v !== kind || (kind === 'number' && !Number.isFinite(v))) {
-      throw new PulseArgsError('--hyper', `${k} must be ${kind === 'string' ? 'a string' : kind === 'boolean' ? 'true or false' : 'a finite number'}`);
+    const word = WORD_HYPER_PARAMETERS.includes(k);
+    if (word ? typeof v !== 'string' : typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new PulseArgsError('--hyper', `${k} must be ${word ? 'a string' : 'a finite number'}`);
     }
   }
-  return parsed as Record<string, number | string | boolean>;
+  return parsed as Record<string, number | string>;
 }
 
 function included(value: string): IncludedReport {

@@ -46,7 +46,7 @@ export interface RunResult {
   strategy: Strategy | null;
   targets: Targets;
   seed: number;
-  hyperParameters: Record<string, number | string | boolean>;
+  hyperParameters: Record<string, number | string>;
   /** Absent in reports from before re-forgetting (= 0). */
   reforgetPasses?: number;
   /** Whom a pass took: above this accuracy. Absent in reports from before the option (= the goal's 0.4). */
@@ -71,7 +71,7 @@ export interface RunSpec {
   maxPeople: number | null;
   /** Training steps per request's worth of people (see stepBudget). */
   maxSteps: number;
-  hyperOverrides: Record<string, number | string | boolean>;
+  hyperOverrides: Record<string, number | string>;
   /** Sequential sustainability: more passes after each request on the forgotten people still above the goal. */
   reforgetPasses: number;
   /** A pass takes the forgotten people above this accuracy in either modality. */

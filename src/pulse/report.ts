@@ -28,7 +28,7 @@ export interface SettingReport {
   spread?: { baseline: SettingReport['baseline']; rounds: RoundLine[] };
   goal?: GoalCheck;
   wallSeconds: number;
-  hyperParameters: Record<string, number | string | boolean>;
+  hyperParameters: Record<string, number | string>;
   /** Re-forget passes allowed after each sequential request (RunSpec.reforgetPasses); absent = 0. */
   reforgetPasses?: number;
   /** Whom the passes took, when not the goal's 0.4 (RunSpec.reforgetAboveAccuracy). */

@@ -13,7 +13,7 @@ export interface LoraSettings {
 }
 
 export interface EngineDefaults {
-  hyperParameters: Record<string, Record<string, number | string | boolean>>;
+  hyperParameters: Record<string, Record<string, number | string>>;
   lora: LoraSettings;
 }
 

@@ -91,7 +91,7 @@ export class CreateModelLineageInput {
   @Field(() => String, { nullable: true, description: 'dataset directory with lethe/subjects.json; defaults to LETHE_DATASET_DIR' }) datasetPath?: string | null;
   @Field(() => StrategyEnum, { nullable: true }) strategy?: StrategyEnum | null;
   @Field(() => String, { nullable: true, description: 'ga | ga_klr | npo | graddiff' }) method?: string | null;
-  @Field(() => GraphQLJSON, { nullable: true, description: '{learningRate, epochs, batchSize, maxSteps?, npoBeta?, klWeight?, retainWeight?, ascentFloor?, ascentObjective? ("logProb" | "logOdds"), klReference? ("start" | "base"), holdForgottenWeight?, generalKlWeight?, balanceForgetLetters? (boolean)}, merged over the defaults; generalKlWeight defaults to 1 when the dataset has general training questions (lethe/train/general.jsonl), else it is off' }) hyperParameters?: unknown;
+  @Field(() => GraphQLJSON, { nullable: true, description: '{learningRate, epochs, batchSize, maxSteps?, npoBeta?, klWeight?, retainWeight?, ascentFloor?, ascentObjective? ("logProb" | "logOdds"), klReference? ("start" | "base"), holdForgottenWeight?, generalKlWeight?}, merged over the defaults; generalKlWeight defaults to 1 when the dataset has general training questions (lethe/train/general.jsonl), else it is off' }) hyperParameters?: unknown;
   @Field(() => GraphQLJSON, { nullable: true, description: '{rank, alpha, dropout, targets: "llm" | "projector+llm" | [suffixes]}' }) lora?: unknown;
   @Field(() => Int, { nullable: true }) batchingWindowSeconds?: number | null;
   @Field(() => Int, { nullable: true, description: `${REFORGET_PASSES_DESCRIPTION} Default ${DEFAULT_REFORGET_PASSES}, at most ${MAX_REFORGET_PASSES}.` }) reforgetPasses?: number | null;

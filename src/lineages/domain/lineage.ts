@@ -142,7 +142,7 @@ export function parseLora(value: unknown, field: string): LoraConfig {
 export function parseHyperParameters(value: unknown, field: string, defaults: HyperParameters): HyperParameters {
   if (value == null) return defaults;
   if (!isObject(value)) throw new InputError(field, 'must be an object');
-  onlyKeys(value, ['learningRate', 'epochs', 'batchSize', 'maxSteps', 'npoBeta', 'klWeight', 'retainWeight', 'ascentFloor', 'ascentObjective', 'klReference', 'holdForgottenWeight', 'generalKlWeight', 'balanceForgetLetters'], field);
+  onlyKeys(value, ['learningRate', 'epochs', 'batchSize', 'maxSteps', 'npoBeta', 'klWeight', 'retainWeight', 'ascentFloor', 'ascentObjective', 'klReference', 'holdForgottenWeight', 'generalKlWeight'], field);
   const merged = { ...defaults, ...value } as Record<string, unknown>;
   const out: HyperParameters = {
     learningRate: number(merged.learningRate, `${field}.learningRate`, (n) => n > 0, 'above 0'),
@@ -159,10 +159,6 @@ export function parseHyperParameters(value: unknown, field: string, defaults: Hy
   if (merged.ascentObjective !== undefined) out.ascentObjective = oneOf(merged.ascentObjective, `${field}.ascentObjective`, ASCENT_OBJECTIVES);
   if (merged.klReference !== undefined) {
     out.klReference = oneOf(merged.klReference, `${field}.klReference`, KL_REFERENCES);
-  }
-  if (merged.balanceForgetLetters !== undefined) {
-    if (typeof merged.balanceForgetLetters !== 'boolean') throw new InputError(`${field}.balanceForgetLetters`, `must be true or false, got ${JSON.stringify(merged.balanceForgetLetters)}`);
-    out.balanceForgetLetters = merged.balanceForgetLetters;
   }
   return out;
 }
