@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { AuditActivities, AuditActivityOutput, ControlActivities, GpuActivities, LineageSnapshot, StepPlan } from '../src/orchestration/activity-types';
 import type { UnlearnOutput } from '../src/orchestration/contracts';
-import { passWorsensGoal, PER_PERSON_GOAL } from '../src/orchestration/reforget';
+import { forgottenAboveGoal, GOAL_PASSES, goalPassImproves, passWorsensGoal, PER_PERSON_GOAL } from '../src/orchestration/reforget';
 import { escalate, type AttemptSettings } from './escalation';
 import { GPU_NON_RETRYABLE_ERROR_TYPES } from './gpu-errors';
 import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, GPU_TASK_QUEUE } from './task-queues';
@@ -352,6 +352,41 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
         break;
       }
       await reject(current.version, plan.requestIds, 'UNCHANGED', `continued by re-forget pass ${pass} of attempt ${attempt} (version ${passed.version}) on ${next.subjectIds.length} forgotten people its audit finds above the limit: ${next.subjectIds.join(', ')}`, SYSTEM_ACTOR);
+      reforgotten = reforgottenByPass;
+      current = passed;
+    }
+    if (patched('reforget-goal-passes') && (plan.reforgetPasses ?? 0) > 0) current = await goalPasses(plan, attempt, settings, current, reforgotten);
+    return current;
+  }
+
+  /** The goal passes after a step's passes (GOAL_PASSES in src/orchestration/reforget.ts); returns the candidate to gate. */
+  async function goalPasses(plan: StepPlan, attempt: number, settings: AttemptSettings, kept: Audited, reforgottenBefore: string[]): Promise<Audited> {
+    const active = state.active!;
+    let current = kept;
+    let reforgotten = reforgottenBefore;
+    for (let pass = 1; pass <= GOAL_PASSES; pass++) {
+      if (current.verdict.decision !== 'PROMOTE' || !forgottenAboveGoal(current.verdict.metrics)) break;
+      const next = await control.planReforget({ lineage, requestIds: plan.requestIds, version: current.version, attempt, aboveAccuracy: PER_PERSON_GOAL });
+      if (!next) break;
+      active.reforgetPass = (active.reforgetPass ?? 0) + 1;
+      active.phase = 'UNLEARNING';
+      let trained: UnlearnOutput;
+      try {
+        trained = await gpuActivities(plan.gpuHeartbeatTimeoutMs).unlearn({
+          ...plan.unlearn, method: settings.method, hyperParameters: { ...settings.hyperParameters, ascentObjective: 'logOdds' }, seed: plan.unlearn.seed + pass,
+          parentAdapter: next.parentAdapter, forgetSet: next.forgetSet, excludeFromRetain: next.excludeFromRetain, forgottenBy: next.forgottenBy,
+        });
+      } finally {
+        await discardForgetSet(next.forgetSetFile);
+      }
+      const reforgottenByPass = [...new Set([...reforgotten, ...next.subjectIds])];
+      const passed = await recordAndAudit(plan, attempt, settings, trained, current.version, reforgottenByPass);
+      if (passed.verdict.decision !== 'PROMOTE' || !goalPassImproves(current.verdict.metrics, passed.verdict.metrics)) {
+        await reject(passed.version, plan.requestIds, 'UNCHANGED', `goal pass ${pass} of attempt ${attempt} on ${next.subjectIds.join(', ')} leaves ${forgottenAboveGoal(passed.verdict.metrics) ?? 'unknown'} forgotten people above ${PER_PERSON_GOAL} (gate: ${passed.verdict.decision}) where version ${current.version} left ${forgottenAboveGoal(current.verdict.metrics)}; version ${current.version} is kept`, SYSTEM_ACTOR);
+        active.candidateVersion = current.version;
+        continue;
+      }
+      await reject(current.version, plan.requestIds, 'UNCHANGED', `continued by goal pass ${pass} of attempt ${attempt} (version ${passed.version}) on the ${next.subjectIds.length} forgotten people its audit finds above ${PER_PERSON_GOAL}: ${next.subjectIds.join(', ')}`, SYSTEM_ACTOR);
       reforgotten = reforgottenByPass;
       current = passed;
     }

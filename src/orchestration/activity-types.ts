@@ -57,6 +57,8 @@ export interface PlanReforgetInput {
   /** The candidate the pass would continue from; its recorded audit of `attempt` picks the people. */
   version: number;
   attempt: number;
+  /** Take the people above this accuracy instead of the lineage's reforgetAboveAccuracy (the goal passes take those above the goal). */
+  aboveAccuracy?: number;
 }
 
 /** One re-forget pass: the unlearn fields that differ from the step's own operation. */

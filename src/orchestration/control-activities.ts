@@ -254,7 +254,7 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
       fs.rmSync(dir, { recursive: true, force: true });
     },
 
-    async planReforget({ lineage: name, requestIds, version: number, attempt }) {
+    async planReforget({ lineage: name, requestIds, version: number, attempt, aboveAccuracy }) {
       const candidate = await deps.versions.findVersion(name, number);
       if (!candidate?.adapterUri || !candidate.adapterSha256) {
         throw ApplicationFailure.nonRetryable(`version: lineage ${name} has no version ${number} with an adapter to continue`, 'NOT_FOUND');
@@ -269,8 +269,8 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
       const requestOf = new Map<string, DeletionRequest>();
       for (const r of [...earlier, ...own]) if (r.datasetSubjectId !== null) requestOf.set(r.datasetSubjectId, r);
       const forgotten = [...requestOf.keys()];
-      const { reforgetAboveAccuracy } = await deps.lineages.get(name);
-      const trainOn = peopleAbove(Object.fromEntries(forgotten.map((id) => [id, accuracyOfTally(perSubject[id])])), reforgetAboveAccuracy);
+      const limit = aboveAccuracy ?? (await deps.lineages.get(name)).reforgetAboveAccuracy;
+      const trainOn = peopleAbove(Object.fromEntries(forgotten.map((id) => [id, accuracyOfTally(perSubject[id])])), limit);
       if (trainOn.length === 0) return null;
       const heldAt = await heldAtVersions(name, earlier);
       // This step's people, and whom its earlier passes re-forgot, were last trained on by the candidate or a version it continues.
@@ -279,7 +279,7 @@ export function createControlActivities(deps: ControlActivityDeps): ControlActiv
       const requests = trainOn.map((id) => requestOf.get(id)!);
       // One directory per candidate: a retry of this activity rewrites it instead of leaving a second decrypted copy.
       const file = writeForgetSetFile(forgetSetRoot, requests, await deps.forgetSets.loadMany(requests.map((r) => r.id)), `reforget-${name}-v${number}`);
-      const why = `re-forgetting ${trainOn.length} forgotten people whom the audit of version ${number} finds above ${reforgetAboveAccuracy}: ${trainOn.join(', ')}`;
+      const why = `re-forgetting ${trainOn.length} forgotten people whom the audit of version ${number} finds above ${limit}: ${trainOn.join(', ')}`;
       for (const request of own) {
         // Retry-safe: a request already UNLEARNING was moved by the lost first attempt.
         if (request.status === 'AUDITING') {

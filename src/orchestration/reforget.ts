@@ -49,6 +49,24 @@ export function passWorsensGoal(
   return before !== null && after !== null && after > before ? { before, after } : null;
 }
 
+/**
+ * Goal passes: after a step's passes, while its candidate passes the gate and leaves forgotten people above the
+ * per-person goal, up to GOAL_PASSES more operations on just those people, each from the candidate kept so far with a
+ * seed of its own and the log-odds ascent. A pass on a few people lifts someone it does not train on over the line
+ * about as often as not, so each pass is kept only if it leaves fewer people above the goal, and the next one tries
+ * another seed (docs/tiny-model-notes.md, session 27).
+ */
+export const GOAL_PASSES = 3;
+
+/** Whether a goal pass is kept: both audits have per-person numbers and the pass leaves fewer people above the goal. */
+export function goalPassImproves(
+  continued: Pick<AuditMetrics, 'scope' | 'perSubject'> | null | undefined,
+  pass: Pick<AuditMetrics, 'scope' | 'perSubject'> | null | undefined,
+): boolean {
+  const [before, after] = [forgottenAboveGoal(continued), forgottenAboveGoal(pass)];
+  return before !== null && after !== null && after < before;
+}
+
 /** forgottenBy of an operation: each held person at the version that last trained on them, one entry per version in first-use order. */
 export function holdsOf(heldAt: ReadonlyMap<string, FileRef>, trainOn: readonly string[]): ForgottenBy[] {
   const byAdapter = new Map<string, ForgottenBy>();

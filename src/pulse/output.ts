@@ -127,7 +127,7 @@ function protocolLines(reports: SettingReport[]): string[] {
   const steps = new Set(reports.map((r) => r.hyperParameters.maxSteps));
   const perRequest = su ? ` (${Math.ceil(su.people.forget / su.rounds.length)} people)` : '';
   lines.push(`- Every operation: the engine's per-method defaults (lethe_worker/config.py), LoRA from the same config, capped at ${[...steps].join('/')} training steps per request's worth of people${perRequest} (--max-steps: the CPU time budget). So an operation on n requests' people trains n times as long as one sequential round (the one-operation settings, cumulative round n): every setting sees its people equally often.`);
-  lines.push('- Table 3 (update target) is measured on the one-operation settings; the sustainability curves use the LLM-only LoRA, the service default.');
+  lines.push('- Table 3 (update target) is measured on the one-operation settings; the sustainability curves use the LLM-only LoRA, the engine default (lineages default to projector+llm).');
   return lines;
 }
 

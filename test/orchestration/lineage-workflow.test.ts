@@ -5,8 +5,20 @@ import { after, before, describe, it } from 'node:test';
 import { lineageWorkflowId } from '../../workflows/messages';
 import { OrchestrationError } from '../../src/orchestration/orchestration-error';
 import type { AuditMetrics } from '../../src/audits/domain/metrics';
+import type { UnlearnInput } from '../../src/orchestration/contracts';
 import { TemporalRequestQueue } from '../../src/orchestration/temporal-request-queue';
 import { eventually, recordHistories, startHarness, type Harness } from './harness';
+
+/** A passing audit with s1 (this request) and s2 (an earlier one) forgotten: a tally per person of [multimodal, text] right out of 5. */
+function audited(tallies: Record<string, [number, number]>) {
+  return {
+    decision: 'PROMOTE' as const, reasons: [],
+    metrics: {
+      scope: { forgetSubjectIds: ['s1'], cumulativeForgetSubjectIds: ['s2'] },
+      perSubject: Object.fromEntries(Object.entries(tallies).map(([id, [mm, text]]) => [id, { multimodal: { correct: mm, total: 5 }, text: { correct: text, total: 5 } }])),
+    } as unknown as AuditMetrics,
+  };
+}
 
 let h: Harness;
 before(async () => {
@@ -256,14 +268,6 @@ describe('lineage workflow', () => {
   });
 
   it('never trades a candidate for a re-forget pass that leaves more forgotten people above the per-person goal', async () => {
-    // s1 and s2 forgotten; a tally per person of [multimodal, text] right out of 5.
-    const audited = (tallies: Record<string, [number, number]>) => ({
-      decision: 'PROMOTE' as const, reasons: [],
-      metrics: {
-        scope: { forgetSubjectIds: ['s1'], cumulativeForgetSubjectIds: ['s2'] },
-        perSubject: Object.fromEntries(Object.entries(tallies).map(([id, [mm, text]]) => [id, { multimodal: { correct: mm, total: 5 }, text: { correct: text, total: 5 } }])),
-      } as unknown as AuditMetrics,
-    });
     // v1: s1 above 0.4; pass 1 (v2) takes it down and leaves s2 at 2 of 5; pass 2 (v3) lifts s2 to 3 of 5: v2 is kept.
     h.plane.addLineage('reforget-goal', {
       reforgetPasses: 3, reforgetPicks: [['s1'], ['s1', 's2'], ['s2']],
@@ -278,6 +282,38 @@ describe('lineage workflow', () => {
     const rejections = h.plane.callsOf('rejectCandidate', 'reforget-goal').map((c) => c.input as { version: number; requestStatus: string | null; reason: string });
     assert.deepEqual(rejections.map((r) => [r.version, r.requestStatus]), [[1, 'UNCHANGED'], [3, 'UNCHANGED']]);
     assert.match(rejections[1].reason, /re-forget pass 2 of attempt 1 leaves 1 forgotten people above 0.4 where version 2 left 0; version 2 is kept/);
+  });
+
+  it('after the passes, tries goal passes on the people still above the goal, each with its own seed, keeping only one that leaves fewer', async () => {
+    // v1: s1 above; the one pass (v2) takes s1 down and lifts s2; goal pass 1 (v3) takes s2 down and lifts s1 again: rejected;
+    // goal pass 2 (v4), from v2 with another seed, leaves nobody above: kept, and no third goal pass is needed.
+    h.plane.addLineage('goal-passes', {
+      reforgetPasses: 1, reforgetPicks: [['s1'], ['s2'], ['s2'], ['s2']],
+      decisions: [audited({ s1: [4, 3], s2: [0, 1] }), audited({ s1: [1, 2], s2: [3, 1] }), audited({ s1: [3, 0], s2: [0, 0] }), audited({ s1: [1, 1], s2: [1, 0] })],
+    });
+    await submit('goal-passes', ['goal-passes-a']);
+    await eventually(() => assertStatus('goal-passes-a', 'COMPLETED'));
+    assert.deepEqual(h.plane.lineages.get('goal-passes')!.versions.map((v) => [v.number, v.parent, v.status]), [
+      [0, null, 'SUPERSEDED'], [1, 0, 'REJECTED'], [2, 1, 'REJECTED'], [3, 2, 'REJECTED'], [4, 2, 'PROMOTED'],
+    ]);
+    const plans = h.plane.callsOf('planReforget', 'goal-passes').map((c) => c.input as { version: number; aboveAccuracy?: number });
+    assert.deepEqual(plans.map((p) => [p.version, p.aboveAccuracy]), [[1, undefined], [2, 0.4], [2, 0.4]]);
+    const unlearns = h.plane.callsOf('unlearn', 'goal-passes').map((c) => c.input as UnlearnInput);
+    assert.equal(unlearns.length, 4);
+    assert.deepEqual(unlearns.map((u) => u.hyperParameters.ascentObjective), [undefined, undefined, 'logOdds', 'logOdds']);
+    assert.deepEqual(unlearns.slice(2).map((u) => u.seed - unlearns[0].seed), [1, 2], 'each goal pass tries its own seed');
+    const rejections = h.plane.callsOf('rejectCandidate', 'goal-passes').map((c) => c.input as { version: number; reason: string });
+    assert.deepEqual(rejections.map((r) => r.version), [1, 3, 2]);
+    assert.match(rejections[1].reason, /goal pass 1 of attempt 1 on s2 leaves 1 forgotten people above 0.4 \(gate: PROMOTE\) where version 2 left 1; version 2 is kept/);
+    assert.match(rejections[2].reason, /continued by goal pass 2 of attempt 1 \(version 4\)/);
+  });
+
+  it('tries no goal pass when the candidate leaves nobody above the goal', async () => {
+    h.plane.addLineage('goal-met', { reforgetPasses: 1, reforgetPicks: [['s1'], ['s1']], decisions: [audited({ s1: [3, 1], s2: [0, 0] }), audited({ s1: [1, 2], s2: [2, 0] })] });
+    await submit('goal-met', ['goal-met-a']);
+    await eventually(() => assertStatus('goal-met-a', 'COMPLETED'));
+    assert.equal(h.plane.callsOf('planReforget', 'goal-met').length, 1, 'the one pass, no goal pass');
+    assert.deepEqual(h.plane.lineages.get('goal-met')!.versions.map((v) => [v.number, v.status]), [[0, 'SUPERSEDED'], [1, 'REJECTED'], [2, 'PROMOTED']]);
   });
 
   it('re-forgets after a candidate that lost retain or general ability too: the pass may bring them back', async () => {
