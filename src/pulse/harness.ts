@@ -9,7 +9,7 @@ import { selectPretrainedTargets } from '../audits/domain/target-selection';
 import { loadEvalItems, openScorer, RuntimeEvalItem } from '../audits/runtime';
 import type { Method, Setting, Strategy, Targets } from './args';
 import { finetunedSplit, PeopleSplit, planRounds, pretrainedSplit, RoundPlan, splitIntoParts, stepBudget } from './splits';
-import { accuracyOfTally, holdsOf, passWorsensGoal, type ModalityAccuracy, peopleAbove } from '../orchestration/reforget';
+import { accuracyOfTally, GOAL_PASSES, goalPassImproves, holdsOf, passWorsensGoal, type ModalityAccuracy, peopleAbove } from '../orchestration/reforget';
 import { EngineDefaults, WorkerClient } from './worker-client';
 import { GOAL } from './report';
 
@@ -217,7 +217,7 @@ export class PulseHarness {
       let unlearnSeconds = 0;
       let auditSeconds = 0;
       let steps = 0;
-      const trainAndAudit = async (trainOn: string[], excludeFromRetain: string[], from: AdapterRef | null, passLabel: string) => {
+      const trainAndAudit = async (trainOn: string[], excludeFromRetain: string[], from: AdapterRef | null, passLabel: string, goalPass = 0) => {
         const t0 = Date.now();
         const out = await this.options.worker.unlearn(
           {
@@ -228,9 +228,9 @@ export class PulseHarness {
             excludeFromRetain,
             forgottenBy: from ? holdsOf(heldAt, trainOn) : [],
             method: spec.method,
-            hyperParameters: { ...hyperParameters, maxSteps: stepBudget(spec.maxSteps, trainOn.length, peoplePerRequest) },
+            hyperParameters: { ...hyperParameters, maxSteps: stepBudget(spec.maxSteps, trainOn.length, peoplePerRequest), ...(goalPass ? { ascentObjective: 'logOdds' } : {}) },
             lora: { ...defaults.lora, targets: spec.targets },
-            seed: spec.seed,
+            seed: spec.seed + goalPass,
             outputRoot: this.options.adaptersDir,
           },
           (step, total) => {
@@ -261,12 +261,23 @@ export class PulseHarness {
         const worse = passWorsensGoal(metrics, passed.metrics);
         if (worse) {
           this.options.progress(`${passLabel}: leaves ${worse.after} forgotten people above ${GOAL.maxForgottenAccuracy} where the adapter it continues left ${worse.before}; that one is kept`);
-          for (const id of above) {
-            const held = heldBefore.get(id);
-            if (held) heldAt.set(id, held);
-            else heldAt.delete(id);
-          }
+          restoreHolds(heldAt, heldBefore, above);
           break;
+        }
+        ({ adapter, metrics } = passed);
+        reforgotten.push(above);
+      }
+      // The lineage workflow's goal passes (GOAL_PASSES): each on the people still above the goal, kept only if it leaves fewer.
+      for (let pass = 1; pass <= (spec.strategy === 'sequential' && spec.reforgetPasses > 0 ? GOAL_PASSES : 0); pass++) {
+        const above = peopleAbove(forgottenSubjects(), GOAL.maxForgottenAccuracy);
+        if (above.length === 0) break;
+        const passLabel = `${roundLabel} goal pass ${pass}/${GOAL_PASSES} (${above.length} above ${GOAL.maxForgottenAccuracy})`;
+        const heldBefore = new Map(heldAt);
+        const passed = await trainAndAudit(above, plan.cumulative.filter((id) => !above.includes(id)), adapter, passLabel, pass);
+        if (!goalPassImproves(metrics, passed.metrics)) {
+          this.options.progress(`${passLabel}: does not leave fewer forgotten people above ${GOAL.maxForgottenAccuracy}; the adapter it continues is kept`);
+          restoreHolds(heldAt, heldBefore, above);
+          continue;
         }
         ({ adapter, metrics } = passed);
         reforgotten.push(above);
@@ -319,4 +330,13 @@ function fewestQuestions(items: RuntimeEvalItem[], people: string[]): number {
 
 function subjectAccuracy(metrics: AuditMetrics, subjectId: string): ModalityAccuracy {
   return accuracyOfTally(metrics.perSubject[subjectId]);
+}
+
+/** Undoes a dropped pass's holds: the people it trained on are held again where they were before it. */
+function restoreHolds(heldAt: Map<string, AdapterRef>, before: ReadonlyMap<string, AdapterRef>, trainedOn: readonly string[]): void {
+  for (const id of trainedOn) {
+    const held = before.get(id);
+    if (held) heldAt.set(id, held);
+    else heldAt.delete(id);
+  }
 }
