@@ -29,6 +29,8 @@ from .lora import adapter_swapped, attach_new_adapter, attach_parent_adapter, re
 from .model_io import ModelLoadError, load_llava
 
 Progress = Callable[[int, int], None]
+# Called once per reference batch of the set-up, so a long set-up keeps the activity alive.
+Alive = Callable[[], None]
 METHODS_USING_RETAIN = ("ga_klr", "graddiff")
 # Gradient ascent is unbounded; clipping keeps one bad batch from wrecking the whole model.
 MAX_GRAD_NORM = 1.0
@@ -75,9 +77,10 @@ class _Batches:
 
 
 @torch.no_grad()
-def _reference_sequence_log_probs(model, batches: _Batches, chunks: list[list[int]]) -> dict[int, torch.Tensor]:
+def _reference_sequence_log_probs(model, batches: _Batches, chunks: list[list[int]], alive: Alive) -> dict[int, torch.Tensor]:
     out: dict[int, torch.Tensor] = {}
     for chunk in chunks:
+        alive()
         batch = batches(chunk)
         for i, value in zip(chunk, losses.sequence_log_probs(_forward_logits(model, batch), batch["labels"])):
             out[i] = value
@@ -85,9 +88,10 @@ def _reference_sequence_log_probs(model, batches: _Batches, chunks: list[list[in
 
 
 @torch.no_grad()
-def _reference_scored_log_softmax(model, batches: _Batches, chunks: list[list[int]]) -> dict[int, torch.Tensor]:
+def _reference_scored_log_softmax(model, batches: _Batches, chunks: list[list[int]], alive: Alive) -> dict[int, torch.Tensor]:
     out: dict[int, torch.Tensor] = {}
     for chunk in chunks:
+        alive()
         batch = batches(chunk)
         scored = losses.scored_log_softmax(_forward_logits(model, batch), batch["labels"])
         per_example = (batch["labels"][:, 1:] != losses.IGNORE_INDEX).sum(dim=1).tolist()
@@ -96,22 +100,22 @@ def _reference_scored_log_softmax(model, batches: _Batches, chunks: list[list[in
     return out
 
 
-def _reference_values(model, batches: _Batches, chunks: list[list[int]], version_zero: bool) -> dict[int, torch.Tensor]:
+def _reference_values(model, batches: _Batches, chunks: list[list[int]], version_zero: bool, alive: Alive) -> dict[int, torch.Tensor]:
     """Scored log-softmax of the model as it starts (base, or base + parent adapter), or of version 0."""
     if version_zero and isinstance(model, PeftModel):
         with model.disable_adapter():
-            return _reference_scored_log_softmax(model, batches, chunks)
-    return _reference_scored_log_softmax(model, batches, chunks)
+            return _reference_scored_log_softmax(model, batches, chunks, alive)
+    return _reference_scored_log_softmax(model, batches, chunks, alive)
 
 
 def _chunks(indices: list[int], size: int) -> list[list[int]]:
     return [indices[i:i + size] for i in range(0, len(indices), size)]
 
 
-def _planned_reference(model, batches: _Batches, plan: list[list[int]], batch_size: int, version_zero: bool) -> dict[int, torch.Tensor]:
+def _planned_reference(model, batches: _Batches, plan: list[list[int]], batch_size: int, version_zero: bool, alive: Alive) -> dict[int, torch.Tensor]:
     """Reference values of the examples a plan uses (only those: a retain set can be much larger than one run)."""
     used = sorted({i for batch in plan for i in batch})
-    return _reference_values(model, batches, _chunks(used, batch_size), version_zero)
+    return _reference_values(model, batches, _chunks(used, batch_size), version_zero, alive)
 
 
 @dataclass
@@ -191,7 +195,7 @@ class HeldPeople:
     sources: list[Optional[int]]
 
 
-def _hold_anchor(model, cfg: UnlearnConfig, batches: _Batches, sources: list[Optional[int]], steps: int) -> Optional[_Anchor]:
+def _hold_anchor(model, cfg: UnlearnConfig, batches: _Batches, sources: list[Optional[int]], steps: int, alive: Alive) -> Optional[_Anchor]:
     """An anchor on the held people, each at the version that forgot them. The parent may already have let them
     partly back, and holding them there lets every later request add its own bit of drift."""
     hyper = cfg.hyper
@@ -205,16 +209,16 @@ def _hold_anchor(model, cfg: UnlearnConfig, batches: _Batches, sources: list[Opt
         # The model as it starts is the parent version, the reference of people forgottenBy does not name.
         version = nullcontext() if source is None else adapter_swapped(model, cfg.lora, cfg.forgotten_by[source].adapter.path, f"forgottenBy[{source}].adapter")
         with version:
-            ref.update(_reference_values(model, batches, chunks, version_zero=False))
+            ref.update(_reference_values(model, batches, chunks, version_zero=False, alive=alive))
     return _Anchor(hyper.hold_forgotten_weight, batches, plan, ref)
 
 
-def _anchor(model, batches: _Batches, weight: float, steps: int, batch_size: int, seed: int, version_zero: bool) -> Optional[_Anchor]:
+def _anchor(model, batches: _Batches, weight: float, steps: int, batch_size: int, seed: int, version_zero: bool, alive: Alive) -> Optional[_Anchor]:
     """An anchor on the examples of `batches`, its reference values taken from the model as it starts, or from version 0."""
     if weight <= 0 or not batches.examples:
         return None
     plan = retain_schedule(len(batches.examples), batch_size, steps, seed)
-    return _Anchor(weight, batches, plan, _planned_reference(model, batches, plan, batch_size, version_zero))
+    return _Anchor(weight, batches, plan, _planned_reference(model, batches, plan, batch_size, version_zero, alive))
 
 
 def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], retain: list[TrainingExample],
@@ -233,23 +237,28 @@ def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], r
     if cfg.method in METHODS_USING_RETAIN and not retain_plan:
         raise WorkerError(WorkerError.INVALID_INPUT, f"method {cfg.method} needs retain data, but dataset {cfg.dataset_path} has no subject outside the forget set and excludeFromRetain")
 
+    # The reference values take thousands of forward passes on a big retain set: each one tells the activity the worker
+    # is alive, or a set-up longer than the heartbeat timeout is cancelled and retried forever.
+    def alive() -> None:
+        if progress is not None:
+            progress(0, len(forget_plan))
+
     model.eval()
-    ref_forget = _reference_sequence_log_probs(model, forget_batches, _chunks(list(range(len(forget))), hyper.batch_size)) if cfg.method == "npo" else {}
+    ref_forget = _reference_sequence_log_probs(model, forget_batches, _chunks(list(range(len(forget))), hyper.batch_size), alive) if cfg.method == "npo" else {}
     # Anchored to version 0 (klReference "base"), each sequential request pulls the retained people back to where
     # they started instead of freezing the drift of the requests before it.
-    ref_retain = _planned_reference(model, retain_batches, retain_plan, hyper.batch_size, hyper.kl_reference == "base") if cfg.method == "ga_klr" else {}
+    ref_retain = _planned_reference(model, retain_batches, retain_plan, hyper.batch_size, hyper.kl_reference == "base", alive) if cfg.method == "ga_klr" else {}
     steps = len(forget_plan)
     held = held or HeldPeople([], [])
     anchors = [a for a in (
-        _hold_anchor(model, cfg, _Batches(processor, held.examples, device, dtype), held.sources, steps),
+        _hold_anchor(model, cfg, _Batches(processor, held.examples, device, dtype), held.sources, steps, alive),
         # General ability is judged against version 0, so that is where it is held.
-        _anchor(model, _Batches(processor, general or [], device, dtype), hyper.general_kl_weight, steps, hyper.batch_size, cfg.seed + 3, version_zero=True),
+        _anchor(model, _Batches(processor, general or [], device, dtype), hyper.general_kl_weight, steps, hyper.batch_size, cfg.seed + 3, version_zero=True, alive=alive),
     ) if a is not None]
     ctx = _StepContext(model, cfg, retain_batches, retain_plan, ref_forget, ref_retain, anchors, processor.tokenizer.eos_token_id)
     step_loss = STEP_LOSSES[cfg.method]
 
-    if progress is not None:
-        progress(0, len(forget_plan))  # alive: set-up (model load, reference values) can take a while on a big model
+    alive()
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=hyper.learning_rate, weight_decay=0.0)

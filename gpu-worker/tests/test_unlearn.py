@@ -76,6 +76,18 @@ def test_sequential_start_from_parent_adapter(make_input, fictional_ids):
     assert any(not torch.equal(child_tensors[k], parent_tensors[k]) for k in parent_tensors)
 
 
+def test_set_up_keeps_the_activity_alive_for_each_reference_batch(make_input, tmp_path):
+    # ga_klr and the general KL take reference values before the first step; each batch of them reports (0, total), so a
+    # set-up longer than the heartbeat timeout is not cancelled.
+    steps = []
+    hyper = {"learningRate": 1e-3, "epochs": 1, "batchSize": 2, "maxSteps": 2, "generalKlWeight": 1}
+    unlearn(make_input(outputRoot=str(tmp_path / "alive"), method="ga_klr", hyperParameters=hyper), progress=lambda step, total: steps.append((step, total)))
+    set_up = steps[:steps.index((1, 2))]
+    assert set_up == [(0, 2)] * len(set_up) and steps[len(set_up):] == [(1, 2), (2, 2)]
+    # Retain and general references: two planned batches of 2 each at most, one call per batch, and one after them.
+    assert 3 <= len(set_up) <= 5, set_up
+
+
 def test_ga_klr_starts_with_zero_kl(make_input, tmp_path):
     # Same seed, same first forget batch, same ascent floor (ga_klr's default differs from ga's, so both are
     # pinned): the only difference at step 1 is the KL term, 0 at the reference.
