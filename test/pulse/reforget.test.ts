@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuditMetrics } from '../../src/audits/domain/metrics';
-import { forgottenAboveGoal, holdsOf, passWorsensGoal, peopleAbove } from '../../src/orchestration/reforget';
+import { forgottenAboveGoal, goalPassImproves, holdsOf, passWorsensGoal, peopleAbove } from '../../src/orchestration/reforget';
 
 const adapter = (name: string) => ({ path: `/adapters/${name}.safetensors`, sha256: name.repeat(8) });
 
@@ -31,6 +31,10 @@ describe('re-forgetting', () => {
     assert.equal(passWorsensGoal(two, one), null, 'fewer above is no worse');
     assert.equal(passWorsensGoal(one, one), null, 'as many above is no worse');
     assert.equal(passWorsensGoal(null, two), null, 'an audit without numbers decides nothing');
+    assert.equal(goalPassImproves(two, one), true, 'a goal pass is kept when it leaves fewer above');
+    assert.equal(goalPassImproves(one, one), false, 'as many above is not enough for a goal pass');
+    assert.equal(goalPassImproves(one, two), false);
+    assert.equal(goalPassImproves(two, null), false, 'nor is an audit without numbers');
   });
 
   it('holds each person at the version that last trained on them, one entry per version, never whom it trains on', () => {
