@@ -54,7 +54,7 @@ export interface ActiveStep {
   requestIds: string[];
   phase: StepPhase;
   attempt: number;
-  /** 0 while the attempt's own operation runs, k during its k-th re-forget pass; absent in states from before re-forgetting. */
+  /** 0 while the attempt's own operation runs, k during its k-th re-forget pass (the goal passes count on from the last one); absent in states from before re-forgetting. */
   reforgetPass?: number;
   candidateVersion: number | null;
 }
