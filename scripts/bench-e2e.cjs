@@ -36,20 +36,26 @@ async function activitySteps(temporalAddress, lineage) {
   const { Connection, Client } = require('@temporalio/client');
   const connection = await Connection.connect({ address: temporalAddress });
   try {
-    const history = await new Client({ connection }).workflow.getHandle(`lineage:${lineage}`).fetchHistory();
+    const client = new Client({ connection });
+    // The lineage workflow continues as new when its history grows, so a step's events can be in any of its runs.
+    const runs = [];
+    for await (const run of client.workflow.list({ query: `WorkflowId = "lineage:${lineage}"` })) runs.push(run);
+    runs.sort((x, y) => x.startTime - y.startTime);
+    const events = [];
+    for (const run of runs) events.push(...(await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events.map((e) => ({ ...e, run: run.runId })));
     const ms = (t) => Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
     const scheduled = new Map();
     const steps = [];
-    for (const event of history.events) {
+    for (const event of events) {
       const s = event.activityTaskScheduledEventAttributes;
       if (s) {
         const type = s.activityType.name;
         if (type === 'beginRequest') steps.push({ begin: ms(event.eventTime), spans: {} });
-        scheduled.set(String(event.eventId), { type, at: ms(event.eventTime), step: steps[steps.length - 1] });
+        scheduled.set(`${event.run}/${event.eventId}`, { type, at: ms(event.eventTime), step: steps[steps.length - 1] });
       }
       const c = event.activityTaskCompletedEventAttributes;
       if (c) {
-        const { type, at, step } = scheduled.get(String(c.scheduledEventId));
+        const { type, at, step } = scheduled.get(`${event.run}/${c.scheduledEventId}`);
         if (step && ACTIVITY_STAGE[type]) (step.spans[ACTIVITY_STAGE[type]] ??= []).push(ms(event.eventTime) - at);
       }
     }
