@@ -1,6 +1,7 @@
 // Re-forget passes on the real parts: the tiny LLaVA trains a pass from the candidate's adapter, it is
 // exported and audited on onnxruntime-node, and the lineage keeps one candidate. Two training steps a
-// version leave the person well above the default limit of 0.2, so every audit finds them again and both passes run; the
+// version leave the person well above the default limit of 0.2, so every audit finds them again and both passes run, and
+// above the goal of 0.4, so the three goal passes run too and none leaves fewer above it; the
 // gate always promotes, so the versions and transitions asserted here do not depend on forgetting quality
 // (that is measured by `npm run bench:e2e -- --reforget N` and `npm run pulse -- --reforget N`).
 import assert from 'node:assert/strict';
@@ -24,7 +25,7 @@ describe('re-forget passes on the tiny LLaVA', { timeout: 20 * 60_000 }, () => {
     await e2e?.stop();
   });
 
-  it('chains two passes from the candidate, audits each, promotes the last and rejects the ones it continued', async () => {
+  it('chains two passes from the candidate, audits each, promotes the last, rejects the ones it continued and the goal passes that did not help', async () => {
     const { gql } = e2e;
     const request = await submit(gql, lineage, 'only', subject);
     const done = await waitForFinal(gql, request.id, 12 * 60_000);
@@ -38,25 +39,31 @@ describe('re-forget passes on the tiny LLaVA', { timeout: 20 * 60_000 }, () => {
     assert.equal(data.modelLineage.reforgetPasses, 2);
     const versions = Object.fromEntries(data.modelLineage.versions.map((v) => [v.number, v]));
     assert.deepEqual(
-      [1, 2, 3].map((n) => ({ status: versions[n].status, parent: versions[n].parentNumber, reforgot: versions[n].reforgottenSubjectIds, requests: versions[n].requestIds })),
+      [1, 2, 3, 4, 5, 6].map((n) => ({ status: versions[n].status, parent: versions[n].parentNumber, reforgot: versions[n].reforgottenSubjectIds, requests: versions[n].requestIds })),
       [
         { status: 'REJECTED', parent: 0, reforgot: [], requests: [request.id] },
         { status: 'REJECTED', parent: 1, reforgot: [subject], requests: [request.id] },
         { status: 'PROMOTED', parent: 2, reforgot: [subject], requests: [request.id] },
+        // The goal passes, each from the kept candidate with a seed of its own.
+        ...[4, 5, 6].map(() => ({ status: 'REJECTED', parent: 3, reforgot: [subject], requests: [request.id] })),
       ],
     );
 
-    // Three trainings (the operation and its two passes), each exported once and audited once.
+    // Six trainings (the operation, its two passes and three goal passes), each exported once and audited once.
     const starts = await activityStarts(e2e.stack.temporalAddress, lineage);
     const count = (type: string) => starts.filter((s) => s.type === type).length;
-    assert.deepEqual({ unlearn: count('unlearn'), audit: count('audit'), planReforget: count('planReforget') }, { unlearn: 3, audit: 3, planReforget: 2 });
+    assert.deepEqual({ unlearn: count('unlearn'), audit: count('audit'), planReforget: count('planReforget') }, { unlearn: 6, audit: 6, planReforget: 5 });
     assert.equal((await getAudit(gql, request.id)).versionNumber, 3);
 
     // The request went back to UNLEARNING for each pass, and says why.
     const events = (await getRequest(gql, request.id)).events.filter((e) => e.type === 'request.status_changed');
     const toUnlearning = events.filter((e) => e.data.to === 'UNLEARNING' && e.data.from === 'AUDITING');
-    assert.equal(toUnlearning.length, 2, JSON.stringify(events.map((e) => [e.data.from, e.data.to])));
-    toUnlearning.forEach((event, i) => assert.equal(event.reason, `re-forgetting 1 forgotten people whom the audit of version ${i + 1} finds above 0.2: ${subject}`));
+    assert.equal(toUnlearning.length, 5, JSON.stringify(events.map((e) => [e.data.from, e.data.to])));
+    assert.deepEqual(toUnlearning.map((event) => event.reason), [
+      `re-forgetting 1 forgotten people whom the audit of version 1 finds above 0.2: ${subject}`,
+      `re-forgetting 1 forgotten people whom the audit of version 2 finds above 0.2: ${subject}`,
+      ...[1, 2, 3].map(() => `re-forgetting 1 forgotten people whom the audit of version 3 finds above 0.4: ${subject}`),
+    ]);
 
     // The decrypted forget sets of the passes are gone once they have trained.
     const forgetSets = path.join(e2e.stack.dataDir, 'artifacts', 'forget-sets');
