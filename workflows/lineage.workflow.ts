@@ -16,8 +16,8 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AuditActivities, AuditActivityOutput, ControlActivities, GpuActivities, LineageSnapshot, StepPlan } from '../src/orchestration/activity-types';
-import type { UnlearnOutput } from '../src/orchestration/contracts';
+import type { AuditActivities, AuditActivityOutput, ControlActivities, GpuActivities, LineageSnapshot, ReforgetPlan, StepPlan } from '../src/orchestration/activity-types';
+import type { UnlearnInput, UnlearnOutput } from '../src/orchestration/contracts';
 import { forgottenAboveGoal, GOAL_PASSES, goalPassImproves, passWorsensGoal, PER_PERSON_GOAL } from '../src/orchestration/reforget';
 import { escalate, type AttemptSettings } from './escalation';
 import { GPU_NON_RETRYABLE_ERROR_TYPES } from './gpu-errors';
@@ -326,18 +326,8 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
       const next = await control.planReforget({ lineage, requestIds: plan.requestIds, version: current.version, attempt });
       if (!next) break;
       active.reforgetPass = pass;
-      active.phase = 'UNLEARNING';
-      let trained: UnlearnOutput;
-      try {
-        trained = await gpuActivities(plan.gpuHeartbeatTimeoutMs).unlearn({
-          ...plan.unlearn, method: settings.method, hyperParameters: settings.hyperParameters,
-          parentAdapter: next.parentAdapter, forgetSet: next.forgetSet, excludeFromRetain: next.excludeFromRetain, forgottenBy: next.forgottenBy,
-        });
-      } finally {
-        await discardForgetSet(next.forgetSetFile);
-      }
       const reforgottenByPass = [...new Set([...reforgotten, ...next.subjectIds])];
-      const passed = await recordAndAudit(plan, attempt, settings, trained, current.version, reforgottenByPass);
+      const passed = await trainPass(plan, attempt, settings, current, next, reforgottenByPass, {});
       if (current.verdict.decision === 'PROMOTE' && passed.verdict.decision !== 'PROMOTE') {
         await reject(passed.version, plan.requestIds, 'UNCHANGED', `re-forget pass ${pass} of attempt ${attempt} did not pass the gate, version ${current.version} did and is kept: ${passed.verdict.reasons.join('; ')}`, SYSTEM_ACTOR);
         active.candidateVersion = current.version;
@@ -369,18 +359,10 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
       const next = await control.planReforget({ lineage, requestIds: plan.requestIds, version: current.version, attempt, aboveAccuracy: PER_PERSON_GOAL });
       if (!next) break;
       active.reforgetPass = (active.reforgetPass ?? 0) + 1;
-      active.phase = 'UNLEARNING';
-      let trained: UnlearnOutput;
-      try {
-        trained = await gpuActivities(plan.gpuHeartbeatTimeoutMs).unlearn({
-          ...plan.unlearn, method: settings.method, hyperParameters: { ...settings.hyperParameters, ascentObjective: 'logOdds' }, seed: plan.unlearn.seed + pass,
-          parentAdapter: next.parentAdapter, forgetSet: next.forgetSet, excludeFromRetain: next.excludeFromRetain, forgottenBy: next.forgottenBy,
-        });
-      } finally {
-        await discardForgetSet(next.forgetSetFile);
-      }
       const reforgottenByPass = [...new Set([...reforgotten, ...next.subjectIds])];
-      const passed = await recordAndAudit(plan, attempt, settings, trained, current.version, reforgottenByPass);
+      const passed = await trainPass(plan, attempt, settings, current, next, reforgottenByPass, {
+        hyperParameters: { ...settings.hyperParameters, ascentObjective: 'logOdds' }, seed: plan.unlearn.seed + pass,
+      });
       if (passed.verdict.decision !== 'PROMOTE' || !goalPassImproves(current.verdict.metrics, passed.verdict.metrics)) {
         await reject(passed.version, plan.requestIds, 'UNCHANGED', `goal pass ${pass} of attempt ${attempt} on ${next.subjectIds.join(', ')} leaves ${forgottenAboveGoal(passed.verdict.metrics) ?? 'unknown'} forgotten people above ${PER_PERSON_GOAL} (gate: ${passed.verdict.decision}) where version ${current.version} left ${forgottenAboveGoal(current.verdict.metrics)}; version ${current.version} is kept`, SYSTEM_ACTOR);
         active.candidateVersion = current.version;
@@ -391,6 +373,27 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
       current = passed;
     }
     return current;
+  }
+
+  /**
+   * One pass: trains on the people next names, continuing the candidate from, then records and audits
+   * the result as a version whose parent is from. The pass's forget set is discarded even when training fails.
+   */
+  async function trainPass(
+    plan: StepPlan, attempt: number, settings: AttemptSettings, from: Audited, next: ReforgetPlan,
+    reforgottenSubjectIds: string[], overrides: Partial<Pick<UnlearnInput, 'hyperParameters' | 'seed'>>,
+  ): Promise<Audited> {
+    state.active!.phase = 'UNLEARNING';
+    let trained: UnlearnOutput;
+    try {
+      trained = await gpuActivities(plan.gpuHeartbeatTimeoutMs).unlearn({
+        ...plan.unlearn, method: settings.method, hyperParameters: settings.hyperParameters, ...overrides,
+        parentAdapter: next.parentAdapter, forgetSet: next.forgetSet, excludeFromRetain: next.excludeFromRetain, forgottenBy: next.forgottenBy,
+      });
+    } finally {
+      await discardForgetSet(next.forgetSetFile);
+    }
+    return recordAndAudit(plan, attempt, settings, trained, from.version, reforgottenSubjectIds);
   }
 
   async function awaitReview(plan: StepPlan, version: number, verdict: AuditActivityOutput): Promise<void> {

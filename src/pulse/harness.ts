@@ -249,19 +249,23 @@ export class PulseHarness {
       let { adapter, metrics } = await trainAndAudit(plan.trainOn, plan.excludeFromRetain, plan.continuesPrevious ? parent : null, roundLabel);
       const reforgotten: string[][] = [];
       const forgottenSubjects = () => Object.fromEntries(plan.cumulative.map((id) => [id, subjectAccuracy(metrics, id)]));
+      // A pass trains on the people above the line, continuing the adapter kept so far; everyone else forgotten so far,
+      // this round's people included, is out of retain and held. drop() undoes its holds when the pass is not kept.
+      const tryPass = async (above: string[], passLabel: string, goalPass = 0) => {
+        const heldBefore = new Map(heldAt);
+        const passed = await trainAndAudit(above, plan.cumulative.filter((id) => !above.includes(id)), adapter, passLabel, goalPass);
+        return { passed, drop: () => restoreHolds(heldAt, heldBefore, above) };
+      };
       for (let pass = 1; pass <= (spec.strategy === 'sequential' ? spec.reforgetPasses : 0); pass++) {
         const above = peopleAbove(forgottenSubjects(), spec.reforgetAboveAccuracy);
         if (above.length === 0) break;
         const passLabel = `${roundLabel} re-forget ${pass}/${spec.reforgetPasses} (${above.length} above ${spec.reforgetAboveAccuracy})`;
-        // Everyone else forgotten so far, this round's people included, is out of retain and held.
-        const others = plan.cumulative.filter((id) => !above.includes(id));
-        const heldBefore = new Map(heldAt);
-        const passed = await trainAndAudit(above, others, adapter, passLabel);
+        const { passed, drop } = await tryPass(above, passLabel);
         // As the lineage workflow does: a pass that lifts more forgotten people over the goal than it takes under is dropped.
         const worse = passWorsensGoal(metrics, passed.metrics);
         if (worse) {
           this.options.progress(`${passLabel}: leaves ${worse.after} forgotten people above ${GOAL.maxForgottenAccuracy} where the adapter it continues left ${worse.before}; that one is kept`);
-          restoreHolds(heldAt, heldBefore, above);
+          drop();
           break;
         }
         ({ adapter, metrics } = passed);
@@ -272,11 +276,10 @@ export class PulseHarness {
         const above = peopleAbove(forgottenSubjects(), GOAL.maxForgottenAccuracy);
         if (above.length === 0) break;
         const passLabel = `${roundLabel} goal pass ${pass}/${GOAL_PASSES} (${above.length} above ${GOAL.maxForgottenAccuracy})`;
-        const heldBefore = new Map(heldAt);
-        const passed = await trainAndAudit(above, plan.cumulative.filter((id) => !above.includes(id)), adapter, passLabel, pass);
+        const { passed, drop } = await tryPass(above, passLabel, pass);
         if (!goalPassImproves(metrics, passed.metrics)) {
           this.options.progress(`${passLabel}: does not leave fewer forgotten people above ${GOAL.maxForgottenAccuracy}; the adapter it continues is kept`);
-          restoreHolds(heldAt, heldBefore, above);
+          drop();
           continue;
         }
         ({ adapter, metrics } = passed);
