@@ -14,3 +14,14 @@ export function fromWorkflowFailure(type: string | undefined | null, message: st
   const match = /^([A-Za-z][\w.]*): (.*)$/s.exec(message);
   return match ? new OrchestrationError(type as ErrorCode, match[2], match[1]) : new OrchestrationError(type as ErrorCode, message);
 }
+
+/** An activity's refusal of its input: final, so the workflow does not retry it; `type` names it in the failure. */
+export class ActivityRefusal extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ActivityRefusal';
+  }
+}
