@@ -38,7 +38,9 @@ export interface AuditRecord {
 
 /**
  * Model version lifecycle: candidates, audit results, promotion, rejection and rollback. Each
- * operation is one transaction holding the lineage row lock, so they serialise per lineage.
+ * operation holds the lineage row lock, so they serialise per lineage. Promotion, rejection and
+ * rollback run in the caller's transaction: the requests a version carries move in the same one
+ * (requests/request-outcomes.service.ts), and this feature knows nothing of requests.
  */
 @Injectable()
 export class ModelVersionsService {

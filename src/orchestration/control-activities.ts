@@ -11,10 +11,10 @@ import type { RequestLifecycle } from '../requests/request-lifecycle.service';
 import type { RequestOutcomes } from '../requests/request-outcomes.service';
 import type { Retention } from '../requests/retention.service';
 import type { ControlActivities } from './activity-types';
-import { Candidates } from './candidates';
-import { ForgetSetFiles, type GpuWorkerPresence } from './forget-set-files';
+import { Candidates } from './candidates.service';
+import { ForgetSetFiles, type GpuWorkerPresence } from './forget-set-files.service';
 import { ActivityRefusal } from './orchestration-error';
-import { StepPlanner, type StepSettings } from './step-planner';
+import { StepPlanner, type StepSettings } from './step-planner.service';
 
 export interface ControlServices {
   lineages: LineagesService;

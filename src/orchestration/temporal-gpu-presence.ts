@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common';
 import { GPU_TASK_QUEUE } from './contracts';
-import type { GpuWorkerPresence } from './forget-set-files';
+import type { GpuWorkerPresence } from './forget-set-files.service';
 
 /** Longer than a long poll (about 60 s), so an idle worker between two polls still counts. */
 const POLLED_WITHIN_MS = 90_000;

@@ -10,7 +10,7 @@ import type { ForgetSets } from '../requests/forget-sets.service';
 import type { RequestLifecycle } from '../requests/request-lifecycle.service';
 import type { LineageSnapshot, PlanReforgetInput, ReforgetPlan, StepPlan } from './activity-types';
 import { heldAtVersions, seedOf, storedAudit, subjectIdsOf } from './domain/step-plan';
-import { ForgetSetFiles, type ForgetSetOwner } from './forget-set-files';
+import { ForgetSetFiles, type ForgetSetOwner } from './forget-set-files.service';
 import { ActivityRefusal } from './orchestration-error';
 import { accuracyOfTally, holdsOf, peopleAbove } from './reforget';
 

@@ -19,7 +19,7 @@ import type {
   RollbackLineageResult,
 } from './activity-types';
 import { sameIds } from './domain/step-plan';
-import { SYSTEM_ACTOR, type StepPlanner } from './step-planner';
+import { SYSTEM_ACTOR, type StepPlanner } from './step-planner.service';
 
 export class Candidates {
   constructor(
