@@ -80,10 +80,6 @@ export class ModelVersionsService {
     return this.audits.listByVersion(versionId);
   }
 
-  auditResultsOfRequest(requestId: string): Promise<AuditResult[]> {
-    return this.audits.listByRequest(requestId);
-  }
-
   async createCandidate(candidate: NewCandidate): Promise<ModelVersion> {
     return this.dataSource.transaction(async (tx) => {
       await this.lockLineage(tx, candidate.lineage);

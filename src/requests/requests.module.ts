@@ -32,7 +32,7 @@ export class RequestsModule {
         DeletionRequestsResolver,
         LineageRollbackResolver,
       ],
-      exports: [LineagesModule, DeletionRequestRepository, RequestLifecycle, ForgetSets, RequestOutcomes, Retention],
+      exports: [LineagesModule, RequestLifecycle, ForgetSets, RequestOutcomes, Retention],
     };
   }
 }
