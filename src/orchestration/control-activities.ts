@@ -13,7 +13,7 @@ import type { Retention } from '../requests/retention.service';
 import type { ControlActivities } from './activity-types';
 import { Candidates } from './candidates.service';
 import { ForgetSetFiles, type GpuWorkerPresence } from './forget-set-files.service';
-import { ActivityRefusal } from './orchestration-error';
+import { ActivityRefusal } from './domain/orchestration-error';
 import { StepPlanner, type StepSettings } from './step-planner.service';
 
 export interface ControlServices {

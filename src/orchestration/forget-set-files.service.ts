@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DeletionRequest } from '../requests/domain/deletion-request';
 import type { ForgetSet } from '../requests/domain/forget-set';
-import { ActivityRefusal } from './orchestration-error';
+import { ActivityRefusal } from './domain/orchestration-error';
 import type { FileRef, ForgetSetFile } from './contracts';
 
 /** Whether a GPU worker is polling for unlearning tasks right now. */

@@ -11,7 +11,7 @@ import type { RequestLifecycle } from '../requests/request-lifecycle.service';
 import type { LineageSnapshot, PlanReforgetInput, ReforgetPlan, StepPlan } from './activity-types';
 import { heldAtVersions, seedOf, storedAudit, subjectIdsOf } from './domain/step-plan';
 import { ForgetSetFiles, type ForgetSetOwner } from './forget-set-files.service';
-import { ActivityRefusal } from './orchestration-error';
+import { ActivityRefusal } from './domain/orchestration-error';
 import { accuracyOfTally, holdsOf, peopleAbove } from './reforget';
 
 export const SYSTEM_ACTOR = 'system:lineage-workflow';

@@ -7,7 +7,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { RequestQueue, ReviewDecision } from '../requests/domain/request-queue.port';
 import { cancelUpdate, enqueueUpdate, lineageWorkflowId, LINEAGE_WORKFLOW_TYPE, reviewUpdate, rollbackUpdate, stateQuery, type LineageWorkflowInput, type LineageWorkflowState } from '../../workflows/messages';
 import { CONTROL_TASK_QUEUE } from './activity-types';
-import { fromWorkflowFailure } from './orchestration-error';
+import { fromWorkflowFailure } from './domain/orchestration-error';
 
 /** gRPC RESOURCE_EXHAUSTED: the server caps the updates in flight per workflow (history.maxInFlightUpdates). */
 const RESOURCE_EXHAUSTED = 8;

@@ -1,4 +1,4 @@
-import { AppError, type ErrorCode } from '../common/errors';
+import { AppError, type ErrorCode } from '../../common/errors';
 
 /** A lineage workflow refused a message (its update validator or handler said why). */
 export class OrchestrationError extends AppError {}
