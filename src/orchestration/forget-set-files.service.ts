@@ -1,7 +1,8 @@
 // The decrypted forget-set files the GPU worker trains on (contracts/forget-set.schema.json). They
 // are the only plaintext copy of personal data outside the database, so they live no longer than
 // the step that needs them:
-// - written when the step runs and a GPU worker is there to take it (never while it is down),
+// - written when the step runs, and only while a GPU worker polls: none is written to wait for a
+//   worker that is down (one that dies later in the step leaves the file until the step ends),
 // - one directory per step or pass, named from its inputs, so a retried write replaces the copy,
 // - deleted when the step ends, whatever the outcome (the workflow calls discardForgetSetFile),
 // - and swept at worker start: a directory whose step no longer runs is an orphan of a crash.

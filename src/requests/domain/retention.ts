@@ -2,7 +2,7 @@
 // `forget_set.purged` event in the hash chain; the digest stays as evidence.
 //
 // - The decrypted forget-set file exists only while its step runs (see
-//   src/orchestration/forget-set-files.ts).
+//   src/orchestration/forget-set-files.service.ts).
 // - CANCELED, REJECTED or FAILED: purged at once; nothing will use it again (a new request must be filed).
 // - COMPLETED with a dataset subject: purged at once. The subject id and name stay on the request
 //   row (dataset metadata, not submitted personal data), which is all a rollback (REOPENED), a
