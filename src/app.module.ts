@@ -18,9 +18,8 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { HealthController } from './health.controller';
-import { LineagesApiModule } from './lineages/lineages-api.module';
+import { LineagesModule } from './lineages/lineages.module';
 import { OrchestrationModule } from './orchestration/orchestration.module';
-import { RequestQueueHostModule } from './requests/request-queue-host.module';
 import { RequestsModule } from './requests/requests.module';
 
 /** 10 images of 5 MB in base64 (4/3) plus the rest of the request. */
@@ -49,9 +48,8 @@ export class AppModule {
           introspection: true,
           graphiql: false,
         }),
-        RequestQueueHostModule.use(orchestration),
-        LineagesApiModule,
-        RequestsModule,
+        LineagesModule,
+        RequestsModule.withQueue(orchestration),
         AuditsModule,
       ],
       controllers: [HealthController],

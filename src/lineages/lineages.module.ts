@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RequestsStoreModule } from '../requests/requests-store.module';
+import { LineagesResolver } from './api/lineages.resolver';
 import { LineagesService } from './lineages.service';
 import { ModelVersionsService } from './model-versions.service';
 import { AuditResultRepository } from './persistence/audit-result.repository';
@@ -7,10 +7,9 @@ import { DatasetSubjectRepository } from './persistence/dataset-subject.reposito
 import { LineageRepository } from './persistence/lineage.repository';
 import { ModelVersionRepository } from './persistence/model-version.repository';
 
-/** Lineages, versions, audit results and dataset subjects, without the API: what the orchestration activities and audits import. */
+/** Lineages, their versions, audit results and dataset subjects. Knows nothing of requests: those build on it. */
 @Module({
-  imports: [RequestsStoreModule],
-  providers: [LineageRepository, ModelVersionRepository, AuditResultRepository, DatasetSubjectRepository, LineagesService, ModelVersionsService],
-  exports: [LineagesService, ModelVersionsService, LineageRepository, ModelVersionRepository, AuditResultRepository, DatasetSubjectRepository, RequestsStoreModule],
+  providers: [LineageRepository, ModelVersionRepository, AuditResultRepository, DatasetSubjectRepository, LineagesService, ModelVersionsService, LineagesResolver],
+  exports: [LineagesService, ModelVersionsService],
 })
 export class LineagesModule {}

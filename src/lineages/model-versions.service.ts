@@ -2,12 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Db } from '../database/sql';
 import { EventLog } from '../events/event-log.service';
-import { DeletionRequest } from '../requests/domain/deletion-request';
-import { ForgetSet } from '../requests/domain/forget-set';
-import { RequestStatus } from '../requests/domain/request-status';
-import { ForgetSets } from '../requests/forget-sets.service';
-import { DeletionRequestRepository } from '../requests/persistence/deletion-request.repository';
-import { RequestLifecycle } from '../requests/request-lifecycle.service';
 import { LineageError, ModelLineage, ModelVersion } from './domain/lineage';
 import { assertCanReject, planPromotion, planRollback } from './domain/version-rules';
 import { AuditResult, AuditResultRepository } from './persistence/audit-result.repository';
@@ -44,7 +38,9 @@ export interface AuditRecord {
 
 /**
  * Model version lifecycle: candidates, audit results, promotion, rejection and rollback. Each
- * operation is one transaction holding the lineage row lock, so they serialise per lineage.
+ * operation holds the lineage row lock, so they serialise per lineage. Promotion, rejection and
+ * rollback run in the caller's transaction: the requests a version carries move in the same one
+ * (requests/request-outcomes.service.ts), and this feature knows nothing of requests.
  */
 @Injectable()
 export class ModelVersionsService {
@@ -53,9 +49,6 @@ export class ModelVersionsService {
     private readonly lineages: LineageRepository,
     private readonly versions: ModelVersionRepository,
     private readonly audits: AuditResultRepository,
-    private readonly requests: DeletionRequestRepository,
-    private readonly lifecycle: RequestLifecycle,
-    private readonly forgetSets: ForgetSets,
     private readonly eventLog: EventLog,
   ) {}
 
@@ -85,10 +78,6 @@ export class ModelVersionsService {
 
   auditResultsOfVersion(versionId: string): Promise<AuditResult[]> {
     return this.audits.listByVersion(versionId);
-  }
-
-  auditResultsOfRequest(requestId: string): Promise<AuditResult[]> {
-    return this.audits.listByRequest(requestId);
   }
 
   async createCandidate(candidate: NewCandidate): Promise<ModelVersion> {
@@ -138,112 +127,72 @@ export class ModelVersionsService {
   }
 
   /**
-   * Makes a candidate the champion: the previous champion becomes SUPERSEDED and the requests it
-   * carried (AUDITING or NEEDS_REVIEW) become COMPLETED with this version as theirs.
+   * Makes a candidate the champion, inside the caller's transaction: the previous champion becomes
+   * SUPERSEDED. Returns the promoted version (the caller completes the requests it carried).
    */
-  async promote(lineageName: string, number: number, actor: string, reason: string | null): Promise<{ lineage: ModelLineage; completedRequestIds: string[] }> {
-    return this.dataSource.transaction(async (tx) => {
-      const lineage = await this.lockLineage(tx, lineageName);
-      const all = await this.versions.listByLineage(lineageName, tx);
-      const { promote, supersede } = planPromotion(all, lineage.championVersion, number);
-      if (supersede) await this.versions.setStatus(tx, supersede.id, 'SUPERSEDED', `superseded by version ${number}`);
-      await this.versions.setStatus(tx, promote.id, 'PROMOTED', reason);
-      await this.lineages.setChampion(tx, lineageName, number);
-      await this.eventLog.append(tx, {
-        actor,
-        type: 'version.promoted',
-        entityType: 'version',
-        entityId: `${lineageName}#${number}`,
-        reason,
-        data: { previousChampion: lineage.championVersion },
-      });
-      const completed = await this.lifecycle.transitionWhere(tx, promote.requestIds, ['AUDITING', 'NEEDS_REVIEW'], 'COMPLETED', {
-        actor,
-        reason: reason ?? `carried out by version ${number}`,
-        modelVersionId: promote.id,
-        data: { version: number },
-      });
-      return { lineage: (await this.lineages.find(lineageName, tx))!, completedRequestIds: completed };
+  async promote(tx: Db, lineageName: string, number: number, actor: string, reason: string | null): Promise<ModelVersion> {
+    const lineage = await this.lockLineage(tx, lineageName);
+    const all = await this.versions.listByLineage(lineageName, tx);
+    const { promote, supersede } = planPromotion(all, lineage.championVersion, number);
+    if (supersede) await this.versions.setStatus(tx, supersede.id, 'SUPERSEDED', `superseded by version ${number}`);
+    await this.versions.setStatus(tx, promote.id, 'PROMOTED', reason);
+    await this.lineages.setChampion(tx, lineageName, number);
+    await this.eventLog.append(tx, {
+      actor,
+      type: 'version.promoted',
+      entityType: 'version',
+      entityId: `${lineageName}#${number}`,
+      reason,
+      data: { previousChampion: lineage.championVersion },
     });
+    return promote;
   }
 
-  /** Rejects a candidate; its requests move to `requestStatus` when given (else they stay for another attempt). */
-  async reject(
+  /** Rejects a candidate inside the caller's transaction; returns it as rejected. */
+  async reject(tx: Db, lineageName: string, number: number, reason: string, actor: string): Promise<ModelVersion> {
+    await this.lockLineage(tx, lineageName);
+    const version = await this.version(lineageName, number, tx);
+    assertCanReject(version);
+    await this.versions.setStatus(tx, version.id, 'REJECTED', reason);
+    await this.eventLog.append(tx, { actor, type: 'version.rejected', entityType: 'version', entityId: `${lineageName}#${number}`, reason });
+    return (await this.versions.findById(version.id, tx))!;
+  }
+
+  /** The versions a rollback to `toVersion` would undo, checked without changing anything. */
+  async rollbackTargets(lineageName: string, toVersion: number, db: Db = this.dataSource.manager): Promise<ModelVersion[]> {
+    const lineage = await this.lineages.find(lineageName, db);
+    if (!lineage) throw new LineageError('NOT_FOUND', `no lineage ${lineageName}`, 'lineage');
+    return planRollback(await this.versions.listByLineage(lineageName, db), lineage.championVersion, toVersion).rollBack;
+  }
+
+  /**
+   * Moves the champion back to `toVersion` inside the caller's transaction and marks every later
+   * version ROLLED_BACK. `undo` answers for the requests those versions carried out (it may refuse
+   * by throwing); its ids go into the event and are returned.
+   */
+  async rollback(
+    tx: Db,
     lineageName: string,
-    number: number,
+    toVersion: number,
     reason: string,
     actor: string,
-    requestStatus: Extract<RequestStatus, 'REJECTED' | 'FAILED'> | null,
-  ): Promise<ModelVersion> {
-    return this.dataSource.transaction(async (tx) => {
-      await this.lockLineage(tx, lineageName);
-      const version = await this.version(lineageName, number, tx);
-      assertCanReject(version);
-      await this.versions.setStatus(tx, version.id, 'REJECTED', reason);
-      await this.eventLog.append(tx, { actor, type: 'version.rejected', entityType: 'version', entityId: `${lineageName}#${number}`, reason });
-      if (requestStatus) {
-        await this.lifecycle.transitionWhere(tx, version.requestIds, ['UNLEARNING', 'AUDITING', 'NEEDS_REVIEW'], requestStatus, { actor, reason, data: { version: number } });
-      }
-      return (await this.versions.findById(version.id, tx))!;
+    undo: (rolledBack: ModelVersion[]) => Promise<string[]>,
+  ): Promise<string[]> {
+    const lineage = await this.lockLineage(tx, lineageName);
+    const all = await this.versions.listByLineage(lineageName, tx);
+    const { target, rollBack } = planRollback(all, lineage.championVersion, toVersion);
+    for (const version of rollBack) await this.versions.setStatus(tx, version.id, 'ROLLED_BACK', reason);
+    await this.versions.setStatus(tx, target.id, 'PROMOTED', reason);
+    await this.lineages.setChampion(tx, lineageName, toVersion);
+    const reopened = await undo(rollBack);
+    await this.eventLog.append(tx, {
+      actor,
+      type: 'lineage.rolled_back',
+      entityType: 'lineage',
+      entityId: lineageName,
+      reason,
+      data: { from: lineage.championVersion, to: toVersion, rolledBack: rollBack.map((v) => v.number), reopened },
     });
-  }
-
-  /** Checks a rollback without changing anything (the workflow's update validator may call it). */
-  async validateRollback(lineageName: string, toVersion: number): Promise<void> {
-    const lineage = await this.lineages.find(lineageName);
-    if (!lineage) throw new LineageError('NOT_FOUND', `no lineage ${lineageName}`, 'lineage');
-    const { rollBack } = planRollback(await this.versions.listByLineage(lineageName), lineage.championVersion, toVersion);
-    await this.refuseUnrecoverable(await this.requests.listCompletedByVersions(this.dataSource.manager, rollBack.map((v) => v.id)), toVersion);
-  }
-
-  /**
-   * Retention (src/orchestration/retention.ts) purges an inline profile when a sequential step
-   * completes it: such a person could not be unlearned again after a rollback, so it is refused.
-   */
-  private async refuseUnrecoverable(undone: DeletionRequest[], toVersion: number): Promise<void> {
-    const inline = undone.filter((r) => r.datasetSubjectId === null);
-    const purged = (await this.forgetSets.loadMany(inline.map((r) => r.id))).filter((f) => f.content === null);
-    if (purged.length > 0) {
-      throw new LineageError('CONFLICT', `rolling back to version ${toVersion} would undo request(s) ${purged.map((f) => f.requestId).join(', ')}, whose personal data was purged at completion; they could not be unlearned again`, 'toVersion');
-    }
-  }
-
-  /**
-   * Moves the champion back to `toVersion`, marks every later version ROLLED_BACK, and REOPENS
-   * the COMPLETED requests those versions carried out: the duty to forget survives a rollback.
-   * Returns the reopened request ids, oldest first, for the workflow to queue again.
-   */
-  async rollback(lineageName: string, toVersion: number, reason: string, actor: string): Promise<{ lineage: ModelLineage; reopenedRequestIds: string[] }> {
-    return this.dataSource.transaction(async (tx) => {
-      const lineage = await this.lockLineage(tx, lineageName);
-      const all = await this.versions.listByLineage(lineageName, tx);
-      const { target, rollBack } = planRollback(all, lineage.championVersion, toVersion);
-      for (const version of rollBack) await this.versions.setStatus(tx, version.id, 'ROLLED_BACK', reason);
-      await this.versions.setStatus(tx, target.id, 'PROMOTED', reason);
-      await this.lineages.setChampion(tx, lineageName, toVersion);
-      const undone = await this.requests.listCompletedByVersions(tx, rollBack.map((v) => v.id));
-      await this.refuseUnrecoverable(undone, toVersion);
-      await this.eventLog.append(tx, {
-        actor,
-        type: 'lineage.rolled_back',
-        entityType: 'lineage',
-        entityId: lineageName,
-        reason,
-        data: { from: lineage.championVersion, to: toVersion, rolledBack: rollBack.map((v) => v.number), reopened: undone.map((r) => r.id) },
-      });
-      for (const request of undone) {
-        await this.lifecycle.transition(tx, request.id, 'REOPENED', { actor, reason: `rollback to version ${toVersion}: ${reason}`, data: { version: toVersion } });
-      }
-      return { lineage: (await this.lineages.find(lineageName, tx))!, reopenedRequestIds: undone.map((r) => r.id) };
-    });
-  }
-
-  /**
-   * The people this lineage has been asked to forget and has forgotten (COMPLETED), with their
-   * decrypted forget sets (content null once purged): input for cumulative audits and training.
-   */
-  async forgottenSubjects(lineage: string): Promise<ForgetSet[]> {
-    const completed = await this.requests.listByLineageAndStatus(lineage, ['COMPLETED']);
-    return this.forgetSets.loadMany(completed.map((r) => r.id));
+    return reopened;
   }
 }

@@ -1,6 +1,9 @@
 // Orchestration settings from the environment, validated once at start (a bad value names the variable).
 import { ConfigError } from '../config/config';
-import { DEFAULT_GPU_HEARTBEAT_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_REVIEW_TIMEOUT_MS } from './control-activities';
+
+export const DEFAULT_MAX_ATTEMPTS = 3;
+export const DEFAULT_REVIEW_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000;
+export const DEFAULT_GPU_HEARTBEAT_TIMEOUT_MS = 2 * 60 * 1000;
 
 export interface OrchestrationSettings {
   /** LETHE_MAX_ATTEMPTS: unlearning attempts per step when the audit asks for a retry. */

@@ -1,51 +1,57 @@
 // The TypeScript worker side of the orchestration: the lineage workflows and the bookkeeping
-// activities on queue `control`, the audit activity (src/audits) on queue `audit`. Workers start
-// when the application starts and drain before its connections close.
+// activities on queue `control`, the audit activity (src/audits) on queue `audit`. At start it
+// sweeps forget-set files no running step owns (a crash's leftovers), then the workers start; they
+// drain before the application's connections close.
 import { BeforeApplicationShutdown, Inject, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
+import type { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createRuntimeAuditActivities } from '../audits/application/runtime-audit-activities';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { LineagesModule } from '../lineages/lineages.module';
 import { LineagesService } from '../lineages/lineages.service';
 import { ModelVersionsService } from '../lineages/model-versions.service';
 import { ForgetSets } from '../requests/forget-sets.service';
-import { DeletionRequestRepository } from '../requests/persistence/deletion-request.repository';
 import { RequestLifecycle } from '../requests/request-lifecycle.service';
-import { TEMPORAL_ENDPOINT, TemporalModule } from '../temporal/temporal.module';
+import { RequestOutcomes } from '../requests/request-outcomes.service';
+import { RequestsModule } from '../requests/requests.module';
+import { Retention } from '../requests/retention.service';
+import { TEMPORAL_CLIENT, TEMPORAL_ENDPOINT, TemporalModule } from '../temporal/temporal.module';
 import type { TemporalEndpoint } from '../temporal/temporal-endpoint';
 import { RunningWorkers } from '../temporal/workers';
-import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, type ControlActivities } from './activity-types';
-import { createControlActivities } from './control-activities';
+import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE } from './activity-types';
+import { createControlActivities, createControlPlane } from './control-activities';
 import { loadOrchestrationSettings } from './orchestration-settings';
+import { OrchestrationModule } from './orchestration.module';
+import { TemporalGpuPresence } from './temporal-gpu-presence';
 import { LINEAGE_WORKFLOWS_PATH } from './workflows-path';
 
-export const CONTROL_ACTIVITIES = Symbol('CONTROL_ACTIVITIES');
+export const CONTROL_PLANE = Symbol('CONTROL_PLANE');
+type ControlPlane = ReturnType<typeof createControlPlane>;
 
 @Module({
-  imports: [TemporalModule, LineagesModule],
+  imports: [TemporalModule, RequestsModule.withQueue(OrchestrationModule)],
   providers: [
     {
-      provide: CONTROL_ACTIVITIES,
-      inject: [APP_CONFIG, LineagesService, ModelVersionsService, RequestLifecycle, DeletionRequestRepository, ForgetSets],
+      provide: CONTROL_PLANE,
+      inject: [APP_CONFIG, TEMPORAL_CLIENT, LineagesService, ModelVersionsService, RequestLifecycle, RequestOutcomes, Retention, ForgetSets],
       useFactory: (
         config: AppConfig,
+        client: Client,
         lineages: LineagesService,
         versions: ModelVersionsService,
         lifecycle: RequestLifecycle,
-        requests: DeletionRequestRepository,
+        outcomes: RequestOutcomes,
+        retention: Retention,
         forgetSets: ForgetSets,
-      ): ControlActivities => {
+      ): ControlPlane => {
         const logger = new Logger('ControlActivities');
-        return createControlActivities({
-          lineages, versions, lifecycle, requests, forgetSets,
-          artifactsDir: config.artifactsDir,
-          ...loadOrchestrationSettings(),
-          log: (message) => logger.log(message),
-        });
+        const { maxAttempts, reviewTimeoutMs, gpuHeartbeatTimeoutMs } = loadOrchestrationSettings();
+        return createControlPlane(
+          { lineages, versions, lifecycle, outcomes, retention, forgetSets, gpu: new TemporalGpuPresence(client), log: (message) => logger.log(message) },
+          { artifactsDir: config.artifactsDir, maxAttempts, reviewTimeoutMs, gpuHeartbeatTimeoutMs },
+        );
       },
     },
   ],
-  exports: [CONTROL_ACTIVITIES],
 })
 export class OrchestrationWorkerModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('TemporalWorkers');
@@ -54,14 +60,16 @@ export class OrchestrationWorkerModule implements OnApplicationBootstrap, Before
 
   constructor(
     @Inject(TEMPORAL_ENDPOINT) private readonly endpoint: TemporalEndpoint,
-    @Inject(CONTROL_ACTIVITIES) private readonly controlActivities: ControlActivities,
+    @Inject(CONTROL_PLANE) private readonly controlPlane: ControlPlane,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    const swept = await this.controlPlane.files.sweep((owner) => this.controlPlane.planner.stillRuns(owner));
+    if (swept.length) this.logger.log(`removed ${swept.length} forget-set director${swept.length === 1 ? 'y' : 'ies'} no running step owns`);
     this.connection = await NativeConnection.connect({ address: this.endpoint.address });
     const auditLogger = new Logger('Audit');
     this.workers = await RunningWorkers.start(this.connection, this.endpoint.namespace, [
-      { taskQueue: CONTROL_TASK_QUEUE, workflowsPath: LINEAGE_WORKFLOWS_PATH, activities: this.controlActivities },
+      { taskQueue: CONTROL_TASK_QUEUE, workflowsPath: LINEAGE_WORKFLOWS_PATH, activities: createControlActivities(this.controlPlane) },
       // One audit at a time: it holds the ONNX graphs in memory and uses every core.
       { taskQueue: AUDIT_TASK_QUEUE, activities: createRuntimeAuditActivities({ executionProvider: loadOrchestrationSettings().auditExecutionProvider, log: (m) => auditLogger.log(m) }), maxConcurrentActivityTaskExecutions: 1 },
     ]);

@@ -7,7 +7,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { RequestQueue, ReviewDecision } from '../requests/domain/request-queue.port';
 import { cancelUpdate, enqueueUpdate, lineageWorkflowId, LINEAGE_WORKFLOW_TYPE, reviewUpdate, rollbackUpdate, stateQuery, type LineageWorkflowInput, type LineageWorkflowState } from '../../workflows/messages';
 import { CONTROL_TASK_QUEUE } from './activity-types';
-import { fromWorkflowFailure } from './orchestration-error';
+import { fromWorkflowFailure } from './domain/orchestration-error';
 
 /** gRPC RESOURCE_EXHAUSTED: the server caps the updates in flight per workflow (history.maxInFlightUpdates). */
 const RESOURCE_EXHAUSTED = 8;
@@ -48,7 +48,7 @@ export class TemporalRequestQueue implements RequestQueue {
     return this.client.workflow.getHandle(lineageWorkflowId(lineage)).query(stateQuery);
   }
 
-  private async send<Ret, Args extends any[]>(lineage: string, update: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
+  private async send<Ret, Args extends unknown[]>(lineage: string, update: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
     await this.acquire(lineage);
     try {
       // A burst from several API processes can still saturate the workflow: back off and retry.
@@ -84,7 +84,7 @@ export class TemporalRequestQueue implements RequestQueue {
     if (slot.inFlight === 0) this.slots.delete(lineage);
   }
 
-  private async sendOnce<Ret, Args extends any[]>(lineage: string, update: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
+  private async sendOnce<Ret, Args extends unknown[]>(lineage: string, update: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
     const workflowId = lineageWorkflowId(lineage);
     const startWorkflowOperation = new WithStartWorkflowOperation(LINEAGE_WORKFLOW_TYPE, {
       workflowId,

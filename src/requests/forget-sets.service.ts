@@ -35,8 +35,8 @@ export class ForgetSets {
   }
 
   /** In the order of `requestIds`. */
-  async loadMany(requestIds: string[]): Promise<ForgetSet[]> {
-    const byId = new Map((await this.forgetSets.findMany(requestIds)).map((row) => [row.requestId, row]));
+  async loadMany(requestIds: readonly string[], db?: Db): Promise<ForgetSet[]> {
+    const byId = new Map((await this.forgetSets.findMany([...requestIds], db)).map((row) => [row.requestId, row]));
     return requestIds.map((id) => {
       const row = byId.get(id);
       if (!row) throw new RequestError('NOT_FOUND', `no forget set for request ${id}`);
@@ -54,12 +54,15 @@ export class ForgetSets {
     return (await this.load(request.id)).content?.note ?? null;
   }
 
-  /** Erases a request's personal data for good (the digest stays). false when it was already purged. */
+  /** Erases a request's personal data for good (the digest stays), with its event. false when it was already purged. */
+  async purgeIn(tx: Db, requestId: string, actor: string, reason: string): Promise<boolean> {
+    const purged = await this.forgetSets.purge(tx, requestId);
+    if (purged) await this.eventLog.append(tx, { actor, type: 'forget_set.purged', entityType: 'request', entityId: requestId, reason });
+    return purged;
+  }
+
+  /** purgeIn, in its own transaction. */
   purge(requestId: string, actor: string, reason: string): Promise<boolean> {
-    return this.dataSource.transaction(async (tx) => {
-      const purged = await this.forgetSets.purge(tx, requestId);
-      if (purged) await this.eventLog.append(tx, { actor, type: 'forget_set.purged', entityType: 'request', entityId: requestId, reason });
-      return purged;
-    });
+    return this.dataSource.transaction((tx) => this.purgeIn(tx, requestId, actor, reason));
   }
 }

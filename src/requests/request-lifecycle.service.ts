@@ -16,7 +16,7 @@ export interface TransitionOptions {
   data?: Record<string, unknown>;
 }
 
-/** The only writer of request statuses: checks the transition, updates, and logs the event, in one transaction. */
+/** The only writer of request statuses (checks the transition, updates, and logs the event, in one transaction), and their reader for the workflow. */
 @Injectable()
 export class RequestLifecycle {
   constructor(
@@ -24,6 +24,26 @@ export class RequestLifecycle {
     private readonly requests: DeletionRequestRepository,
     private readonly eventLog: EventLog,
   ) {}
+
+  find(requestId: string): Promise<DeletionRequest | null> {
+    return this.requests.findById(requestId);
+  }
+
+  /** In the order of `requestIds`; NOT_FOUND for an id that names no request. */
+  async findMany(requestIds: readonly string[]): Promise<DeletionRequest[]> {
+    return Promise.all(
+      requestIds.map(async (id) => {
+        const request = await this.requests.findById(id);
+        if (!request) throw new RequestError('NOT_FOUND', `no deletion request ${id}`);
+        return request;
+      }),
+    );
+  }
+
+  /** A lineage's requests in one of `statuses`, oldest first. */
+  inLineage(lineage: string, statuses: RequestStatus[]): Promise<DeletionRequest[]> {
+    return this.requests.listByLineageAndStatus(lineage, statuses);
+  }
 
   async transition(tx: Db, requestId: string, to: RequestStatus, options: TransitionOptions): Promise<DeletionRequest> {
     const request = await this.requests.findByIdForUpdate(tx, requestId);
@@ -50,7 +70,7 @@ export class RequestLifecycle {
    * Moves only the requests currently in one of `from` (others are left alone and not returned):
    * e.g. beginning a batch skips requests canceled meanwhile.
    */
-  async transitionWhere(tx: Db, requestIds: string[], from: readonly RequestStatus[], to: RequestStatus, options: TransitionOptions): Promise<string[]> {
+  async transitionWhere(tx: Db, requestIds: readonly string[], from: readonly RequestStatus[], to: RequestStatus, options: TransitionOptions): Promise<string[]> {
     const moved: string[] = [];
     for (const id of requestIds) {
       const current = await this.requests.findByIdForUpdate(tx, id);
@@ -60,5 +80,10 @@ export class RequestLifecycle {
       }
     }
     return moved;
+  }
+
+  /** transitionWhere in its own transaction. */
+  moveWhere(requestIds: readonly string[], from: readonly RequestStatus[], to: RequestStatus, options: TransitionOptions): Promise<string[]> {
+    return this.dataSource.transaction((tx) => this.transitionWhere(tx, requestIds, from, to, options));
   }
 }

@@ -1,11 +1,38 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { LineagesModule } from '../lineages/lineages.module';
 import { DeletionRequestsResolver } from './api/deletion-requests.resolver';
+import { LineageRollbackResolver } from './api/lineage-rollback.resolver';
+import { ForgetSets } from './forget-sets.service';
+import { DeletionRequestRepository } from './persistence/deletion-request.repository';
+import { ForgetSetRepository } from './persistence/forget-set.repository';
+import { RequestLifecycle } from './request-lifecycle.service';
+import { RequestOutcomes } from './request-outcomes.service';
 import { RequestsService } from './requests.service';
+import { Retention } from './retention.service';
 
-/** The GraphQL side of deletion requests: intake, cancel, review, reads. REQUEST_QUEUE comes from RequestQueueHostModule. */
-@Module({
-  imports: [LineagesModule],
-  providers: [RequestsService, DeletionRequestsResolver],
-})
-export class RequestsModule {}
+/**
+ * Deletion requests: intake, status rules, personal data and its retention, and their GraphQL side.
+ * `queue` provides the RequestQueue port (domain/request-queue.port.ts): the Temporal one in
+ * production, a recording one in tests of the API alone.
+ */
+@Module({})
+export class RequestsModule {
+  static withQueue(queue: Type | DynamicModule): DynamicModule {
+    return {
+      module: RequestsModule,
+      imports: [LineagesModule, queue],
+      providers: [
+        DeletionRequestRepository,
+        ForgetSetRepository,
+        RequestLifecycle,
+        ForgetSets,
+        RequestOutcomes,
+        Retention,
+        RequestsService,
+        DeletionRequestsResolver,
+        LineageRollbackResolver,
+      ],
+      exports: [LineagesModule, RequestLifecycle, ForgetSets, RequestOutcomes, Retention],
+    };
+  }
+}

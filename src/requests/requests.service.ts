@@ -6,6 +6,7 @@ import { AuthError, InputError } from '../common/errors';
 import { DataCipher } from '../common/crypto';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { EventLog } from '../events/event-log.service';
+import { ModelLineage } from '../lineages/domain/lineage';
 import { LineagesService } from '../lineages/lineages.service';
 import { DeletionRequest, dueDate } from './domain/deletion-request';
 import { ForgetSetContent } from './domain/forget-set';
@@ -16,6 +17,7 @@ import { SubmissionInput, validateSubmission } from './domain/submission';
 import { ForgetSets } from './forget-sets.service';
 import { DeletionRequestRepository, RequestCursor, RequestFilter } from './persistence/deletion-request.repository';
 import { RequestLifecycle } from './request-lifecycle.service';
+import { RequestOutcomes } from './request-outcomes.service';
 
 const SYSTEM_ACTOR = 'system';
 
@@ -44,6 +46,7 @@ export class RequestsService implements OnApplicationBootstrap {
     private readonly lifecycle: RequestLifecycle,
     private readonly forgetSets: ForgetSets,
     private readonly lineages: LineagesService,
+    private readonly outcomes: RequestOutcomes,
     private readonly cipher: DataCipher,
     private readonly eventLog: EventLog,
     @Inject(REQUEST_QUEUE) private readonly queue: RequestQueue,
@@ -161,7 +164,12 @@ export class RequestsService implements OnApplicationBootstrap {
     if (!(await this.queue.cancel(request.lineage, request.id))) {
       throw new RequestError('CONFLICT', 'unlearning has already started', 'id');
     }
-    return this.lifecycle.transitionNow(id, 'CANCELED', { actor: actorOf(principal), reason: why });
+    // Nothing will use a canceled request's personal data again: it goes with the cancel (domain/retention.ts).
+    return this.dataSource.transaction(async (tx) => {
+      const canceled = await this.lifecycle.transition(tx, id, 'CANCELED', { actor: actorOf(principal), reason: why });
+      await this.forgetSets.purgeIn(tx, id, actorOf(principal), 'retention: request CANCELED');
+      return canceled;
+    });
   }
 
   /** An operator's decision on a request held for review by the gate. The workflow carries it out. */
@@ -171,5 +179,14 @@ export class RequestsService implements OnApplicationBootstrap {
     if (request.status !== 'NEEDS_REVIEW') throw new RequestError('CONFLICT', `is ${request.status}, not NEEDS_REVIEW`, 'id');
     await this.queue.review(request.lineage, id, decision, why, actorOf(principal));
     return (await this.requests.findById(id))!;
+  }
+
+  /** An operator's rollback of a lineage; the workflow carries it out once its running step ends. */
+  async rollback(lineage: string, toVersion: number, reason: string, principal: Principal): Promise<ModelLineage> {
+    const why = reasonText(reason);
+    // Checked here first so a bad call fails fast with a field error, before any workflow starts.
+    await this.outcomes.validateRollback(lineage, toVersion);
+    await this.queue.rollback(lineage, toVersion, why, actorOf(principal));
+    return this.lineages.get(lineage);
   }
 }

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { printAppSchema, SCHEMA_FILE } from '../../src/app.module';
 import { ModelVersionsService } from '../../src/lineages/model-versions.service';
 import { RequestLifecycle } from '../../src/requests/request-lifecycle.service';
+import { RequestOutcomes } from '../../src/requests/request-outcomes.service';
 import { startTestApp, TestApp, writeDataset, writeModelDir } from '../support/app';
 import { GqlClient } from '../support/gql';
 import { makeJpegHeader, makePng } from '../support/images';
@@ -196,7 +197,23 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       const again = await alice.fails(CANCEL, { id: r.id, reason: 'again' });
       assert.deepEqual([again.code, again.field], ['CONFLICT', 'id']);
       const events = (await alice.ok(REQUEST, { id: r.id })).deletionRequest.events;
-      assert.equal(events.at(-1).reason, 'filed by mistake');
+      assert.equal(events.find((e: { data: { to?: string } }) => e.data?.to === 'CANCELED').reason, 'filed by mistake');
+    });
+
+    it('a canceled request\'s personal data is purged at once, an event in the chain', async () => {
+      const profile = { name: SECRET_NAME, images: [makePng(3, 3).toString('base64')], facts: [{ question: 'Where does she live?', answer: 'Tromsø' }] };
+      const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: { ...submitInput({ subject: { profile } }), note: 'call me' } });
+      await alice.ok(CANCEL, { id: r.id, reason: 'changed my mind' });
+      const [row] = await t.dataSource.query(`SELECT ciphertext, purged_at, digest FROM forget_sets WHERE request_id = $1`, [r.id]);
+      assert.equal(row.ciphertext, null);
+      assert.ok(row.purged_at);
+      assert.ok(row.digest, 'the digest stays as evidence of what was held');
+      const after = (await t.operator.ok(REQUEST, { id: r.id })).deletionRequest;
+      assert.deepEqual([after.status, after.subjectName, after.note], ['CANCELED', null, null]);
+      const types = after.events.map((e: { type: string }) => e.type);
+      assert.deepEqual(types.slice(-2), ['request.status_changed', 'forget_set.purged']);
+      assert.equal(after.events.at(-1).reason, 'retention: request CANCELED');
+      assert.equal((await t.operator.ok(VERIFY)).verifyEventChain.valid, true);
     });
 
     it('cannot cancel once the workflow started it', async () => {
@@ -225,13 +242,14 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
     it('promotion completes the requests; rollback reopens the ones it undid', async () => {
       const versions = t.app.get(ModelVersionsService);
       const lifecycle = t.app.get(RequestLifecycle);
+      const outcomes = t.app.get(RequestOutcomes);
       const carryOut = async (subject: string, parent: number) => {
         const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput({ lineage: 'main', subject: { datasetSubjectId: subject } }) });
         await lifecycle.transitionNow(r.id, 'UNLEARNING', { actor: 'workflow' });
         const candidate = await versions.createCandidate({ lineage: 'main', parentNumber: parent, adapterUri: `/artifacts/${r.id}`, adapterSha256: 'a'.repeat(64), method: 'ga_klr', hyperParameters: { learningRate: 1e-4 }, requestIds: [r.id], actor: 'workflow' });
         await lifecycle.transitionNow(r.id, 'AUDITING', { actor: 'workflow' });
         await versions.recordAudit({ lineage: 'main', versionNumber: candidate.number, requestIds: [r.id], attempt: 1, metrics: { forget: 0.25 }, decision: 'PROMOTE', reasons: [], actor: 'workflow' });
-        await versions.promote('main', candidate.number, 'workflow', 'gate passed');
+        await outcomes.promote('main', candidate.number, 'workflow', 'gate passed');
         return { id: r.id as string, version: candidate.number };
       };
       const first = await carryOut('s1', 0);
@@ -249,15 +267,15 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       assert.deepEqual(queue.rollbacks.at(-1), { lineage: 'main', toVersion: first.version, reason: 'regression in general accuracy', actor: 'OPERATOR:bootstrap-operator' });
 
       // What the workflow's rollback activity does:
-      const result = await versions.rollback('main', first.version, 'regression in general accuracy', 'OPERATOR:bootstrap-operator');
-      assert.deepEqual(result.reopenedRequestIds, [second.id]);
+      const reopened = await outcomes.rollback('main', first.version, 'regression in general accuracy', 'OPERATOR:bootstrap-operator');
+      assert.deepEqual(reopened, [second.id]);
       lineage = (await auditor.ok(LINEAGE, { name: 'main' })).modelLineage;
       assert.equal(lineage.championVersion, first.version);
       assert.deepEqual(lineage.versions.map((v: { status: string }) => v.status), ['SUPERSEDED', 'PROMOTED', 'ROLLED_BACK']);
       assert.equal((await alice.ok(REQUEST, { id: second.id })).deletionRequest.status, 'REOPENED');
       assert.equal((await alice.ok(REQUEST, { id: first.id })).deletionRequest.status, 'COMPLETED');
-      const forgotten = await versions.forgottenSubjects('main');
-      assert.deepEqual(forgotten.map((f) => f.content?.datasetSubjectId), ['s1']);
+      const forgotten = await t.app.get(RequestLifecycle).inLineage('main', ['COMPLETED']);
+      assert.deepEqual(forgotten.map((r) => r.datasetSubjectId), ['s1']);
     });
 
     it('gate policy updates are validated and versioned', async () => {

@@ -12,10 +12,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { LineagesService } from '../../src/lineages/lineages.service';
 import { ModelVersionsService } from '../../src/lineages/model-versions.service';
 import { ForgetSets } from '../../src/requests/forget-sets.service';
-import { DeletionRequestRepository } from '../../src/requests/persistence/deletion-request.repository';
 import { RequestLifecycle } from '../../src/requests/request-lifecycle.service';
+import { RequestOutcomes } from '../../src/requests/request-outcomes.service';
+import { Retention } from '../../src/requests/retention.service';
 import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, type AuditActivityOutput } from '../../src/orchestration/activity-types';
-import { createControlActivities } from '../../src/orchestration/control-activities';
+import { createControlActivities, createControlPlane } from '../../src/orchestration/control-activities';
+import { DEFAULT_GPU_HEARTBEAT_TIMEOUT_MS } from '../../src/orchestration/orchestration-settings';
+import { TemporalGpuPresence } from '../../src/orchestration/temporal-gpu-presence';
 import { GPU_TASK_QUEUE, type ExportOnnxInput, type UnlearnInput, type UnlearnOutput } from '../../src/orchestration/contracts';
 import { RunningWorkers } from '../../src/temporal/workers';
 import { startTestApp, writeDataset, writeModelDir, type TestApp } from '../support/app';
@@ -46,6 +49,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
   let temporal: TestTemporal;
   let t: TestApp;
   let workers: RunningWorkers;
+  let plane: ReturnType<typeof createControlPlane>;
   const unlearnInputs: UnlearnInput[] = [];
   const forgetSetFiles: Array<{ subjects: Array<{ datasetSubjectId: string | null; name: string }> }> = [];
   /** Audit decisions consumed in order; PROMOTE when empty. */
@@ -88,16 +92,11 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
         return decisions.shift() ?? { decision: 'PROMOTE', reasons: [], metrics: null, baseline: null };
       },
     };
-    const control = createControlActivities({
-      lineages: t.app.get(LineagesService),
-      versions: t.app.get(ModelVersionsService),
-      lifecycle: t.app.get(RequestLifecycle),
-      requests: t.app.get(DeletionRequestRepository),
-      forgetSets: t.app.get(ForgetSets),
-      artifactsDir: artifacts,
-      maxAttempts: 2,
-      reviewTimeoutMs: 60_000,
-    });
+    plane = createControlPlane(
+      { ...servicesOf(t), gpu: new TemporalGpuPresence(temporal.client) },
+      { artifactsDir: artifacts, maxAttempts: 2, reviewTimeoutMs: 60_000, gpuHeartbeatTimeoutMs: DEFAULT_GPU_HEARTBEAT_TIMEOUT_MS },
+    );
+    const control = createControlActivities(plane);
     workers = await RunningWorkers.start(temporal.nativeConnection, 'default', [
       { taskQueue: CONTROL_TASK_QUEUE, workflowBundle: await lineageWorkflowBundle(), activities: control },
       { taskQueue: GPU_TASK_QUEUE, activities: gpu },
@@ -273,4 +272,63 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     assert.equal((await until(second, 'COMPLETED')).modelVersion?.number, 3, 'nobody above 0.2: no pass');
     assert.equal(unlearnInputs.length, before + 3);
   });
+
+  it('writes a forget-set file only while a GPU worker polls, once per step however often retried, and sweeps orphans', async () => {
+    // A day-long batching window keeps the workflow from beginning the request: the test plays its activities.
+    const model = writeModelDir(path.join(t.postgres.dir, 'model'));
+    const dataset = path.join(t.postgres.dir, 'dataset');
+    await t.operator.ok(CREATE_LINEAGE, { input: { name: 'files', baseModelPath: model, datasetPath: dataset, batchingWindowSeconds: 86400 } });
+    const id = await submit('files', { profile: { name: 'Rita Inline', images: [], facts: [{ question: 'Where does Rita work?', answer: 'Bergen' }] } });
+    const root = path.join(t.config.artifactsDir, 'forget-sets');
+    const dirs = () => (fs.existsSync(root) ? fs.readdirSync(root).sort() : []);
+
+    // No GPU worker polls this queue: the step does not begin and no plaintext is written for it to wait on.
+    const nobody = createControlActivities(createControlPlane(
+      { ...servicesOf(t), gpu: new TemporalGpuPresence(temporal.client, 'gpu-nobody-polls') },
+      { artifactsDir: t.config.artifactsDir, maxAttempts: 2, reviewTimeoutMs: 60_000, gpuHeartbeatTimeoutMs: DEFAULT_GPU_HEARTBEAT_TIMEOUT_MS },
+    ));
+    await assert.rejects(nobody.beginRequest({ lineage: 'files', requestIds: [id] }), /no GPU worker is polling/);
+    assert.deepEqual(dirs(), []);
+    assert.equal((await request(id)).status, 'QUEUED');
+
+    // With the test's GPU worker polling `gpu`: written; a retry (a lost completion) replaces the copy instead of adding one.
+    const activities = createControlActivities(plane);
+    const first = (await activities.beginRequest({ lineage: 'files', requestIds: [id] }))!;
+    const retried = (await activities.beginRequest({ lineage: 'files', requestIds: [id] }))!;
+    assert.equal(retried.forgetSetFile, first.forgetSetFile);
+    assert.equal(retried.unlearn.forgetSet.sha256, first.unlearn.forgetSet.sha256);
+    assert.equal(dirs().length, 1);
+    assert.equal((await request(id)).status, 'UNLEARNING');
+
+    // A worker start sweeps what no running step owns (a crash's leftovers) and keeps the running step's file.
+    const finished = await submit('seq', { datasetSubjectId: 's1' });
+    await until(finished, 'COMPLETED');
+    await eventually(() => assert.equal(dirs().length, 1, 'the finished step discarded its own file'));
+    const orphanOfFinished = path.join(root, 'step-finished');
+    fs.mkdirSync(orphanOfFinished);
+    fs.writeFileSync(path.join(orphanOfFinished, 'step.json'), JSON.stringify({ lineage: 'seq', requestIds: [finished] }));
+    fs.writeFileSync(path.join(orphanOfFinished, 'forget-set.json'), '{"subjects":[]}');
+    fs.mkdirSync(path.join(root, 'step-unowned'));
+    const swept = await plane.files.sweep((owner) => plane.planner.stillRuns(owner));
+    assert.deepEqual(swept.sort(), ['step-finished', 'step-unowned']);
+    assert.deepEqual(dirs(), [path.basename(path.dirname(first.forgetSetFile))]);
+
+    // The step ends, whatever the outcome: its file goes.
+    await activities.failRequests({ lineage: 'files', requestIds: [id], reason: 'test ends the step' });
+    await activities.discardForgetSetFile(first.forgetSetFile);
+    assert.deepEqual(dirs(), []);
+    // FAILED: the personal data goes too (retention), an event in the chain.
+    assert.ok((await request(id)).events.some((e) => e.type === 'forget_set.purged'));
+  });
 });
+
+function servicesOf(t: TestApp) {
+  return {
+    lineages: t.app.get(LineagesService),
+    versions: t.app.get(ModelVersionsService),
+    lifecycle: t.app.get(RequestLifecycle),
+    outcomes: t.app.get(RequestOutcomes),
+    retention: t.app.get(Retention),
+    forgetSets: t.app.get(ForgetSets),
+  };
+}

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { lineageWorkflowId } from '../../workflows/messages';
-import { OrchestrationError } from '../../src/orchestration/orchestration-error';
+import { OrchestrationError } from '../../src/orchestration/domain/orchestration-error';
 import type { AuditMetrics } from '../../src/audits/domain/metrics';
 import type { UnlearnInput } from '../../src/orchestration/contracts';
 import { TemporalRequestQueue } from '../../src/orchestration/temporal-request-queue';

@@ -45,6 +45,11 @@ before(async () => {
       },
     },
   ]);
+  // What a crash mid-step leaves behind: a decrypted forget set whose step no longer runs.
+  const orphan = path.join(t.config.artifactsDir, 'forget-sets', 'step-crashed');
+  fs.mkdirSync(orphan, { recursive: true });
+  fs.writeFileSync(path.join(orphan, 'step.json'), JSON.stringify({ lineage: 'gone', requestIds: [crypto.randomUUID()] }));
+  fs.writeFileSync(path.join(orphan, 'forget-set.json'), JSON.stringify({ subjects: [{ requestId: 'x', name: 'Orphaned Person', datasetSubjectId: null, images: [], facts: [] }] }));
   worker = spawn(process.execPath, [WORKER], {
     env: { ...process.env, DATABASE_URL: t.postgres.url, TEMPORAL_ADDRESS: temporal.server.address, LETHE_DATA_DIR: t.config.dataDir, LETHE_ARTIFACTS_DIR: t.config.artifactsDir },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,6 +64,11 @@ after(async () => {
   await gpu?.shutdown();
   await t?.stop();
   await temporal?.stop();
+});
+
+it('sweeps, at start, the forget-set files no running step owns', () => {
+  assert.deepEqual(fs.readdirSync(path.join(t.config.artifactsDir, 'forget-sets')), []);
+  assert.match(workerOutput, /removed 1 forget-set directory no running step owns/);
 });
 
 it('runs a request through the worker process; the real audit fails closed on a fake artifact', async () => {

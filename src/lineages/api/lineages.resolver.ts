@@ -1,11 +1,9 @@
-import { Inject } from '@nestjs/common';
 import { Args, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { CurrentPrincipal, Roles } from '../../auth/api/auth.decorators';
 import { actorOf, Principal } from '../../auth/domain/principal';
 import { InputError } from '../../common/errors';
 import { GraphQLJSON } from '../../common/json.scalar';
 import { decodeCursor, encodeCursor, pageSize } from '../../common/pagination';
-import { REQUEST_QUEUE, RequestQueue } from '../../requests/domain/request-queue.port';
 import { LineagesService } from '../lineages.service';
 import { ModelVersionsService } from '../model-versions.service';
 import { toLineageModel, toSubjectModel, toVersionModel } from './lineage.mapper';
@@ -22,7 +20,6 @@ export class LineagesResolver {
   constructor(
     private readonly lineages: LineagesService,
     private readonly modelVersions: ModelVersionsService,
-    @Inject(REQUEST_QUEUE) private readonly queue: RequestQueue,
   ) {}
 
   @Query(() => ModelLineageModel)
@@ -71,20 +68,5 @@ export class LineagesResolver {
     @CurrentPrincipal() principal: Principal,
   ): Promise<ModelLineageModel> {
     return toLineageModel(await this.lineages.updateGatePolicy(lineage, gatePolicy, reason == null ? null : reasonText(reason), actorOf(principal)));
-  }
-
-  @Mutation(() => ModelLineageModel, { description: 'Moves the champion back; later versions are ROLLED_BACK and the requests they carried out are REOPENED and queued again' })
-  @Roles('OPERATOR')
-  async rollbackModel(
-    @Args('lineage') lineage: string,
-    @Args('toVersion', { type: () => Int }) toVersion: number,
-    @Args('reason') reason: string,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<ModelLineageModel> {
-    const why = reasonText(reason);
-    // Checked here first so a bad call fails fast with a field error, before any workflow starts.
-    await this.modelVersions.validateRollback(lineage, toVersion);
-    await this.queue.rollback(lineage, toVersion, why, actorOf(principal));
-    return toLineageModel(await this.lineages.get(lineage));
   }
 }

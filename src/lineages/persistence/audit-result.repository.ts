@@ -52,9 +52,4 @@ export class AuditResultRepository {
     const { rows } = await sql<Row>(db, 'SELECT * FROM audit_results WHERE version_id = $1 ORDER BY created_at, id', [versionId]);
     return rows.map(toResult);
   }
-
-  async listByRequest(requestId: string, db: Db = this.dataSource.manager): Promise<AuditResult[]> {
-    const { rows } = await sql<Row>(db, 'SELECT * FROM audit_results WHERE request_id = $1 ORDER BY created_at, id', [requestId]);
-    return rows.map(toResult);
-  }
 }

@@ -33,12 +33,24 @@ const TRANSITIONS: Record<RequestStatus, readonly RequestStatus[]> = {
   CANCELED: [],
 };
 
+/** Waiting for a step of their lineage: the step begins them (UNLEARNING). */
+export const WAITING: readonly RequestStatus[] = ['RECEIVED', 'QUEUED', 'REOPENED'];
+
 /** Statuses from which the requester may still withdraw: unlearning has not started. */
-export const CANCELABLE: readonly RequestStatus[] = ['RECEIVED', 'QUEUED', 'REOPENED'];
+export const CANCELABLE: readonly RequestStatus[] = WAITING;
+
+/** In a running step: being trained on or audited (a step waiting for review trains no more). */
+export const IN_STEP: readonly RequestStatus[] = ['UNLEARNING', 'AUDITING'];
+
+/** Trained on, their candidate audited or held for review: a decision on the candidate moves them on. */
+export const AWAITING_DECISION: readonly RequestStatus[] = ['AUDITING', 'NEEDS_REVIEW'];
 
 export function canTransition(from: RequestStatus, to: RequestStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
+
+/** Every status that may still end FAILED: not finished (COMPLETED waits only for a rollback). */
+export const UNFINISHED: readonly RequestStatus[] = REQUEST_STATUSES.filter((status) => canTransition(status, 'FAILED'));
 
 export function assertTransition(requestId: string, from: RequestStatus, to: RequestStatus): void {
   if (!canTransition(from, to)) {

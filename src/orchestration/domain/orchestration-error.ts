@@ -1,4 +1,4 @@
-import { AppError, type ErrorCode } from '../common/errors';
+import { AppError, type ErrorCode } from '../../common/errors';
 
 /** A lineage workflow refused a message (its update validator or handler said why). */
 export class OrchestrationError extends AppError {}
@@ -13,4 +13,15 @@ export function fromWorkflowFailure(type: string | undefined | null, message: st
   if (!type || !PASSED_THROUGH.has(type)) return null;
   const match = /^([A-Za-z][\w.]*): (.*)$/s.exec(message);
   return match ? new OrchestrationError(type as ErrorCode, match[2], match[1]) : new OrchestrationError(type as ErrorCode, message);
+}
+
+/** An activity's refusal of its input: final, so the workflow does not retry it; `type` names it in the failure. */
+export class ActivityRefusal extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ActivityRefusal';
+  }
 }

@@ -1,0 +1,130 @@
+// Candidates and their fate: recording a trained adapter as a version and its audit, and carrying
+// out the workflow's decision on it (review, promotion, rejection, failure, rollback) through the
+// services that own those rules. Every method is retry-safe: a retry after a lost completion
+// finds the work done and changes nothing more.
+import type { ModelVersionsService } from '../lineages/model-versions.service';
+import { AWAITING_DECISION, UNFINISHED } from '../requests/domain/request-status';
+import type { RequestLifecycle } from '../requests/request-lifecycle.service';
+import type { RequestOutcomes } from '../requests/request-outcomes.service';
+import type { Retention } from '../requests/retention.service';
+import type {
+  FailRequestsInput,
+  LineageSnapshot,
+  MarkNeedsReviewInput,
+  PromoteInput,
+  RecordAuditInput,
+  RecordCandidateInput,
+  RejectCandidateInput,
+  RollbackLineageInput,
+  RollbackLineageResult,
+} from './activity-types';
+import { sameIds } from './domain/step-plan';
+import { SYSTEM_ACTOR, type StepPlanner } from './step-planner.service';
+
+export class Candidates {
+  constructor(
+    private readonly versions: ModelVersionsService,
+    private readonly lifecycle: RequestLifecycle,
+    private readonly outcomes: RequestOutcomes,
+    private readonly retention: Retention,
+    private readonly planner: Pick<StepPlanner, 'snapshot'>,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  async record(input: RecordCandidateInput): Promise<{ version: number; snapshot: LineageSnapshot }> {
+    const existing = (await this.versions.listVersions(input.lineage)).find(
+      (v) => v.status === 'CANDIDATE' && v.adapterSha256 === input.unlearn.adapter.sha256 && sameIds(v.requestIds, input.requestIds),
+    );
+    const version =
+      existing ??
+      (await this.versions.createCandidate({
+        lineage: input.lineage,
+        parentNumber: input.parentVersion,
+        adapterUri: input.unlearn.adapter.path,
+        adapterSha256: input.unlearn.adapter.sha256,
+        method: input.method,
+        hyperParameters: { ...input.hyperParameters },
+        requestIds: input.requestIds,
+        reforgottenSubjectIds: input.reforgottenSubjectIds,
+        actor: SYSTEM_ACTOR,
+        details: {
+          attempt: input.attempt,
+          steps: input.unlearn.steps,
+          finalLoss: input.unlearn.lossCurve.at(-1) ?? null,
+          wallSeconds: input.unlearn.wallSeconds,
+          reusedArtifact: input.unlearn.reused,
+        },
+      }));
+    await this.lifecycle.moveWhere(input.requestIds, ['UNLEARNING'], 'AUDITING', {
+      actor: SYSTEM_ACTOR,
+      reason: `auditing version ${version.number}`,
+      data: { version: version.number, attempt: input.attempt },
+    });
+    return { version: version.number, snapshot: await this.planner.snapshot(input.lineage) };
+  }
+
+  async recordAudit(input: RecordAuditInput): Promise<void> {
+    const version = await this.versions.findVersion(input.lineage, input.version);
+    const already = version ? await this.versions.auditResultsOfVersion(version.id) : [];
+    if (already.some((row) => row.attempt === input.attempt)) return;
+    // The whole audit result is stored: reports read the baseline, checks and policy in force from it.
+    await this.versions.recordAudit({
+      lineage: input.lineage,
+      versionNumber: input.version,
+      requestIds: input.requestIds,
+      attempt: input.attempt,
+      metrics: input.audit,
+      decision: input.audit.decision,
+      reasons: input.audit.reasons,
+      actor: SYSTEM_ACTOR,
+    });
+    const why = input.audit.reasons.length ? `: ${input.audit.reasons.join('; ')}` : '';
+    this.log(`lineage ${input.lineage} version ${input.version} attempt ${input.attempt}: gate says ${input.audit.decision}${why}`);
+  }
+
+  async markNeedsReview(input: MarkNeedsReviewInput): Promise<void> {
+    await this.lifecycle.moveWhere(input.requestIds, ['AUDITING'], 'NEEDS_REVIEW', {
+      actor: SYSTEM_ACTOR,
+      reason: input.reasons.join('; ') || 'the gate asks for a review',
+      data: { version: input.version },
+    });
+  }
+
+  async promote(input: PromoteInput): Promise<LineageSnapshot> {
+    const version = await this.versions.findVersion(input.lineage, input.version);
+    if (version?.status !== 'PROMOTED') await this.outcomes.promote(input.lineage, input.version, input.actor, input.reason);
+    await this.retention.purgeFinished(input.lineage, 'COMPLETED', input.requestIds, SYSTEM_ACTOR);
+    return this.planner.snapshot(input.lineage);
+  }
+
+  async reject(input: RejectCandidateInput): Promise<LineageSnapshot> {
+    const version = await this.versions.findVersion(input.lineage, input.version);
+    const requestStatus = input.requestStatus === 'UNCHANGED' ? null : input.requestStatus;
+    if (version?.status === 'CANDIDATE') await this.outcomes.reject(input.lineage, input.version, input.reason, input.actor, requestStatus);
+    if (input.requestStatus === null) {
+      // Another operation follows (a retry or a re-forget pass): the requests go back to UNLEARNING.
+      await this.lifecycle.moveWhere(input.requestIds, AWAITING_DECISION, 'UNLEARNING', {
+        actor: SYSTEM_ACTOR,
+        reason: `unlearning again after version ${input.version}: ${input.reason}`,
+      });
+    } else if (input.requestStatus !== 'UNCHANGED') {
+      await this.retention.purgeFinished(input.lineage, input.requestStatus, input.requestIds, SYSTEM_ACTOR);
+    }
+    return this.planner.snapshot(input.lineage);
+  }
+
+  async fail(input: FailRequestsInput): Promise<void> {
+    await this.lifecycle.moveWhere(input.requestIds, UNFINISHED, 'FAILED', { actor: SYSTEM_ACTOR, reason: input.reason });
+    await this.retention.purgeFinished(input.lineage, 'FAILED', input.requestIds, SYSTEM_ACTOR);
+  }
+
+  async rollback(input: RollbackLineageInput): Promise<RollbackLineageResult> {
+    const { championVersion } = await this.planner.snapshot(input.lineage);
+    // A retry after the rollback committed: report the requests it reopened.
+    const reopenedRequestIds =
+      championVersion === input.toVersion
+        ? (await this.lifecycle.inLineage(input.lineage, ['REOPENED'])).map((r) => r.id)
+        : await this.outcomes.rollback(input.lineage, input.toVersion, input.reason, input.actor);
+    return { snapshot: await this.planner.snapshot(input.lineage), reopenedRequestIds };
+  }
+}
