@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LineagesModule } from '../lineages/lineages.module';
 import { AuditReportResolver } from './api/audit-report.resolver';
 import { ReportsController } from './api/reports.controller';
 import { ReportService } from './application/report.service';
@@ -10,6 +11,7 @@ import { ReportFactsRepository } from './persistence/report-facts.repository';
  * `audit` worker: see application/runtime-audit-activities.ts.
  */
 @Module({
+  imports: [LineagesModule],
   providers: [ReportFactsRepository, ReportService, AuditReportResolver],
   controllers: [ReportsController],
   exports: [ReportService],

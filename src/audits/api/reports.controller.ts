@@ -40,9 +40,9 @@ export class ReportsController {
 
   @Get('versions/:lineage/:file')
   @Roles('AUDITOR', 'OPERATOR')
-  async versionReport(@Param('lineage') lineage: string, @Param('file') file: string, @Res() response: Response): Promise<void> {
+  async versionReport(@Param('lineage') lineage: string, @Param('file') file: string, @CurrentPrincipal() principal: Principal, @Res() response: Response): Promise<void> {
     const { name, format } = splitFormat(file);
     if (!/^\d+$/.test(name)) throw new AuditError('REPORT_NOT_FOUND', `no version "${name}"`, 'versionNumber');
-    send(response, await this.reports.versionReport(lineage, Number(name)), format);
+    send(response, await this.reports.versionReport(lineage, Number(name), principal), format);
   }
 }
