@@ -108,12 +108,13 @@ describe('submission validation', () => {
 });
 
 describe('event chain', () => {
+  const KEY = Buffer.alloc(32, 7);
   function chain(n: number): LoggedEvent[] {
     const events: LoggedEvent[] = [];
     let prev = GENESIS_HASH;
     for (let seq = 1; seq <= n; seq++) {
       const body = { occurredAt: new Date(1_700_000_000_000 + seq), actor: 'a', type: 't', entityType: 'request' as const, entityId: `r${seq}`, reason: null, data: { seq } };
-      const hash = eventHash(prev, body);
+      const hash = eventHash(KEY, prev, body);
       events.push({ ...body, seq, prevHash: prev, hash });
       prev = hash;
     }
@@ -121,7 +122,7 @@ describe('event chain', () => {
   }
 
   function verify(events: LoggedEvent[]) {
-    const verifier = new ChainVerifier();
+    const verifier = new ChainVerifier(KEY);
     events.forEach((e) => verifier.push(e));
     return verifier.result();
   }
