@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { LineagesModule } from '../lineages/lineages.module';
 import { AuditReportResolver } from './api/audit-report.resolver';
 import { ReportsController } from './api/reports.controller';
+import { ReportSigner, reportSigningKeyProvider } from './application/report-signing';
 import { ReportService } from './application/report.service';
 import { ReportFactsRepository } from './persistence/report-facts.repository';
 
@@ -12,7 +13,7 @@ import { ReportFactsRepository } from './persistence/report-facts.repository';
  */
 @Module({
   imports: [LineagesModule],
-  providers: [ReportFactsRepository, ReportService, AuditReportResolver],
+  providers: [ReportFactsRepository, ReportService, reportSigningKeyProvider, ReportSigner, AuditReportResolver],
   controllers: [ReportsController],
   exports: [ReportService],
 })

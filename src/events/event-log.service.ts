@@ -19,6 +19,11 @@ export class EventLog {
     return this.events.listFor(entityType, entityId);
   }
 
+  /** The chain head now: a document that records it is anchored to the log as it was. */
+  head(): Promise<{ seq: number; hash: string }> {
+    return this.events.head();
+  }
+
   async verify(): Promise<ChainVerification> {
     const verifier = new ChainVerifier(this.chainKey);
     for (let after = 0; ; ) {

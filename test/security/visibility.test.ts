@@ -2,6 +2,8 @@
 // requesters' people or requests; AUDITORs and OPERATORs keep the full view; server paths are
 // for OPERATORs only.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ModelVersionsService } from '../../src/lineages/model-versions.service';
@@ -111,5 +113,30 @@ describe('who sees what (embedded Postgres, real app over HTTP)', () => {
   it('datasetSubjects is for AUDITORs and OPERATORs: who is in the training data is personal data', async () => {
     assert.equal((await alice.fails(SUBJECTS)).code, 'FORBIDDEN');
     assert.equal((await auditor.ok(SUBJECTS)).datasetSubjects.totalCount, 3);
+  });
+
+  it('a JSON report is signed with the chain head; scripts/verify-report.cjs checks a download offline', async () => {
+    const keyResponse = await fetch(`${t.baseUrl}/reports/signing-key`);
+    assert.equal(keyResponse.status, 200, 'the public key needs no token');
+    const dir = fs.mkdtempSync(path.join(t.postgres.dir, 'download-'));
+    const keyFile = path.join(dir, 'key.pem');
+    fs.writeFileSync(keyFile, await keyResponse.text());
+    const reportFile = path.join(dir, 'report.json');
+    fs.writeFileSync(reportFile, await (await get(alice, `/reports/requests/${aliceRequest}.json`)).text());
+    const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+    const [{ seq, hash }] = await t.dataSource.query('SELECT seq, hash FROM event_log ORDER BY seq DESC LIMIT 1');
+    assert.deepEqual(report.chainHead, { seq: Number(seq), hash });
+    assert.equal(fs.statSync(t.config.reportSigningKeyFile).mode & 0o777, 0o600);
+    const verify = () => spawnSync(process.execPath, [path.resolve(__dirname, '../../../scripts/verify-report.cjs'), reportFile, keyFile], { encoding: 'utf8' });
+    const valid = verify();
+    assert.equal(valid.status, 0, valid.stdout + valid.stderr);
+    assert.match(valid.stdout, new RegExp(`chain head at issue: seq ${seq}, hash ${hash}`));
+    // One changed verdict, or another chain head, and the download no longer verifies.
+    for (const tamper of [(r: any) => { r.audit.decision = 'NEEDS_REVIEW'; }, (r: any) => { r.chainHead.hash = '0'.repeat(64); }]) {
+      const changed = JSON.parse(JSON.stringify(report));
+      tamper(changed);
+      fs.writeFileSync(reportFile, JSON.stringify(changed));
+      assert.equal(verify().status, 1);
+    }
   });
 });

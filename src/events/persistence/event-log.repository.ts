@@ -76,6 +76,12 @@ export class EventLogRepository {
     return rows.map(toEvent);
   }
 
+  /** The last row: its hash commits to the whole log before it. */
+  async head(db: Db = this.dataSource.manager): Promise<{ seq: number; hash: string }> {
+    const { rows } = await sql<{ seq: string; hash: string }>(db, 'SELECT seq, hash FROM event_log ORDER BY seq DESC LIMIT 1');
+    return rows[0] ? { seq: Number(rows[0].seq), hash: rows[0].hash } : { seq: 0, hash: GENESIS_HASH };
+  }
+
   /** One page of the whole log in chain order, for verification. */
   async pageAfter(seq: number, limit: number, db: Db = this.dataSource.manager): Promise<LoggedEvent[]> {
     const { rows } = await sql<EventRow>(db, 'SELECT * FROM event_log WHERE seq > $1 ORDER BY seq LIMIT $2', [seq, limit]);
