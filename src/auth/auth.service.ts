@@ -9,8 +9,8 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { EventLog } from '../events/event-log.service';
 import { ApiToken, MAX_TOKEN_DAYS, Principal, ROLES, Role, TOKEN_PREFIX } from './domain/principal';
 import { ApiTokenRepository } from './persistence/api-token.repository';
+import { UUID } from '../common/ids';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class AuthService {

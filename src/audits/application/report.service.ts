@@ -8,6 +8,7 @@ import { AuditError } from '../domain/audit-error';
 import { buildReport, ComplianceReport } from '../domain/report';
 import { ReportFactsRepository } from '../persistence/report-facts.repository';
 import { reportTexts, reportViewFor } from './report-view';
+import { UUID } from '../../common/ids';
 
 export const reportLinks = {
   request: (id: string) => ({ json: `/reports/requests/${id}.json`, html: `/reports/requests/${id}.html` }),
@@ -17,7 +18,6 @@ export const reportLinks = {
   }),
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class ReportService {

@@ -4,6 +4,7 @@ import { PageInfo } from '../../common/page-info.model';
 import { AuthService } from '../auth.service';
 import { actorOf, ApiToken, Principal } from '../domain/principal';
 import { CurrentPrincipal, Roles } from './auth.decorators';
+import { UUID } from '../../common/ids';
 
 export enum RoleEnum {
   REQUESTER = 'REQUESTER',
@@ -42,7 +43,6 @@ function toModel(token: ApiToken, plain: string | null = null): ApiTokenModel {
 }
 
 type CursorPosition = [string, string];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isCursor = (v: unknown): v is CursorPosition =>
   Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string') && !Number.isNaN(Date.parse(v[0] as string)) && UUID.test(v[1] as string);
 
