@@ -67,22 +67,35 @@ export class DataCipher {
   }
 }
 
+/**
+ * Writes `content` to `file` (mode 600) unless it exists, and returns what the file holds. Written
+ * beside it first and linked into place, so two processes starting at once (the API and a worker)
+ * agree on one key and neither reads a half-written file.
+ */
+function createOnce(file: string, content: string | Buffer): Buffer {
+  if (fs.existsSync(file)) return fs.readFileSync(file);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const staging = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(staging, content, { mode: 0o600, flag: 'wx' });
+  try {
+    fs.linkSync(staging, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    fs.rmSync(staging, { force: true });
+  }
+  return fs.readFileSync(file);
+}
+
 /** The embedded default: a random key generated on first start and kept beside the data (mode 600). */
 export function loadOrCreateKeyFile(file: string, parse: (raw: string) => Buffer): Buffer {
-  if (fs.existsSync(file)) return parse(fs.readFileSync(file, 'utf8'));
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const key = randomBytes(32);
-  fs.writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-  return key;
+  return parse(createOnce(file, randomBytes(32).toString('base64') + '\n').toString('utf8'));
 }
 
 /** The Ed25519 key that signs documents leaving the service: created on first start beside the data (mode 600). */
 export function loadOrCreateSigningKey(file: string): KeyObject {
-  if (fs.existsSync(file)) return createPrivateKey(fs.readFileSync(file));
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const { privateKey } = generateKeyPairSync('ed25519');
-  fs.writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-  return privateKey;
+  const pem = fs.existsSync(file) ? fs.readFileSync(file) : createOnce(file, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  return createPrivateKey(pem);
 }
 
 export interface DocumentSignature {
