@@ -33,11 +33,8 @@ async function main() {
   const { loadConfig } = require(path.join(b.ROOT, 'dist/src/config/config.js'));
   const { artifactsDir } = loadConfig(stack.env, b.ROOT);
   await ensureBaseExport({ baseUrl: stack.baseUrl, token, py, workerDir: b.WORKER_DIR, artifactsDir, log: b.log });
-  const printed = path.join(dataDir, '.operator-token-printed');
-  const tokenLine = fs.existsSync(printed)
-    ? `operator token: in ${path.join(dataDir, 'operator.token')}`
-    : `operator token (shown once; also in ${path.join(dataDir, 'operator.token')}, mode 600):\n  ${token}`;
-  fs.writeFileSync(printed, new Date().toISOString());
+  // The token stays in its file (mode 600): terminals and logs travel further than the data dir.
+  const tokenLine = `operator token: in ${displayPath(path.join(dataDir, 'operator.token'))} (mode 600)`;
   process.stderr.write(`
 Lethe is ready on ${stack.baseUrl}/graphql (started in ${((Date.now() - started) / 1000).toFixed(1)} s)
 ${tokenLine}

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { LineagesModule } from '../lineages/lineages.module';
 import { AuditReportResolver } from './api/audit-report.resolver';
 import { ReportsController } from './api/reports.controller';
+import { ReportSigner, reportSigningKeyProvider } from './application/report-signing';
 import { ReportService } from './application/report.service';
 import { ReportFactsRepository } from './persistence/report-facts.repository';
 
@@ -10,7 +12,8 @@ import { ReportFactsRepository } from './persistence/report-facts.repository';
  * `audit` worker: see application/runtime-audit-activities.ts.
  */
 @Module({
-  providers: [ReportFactsRepository, ReportService, AuditReportResolver],
+  imports: [LineagesModule],
+  providers: [ReportFactsRepository, ReportService, reportSigningKeyProvider, ReportSigner, AuditReportResolver],
   controllers: [ReportsController],
   exports: [ReportService],
 })

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomBytes, sign, verify } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -67,11 +67,63 @@ export class DataCipher {
   }
 }
 
+/**
+ * Writes `content` to `file` (mode 600) unless it exists, and returns what the file holds. Written
+ * beside it first and linked into place, so two processes starting at once (the API and a worker)
+ * agree on one key and neither reads a half-written file.
+ */
+function createOnce(file: string, content: string | Buffer): Buffer {
+  if (fs.existsSync(file)) return fs.readFileSync(file);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const staging = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(staging, content, { mode: 0o600, flag: 'wx' });
+  try {
+    fs.linkSync(staging, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    fs.rmSync(staging, { force: true });
+  }
+  return fs.readFileSync(file);
+}
+
 /** The embedded default: a random key generated on first start and kept beside the data (mode 600). */
 export function loadOrCreateKeyFile(file: string, parse: (raw: string) => Buffer): Buffer {
-  if (fs.existsSync(file)) return parse(fs.readFileSync(file, 'utf8'));
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const key = randomBytes(32);
-  fs.writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-  return key;
+  return parse(createOnce(file, randomBytes(32).toString('base64') + '\n').toString('utf8'));
+}
+
+/** The Ed25519 key that signs documents leaving the service: created on first start beside the data (mode 600). */
+export function loadOrCreateSigningKey(file: string): KeyObject {
+  const pem = fs.existsSync(file) ? fs.readFileSync(file) : createOnce(file, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  return createPrivateKey(pem);
+}
+
+export interface DocumentSignature {
+  algorithm: 'Ed25519';
+  /** sha256 of the public key (SPKI DER), to tell keys apart after a rotation. */
+  publicKeySha256: string;
+  /** base64 Ed25519 signature over the canonical JSON of the document without its `signature`. */
+  value: string;
+}
+
+export function publicKeyPem(key: KeyObject): string {
+  return createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+}
+
+function publicKeySha256(key: KeyObject): string {
+  return sha256Hex(createPublicKey(key).export({ type: 'spki', format: 'der' }));
+}
+
+/** Adds `signature` over the canonical bytes of everything else in the document. */
+export function signDocument<T extends object>(document: T, privateKey: KeyObject): T & { signature: DocumentSignature } {
+  const value = sign(null, Buffer.from(canonicalJson(document)), privateKey).toString('base64');
+  return { ...document, signature: { algorithm: 'Ed25519', publicKeySha256: publicKeySha256(privateKey), value } };
+}
+
+/** Checks a document as downloaded (parsed JSON) against a public key in PEM: true when not one byte changed. */
+export function verifySignedDocument(document: { signature?: Partial<DocumentSignature> } & Record<string, unknown>, publicKey: string | KeyObject): boolean {
+  const { signature, ...signed } = document;
+  if (signature?.algorithm !== 'Ed25519' || typeof signature.value !== 'string') return false;
+  const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
+  return verify(null, Buffer.from(canonicalJson(signed)), key, Buffer.from(signature.value, 'base64'));
 }

@@ -14,6 +14,11 @@ export interface AppConfig {
   /** Base64/hex of 32 bytes, or null -> the embedded default key file under the data dir. */
   encryptionKey: Buffer | null;
   encryptionKeyFile: string;
+  /** HMAC key of the event chain (32 bytes), or null -> the key file under the data dir. Outside the database on purpose. */
+  chainKey: Buffer | null;
+  chainKeyFile: string;
+  /** Ed25519 private key (PKCS#8 PEM) that signs compliance reports; created on first start. */
+  reportSigningKeyFile: string;
   operatorTokenFile: string;
   /** Default model / dataset locations for new lineages (paths or URIs). */
   modelRoot: string | null;
@@ -91,6 +96,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const host = nonEmpty(env, 'HOST') ?? '127.0.0.1';
   if (!/^[\w.:-]+$/.test(host)) throw new ConfigError('HOST', `is not a host name or address: "${host}"`);
   const rawKey = nonEmpty(env, 'LETHE_ENCRYPTION_KEY');
+  const rawChainKey = nonEmpty(env, 'LETHE_CHAIN_KEY');
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host,
@@ -100,6 +106,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     temporalNamespace: nonEmpty(env, 'TEMPORAL_NAMESPACE') ?? 'default',
     encryptionKey: rawKey ? parseEncryptionKey(rawKey) : null,
     encryptionKeyFile: path.join(dataDir, 'encryption.key'),
+    chainKey: rawChainKey ? parseEncryptionKey(rawChainKey, 'LETHE_CHAIN_KEY') : null,
+    chainKeyFile: path.join(dataDir, 'chain.key'),
+    reportSigningKeyFile: nonEmpty(env, 'LETHE_REPORT_SIGNING_KEY_FILE') ?? path.join(dataDir, 'report-signing.pem'),
     operatorTokenFile: path.join(dataDir, 'operator.token'),
     modelRoot: nonEmpty(env, 'LETHE_MODEL_DIR') ?? tinyDir(env, 'model'),
     datasetRoot: nonEmpty(env, 'LETHE_DATASET_DIR') ?? tinyDir(env, 'dataset'),

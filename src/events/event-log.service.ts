@@ -1,11 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Db } from '../database/sql';
 import { ChainVerification, ChainVerifier, EntityType, LoggedEvent, NewEvent } from './domain/event';
+import { CHAIN_KEY } from './chain-key';
 import { EventLogRepository } from './persistence/event-log.repository';
 
 @Injectable()
 export class EventLog {
-  constructor(private readonly events: EventLogRepository) {}
+  constructor(
+    private readonly events: EventLogRepository,
+    @Inject(CHAIN_KEY) private readonly chainKey: Buffer,
+  ) {}
 
   append(tx: Db, event: NewEvent): Promise<LoggedEvent> {
     return this.events.append(tx, event);
@@ -15,8 +19,13 @@ export class EventLog {
     return this.events.listFor(entityType, entityId);
   }
 
+  /** The chain head now: a document that records it is anchored to the log as it was. */
+  head(): Promise<{ seq: number; hash: string }> {
+    return this.events.head();
+  }
+
   async verify(): Promise<ChainVerification> {
-    const verifier = new ChainVerifier();
+    const verifier = new ChainVerifier(this.chainKey);
     for (let after = 0; ; ) {
       const page = await this.events.pageAfter(after, 1000);
       if (page.length === 0) break;

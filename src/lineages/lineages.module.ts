@@ -6,10 +6,11 @@ import { AuditResultRepository } from './persistence/audit-result.repository';
 import { DatasetSubjectRepository } from './persistence/dataset-subject.repository';
 import { LineageRepository } from './persistence/lineage.repository';
 import { ModelVersionRepository } from './persistence/model-version.repository';
+import { SubjectRedaction } from './subject-redaction.service';
 
 /** Lineages, their versions, audit results and dataset subjects. Knows nothing of requests: those build on it. */
 @Module({
-  providers: [LineageRepository, ModelVersionRepository, AuditResultRepository, DatasetSubjectRepository, LineagesService, ModelVersionsService, LineagesResolver],
-  exports: [LineagesService, ModelVersionsService],
+  providers: [LineageRepository, ModelVersionRepository, AuditResultRepository, DatasetSubjectRepository, LineagesService, ModelVersionsService, SubjectRedaction, LineagesResolver],
+  exports: [LineagesService, ModelVersionsService, SubjectRedaction],
 })
 export class LineagesModule {}

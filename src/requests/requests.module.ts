@@ -7,6 +7,7 @@ import { DeletionRequestRepository } from './persistence/deletion-request.reposi
 import { ForgetSetRepository } from './persistence/forget-set.repository';
 import { RequestLifecycle } from './request-lifecycle.service';
 import { RequestOutcomes } from './request-outcomes.service';
+import { RequestViews } from './api/request-view';
 import { RequestsService } from './requests.service';
 import { Retention } from './retention.service';
 
@@ -29,6 +30,7 @@ export class RequestsModule {
         RequestOutcomes,
         Retention,
         RequestsService,
+        RequestViews,
         DeletionRequestsResolver,
         LineageRollbackResolver,
       ],

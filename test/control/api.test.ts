@@ -408,10 +408,10 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
     });
 
     it('dataset subjects page by id', async () => {
-      const first = (await alice.ok(SUBJECTS, { lineage: 'main', first: 2 })).datasetSubjects;
+      const first = (await auditor.ok(SUBJECTS, { lineage: 'main', first: 2 })).datasetSubjects;
       assert.equal(first.totalCount, 3);
       assert.deepEqual(first.edges.map((e: { node: { id: string } }) => e.node.id), ['s1', 's2']);
-      const rest = (await alice.ok(SUBJECTS, { lineage: 'main', first: 2, after: first.pageInfo.endCursor })).datasetSubjects;
+      const rest = (await auditor.ok(SUBJECTS, { lineage: 'main', first: 2, after: first.pageInfo.endCursor })).datasetSubjects;
       assert.deepEqual(rest.edges.map((e: { node: { id: string; knowledge: string } }) => [e.node.id, e.node.knowledge]), [['s3', 'PRETRAINED']]);
       assert.equal(rest.pageInfo.hasNextPage, false);
     });
@@ -441,7 +441,7 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
         return c.request(REQUEST, { id: r.id });
       } },
       { name: 'deletionRequests', allowed: ['requester', 'auditor', 'operator'], run: (c) => c.request(LIST, { first: 1 }) },
-      { name: 'datasetSubjects', allowed: ['requester', 'auditor', 'operator'], run: (c) => c.request(SUBJECTS, { lineage: 'main' }) },
+      { name: 'datasetSubjects', allowed: ['auditor', 'operator'], run: (c) => c.request(SUBJECTS, { lineage: 'main' }) },
       { name: 'modelLineage', allowed: ['auditor', 'operator'], run: (c) => c.request(LINEAGE, { name: 'main' }) },
       { name: 'verifyEventChain', allowed: ['auditor', 'operator'], run: (c) => c.request(VERIFY) },
     ];

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { DataCipher, canonicalJson } from '../../src/common/crypto';
+import { DataCipher, canonicalJson, loadOrCreateKeyFile } from '../../src/common/crypto';
 import { AppError } from '../../src/common/errors';
-import { ConfigError, loadConfig } from '../../src/config/config';
+import { ConfigError, loadConfig, parseEncryptionKey } from '../../src/config/config';
 import { ChainVerifier, eventHash, GENESIS_HASH, LoggedEvent } from '../../src/events/domain/event';
 import { planRollback } from '../../src/lineages/domain/version-rules';
 import { ModelVersion } from '../../src/lineages/domain/lineage';
@@ -108,12 +112,13 @@ describe('submission validation', () => {
 });
 
 describe('event chain', () => {
+  const KEY = Buffer.alloc(32, 7);
   function chain(n: number): LoggedEvent[] {
     const events: LoggedEvent[] = [];
     let prev = GENESIS_HASH;
     for (let seq = 1; seq <= n; seq++) {
       const body = { occurredAt: new Date(1_700_000_000_000 + seq), actor: 'a', type: 't', entityType: 'request' as const, entityId: `r${seq}`, reason: null, data: { seq } };
-      const hash = eventHash(prev, body);
+      const hash = eventHash(KEY, prev, body);
       events.push({ ...body, seq, prevHash: prev, hash });
       prev = hash;
     }
@@ -121,7 +126,7 @@ describe('event chain', () => {
   }
 
   function verify(events: LoggedEvent[]) {
-    const verifier = new ChainVerifier();
+    const verifier = new ChainVerifier(KEY);
     events.forEach((e) => verifier.push(e));
     return verifier.result();
   }
@@ -169,5 +174,25 @@ describe('rollback rules', () => {
       const err = errorOf(() => planRollback(versions, 3, to));
       assert.deepEqual([err.code, err.field], ['BAD_USER_INPUT', 'toVersion']);
     }
+  });
+});
+
+describe('key files', () => {
+  it('processes starting at once agree on one key, mode 600, and leave nothing else behind', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-keys-'));
+    const file = path.join(dir, 'chain.key');
+    const crypto = require.resolve('../../src/common/crypto');
+    const script = `process.stdout.write(require(${JSON.stringify(crypto)}).loadOrCreateKeyFile(${JSON.stringify(file)}, (raw) => Buffer.from(raw.trim(), 'base64')).toString('hex'))`;
+    const keys = await Promise.all(Array.from({ length: 6 }, () => new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', script]);
+      let out = '';
+      child.stdout.on('data', (chunk) => (out += chunk));
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
+    })));
+    assert.equal(new Set(keys).size, 1);
+    assert.equal(loadOrCreateKeyFile(file, parseEncryptionKey).toString('hex'), keys[0]);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    assert.deepEqual(fs.readdirSync(dir), ['chain.key']);
+    fs.rmSync(dir, { recursive: true });
   });
 });

@@ -12,9 +12,18 @@ describe('embedded default start (no DATABASE_URL, no key)', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-start-'));
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
+  /** What the app logs while it starts (Nest's console logger writes to stdout). */
+  let logged = '';
   async function boot() {
     const config = loadConfig({ LETHE_DATA_DIR: path.join(root, '.data') }, root);
-    const app = await createApp(config, { orchestration: recordingQueueModule(new RecordingQueue()), logger: ['error'] });
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      logged += String(chunk);
+      return (write as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+    }) as typeof process.stdout.write;
+    const app = await createApp(config, { orchestration: recordingQueueModule(new RecordingQueue()), logger: ['log', 'error'] }).finally(() => {
+      process.stdout.write = write;
+    });
     await app.listen(0, '127.0.0.1');
     return { app, config, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
   }
@@ -25,6 +34,8 @@ describe('embedded default start (no DATABASE_URL, no key)', () => {
     const key = fs.readFileSync(first.config.encryptionKeyFile, 'utf8');
     try {
       assert.equal(fs.statSync(first.config.operatorTokenFile).mode & 0o777, 0o600);
+      assert.ok(logged.includes(first.config.operatorTokenFile), 'the log says where the token is');
+      assert.ok(!logged.includes(token), 'the log never shows the token');
       assert.equal(fs.statSync(first.config.encryptionKeyFile).mode & 0o777, 0o600);
       assert.ok(fs.existsSync(path.join(root, '.data', 'postgres', 'PG_VERSION')));
       const result = await new GqlClient(first.url, token).ok('{ verifyEventChain { valid checkedEvents } }');

@@ -3,9 +3,12 @@
 // version reports are for AUDITORs and OPERATORs (enforced by the routes' @Roles).
 import { Injectable } from '@nestjs/common';
 import { canSeeEverything, Principal } from '../../auth/domain/principal';
+import { SubjectRedaction } from '../../lineages/subject-redaction.service';
 import { AuditError } from '../domain/audit-error';
 import { buildReport, ComplianceReport } from '../domain/report';
 import { ReportFactsRepository } from '../persistence/report-facts.repository';
+import { reportTexts, reportViewFor } from './report-view';
+import { UUID } from '../../common/ids';
 
 export const reportLinks = {
   request: (id: string) => ({ json: `/reports/requests/${id}.json`, html: `/reports/requests/${id}.html` }),
@@ -15,11 +18,13 @@ export const reportLinks = {
   }),
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class ReportService {
-  constructor(private readonly facts: ReportFactsRepository) {}
+  constructor(
+    private readonly facts: ReportFactsRepository,
+    private readonly redaction: SubjectRedaction,
+  ) {}
 
   async requestReport(requestId: string, principal: Principal): Promise<ComplianceReport> {
     const notFound = new AuditError('REPORT_NOT_FOUND', `no deletion request ${requestId}`, 'requestId');
@@ -27,7 +32,7 @@ export class ReportService {
     const record = await this.facts.findRequest(requestId);
     if (!record || (!canSeeEverything(principal) && record.facts.requester !== principal.owner)) throw notFound;
     const [versions, audits] = await Promise.all([this.facts.listVersions(record.lineage), this.facts.listAudits(record.lineage)]);
-    return buildReport({
+    const report = buildReport({
       lineage: record.lineage,
       request: record.facts,
       versionNumber: record.carriedBy,
@@ -36,14 +41,19 @@ export class ReportService {
       links: reportLinks.request(requestId),
       now: new Date(),
     });
+    if (principal.role !== 'REQUESTER') return reportViewFor(report, principal);
+    const own = [record.datasetSubjectId];
+    const redact = await this.redaction.redactorFor(record.lineage, own, reportTexts(report));
+    return reportViewFor(report, principal, { requestId, datasetSubjectId: record.datasetSubjectId, redact });
   }
 
-  async versionReport(lineage: string, versionNumber: number): Promise<ComplianceReport> {
+  /** AUDITORs and OPERATORs only (the routes' @Roles). */
+  async versionReport(lineage: string, versionNumber: number, principal: Principal): Promise<ComplianceReport> {
     const versions = await this.facts.listVersions(lineage);
     if (!versions.some((v) => v.number === versionNumber)) {
       throw new AuditError('REPORT_NOT_FOUND', `lineage "${lineage}" has no version ${versionNumber}`, 'versionNumber');
     }
-    return buildReport({
+    const report = buildReport({
       lineage,
       request: null,
       versionNumber,
@@ -52,5 +62,6 @@ export class ReportService {
       links: reportLinks.version(lineage, versionNumber),
       now: new Date(),
     });
+    return reportViewFor(report, principal);
   }
 }

@@ -12,6 +12,7 @@ interface RequestRow {
   id: string;
   requester: string;
   lineage: string;
+  dataset_subject_id: string | null;
   legal_basis: string;
   status: string;
   status_reason: string | null;
@@ -49,6 +50,8 @@ export interface RequestRecord {
   lineage: string;
   /** Number of the version that carried the request out, if any. */
   carriedBy: number | null;
+  /** The request's own dataset person (null for an inline profile): what its REQUESTER may see by id. */
+  datasetSubjectId: string | null;
 }
 
 /**
@@ -74,7 +77,7 @@ export class ReportFactsRepository {
   async findRequest(id: string): Promise<RequestRecord | null> {
     const row = await one<RequestRow>(
       this.db,
-      `SELECT r.id, r.requester, r.lineage, r.legal_basis, r.status, r.status_reason, r.received_at, r.due_at,
+      `SELECT r.id, r.requester, r.lineage, r.dataset_subject_id, r.legal_basis, r.status, r.status_reason, r.received_at, r.due_at,
               f.digest, f.purged_at, v.number AS carried_by,
               CASE WHEN r.status = 'COMPLETED' THEN (
                 SELECT max(e.occurred_at) FROM event_log e
@@ -90,6 +93,7 @@ export class ReportFactsRepository {
     return {
       lineage: row.lineage,
       carriedBy: row.carried_by,
+      datasetSubjectId: row.dataset_subject_id,
       facts: {
         id: row.id,
         requester: row.requester,

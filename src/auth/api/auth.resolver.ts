@@ -1,7 +1,10 @@
-import { Args, Field, Mutation, ObjectType, registerEnumType, Resolver } from '@nestjs/graphql';
+import { Args, Field, GraphQLISODateTime, ID, Int, Mutation, ObjectType, Query, registerEnumType, Resolver } from '@nestjs/graphql';
+import { decodeCursor, encodeCursor, pageSize } from '../../common/pagination';
+import { PageInfo } from '../../common/page-info.model';
 import { AuthService } from '../auth.service';
-import { actorOf, Principal } from '../domain/principal';
+import { actorOf, ApiToken, Principal } from '../domain/principal';
 import { CurrentPrincipal, Roles } from './auth.decorators';
+import { UUID } from '../../common/ids';
 
 export enum RoleEnum {
   REQUESTER = 'REQUESTER',
@@ -12,10 +15,36 @@ registerEnumType(RoleEnum, { name: 'Role' });
 
 @ObjectType('ApiToken')
 export class ApiTokenModel {
-  @Field({ description: 'The bearer token. Shown only in this response; only its sha256 is stored.' }) token!: string;
+  @Field(() => ID) id!: string;
+  @Field(() => String, { nullable: true, description: 'The bearer token: only in createApiToken\'s response (only its sha256 is stored), null elsewhere.' }) token!: string | null;
   @Field(() => RoleEnum) role!: RoleEnum;
   @Field() owner!: string;
+  @Field(() => GraphQLISODateTime) createdAt!: Date;
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'last authenticated call, to the minute' }) lastUsedAt!: Date | null;
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'refused from then on; null: no expiry' }) expiresAt!: Date | null;
+  @Field(() => GraphQLISODateTime, { nullable: true }) revokedAt!: Date | null;
 }
+
+@ObjectType('ApiTokenEdge')
+export class ApiTokenEdge {
+  @Field() cursor!: string;
+  @Field(() => ApiTokenModel) node!: ApiTokenModel;
+}
+
+@ObjectType('ApiTokenConnection')
+export class ApiTokenConnection {
+  @Field(() => [ApiTokenEdge]) edges!: ApiTokenEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field(() => Int) totalCount!: number;
+}
+
+function toModel(token: ApiToken, plain: string | null = null): ApiTokenModel {
+  return { ...token, token: plain, role: token.role as RoleEnum };
+}
+
+type CursorPosition = [string, string];
+const isCursor = (v: unknown): v is CursorPosition =>
+  Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string') && !Number.isNaN(Date.parse(v[0] as string)) && UUID.test(v[1] as string);
 
 @Resolver()
 export class AuthResolver {
@@ -27,8 +56,31 @@ export class AuthResolver {
     @Args('role', { type: () => RoleEnum }) role: RoleEnum,
     @Args('owner') owner: string,
     @CurrentPrincipal() principal: Principal,
+    @Args('expiresInDays', { type: () => Int, nullable: true, description: 'refused after this many days; omitted: no expiry' }) expiresInDays?: number | null,
   ): Promise<ApiTokenModel> {
-    const { token, principal: created } = await this.auth.issueToken(role, owner, actorOf(principal));
-    return { token, role: created.role as RoleEnum, owner: created.owner };
+    const { token, issued } = await this.auth.issueToken(role, owner, actorOf(principal), expiresInDays ?? null);
+    return toModel(issued, token);
+  }
+
+  @Mutation(() => ApiTokenModel, { description: 'The token is refused from the next call on' })
+  @Roles('OPERATOR')
+  async revokeApiToken(@Args('id', { type: () => ID }) id: string, @CurrentPrincipal() principal: Principal): Promise<ApiTokenModel> {
+    return toModel(await this.auth.revokeToken(id, actorOf(principal)));
+  }
+
+  @Query(() => ApiTokenConnection, { description: 'Every token ever issued, oldest first (never the tokens themselves)' })
+  @Roles('OPERATOR')
+  async apiTokens(
+    @Args('first', { type: () => Int, nullable: true }) first?: number,
+    @Args('after', { type: () => String, nullable: true }) after?: string,
+  ): Promise<ApiTokenConnection> {
+    const size = pageSize(first);
+    const position = decodeCursor(after, isCursor);
+    const [tokens, totalCount] = await Promise.all([
+      this.auth.listTokens(size + 1, position && { createdAt: new Date(position[0]), id: position[1] }),
+      this.auth.countTokens(),
+    ]);
+    const edges = tokens.slice(0, size).map((t) => ({ cursor: encodeCursor([t.createdAt.toISOString(), t.id]), node: toModel(t) }));
+    return { edges, totalCount, pageInfo: { hasNextPage: tokens.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 }

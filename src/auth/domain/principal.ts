@@ -10,6 +10,19 @@ export interface Principal {
   owner: string;
 }
 
+/** A token as operators list it; the token itself is never stored, only its sha256. */
+export interface ApiToken {
+  id: string;
+  role: Role;
+  owner: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export const MAX_TOKEN_DAYS = 3650;
+
 /** How a principal appears in the event log. */
 export function actorOf(principal: Principal): string {
   return `${principal.role}:${principal.owner}`;

@@ -1,26 +1,73 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Db, one, sql } from '../../database/sql';
-import { Principal, Role } from '../domain/principal';
+import { ApiToken, Principal, Role } from '../domain/principal';
 
 interface TokenRow {
   id: string;
   role: Role;
   owner: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+}
+
+const COLUMNS = 'id, role, owner, created_at, last_used_at, expires_at, revoked_at';
+
+function toToken(row: TokenRow): ApiToken {
+  return { id: row.id, role: row.role, owner: row.owner, createdAt: row.created_at, lastUsedAt: row.last_used_at, expiresAt: row.expires_at, revokedAt: row.revoked_at };
 }
 
 @Injectable()
 export class ApiTokenRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insert(tx: Db, tokenSha256: string, role: Role, owner: string): Promise<Principal> {
-    const { rows } = await sql<TokenRow>(tx, 'INSERT INTO api_tokens (token_sha256, role, owner) VALUES ($1, $2, $3) RETURNING id, role, owner', [tokenSha256, role, owner]);
-    return { tokenId: rows[0].id, role: rows[0].role, owner: rows[0].owner };
+  async insert(tx: Db, tokenSha256: string, role: Role, owner: string, expiresAt: Date | null): Promise<ApiToken> {
+    const { rows } = await sql<TokenRow>(tx, `INSERT INTO api_tokens (token_sha256, role, owner, expires_at) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`, [tokenSha256, role, owner, expiresAt]);
+    return toToken(rows[0]);
   }
 
+  /**
+   * The principal of a token that is neither revoked nor expired. Notes the use at most once a
+   * minute per token, in the same statement, so authentication stays one round trip.
+   */
   async findActive(tokenSha256: string): Promise<Principal | null> {
-    const row = await one<TokenRow>(this.dataSource.manager, 'SELECT id, role, owner FROM api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL', [tokenSha256]);
+    const row = await one<Pick<TokenRow, 'id' | 'role' | 'owner'>>(
+      this.dataSource.manager,
+      `WITH active AS (
+         SELECT id, role, owner, last_used_at FROM api_tokens
+          WHERE token_sha256 = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())),
+       noted AS (
+         UPDATE api_tokens t SET last_used_at = now() FROM active
+          WHERE t.id = active.id AND (active.last_used_at IS NULL OR active.last_used_at < now() - interval '1 minute'))
+       SELECT id, role, owner FROM active`,
+      [tokenSha256],
+    );
     return row ? { tokenId: row.id, role: row.role, owner: row.owner } : null;
+  }
+
+  async find(id: string, db: Db = this.dataSource.manager): Promise<ApiToken | null> {
+    const row = await one<TokenRow>(db, `SELECT ${COLUMNS} FROM api_tokens WHERE id = $1`, [id]);
+    return row && toToken(row);
+  }
+
+  /** Revokes a live token; null when it was already revoked (or does not exist). */
+  async revoke(tx: Db, id: string): Promise<ApiToken | null> {
+    const { rows } = await sql<TokenRow>(tx, `UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`, [id]);
+    return rows[0] ? toToken(rows[0]) : null;
+  }
+
+  /** Keyset page, oldest first; keyed to the millisecond because cursors carry JavaScript dates. */
+  async page(first: number, after: { createdAt: Date; id: string } | null): Promise<ApiToken[]> {
+    const { rows } = await sql<TokenRow>(
+      this.dataSource.manager,
+      `SELECT ${COLUMNS} FROM api_tokens
+        WHERE $1::timestamptz IS NULL OR (date_trunc('milliseconds', created_at), id) > ($1::timestamptz, $2::uuid)
+        ORDER BY date_trunc('milliseconds', created_at), id LIMIT $3`,
+      [after?.createdAt ?? null, after?.id ?? null, first],
+    );
+    return rows.map(toToken);
   }
 
   async count(): Promise<number> {

@@ -1,4 +1,5 @@
-import { canonicalJson, sha256Hex } from '../../common/crypto';
+import { createHmac } from 'node:crypto';
+import { canonicalJson } from '../../common/crypto';
 
 export type EntityType = 'request' | 'lineage' | 'version' | 'token';
 
@@ -27,8 +28,12 @@ export interface LoggedEvent {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** hash = sha256(prev_hash + canonical JSON of everything the row says). */
-export function eventHash(prevHash: string, event: Omit<LoggedEvent, 'seq' | 'prevHash' | 'hash'>): string {
+/**
+ * hash = HMAC-SHA256(chain key, prev_hash + canonical JSON of everything the row says). The key is
+ * kept outside the database, so write access to the database is not enough to rewrite the log and
+ * recompute a chain that verifies.
+ */
+export function eventHash(chainKey: Buffer, prevHash: string, event: Omit<LoggedEvent, 'seq' | 'prevHash' | 'hash'>): string {
   const payload = canonicalJson({
     occurredAt: event.occurredAt.toISOString(),
     actor: event.actor,
@@ -38,7 +43,7 @@ export function eventHash(prevHash: string, event: Omit<LoggedEvent, 'seq' | 'pr
     reason: event.reason,
     data: event.data,
   });
-  return sha256Hex(prevHash + payload);
+  return createHmac('sha256', chainKey).update(prevHash + payload).digest('hex');
 }
 
 export interface ChainVerification {
@@ -52,6 +57,8 @@ export interface ChainVerification {
 
 /** Walks the chain in sequence order. Feed it pages; it keeps the running state. */
 export class ChainVerifier {
+  constructor(private readonly chainKey: Buffer) {}
+
   private expectedPrev = GENESIS_HASH;
   private checked = 0;
   private failure: { seq: number; problem: string } | null = null;
@@ -63,8 +70,8 @@ export class ChainVerifier {
       this.failure = { seq: event.seq, problem: 'prev_hash does not match the previous row (a row was removed or reordered)' };
       return;
     }
-    if (eventHash(event.prevHash, event) !== event.hash) {
-      this.failure = { seq: event.seq, problem: 'hash does not match the row content (the row was altered)' };
+    if (eventHash(this.chainKey, event.prevHash, event) !== event.hash) {
+      this.failure = { seq: event.seq, problem: 'hash does not match the row content under the chain key (the row was altered, or the chain recomputed without the key)' };
       return;
     }
     this.expectedPrev = event.hash;

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Db, sql } from '../../database/sql';
+import { CHAIN_KEY } from '../chain-key';
 import { EntityType, GENESIS_HASH, LoggedEvent, NewEvent, eventHash } from '../domain/event';
+import { assertStorable } from '../domain/storable-text';
 
 interface EventRow {
   seq: string;
@@ -36,7 +38,10 @@ const CHAIN_LOCK = 0x1e7e;
 
 @Injectable()
 export class EventLogRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(CHAIN_KEY) private readonly chainKey: Buffer,
+  ) {}
 
   /** Must run inside the caller's transaction: the event commits or rolls back with the change it records. */
   async append(tx: Db, event: NewEvent): Promise<LoggedEvent> {
@@ -54,7 +59,9 @@ export class EventLogRepository {
       reason: event.reason ?? null,
       data: JSON.parse(JSON.stringify(event.data ?? {})) as Record<string, unknown>,
     };
-    const hash = eventHash(prevHash, body);
+    // Inputs are checked at the API (StorableTextPipe); this keeps any other writer from storing a row that cannot verify.
+    assertStorable(body, 'event');
+    const hash = eventHash(this.chainKey, prevHash, body);
     const inserted = await sql<EventRow>(
       tx,
       `INSERT INTO event_log (occurred_at, actor, type, entity_type, entity_id, reason, data, prev_hash, hash)
@@ -67,6 +74,12 @@ export class EventLogRepository {
   async listFor(entityType: EntityType, entityId: string, db: Db = this.dataSource.manager): Promise<LoggedEvent[]> {
     const { rows } = await sql<EventRow>(db, 'SELECT * FROM event_log WHERE entity_type = $1 AND entity_id = $2 ORDER BY seq', [entityType, entityId]);
     return rows.map(toEvent);
+  }
+
+  /** The last row: its hash commits to the whole log before it. */
+  async head(db: Db = this.dataSource.manager): Promise<{ seq: number; hash: string }> {
+    const { rows } = await sql<{ seq: string; hash: string }>(db, 'SELECT seq, hash FROM event_log ORDER BY seq DESC LIMIT 1');
+    return rows[0] ? { seq: Number(rows[0].seq), hash: rows[0].hash } : { seq: 0, hash: GENESIS_HASH };
   }
 
   /** One page of the whole log in chain order, for verification. */

@@ -1,12 +1,20 @@
+// The one place that decides what each role sees of lineages and versions. Server paths are for
+// OPERATORs; a REQUESTER reaches a version only through one of its own requests and sees only
+// that request and its own person of the version, plus counts.
+import type { Principal } from '../../auth/domain/principal';
 import { DatasetSubject, ModelLineage, ModelVersion } from '../domain/lineage';
+import type { Redactor } from '../subject-redaction.service';
 import { DatasetSubjectModel, KnowledgeEnum, ModelLineageModel, ModelVersionModel, StrategyEnum, VersionStatusEnum } from './lineage.model';
 
-export function toLineageModel(lineage: ModelLineage): ModelLineageModel {
+const seesServerPaths = (principal: Principal) => principal.role === 'OPERATOR';
+
+export function toLineageModel(lineage: ModelLineage, principal: Principal): ModelLineageModel {
+  const paths = seesServerPaths(principal);
   return {
     name: lineage.name,
-    baseModelPath: lineage.baseModel.path,
+    baseModelPath: paths ? lineage.baseModel.path : null,
     baseModelId: lineage.baseModel.id,
-    datasetPath: lineage.datasetPath,
+    datasetPath: paths ? lineage.datasetPath : null,
     strategy: lineage.strategy as StrategyEnum,
     method: lineage.method,
     hyperParameters: lineage.hyperParameters,
@@ -21,8 +29,30 @@ export function toLineageModel(lineage: ModelLineage): ModelLineageModel {
   };
 }
 
-export function toVersionModel(version: ModelVersion): ModelVersionModel {
-  return { ...version, status: version.status as VersionStatusEnum };
+/** For a REQUESTER: the request it reached the version through, and a redactor for texts naming other people. */
+export interface RequesterScope {
+  requestId: string;
+  datasetSubjectId: string | null;
+  redact: Redactor;
+}
+
+export function toVersionModel(version: ModelVersion, principal: Principal, requester?: RequesterScope): ModelVersionModel {
+  const full: ModelVersionModel = {
+    ...version,
+    status: version.status as VersionStatusEnum,
+    adapterUri: seesServerPaths(principal) ? version.adapterUri : null,
+    requestCount: version.requestIds.length,
+    reforgottenSubjectCount: version.reforgottenSubjectIds.length,
+  };
+  if (principal.role !== 'REQUESTER') return full;
+  if (!requester) throw new Error('a REQUESTER sees a version only through one of its requests');
+  return {
+    ...full,
+    statusReason: requester.redact(version.statusReason),
+    hyperParameters: null,
+    requestIds: version.requestIds.filter((id) => id === requester.requestId),
+    reforgottenSubjectIds: version.reforgottenSubjectIds.filter((id) => id === requester.datasetSubjectId),
+  };
 }
 
 export function toSubjectModel(subject: DatasetSubject): DatasetSubjectModel {

@@ -34,22 +34,24 @@ export class ModelVersionModel {
   @Field(() => Int) number!: number;
   @Field(() => Int, { nullable: true, description: 'version it was trained from; null for the base and cumulative retrains' }) parentNumber!: number | null;
   @Field(() => VersionStatusEnum) status!: VersionStatusEnum;
-  @Field(() => String, { nullable: true }) statusReason!: string | null;
-  @Field(() => String, { nullable: true, description: 'null for version 0 (the base model)' }) adapterUri!: string | null;
+  @Field(() => String, { nullable: true, description: 'a REQUESTER sees other people of the dataset replaced by "[another person]"' }) statusReason!: string | null;
+  @Field(() => String, { nullable: true, description: 'server path: OPERATORs only (null for other roles and for version 0, the base model)' }) adapterUri!: string | null;
   @Field(() => String, { nullable: true }) adapterSha256!: string | null;
   @Field(() => String, { nullable: true }) method!: string | null;
-  @Field(() => GraphQLJSON, { nullable: true }) hyperParameters!: Record<string, unknown> | null;
-  @Field(() => [String], { description: 'dataset subjects that the re-forget passes leading to this version trained on (see ModelLineage.reforgetPasses); empty without re-forgetting' }) reforgottenSubjectIds!: string[];
-  @Field(() => [ID]) requestIds!: string[];
+  @Field(() => GraphQLJSON, { nullable: true, description: 'null for a REQUESTER' }) hyperParameters!: Record<string, unknown> | null;
+  @Field(() => [String], { description: 'dataset subjects that the re-forget passes leading to this version trained on (see ModelLineage.reforgetPasses); empty without re-forgetting. A REQUESTER sees only its own person among them' }) reforgottenSubjectIds!: string[];
+  @Field(() => Int, { description: 'how many dataset subjects the re-forget passes leading to this version trained on' }) reforgottenSubjectCount!: number;
+  @Field(() => [ID], { description: 'the requests this version carried out; a REQUESTER sees only the request it reached the version through' }) requestIds!: string[];
+  @Field(() => Int, { description: 'how many requests this version carried out' }) requestCount!: number;
   @Field(() => GraphQLISODateTime) createdAt!: Date;
 }
 
 @ObjectType('ModelLineage')
 export class ModelLineageModel {
   @Field() name!: string;
-  @Field() baseModelPath!: string;
+  @Field(() => String, { nullable: true, description: 'server path: OPERATORs only (null for other roles)' }) baseModelPath!: string | null;
   @Field() baseModelId!: string;
-  @Field() datasetPath!: string;
+  @Field(() => String, { nullable: true, description: 'server path: OPERATORs only (null for other roles)' }) datasetPath!: string | null;
   @Field(() => StrategyEnum) strategy!: StrategyEnum;
   @Field() method!: string;
   @Field(() => GraphQLJSON) hyperParameters!: unknown;

@@ -24,23 +24,24 @@ export class LineagesResolver {
 
   @Query(() => ModelLineageModel)
   @Roles('AUDITOR', 'OPERATOR')
-  async modelLineage(@Args('name') name: string): Promise<ModelLineageModel> {
-    return toLineageModel(await this.lineages.get(name));
+  async modelLineage(@Args('name') name: string, @CurrentPrincipal() principal: Principal): Promise<ModelLineageModel> {
+    return toLineageModel(await this.lineages.get(name), principal);
   }
 
   @ResolveField(() => ModelVersionModel, { nullable: true })
-  async champion(@Parent() lineage: ModelLineageModel): Promise<ModelVersionModel | null> {
+  async champion(@Parent() lineage: ModelLineageModel, @CurrentPrincipal() principal: Principal): Promise<ModelVersionModel | null> {
     if (lineage.championVersion === null) return null;
     const version = await this.modelVersions.findVersion(lineage.name, lineage.championVersion);
-    return version && toVersionModel(version);
+    return version && toVersionModel(version, principal);
   }
 
   @ResolveField(() => [ModelVersionModel])
-  async versions(@Parent() lineage: ModelLineageModel): Promise<ModelVersionModel[]> {
-    return (await this.modelVersions.listVersions(lineage.name)).map(toVersionModel);
+  async versions(@Parent() lineage: ModelLineageModel, @CurrentPrincipal() principal: Principal): Promise<ModelVersionModel[]> {
+    return (await this.modelVersions.listVersions(lineage.name)).map((v) => toVersionModel(v, principal));
   }
 
-  @Query(() => DatasetSubjectConnection, { description: 'The people the lineage\'s model was trained on' })
+  @Query(() => DatasetSubjectConnection, { description: 'The people the lineage\'s model was trained on (AUDITORs and OPERATORs: who is in the training data is personal data)' })
+  @Roles('AUDITOR', 'OPERATOR')
   async datasetSubjects(
     @Args('lineage') lineage: string,
     @Args('first', { type: () => Int, nullable: true }) first?: number,
@@ -56,7 +57,7 @@ export class LineagesResolver {
   @Mutation(() => ModelLineageModel)
   @Roles('OPERATOR')
   async createModelLineage(@Args('input') input: CreateModelLineageInput, @CurrentPrincipal() principal: Principal): Promise<ModelLineageModel> {
-    return toLineageModel(await this.lineages.create(input, actorOf(principal)));
+    return toLineageModel(await this.lineages.create(input, actorOf(principal)), principal);
   }
 
   @Mutation(() => ModelLineageModel, { description: 'Replaces the gate policy (omitted fields take the defaults) and bumps its version' })
@@ -67,6 +68,6 @@ export class LineagesResolver {
     @Args('reason', { type: () => String, nullable: true }) reason: string | null,
     @CurrentPrincipal() principal: Principal,
   ): Promise<ModelLineageModel> {
-    return toLineageModel(await this.lineages.updateGatePolicy(lineage, gatePolicy, reason == null ? null : reasonText(reason), actorOf(principal)));
+    return toLineageModel(await this.lineages.updateGatePolicy(lineage, gatePolicy, reason == null ? null : reasonText(reason), actorOf(principal)), principal);
   }
 }

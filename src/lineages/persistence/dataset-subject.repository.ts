@@ -35,4 +35,11 @@ export class DatasetSubjectRepository {
     const row = await one<{ n: string }>(this.dataSource.manager, 'SELECT count(*) AS n FROM dataset_subjects WHERE lineage = $1', [lineage]);
     return Number(row!.n);
   }
+
+  /** Which of these candidates are ids of people in the lineage's dataset. */
+  async existingIds(lineage: string, candidates: string[]): Promise<string[]> {
+    if (candidates.length === 0) return [];
+    const { rows } = await sql<{ id: string }>(this.dataSource.manager, 'SELECT id FROM dataset_subjects WHERE lineage = $1 AND id = ANY($2::text[])', [lineage, candidates]);
+    return rows.map((r) => r.id);
+  }
 }

@@ -4,7 +4,6 @@ import { Principal } from '../../auth/domain/principal';
 import { decodeCursor, encodeCursor, pageSize } from '../../common/pagination';
 import { EventModel } from '../../events/api/event.model';
 import { EventLog } from '../../events/event-log.service';
-import { toVersionModel } from '../../lineages/api/lineage.mapper';
 import { ModelVersionModel } from '../../lineages/api/lineage.model';
 import { ModelVersionsService } from '../../lineages/model-versions.service';
 import { DeletionRequest } from '../domain/deletion-request';
@@ -14,28 +13,10 @@ import {
   DeletionRequestConnection,
   DeletionRequestFilter,
   DeletionRequestModel,
-  RequestStatusEnum,
   ReviewDecisionEnum,
   SubmitDeletionRequestInput,
 } from './deletion-request.model';
-
-function toModel(request: DeletionRequest): DeletionRequestModel {
-  return {
-    id: request.id,
-    status: request.status as RequestStatusEnum,
-    statusReason: request.statusReason,
-    lineage: request.lineage,
-    datasetSubjectId: request.datasetSubjectId,
-    legalBasis: request.legalBasis,
-    requester: request.requester,
-    idempotencyKey: request.idempotencyKey,
-    createdAt: request.receivedAt,
-    dueAt: request.dueAt,
-    updatedAt: request.updatedAt,
-    modelVersionId: request.modelVersionId,
-    datasetSubjectName: request.datasetSubjectName,
-  };
-}
+import { RequestViews } from './request-view';
 
 type CursorPosition = [string, string];
 const isCursor = (v: unknown): v is CursorPosition => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string') && !Number.isNaN(Date.parse(v[0] as string));
@@ -47,18 +28,19 @@ export class DeletionRequestsResolver {
     private readonly forgetSets: ForgetSets,
     private readonly versions: ModelVersionsService,
     private readonly eventLog: EventLog,
+    private readonly views: RequestViews,
   ) {}
 
   @Mutation(() => DeletionRequestModel, { description: 'Files a deletion request; returns once it is durably queued on its lineage' })
   @Roles('REQUESTER', 'OPERATOR')
   async submitDeletionRequest(@Args('input') input: SubmitDeletionRequestInput, @CurrentPrincipal() principal: Principal): Promise<DeletionRequestModel> {
-    return toModel(await this.requests.submit(input, principal));
+    return this.views.request(await this.requests.submit(input, principal), principal);
   }
 
   @Mutation(() => DeletionRequestModel, { description: 'Withdraws a request before unlearning starts' })
   @Roles('REQUESTER', 'OPERATOR')
   async cancelDeletionRequest(@Args('id', { type: () => ID }) id: string, @Args('reason') reason: string, @CurrentPrincipal() principal: Principal): Promise<DeletionRequestModel> {
-    return toModel(await this.requests.cancel(id, reason, principal));
+    return this.views.request(await this.requests.cancel(id, reason, principal), principal);
   }
 
   @Mutation(() => DeletionRequestModel, { description: 'Decides on a request the gate held for review (NEEDS_REVIEW)' })
@@ -69,12 +51,12 @@ export class DeletionRequestsResolver {
     @Args('reason') reason: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<DeletionRequestModel> {
-    return toModel(await this.requests.review(id, decision, reason, principal));
+    return this.views.request(await this.requests.review(id, decision, reason, principal), principal);
   }
 
   @Query(() => DeletionRequestModel)
   async deletionRequest(@Args('id', { type: () => ID }) id: string, @CurrentPrincipal() principal: Principal): Promise<DeletionRequestModel> {
-    return toModel(await this.requests.get(id, principal));
+    return this.views.request(await this.requests.get(id, principal), principal);
   }
 
   @Query(() => DeletionRequestConnection, { description: 'Oldest first. A REQUESTER sees only its own requests.' })
@@ -92,7 +74,7 @@ export class DeletionRequestsResolver {
       position && { receivedAt: new Date(position[0]), id: position[1] },
       principal,
     );
-    const edges = page.requests.map((r) => ({ cursor: encodeCursor([r.receivedAt.toISOString(), r.id]), node: toModel(r) }));
+    const edges = await Promise.all(page.requests.map(async (r) => ({ cursor: encodeCursor([r.receivedAt.toISOString(), r.id]), node: await this.views.request(r, principal) })));
     return { edges, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
@@ -107,14 +89,14 @@ export class DeletionRequestsResolver {
   }
 
   @ResolveField(() => ModelVersionModel, { nullable: true, description: 'the model version that carried the request out' })
-  async modelVersion(@Parent() request: DeletionRequestModel): Promise<ModelVersionModel | null> {
+  async modelVersion(@Parent() request: DeletionRequestModel, @CurrentPrincipal() principal: Principal): Promise<ModelVersionModel | null> {
     if (!request.modelVersionId) return null;
     const version = await this.versions.findVersionById(request.modelVersionId);
-    return version && toVersionModel(version);
+    return version && this.views.version(request, version, principal);
   }
 
   @ResolveField(() => [EventModel], { description: 'the request\'s history from the event log' })
-  events(@Parent() request: DeletionRequestModel): Promise<EventModel[]> {
-    return this.eventLog.eventsOf('request', request.id);
+  async events(@Parent() request: DeletionRequestModel, @CurrentPrincipal() principal: Principal): Promise<EventModel[]> {
+    return this.views.events(request, await this.eventLog.eventsOf('request', request.id), principal);
   }
 }

@@ -18,6 +18,6 @@ export class LineageRollbackResolver {
     @Args('reason') reason: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<ModelLineageModel> {
-    return toLineageModel(await this.requests.rollback(lineage, toVersion, reason, principal));
+    return toLineageModel(await this.requests.rollback(lineage, toVersion, reason, principal), principal);
   }
 }
