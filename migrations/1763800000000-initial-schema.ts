@@ -1,6 +1,9 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** The control plane's tables. Personal data lives only in forget_sets.ciphertext (AES-256-GCM). */
+/**
+ * The control plane's tables. Personal data lives only in forget_sets.ciphertext (AES-256-GCM). The event log is
+ * evidence: the database itself refuses to change or remove a row of it.
+ */
 export class InitialSchema1763800000000 implements MigrationInterface {
   name = 'InitialSchema1763800000000';
 
@@ -12,7 +15,10 @@ export class InitialSchema1763800000000 implements MigrationInterface {
         role text NOT NULL CHECK (role IN ('REQUESTER', 'OPERATOR', 'AUDITOR')),
         owner text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
-        revoked_at timestamptz
+        revoked_at timestamptz,
+        expires_at timestamptz,
+        -- recorded at most once a minute per token, so authentication does not write on every call
+        last_used_at timestamptz
       )`);
     await db.query(`
       CREATE TABLE model_lineages (
@@ -24,6 +30,8 @@ export class InitialSchema1763800000000 implements MigrationInterface {
         method text NOT NULL,
         hyper_parameters jsonb NOT NULL,
         batching_window_seconds integer NOT NULL CHECK (batching_window_seconds >= 0),
+        reforget_passes integer NOT NULL CHECK (reforget_passes BETWEEN 0 AND 5),
+        reforget_above_accuracy double precision NOT NULL CHECK (reforget_above_accuracy >= 0 AND reforget_above_accuracy < 1),
         gate_policy jsonb NOT NULL,
         gate_policy_version integer NOT NULL,
         champion_version integer,
@@ -40,6 +48,7 @@ export class InitialSchema1763800000000 implements MigrationInterface {
         method text,
         hyper_parameters jsonb,
         request_ids uuid[] NOT NULL DEFAULT '{}',
+        reforgotten_subject_ids text[] NOT NULL DEFAULT '{}',
         status text NOT NULL CHECK (status IN ('CANDIDATE', 'PROMOTED', 'REJECTED', 'ROLLED_BACK', 'SUPERSEDED')),
         status_reason text,
         created_at timestamptz NOT NULL DEFAULT now(),
@@ -110,11 +119,19 @@ export class InitialSchema1763800000000 implements MigrationInterface {
         hash char(64) NOT NULL UNIQUE
       )`);
     await db.query(`CREATE INDEX event_log_entity ON event_log (entity_type, entity_id, seq)`);
+    await db.query(`
+      CREATE FUNCTION event_log_forbid_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'event_log is append-only: % is not allowed', TG_OP USING ERRCODE = 'insufficient_privilege';
+      END $$`);
+    await db.query(`CREATE TRIGGER event_log_no_update_delete BEFORE UPDATE OR DELETE ON event_log FOR EACH ROW EXECUTE FUNCTION event_log_forbid_change()`);
+    await db.query(`CREATE TRIGGER event_log_no_truncate BEFORE TRUNCATE ON event_log FOR EACH STATEMENT EXECUTE FUNCTION event_log_forbid_change()`);
   }
 
   async down(db: QueryRunner): Promise<void> {
     for (const table of ['event_log', 'audit_results', 'forget_sets', 'deletion_requests', 'dataset_subjects', 'model_versions', 'model_lineages', 'api_tokens']) {
       await db.query(`DROP TABLE ${table}`);
     }
+    await db.query(`DROP FUNCTION event_log_forbid_change()`);
   }
 }

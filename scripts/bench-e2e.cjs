@@ -25,6 +25,13 @@ const TERMINAL = ['COMPLETED', 'FAILED', 'REJECTED', 'NEEDS_REVIEW'];
 const STAGES = ['queue wait', 'unlearn', 'export/load', 'audit', 'gate', 'promote'];
 const ACTIVITY_STAGE = { unlearn: 'unlearn', export_onnx: 'export/load', audit: 'audit', recordAudit: 'gate', promoteCandidate: 'promote' };
 
+
+/** --hyper takes supported hyper-parameters and research knobs alike; the API takes the knobs under `experimental`. */
+function splitHyper(given) {
+  const knobs = ['maxSteps', 'ascentObjective', 'klReference'];
+  const pick = (research) => Object.fromEntries(Object.entries(given).filter(([k]) => knobs.includes(k) === research));
+  return { hyperParameters: pick(false), experimental: pick(true) };
+}
 async function gql(stack, token, query, variables) {
   const body = await graphql(stack.baseUrl, token, query, variables);
   if (body.errors) throw new Error(JSON.stringify(body.errors));
@@ -135,7 +142,7 @@ async function main() {
   try {
     const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
     const lineage = 'bench';
-    const input = { name: lineage, strategy, ...(gatePolicy ? { gatePolicy: JSON.parse(gatePolicy) } : {}), ...(hyper ? { hyperParameters: JSON.parse(hyper) } : {}), ...(reforget !== null ? { reforgetPasses: Number(reforget) } : {}),
+    const input = { name: lineage, strategy, ...(gatePolicy ? { gatePolicy: JSON.parse(gatePolicy) } : {}), ...(hyper ? splitHyper(JSON.parse(hyper)) : {}), ...(reforget !== null ? { reforgetPasses: Number(reforget) } : {}),
       ...(reforgetAbove !== null ? { reforgetAboveAccuracy: Number(reforgetAbove) } : {}),
       // A step's requests are submitted back to back: a window of a few seconds takes them together.
       ...(people > 1 ? { batchingWindowSeconds: 5 } : {}) };

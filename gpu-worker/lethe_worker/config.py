@@ -1,30 +1,29 @@
 """Configuration dataclasses parsed from the `unlearn` contract (contracts/unlearn.input.schema.json).
 
 Parsing assumes the payload already passed `contracts.validate_unlearn_input`; these classes only give
-the fields names and fill the optional hyper-parameters with the per-method defaults.
+the fields names and fill the optional hyper-parameters from contracts/unlearning-defaults.json, the
+defaults the service gives a new lineage too.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Optional, Tuple, Union
 
 from .errors import WorkerError
 
+CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
+UNLEARNING_DEFAULTS: dict[str, Any] = json.loads((CONTRACTS_DIR / "unlearning-defaults.json").read_text())
+
 METHODS = ("ga", "ga_klr", "npo", "graddiff")
 LORA_PRESETS = ("llm", "projector+llm")
 
-# Tuned on the tiny LLaVA with bench_unlearn (10 forgotten people, same checkpoint for every method).
-# ga, npo and graddiff stay the published methods; ga_klr, the service's default, ascends with a floor
-# (losses.ga), which is what lets it forget without taking the retained people along, and holds the people of
-# earlier requests where the parent version had them (docs/tiny-model-notes.md, session 12).
-DEFAULT_HYPER_PARAMETERS: dict[str, dict[str, Any]] = {
-    "ga": {"learningRate": 1e-3, "epochs": 2, "batchSize": 8},
-    "ga_klr": {"learningRate": 1e-3, "epochs": 12, "batchSize": 8, "klWeight": 1.0, "ascentFloor": 0.05, "klReference": "base", "holdForgottenWeight": 1.0},
-    "npo": {"learningRate": 1e-3, "epochs": 2, "batchSize": 8, "npoBeta": 0.1},
-    "graddiff": {"learningRate": 1e-3, "epochs": 2, "batchSize": 8, "retainWeight": 1.0},
-}
-DEFAULT_LORA: dict[str, Any] = {"rank": 8, "alpha": 16, "dropout": 0.0, "targets": "llm"}
+# Per method: what a new lineage of that method gets, and what fills a field an unlearn request leaves out.
+DEFAULT_HYPER_PARAMETERS: dict[str, dict[str, Any]] = UNLEARNING_DEFAULTS["methods"]
+# An optional hyper-parameter that neither the request nor its method sets.
+UNSET_HYPER_PARAMETERS: dict[str, Any] = UNLEARNING_DEFAULTS["unsetHyperParameters"]
+DEFAULT_LORA: dict[str, Any] = UNLEARNING_DEFAULTS["lora"]
 
 
 @dataclass(frozen=True)
@@ -55,42 +54,42 @@ class HyperParameters:
     learning_rate: float
     epochs: int
     batch_size: int
-    max_steps: Optional[int] = None
-    npo_beta: float = 0.1
-    kl_weight: float = 1.0
-    retain_weight: float = 1.0
+    max_steps: Optional[int]
+    npo_beta: float
+    kl_weight: float
+    retain_weight: float
     # Probability below which a forget token is no longer ascended (ga, ga_klr, graddiff); 0 = plain GA.
-    ascent_floor: float = 0.0
+    ascent_floor: float
     # What the ascent lowers: "logProb" (log p, plain GA) or "logOdds" (log p - log(1 - p)). log p's push on a token
     # shrinks as 1 - p, so the facts the model knows best were ascended least and outlasted the rest.
-    ascent_objective: str = "logProb"
+    ascent_objective: str
     # The model ga_klr's retain KL anchors to: "start" (where this operation starts, the parent in a sequential
     # lineage) or "base" (version 0: sequential requests cannot compound the drift of the retained people).
-    kl_reference: str = "start"
+    kl_reference: str
     # Weight of a KL term that holds the people forgotten earlier in the lineage (excludeFromRetain) where the
     # version that forgot them had them (forgottenBy), else where the parent has them: later sequential requests
     # otherwise bring them partly back. 0 = off.
-    hold_forgotten_weight: float = 0.0
+    hold_forgotten_weight: float
     # Weight of a KL term to version 0 on the dataset's general questions (lethe/train/general.jsonl): the retain KL
     # covers people only, and general ability was what sequential requests lost first. 0 = off.
-    general_kl_weight: float = 0.0
+    general_kl_weight: float
 
     @classmethod
     def from_json(cls, method: str, data: Mapping[str, Any]) -> "HyperParameters":
-        merged = {**DEFAULT_HYPER_PARAMETERS[method], **data}
+        merged = {**UNSET_HYPER_PARAMETERS, **DEFAULT_HYPER_PARAMETERS[method], **data}
         return cls(
             learning_rate=float(merged["learningRate"]),
             epochs=int(merged["epochs"]),
             batch_size=int(merged["batchSize"]),
             max_steps=int(merged["maxSteps"]) if merged.get("maxSteps") is not None else None,
-            npo_beta=float(merged.get("npoBeta", cls.npo_beta)),
-            kl_weight=float(merged.get("klWeight", cls.kl_weight)),
-            retain_weight=float(merged.get("retainWeight", cls.retain_weight)),
-            ascent_floor=float(merged.get("ascentFloor", cls.ascent_floor)),
-            ascent_objective=str(merged.get("ascentObjective", cls.ascent_objective)),
-            kl_reference=str(merged.get("klReference", cls.kl_reference)),
-            hold_forgotten_weight=float(merged.get("holdForgottenWeight", cls.hold_forgotten_weight)),
-            general_kl_weight=float(merged.get("generalKlWeight", cls.general_kl_weight)),
+            npo_beta=float(merged["npoBeta"]),
+            kl_weight=float(merged["klWeight"]),
+            retain_weight=float(merged["retainWeight"]),
+            ascent_floor=float(merged["ascentFloor"]),
+            ascent_objective=str(merged["ascentObjective"]),
+            kl_reference=str(merged["klReference"]),
+            hold_forgotten_weight=float(merged["holdForgottenWeight"]),
+            general_kl_weight=float(merged["generalKlWeight"]),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -102,8 +101,8 @@ class HyperParameters:
         }
         if self.max_steps is not None:
             out["maxSteps"] = self.max_steps
-        # Only when set, so that the manifests of every version trained before the option existed stay the same.
-        if self.ascent_objective != "logProb":
+        # Only when it differs from the plain ascent, so that a manifest names the objective only where it matters.
+        if self.ascent_objective != UNSET_HYPER_PARAMETERS["ascentObjective"]:
             out["ascentObjective"] = self.ascent_objective
         return out
 

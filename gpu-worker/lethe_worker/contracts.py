@@ -3,16 +3,13 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from .config import METHODS
+from .config import CONTRACTS_DIR, METHODS
 from .errors import WorkerError
-
-CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
 
 
 @lru_cache(maxsize=None)

@@ -7,7 +7,7 @@ import { parseGatePolicy } from '../audits/domain/gate-policy';
 import { InputError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { EventLog } from '../events/event-log.service';
-import { DatasetSubject, DEFAULT_REFORGET_PASSES, defaultHyperParameters, LINEAGE_NAME, LineageError, MAX_REFORGET_PASSES, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseReforgetAboveAccuracy, STRATEGIES, Strategy } from './domain/lineage';
+import { DatasetSubject, defaultHyperParameters, LINEAGE_NAME, LineageError, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseReforgetAboveAccuracy, parseReforgetPasses, STRATEGIES, Strategy } from './domain/lineage';
 import { DatasetSubjectRepository } from './persistence/dataset-subject.repository';
 import { LineageRepository } from './persistence/lineage.repository';
 import { ModelVersionRepository } from './persistence/model-version.repository';
@@ -21,6 +21,8 @@ export interface CreateLineageInput {
   method?: string | null;
   hyperParameters?: unknown;
   lora?: unknown;
+  /** Research knobs (maxSteps, ascentObjective, klReference): unsupported, for benchmarks. */
+  experimental?: unknown;
   batchingWindowSeconds?: number | null;
   reforgetPasses?: number | null;
   reforgetAboveAccuracy?: number | null;
@@ -81,19 +83,17 @@ export class LineagesService {
     if (!STRATEGIES.includes(strategy)) throw new InputError('input.strategy', `must be one of ${STRATEGIES.join(', ')}`);
     const window = input.batchingWindowSeconds ?? 0;
     if (!Number.isInteger(window) || window < 0 || window > 86400) throw new InputError('input.batchingWindowSeconds', 'must be an integer from 0 to 86400');
-    const reforgetPasses = input.reforgetPasses ?? DEFAULT_REFORGET_PASSES;
-    if (!Number.isInteger(reforgetPasses) || reforgetPasses < 0 || reforgetPasses > MAX_REFORGET_PASSES) {
-      throw new InputError('input.reforgetPasses', `must be an integer from 0 to ${MAX_REFORGET_PASSES}`);
-    }
+    const reforgetPasses = parseReforgetPasses(input.reforgetPasses, 'input.reforgetPasses');
     const reforgetAboveAccuracy = parseReforgetAboveAccuracy(input.reforgetAboveAccuracy, 'input.reforgetAboveAccuracy');
+    const method = parseMethod(input.method, 'input.method');
     const lineage: Omit<ModelLineage, 'createdAt'> = {
       name,
       baseModel: { path: path.resolve(baseModelPath), id: input.baseModelId?.trim() || path.basename(path.resolve(baseModelPath)) },
       datasetPath: path.resolve(datasetPath),
       lora: parseLora(input.lora, 'input.lora'),
       strategy,
-      method: parseMethod(input.method, 'input.method'),
-      hyperParameters: parseHyperParameters(input.hyperParameters, 'input.hyperParameters', defaultHyperParameters(hasGeneralQuestions)),
+      method,
+      hyperParameters: parseHyperParameters(input.hyperParameters, input.experimental, defaultHyperParameters(method, hasGeneralQuestions), { hyperParameters: 'input.hyperParameters', experimental: 'input.experimental' }),
       batchingWindowSeconds: window,
       reforgetPasses,
       reforgetAboveAccuracy,

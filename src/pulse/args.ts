@@ -1,5 +1,5 @@
 // Command-line arguments of `npm run pulse`. Pure: parsing only, every error names the flag.
-import { GOAL } from './report';
+import UNLEARNING_DEFAULTS from '../../contracts/unlearning-defaults.json';
 
 export const SETTINGS = ['finetuned', 'pretrained', 'sustainability'] as const;
 export type Setting = (typeof SETTINGS)[number];
@@ -38,10 +38,10 @@ export interface PulseArgs {
   maxSteps: number;
   /**
    * Sequential sustainability: after each request, up to this many more unlearn passes on the people
-   * forgotten so far whom the audit still finds above the goal's accuracy (0 = none).
+   * forgotten so far whom the audit still finds above reforgetAboveAccuracy (0 = none); a lineage's default there.
    */
   reforgetPasses: number;
-  /** A pass takes whoever is above this accuracy in either modality (the service's reforgetAboveAccuracy); default the goal's 0.4. */
+  /** A pass takes whoever is above this accuracy in either modality (the service's reforgetAboveAccuracy and its default). */
   reforgetAboveAccuracy: number;
   /** Hyper-parameters merged over the engine's per-method defaults (lethe_worker/config.py). */
   hyperParameters: Record<string, number | string>;
@@ -64,7 +64,7 @@ export class PulseArgsError extends Error {
 export const USAGE = `usage: npm run pulse -- <finetuned | pretrained | sustainability | all>
     [--method ga|ga_klr|npo|graddiff|all] [--strategy sequential|cumulative] [--targets llm|projector+llm|all]
     [--seeds N] [--model DIR] [--out DIR] [--json] [--docs FILE]
-    [--rounds N (5)] [--max-people N] [--max-steps N (${DEFAULT_MAX_STEPS})] [--reforget N (0)] [--reforget-above X (0.4)] [--hyper JSON] [--include REPORT_JSON[=LABEL]]...
+    [--rounds N (5)] [--max-people N] [--max-steps N (${DEFAULT_MAX_STEPS})] [--reforget N (${UNLEARNING_DEFAULTS.passes.reforgetPasses} where sequential, else 0)] [--reforget-above X (${UNLEARNING_DEFAULTS.passes.reforgetAboveAccuracy})] [--hyper JSON] [--include REPORT_JSON[=LABEL]]...
        npm run pulse -- --from REPORT_JSON... [--out DIR] [--docs FILE] [--include REPORT_JSON[=LABEL]]...`;
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[], allowAll: boolean): T[] {
@@ -129,7 +129,7 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
     settings: [],
     methods: [...METHODS],
     strategies: [...STRATEGIES],
-    targets: ['llm'],
+    targets: [UNLEARNING_DEFAULTS.lora.targets as Targets],
     seeds: 1,
     modelRoot: null,
     outDir: null,
@@ -139,11 +139,12 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
     maxPeople: null,
     maxSteps: DEFAULT_MAX_STEPS,
     reforgetPasses: 0,
-    reforgetAboveAccuracy: GOAL.maxForgottenAccuracy,
+    reforgetAboveAccuracy: UNLEARNING_DEFAULTS.passes.reforgetAboveAccuracy,
     hyperParameters: {},
     include: [],
     from: [],
   };
+  let reforgetGiven = false;
   const rest = [...argv];
   const valueOf = (flag: string): string => {
     const v = rest.shift();
@@ -164,7 +165,7 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
       case '--rounds': args.rounds = positiveInt(token, valueOf(token)); break;
       case '--max-people': args.maxPeople = positiveInt(token, valueOf(token)); break;
       case '--max-steps': args.maxSteps = positiveInt(token, valueOf(token)); break;
-      case '--reforget': args.reforgetPasses = integerAtLeast(0, token, valueOf(token)); break;
+      case '--reforget': args.reforgetPasses = integerAtLeast(0, token, valueOf(token)); reforgetGiven = true; break;
       case '--reforget-above': args.reforgetAboveAccuracy = accuracyBelowOne(token, valueOf(token)); break;
       case '--hyper': args.hyperParameters = hyper(valueOf(token)); break;
       case '--include': args.include.push(included(valueOf(token))); break;
@@ -176,7 +177,9 @@ export function parsePulseArgs(argv: string[]): PulseArgs {
     }
   }
   if (args.settings.length === 0 && args.from.length === 0) throw new PulseArgsError('setting', `missing; expected one of ${SETTINGS.join(', ')}, all`);
-  if (args.reforgetPasses > 0 && !(args.settings.includes('sustainability') && args.strategies.includes('sequential'))) {
+  const reforgets = args.settings.includes('sustainability') && args.strategies.includes('sequential');
+  if (!reforgetGiven && reforgets) args.reforgetPasses = UNLEARNING_DEFAULTS.passes.reforgetPasses;
+  if (args.reforgetPasses > 0 && !reforgets) {
     // A cumulative round already retrains everyone from the base; a one-operation setting has no earlier people.
     throw new PulseArgsError('--reforget', 'only sequential sustainability runs re-forget; give sustainability (or all) without --strategy cumulative');
   }

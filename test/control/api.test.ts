@@ -288,14 +288,14 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       assert.equal(badLora.code, 'BAD_USER_INPUT');
       const badFloor = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { ascentFloor: 1 } } });
       assert.deepEqual([badFloor.code, badFloor.field], ['BAD_USER_INPUT', 'input.hyperParameters.ascentFloor']);
-      const badReference = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { klReference: 'parent' } } });
-      assert.deepEqual([badReference.code, badReference.field], ['BAD_USER_INPUT', 'input.hyperParameters.klReference']);
-      const badObjective = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { ascentObjective: 'odds' } } });
-      assert.deepEqual([badObjective.code, badObjective.field], ['BAD_USER_INPUT', 'input.hyperParameters.ascentObjective']);
+      const badReference = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), experimental: { klReference: 'parent' } } });
+      assert.deepEqual([badReference.code, badReference.field], ['BAD_USER_INPUT', 'input.experimental.klReference']);
+      const badObjective = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), experimental: { ascentObjective: 'odds' } } });
+      assert.deepEqual([badObjective.code, badObjective.field], ['BAD_USER_INPUT', 'input.experimental.ascentObjective']);
       assert.match(badObjective.message, /logProb, logOdds/);
       const badHold = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { holdForgottenWeight: -1 } } });
       assert.deepEqual([badHold.code, badHold.field], ['BAD_USER_INPUT', 'input.hyperParameters.holdForgottenWeight']);
-      const badGeneral = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { generalKlWeight: 'high' } } });
+      const badGeneral = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { generalKlWeight: -0.5 } } });
       assert.deepEqual([badGeneral.code, badGeneral.field], ['BAD_USER_INPUT', 'input.hyperParameters.generalKlWeight']);
       // This dataset has no general training questions, so a general KL could not run on it.
       const noGeneral = await t.operator.fails(CREATE_LINEAGE, { input: { name: 'other', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), hyperParameters: { generalKlWeight: 1 } } });
@@ -385,6 +385,65 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
         assert.equal((await t.dataSource.query(`SELECT 1 FROM model_lineages WHERE name = $1`, [name])).length, 0);
       });
     }
+  });
+
+  describe('unlearning settings: defaults per method, experimental knobs, upper bounds', () => {
+    const READ_SETTINGS = `query($name: String!) { modelLineage(name: $name) { method hyperParameters lora } }`;
+    const settingsInput = (name: string, extra: Record<string, unknown> = {}) => ({ name, baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: path.join(t.postgres.dir, 'dataset'), ...extra });
+    const settingsOf = async (name: string, extra: Record<string, unknown> = {}) => {
+      await t.operator.ok(CREATE_LINEAGE, { input: settingsInput(name, extra) });
+      return (await t.operator.ok(READ_SETTINGS, { name })).modelLineage;
+    };
+
+    it('a lineage without a method gets ga_klr and its defaults; one created with npo gets npo\'s', async () => {
+      const standard = await settingsOf('settings-default');
+      assert.equal(standard.method, 'ga_klr');
+      assert.deepEqual(standard.hyperParameters, { learningRate: 0.001, epochs: 12, batchSize: 4, ascentFloor: 0.05, klReference: 'base', holdForgottenWeight: 1 });
+      assert.deepEqual(standard.lora, { rank: 8, alpha: 16, dropout: 0, targets: 'projector+llm' });
+      const npo = await settingsOf('settings-npo', { method: 'npo', hyperParameters: { epochs: 3 }, lora: { rank: 4 } });
+      assert.equal(npo.method, 'npo');
+      assert.deepEqual(npo.hyperParameters, { learningRate: 0.001, epochs: 3, batchSize: 8, npoBeta: 0.1 });
+      assert.deepEqual(npo.lora, { rank: 4, alpha: 16, dropout: 0, targets: 'projector+llm' });
+    });
+
+    it('research knobs go through `experimental` only', async () => {
+      const research = await settingsOf('settings-research', { experimental: { maxSteps: 2, ascentObjective: 'logOdds', klReference: 'start' } });
+      assert.deepEqual([research.hyperParameters.maxSteps, research.hyperParameters.ascentObjective, research.hyperParameters.klReference], [2, 'logOdds', 'start']);
+      const unknown = await t.operator.fails(CREATE_LINEAGE, { input: settingsInput('settings-unknown', { experimental: { epochs: 3 } }) });
+      assert.deepEqual([unknown.code, unknown.field], ['BAD_USER_INPUT', 'input.experimental.epochs']);
+      const notPublic = await t.operator.fails(CREATE_LINEAGE, { input: settingsInput('settings-not-public', { hyperParameters: { maxSteps: 2 } }) });
+      assert.equal(notPublic.code, 'BAD_USER_INPUT');
+      assert.match(notPublic.message, /maxSteps/);
+    });
+
+    const tooLarge: Array<[string, Record<string, unknown>, string, RegExp]> = [
+      ['epochs', { hyperParameters: { epochs: 101 } }, 'input.hyperParameters.epochs', /integer from 1 to 100/],
+      ['batch size', { hyperParameters: { batchSize: 100000 } }, 'input.hyperParameters.batchSize', /integer from 1 to 256/],
+      ['learning rate', { hyperParameters: { learningRate: 5 } }, 'input.hyperParameters.learningRate', /above 0 and at most 1/],
+      ['NPO beta', { method: 'npo', hyperParameters: { npoBeta: 1e6 } }, 'input.hyperParameters.npoBeta', /at most 100/],
+      ['KL weight', { hyperParameters: { klWeight: 101 } }, 'input.hyperParameters.klWeight', /from 0 to 100/],
+      ['retain weight', { hyperParameters: { retainWeight: 1e9 } }, 'input.hyperParameters.retainWeight', /from 0 to 100/],
+      ['hold weight', { hyperParameters: { holdForgottenWeight: 1000 } }, 'input.hyperParameters.holdForgottenWeight', /from 0 to 100/],
+      ['steps', { experimental: { maxSteps: 1e9 } }, 'input.experimental.maxSteps', /integer from 1 to 100000/],
+      ['LoRA rank', { lora: { rank: 512 } }, 'input.lora.rank', /integer from 1 to 256/],
+      ['LoRA alpha', { lora: { alpha: 1e6 } }, 'input.lora.alpha', /at most 1024/],
+      ['LoRA dropout', { lora: { dropout: 0.95 } }, 'input.lora.dropout', /from 0 to 0.9/],
+      ['LoRA targets', { lora: { targets: 'everything' } }, 'input.lora.targets', /llm, projector\+llm/],
+    ];
+    for (const [what, extra, field, message] of tooLarge) {
+      it(`${what} above its bound: BAD_USER_INPUT naming ${field}, nothing stored`, async () => {
+        const before = await counts();
+        const error = await t.operator.fails(CREATE_LINEAGE, { input: settingsInput(`bound-${field.replace(/\W/g, '-').toLowerCase()}`, extra) });
+        assert.deepEqual([error.code, error.field], ['BAD_USER_INPUT', field]);
+        assert.match(error.message, message);
+        assert.deepEqual(await counts(), before);
+      });
+    }
+
+    it('the largest allowed values are accepted', async () => {
+      const max = await settingsOf('settings-max', { hyperParameters: { epochs: 100, batchSize: 256, learningRate: 1 }, lora: { rank: 256 }, experimental: { maxSteps: 100000 } });
+      assert.deepEqual([max.hyperParameters.epochs, max.hyperParameters.batchSize, max.hyperParameters.learningRate, max.hyperParameters.maxSteps, max.lora.rank], [100, 256, 1, 100000, 256]);
+    });
   });
 
   describe('reads and pagination', () => {

@@ -23,13 +23,6 @@ describe('migrations (embedded Postgres)', () => {
     await pg?.stop();
   });
 
-  /** Undoes the migrations from the last one back to, and including, `name`. */
-  async function undoThrough(name: string): Promise<void> {
-    const index = MIGRATIONS.findIndex((m) => m.name === name);
-    assert.ok(index >= 0, `${name} is a migration`);
-    for (let i = MIGRATIONS.length - 1; i >= index; i--) await ds.undoLastMigration({ transaction: 'each' });
-  }
-
   it('apply, revert one by one to nothing, and apply again', async () => {
     await ds.runMigrations({ transaction: 'each' });
     assert.deepEqual(await tables(ds), ['api_tokens', 'audit_results', 'dataset_subjects', 'deletion_requests', 'event_log', 'forget_sets', 'model_lineages', 'model_versions']);
@@ -41,51 +34,22 @@ describe('migrations (embedded Postgres)', () => {
     assert.equal((await tables(ds)).length, 8);
   });
 
-  it('reforget: existing lineages get 0 passes and existing versions no re-forgotten people, the range is enforced, down drops both', async () => {
-    const columns = async () =>
-      ((await ds.query(
-        `SELECT column_name FROM information_schema.columns WHERE (table_name, column_name) IN (('model_lineages', 'reforget_passes'), ('model_versions', 'reforgotten_subject_ids'))`,
-      )) as unknown[]).length;
-    assert.equal(await columns(), 2);
-    await undoThrough('Reforget1763800000002');
-    assert.equal(await columns(), 0, 'down drops the columns');
-    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version) VALUES ('before-reforget', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1)`);
-    await ds.query(`INSERT INTO model_versions (lineage, number, status) VALUES ('before-reforget', 0, 'PROMOTED')`);
-    await ds.runMigrations({ transaction: 'each' });
-    const [row] = await ds.query(`SELECT reforget_passes FROM model_lineages WHERE name = 'before-reforget'`);
-    assert.equal(row.reforget_passes, 0);
-    const [version] = await ds.query(`SELECT reforgotten_subject_ids FROM model_versions WHERE lineage = 'before-reforget'`);
-    assert.deepEqual(version.reforgotten_subject_ids, []);
-    await ds.query(`UPDATE model_lineages SET reforget_passes = 5 WHERE name = 'before-reforget'`);
-    await assert.rejects(ds.query(`UPDATE model_lineages SET reforget_passes = 6 WHERE name = 'before-reforget'`), /check constraint/);
-    await assert.rejects(ds.query(`UPDATE model_lineages SET reforget_passes = -1 WHERE name = 'before-reforget'`), /check constraint/);
-    await assert.rejects(ds.query(`UPDATE model_lineages SET reforget_passes = NULL WHERE name = 'before-reforget'`), /null value/);
-    await ds.query(`DELETE FROM model_versions WHERE lineage = 'before-reforget'`);
-    await ds.query(`DELETE FROM model_lineages WHERE name = 'before-reforget'`);
+  it('one initial schema: a lineage must state its re-forget settings (no column defaults), within their ranges', async () => {
+    assert.deepEqual(MIGRATIONS.map((m) => m.name), ['InitialSchema1763800000000']);
+    const insert = (name: string, columns: string, values: string) =>
+      ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version${columns}) VALUES ($1, '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1${values})`, [name]);
+    await assert.rejects(insert('no-passes', ', reforget_above_accuracy', ', 0.2'), /null value in column "reforget_passes"/);
+    await assert.rejects(insert('no-above', ', reforget_passes', ', 3'), /null value in column "reforget_above_accuracy"/);
+    await insert('ranges', ', reforget_passes, reforget_above_accuracy', ', 5, 0');
+    for (const bad of ['reforget_passes = 6', 'reforget_passes = -1', 'reforget_above_accuracy = 1', 'reforget_above_accuracy = -0.1']) {
+      await assert.rejects(ds.query(`UPDATE model_lineages SET ${bad} WHERE name = 'ranges'`), /check constraint/, bad);
+    }
+    await ds.query(`DELETE FROM model_lineages WHERE name = 'ranges'`);
   });
 
-  it('reforget above: existing lineages keep the PULSE goal (0.4) as their limit, the range is enforced, down drops it', async () => {
-    const column = async () => ((await ds.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'model_lineages' AND column_name = 'reforget_above_accuracy'`)) as unknown[]).length;
-    await undoThrough('ReforgetAbove1763800000003');
-    assert.equal(await column(), 0, 'down drops the column');
-    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version) VALUES ('before-above', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1)`);
-    await ds.runMigrations({ transaction: 'each' });
-    const [row] = await ds.query(`SELECT reforget_above_accuracy FROM model_lineages WHERE name = 'before-above'`);
-    assert.equal(row.reforget_above_accuracy, 0.4);
-    await ds.query(`UPDATE model_lineages SET reforget_above_accuracy = 0 WHERE name = 'before-above'`);
-    await assert.rejects(ds.query(`UPDATE model_lineages SET reforget_above_accuracy = 1 WHERE name = 'before-above'`), /check constraint/);
-    await assert.rejects(ds.query(`UPDATE model_lineages SET reforget_above_accuracy = -0.1 WHERE name = 'before-above'`), /check constraint/);
-    await ds.query(`DELETE FROM model_versions WHERE lineage = 'before-above'`);
-    await ds.query(`DELETE FROM model_lineages WHERE name = 'before-above'`);
-  });
-
-  it('token lifecycle: tokens get an expiry and a last use, down drops both', async () => {
-    const columns = async () => ((await ds.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'api_tokens' AND column_name IN ('expires_at', 'last_used_at')`)) as unknown[]).length;
-    assert.equal(await columns(), 2);
-    await undoThrough('TokenLifecycle1763800000004');
-    assert.equal(await columns(), 0, 'down drops the columns');
-    await ds.runMigrations({ transaction: 'each' });
-    assert.equal(await columns(), 2);
+  it('tokens may carry an expiry and a last use, both optional', async () => {
+    const rows: Array<{ column_name: string; is_nullable: string }> = await ds.query(`SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = 'api_tokens' AND column_name IN ('expires_at', 'last_used_at') ORDER BY column_name`);
+    assert.deepEqual(rows.map((r) => [r.column_name, r.is_nullable]), [['expires_at', 'YES'], ['last_used_at', 'YES']]);
   });
 
   it('the event log refuses UPDATE, DELETE and TRUNCATE', async () => {
@@ -96,7 +60,7 @@ describe('migrations (embedded Postgres)', () => {
   });
 
   it('enforces one idempotency key per requester', async () => {
-    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version) VALUES ('l', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1)`);
+    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, gate_policy, gate_policy_version) VALUES ('l', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, 3, 0.2, '{}', 1)`);
     const insert = (id: string, requester: string) =>
       ds.query(`INSERT INTO deletion_requests (id, requester, idempotency_key, payload_digest, lineage, legal_basis, status, received_at, due_at, updated_at) VALUES ($1, $2, 'k', $3, 'l', 'b', 'RECEIVED', now(), now(), now())`, [id, requester, 'a'.repeat(64)]);
     await insert('00000000-0000-4000-8000-000000000001', 'alice');

@@ -12,7 +12,7 @@ const DUPLICATES = 16;
 const BATCHING_WINDOW_SECONDS = 20;
 // This test is about ordering and exactly-once, not forgetting. Each lineage batches its 28 people into one
 // version, and 5 epochs of their examples (~1,400 steps) took 650-730 s, past the test's time bound.
-const HYPER_PARAMETERS = { maxSteps: 20 };
+const EXPERIMENTAL = { maxSteps: 20 };
 
 interface Submission {
   lineage: string;
@@ -25,7 +25,7 @@ describe('100 concurrent submissions over 3 lineages', { timeout: 20 * 60_000 },
 
   before(async () => {
     e2e = await startE2eStack('load');
-    for (const name of LINEAGES) await createLineage(e2e.gql, name, { batchingWindowSeconds: BATCHING_WINDOW_SECONDS, gatePolicy: ALWAYS_PROMOTE_GATE_POLICY, hyperParameters: HYPER_PARAMETERS });
+    for (const name of LINEAGES) await createLineage(e2e.gql, name, { batchingWindowSeconds: BATCHING_WINDOW_SECONDS, gatePolicy: ALWAYS_PROMOTE_GATE_POLICY, experimental: EXPERIMENTAL });
   }, { timeout: STACK_START_HOOK_TIMEOUT_MS });
   after(async () => {
     await e2e?.stop();

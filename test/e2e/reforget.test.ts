@@ -19,7 +19,7 @@ describe('re-forget passes on the tiny LLaVA', { timeout: 20 * 60_000 }, () => {
   before(async () => {
     [subject] = knownSubjects(1);
     e2e = await startE2eStack(lineage);
-    await createLineage(e2e.gql, lineage, { strategy: 'SEQUENTIAL', reforgetPasses: 2, gatePolicy: ALWAYS_PROMOTE_GATE_POLICY, hyperParameters: { maxSteps: 2 } });
+    await createLineage(e2e.gql, lineage, { strategy: 'SEQUENTIAL', reforgetPasses: 2, gatePolicy: ALWAYS_PROMOTE_GATE_POLICY, experimental: { maxSteps: 2 } });
   }, { timeout: STACK_START_HOOK_TIMEOUT_MS });
   after(async () => {
     await e2e?.stop();

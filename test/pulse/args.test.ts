@@ -27,16 +27,22 @@ describe('pulse arguments', () => {
     assert.deepEqual(a.hyperParameters, { learningRate: 0.0001 });
   });
 
-  it('defaults: every method, both strategies, LLM-only LoRA, one seed, 5 rounds, the CPU step budget', () => {
+  it('defaults: every method, both strategies, the service\'s LoRA targets, one seed, 5 rounds, the CPU step budget', () => {
     const a = parsePulseArgs(['finetuned']);
     assert.deepEqual(a.methods, [...METHODS]);
     assert.deepEqual(a.strategies, ['sequential', 'cumulative']);
-    assert.deepEqual(a.targets, ['llm']);
+    assert.deepEqual(a.targets, ['projector+llm']);
     assert.equal(a.seeds, 1);
     assert.equal(a.rounds, 5);
     assert.equal(a.maxSteps, DEFAULT_MAX_STEPS);
     assert.equal(a.json, false);
     assert.equal(a.reforgetPasses, 0);
+  });
+
+  it('sequential sustainability re-forgets as a new lineage does unless --reforget says otherwise', () => {
+    assert.equal(parsePulseArgs(['sustainability']).reforgetPasses, 3);
+    assert.equal(parsePulseArgs(['sustainability', '--strategy', 'cumulative']).reforgetPasses, 0);
+    assert.equal(parsePulseArgs(['sustainability', '--reforget', '0']).reforgetPasses, 0);
   });
 
   it('--reforget: passes after each sequential request, only where sequential sustainability runs', () => {
@@ -48,8 +54,9 @@ describe('pulse arguments', () => {
     rejects(['sustainability', '--strategy', 'cumulative', '--reforget', '1'], '--reforget', /without --strategy cumulative/);
   });
 
-  it('--reforget-above: whom a pass takes, the goal (0.4) unless given, from 0 up to 1', () => {
-    assert.equal(parsePulseArgs(['sustainability', '--reforget', '3']).reforgetAboveAccuracy, 0.4);
+  it('--reforget-above: whom a pass takes, a new lineage\'s 0.2 unless given, from 0 up to 1', () => {
+    assert.equal(parsePulseArgs(['sustainability', '--reforget', '3']).reforgetAboveAccuracy, 0.2);
+    assert.equal(parsePulseArgs(['sustainability', '--reforget', '3', '--reforget-above', '0.4']).reforgetAboveAccuracy, 0.4);
     assert.equal(parsePulseArgs(['sustainability', '--reforget', '3', '--reforget-above', '0.2']).reforgetAboveAccuracy, 0.2);
     assert.equal(parsePulseArgs(['sustainability', '--reforget-above', '0']).reforgetAboveAccuracy, 0);
     rejects(['sustainability', '--reforget-above', '1'], '--reforget-above', /from 0 up to \(not including\) 1, got "1"/);

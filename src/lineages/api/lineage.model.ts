@@ -1,7 +1,7 @@
 import { Field, Float, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { GraphQLJSON } from '../../common/json.scalar';
 import { PageInfo } from '../../common/page-info.model';
-import { DEFAULT_REFORGET_ABOVE_ACCURACY, DEFAULT_REFORGET_PASSES, MAX_REFORGET_PASSES } from '../domain/lineage';
+import { DEFAULT_LORA, DEFAULT_METHOD, DEFAULT_REFORGET_ABOVE_ACCURACY, DEFAULT_REFORGET_PASSES, EXPERIMENTAL_KNOBS, MAX_REFORGET_PASSES, UNLEARNING_DEFAULTS } from '../domain/lineage';
 
 const REFORGET_ABOVE_DESCRIPTION = 'A re-forget pass takes the forgotten dataset people whose audited accuracy is above this in either modality (PULSE asks for at most 0.4 a person; a lower value also re-forgets people at the edge of it).';
 const REFORGET_PASSES_DESCRIPTION = `After a candidate's audit, up to this many more unlearning passes on the forgotten dataset people the audit still finds above reforgetAboveAccuracy in either modality; the last is gated, unless it fails the gate where the one it continues passed. 0: none.`;
@@ -25,6 +25,14 @@ export enum KnowledgeEnum {
   FINETUNED = 'FINETUNED',
   PRETRAINED = 'PRETRAINED',
 }
+export enum UnlearnMethodEnum {
+  ga = 'ga',
+  ga_klr = 'ga_klr',
+  npo = 'npo',
+  graddiff = 'graddiff',
+}
+registerEnumType(UnlearnMethodEnum, { name: 'UnlearningMethod', description: 'ga: gradient ascent; ga_klr: gradient ascent with a KL to the model on the retained people; npo: negative preference optimisation; graddiff: gradient difference' });
+
 registerEnumType(KnowledgeEnum, { name: 'SubjectKnowledge', description: 'Whether the model learned the person in fine-tuning or in pre-training' });
 
 @ObjectType('ModelVersion')
@@ -85,6 +93,29 @@ export class DatasetSubjectConnection {
   @Field(() => Int) totalCount!: number;
 }
 
+const MAX = UNLEARNING_DEFAULTS.maxima;
+
+@InputType({ description: `Merged over the chosen method's defaults (contracts/unlearning-defaults.json); the default method ${DEFAULT_METHOD} uses ${JSON.stringify(UNLEARNING_DEFAULTS.methods[DEFAULT_METHOD])}` })
+export class HyperParametersInput {
+  @Field(() => Float, { nullable: true, description: `above 0, at most ${MAX.hyperParameters.learningRate}` }) learningRate?: number | null;
+  @Field(() => Int, { nullable: true, description: `1 to ${MAX.hyperParameters.epochs}` }) epochs?: number | null;
+  @Field(() => Int, { nullable: true, description: `1 to ${MAX.hyperParameters.batchSize}` }) batchSize?: number | null;
+  @Field(() => Float, { nullable: true, description: `npo: the preference temperature; above 0, at most ${MAX.hyperParameters.npoBeta}` }) npoBeta?: number | null;
+  @Field(() => Float, { nullable: true, description: `ga_klr: weight of the KL on the retained people; 0 to ${MAX.hyperParameters.klWeight}` }) klWeight?: number | null;
+  @Field(() => Float, { nullable: true, description: `graddiff: weight of the retain loss; 0 to ${MAX.hyperParameters.retainWeight}` }) retainWeight?: number | null;
+  @Field(() => Float, { nullable: true, description: 'probability below which a forget token is no longer ascended (ga, ga_klr, graddiff); from 0 up to (not including) 1; 0 = plain gradient ascent' }) ascentFloor?: number | null;
+  @Field(() => Float, { nullable: true, description: `weight of a KL that holds the people of earlier requests where the version that forgot them had them; 0 (off) to ${MAX.hyperParameters.holdForgottenWeight}` }) holdForgottenWeight?: number | null;
+  @Field(() => Float, { nullable: true, description: `weight of a KL to version 0 on the dataset's general training questions (lethe/train/general.jsonl); 0 (off) to ${MAX.hyperParameters.generalKlWeight}; defaults to ${UNLEARNING_DEFAULTS.generalKlWeightWithGeneralQuestions} when the dataset has them, else off` }) generalKlWeight?: number | null;
+}
+
+@InputType({ description: `LoRA adapter settings, merged over ${JSON.stringify(DEFAULT_LORA)}` })
+export class LoraInput {
+  @Field(() => Int, { nullable: true, description: `1 to ${MAX.lora.rank}` }) rank?: number | null;
+  @Field(() => Float, { nullable: true, description: `above 0, at most ${MAX.lora.alpha}` }) alpha?: number | null;
+  @Field(() => Float, { nullable: true, description: `0 to ${MAX.lora.dropout}` }) dropout?: number | null;
+  @Field(() => String, { nullable: true, description: 'the modules that get adapters: "llm" (the language model) or "projector+llm" (also the vision projector)' }) targets?: string | null;
+}
+
 @InputType()
 export class CreateModelLineageInput {
   @Field({ description: 'lowercase letters, digits, ".", "_", "-"' }) name!: string;
@@ -92,9 +123,10 @@ export class CreateModelLineageInput {
   @Field(() => String, { nullable: true }) baseModelId?: string | null;
   @Field(() => String, { nullable: true, description: 'dataset directory with lethe/subjects.json; defaults to LETHE_DATASET_DIR' }) datasetPath?: string | null;
   @Field(() => StrategyEnum, { nullable: true }) strategy?: StrategyEnum | null;
-  @Field(() => String, { nullable: true, description: 'ga | ga_klr | npo | graddiff' }) method?: string | null;
-  @Field(() => GraphQLJSON, { nullable: true, description: '{learningRate, epochs, batchSize, maxSteps?, npoBeta?, klWeight?, retainWeight?, ascentFloor?, ascentObjective? ("logProb" | "logOdds"), klReference? ("start" | "base"), holdForgottenWeight?, generalKlWeight?}, merged over the defaults; generalKlWeight defaults to 1 when the dataset has general training questions (lethe/train/general.jsonl), else it is off' }) hyperParameters?: unknown;
-  @Field(() => GraphQLJSON, { nullable: true, description: '{rank, alpha, dropout, targets: "llm" | "projector+llm" | [suffixes]}' }) lora?: unknown;
+  @Field(() => UnlearnMethodEnum, { nullable: true, description: `default ${DEFAULT_METHOD}` }) method?: UnlearnMethodEnum | null;
+  @Field(() => HyperParametersInput, { nullable: true }) hyperParameters?: HyperParametersInput | null;
+  @Field(() => LoraInput, { nullable: true }) lora?: LoraInput | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: `UNSUPPORTED research knobs for benchmarks, merged into the hyper-parameters: {${EXPERIMENTAL_KNOBS.join(', ')}}. They may change or go without notice; production lineages leave this out.` }) experimental?: unknown;
   @Field(() => Int, { nullable: true }) batchingWindowSeconds?: number | null;
   @Field(() => Int, { nullable: true, description: `${REFORGET_PASSES_DESCRIPTION} Default ${DEFAULT_REFORGET_PASSES}, at most ${MAX_REFORGET_PASSES}.` }) reforgetPasses?: number | null;
   @Field(() => Float, { nullable: true, description: `${REFORGET_ABOVE_DESCRIPTION} Default ${DEFAULT_REFORGET_ABOVE_ACCURACY}, from 0 up to (not including) 1.` }) reforgetAboveAccuracy?: number | null;

@@ -1,5 +1,6 @@
 import { AppError, ErrorCode, InputError } from '../../common/errors';
-import { ASCENT_OBJECTIVES, KL_REFERENCES, type HyperParameters, type LoraConfig, type UnlearnMethod } from '../../orchestration/contracts';
+import UNLEARNING_DEFAULTS_DOCUMENT from '../../../contracts/unlearning-defaults.json';
+import { ASCENT_OBJECTIVES, KL_REFERENCES, type AscentObjective, type HyperParameters, type LoraConfig, type UnlearnMethod } from '../../orchestration/contracts';
 
 export class LineageError extends AppError {
   constructor(code: ErrorCode, message: string, field?: string) {
@@ -64,51 +65,73 @@ export interface DatasetSubject {
 
 export const LINEAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
-// New lineages re-forget: in the PULSE benchmark it met the goal per request (2 seeds), and through the service
-// (bench:e2e, 5 steps of 10 people, two samples) it forgot more on both, for about twice the time; what kept the
-// steps promoted there is the general KL, with or without passes (notes, sessions 20-22).
-// Existing lineages keep 0 (the migration's column default).
-export const DEFAULT_REFORGET_PASSES = 3;
-export const MAX_REFORGET_PASSES = 5;
-// A pass takes whoever the audit finds above this accuracy. At the PULSE goal itself (0.40, what lineages created before
-// the setting keep), the people at the goal's edge stayed there. Aiming at 0.20, a person with 2 of 5 right gets another
-// pass too: through the service (5 steps of 10 people, two builds) everyone forgotten went from 0.17-0.20 / 0.19-0.22 to
-// 0.08-0.14 / 0.15, retain was kept at least as well, and the steps took 44-68 % longer (docs/tiny-model-notes.md, session 24).
-export const DEFAULT_REFORGET_ABOVE_ACCURACY = 0.2;
+type NumericHyperParameter = 'learningRate' | 'epochs' | 'batchSize' | 'maxSteps' | 'npoBeta' | 'klWeight' | 'retainWeight' | 'holdForgottenWeight' | 'generalKlWeight';
 
-export const DEFAULT_LORA: LoraConfig = { rank: 8, alpha: 16, dropout: 0, targets: 'projector+llm' };
-export const DEFAULT_METHOD: UnlearnMethod = 'ga_klr';
-// ga_klr with a floored ascent (ascentFloor): a forget token below 5 % probability is no longer pushed
-// down, which is what keeps retained people above the default gate (docs/tiny-model-notes.md, session 6).
-// The retain KL anchors to version 0 (klReference "base"): anchored to the parent, the drift of earlier
-// requests added up (session 7). holdForgottenWeight 1 holds the people of earlier requests where the version
-// that forgot them had them: without it, they came partly back and the 4th sequential request of bench:e2e went to review
-// in 2 of 2 samples of 5 people; with it, 10 of 10 were promoted on the first attempt (session 12).
-export const DEFAULT_HYPER_PARAMETERS: HyperParameters = { learningRate: 1e-3, epochs: 12, batchSize: 4, ascentFloor: 0.05, klReference: 'base', holdForgottenWeight: 1 };
-// On a dataset with general training questions (lethe/train/general.jsonl), a KL to version 0 on them: with it 20 of 20
-// sequential steps of 10 people were promoted (two samples, with and without re-forgetting); without it the 5th step
-// went to review in 3 of 4 runs (docs/tiny-model-notes.md, session 22).
-export const DEFAULT_GENERAL_KL_WEIGHT = 1;
+/** contracts/unlearning-defaults.json: the one source of an unlearning profile's defaults and bounds, also read by the GPU worker. */
+export interface UnlearningDefaults {
+  method: UnlearnMethod;
+  methods: Record<UnlearnMethod, HyperParameters>;
+  /** The worker's value for an optional hyper-parameter that neither the request nor its method sets. */
+  unsetHyperParameters: Required<Omit<HyperParameters, 'learningRate' | 'epochs' | 'batchSize' | 'maxSteps'>>;
+  generalKlWeightWithGeneralQuestions: number;
+  lora: LoraConfig;
+  passes: { reforgetPasses: number; reforgetAboveAccuracy: number; goalPasses: number; goalPassAscentObjective: AscentObjective };
+  maxima: { hyperParameters: Record<NumericHyperParameter, number>; lora: { rank: number; alpha: number; dropout: number }; reforgetPasses: number };
+}
 
-/** The defaults for a lineage on a dataset that has general training questions or not. */
-export function defaultHyperParameters(hasGeneralQuestions: boolean): HyperParameters {
-  return hasGeneralQuestions ? { ...DEFAULT_HYPER_PARAMETERS, generalKlWeight: DEFAULT_GENERAL_KL_WEIGHT } : DEFAULT_HYPER_PARAMETERS;
+export const UNLEARNING_DEFAULTS = UNLEARNING_DEFAULTS_DOCUMENT as UnlearningDefaults;
+export const DEFAULT_METHOD: UnlearnMethod = UNLEARNING_DEFAULTS.method;
+export const DEFAULT_LORA: LoraConfig = UNLEARNING_DEFAULTS.lora;
+export const DEFAULT_REFORGET_PASSES = UNLEARNING_DEFAULTS.passes.reforgetPasses;
+export const DEFAULT_REFORGET_ABOVE_ACCURACY = UNLEARNING_DEFAULTS.passes.reforgetAboveAccuracy;
+export const MAX_REFORGET_PASSES = UNLEARNING_DEFAULTS.maxima.reforgetPasses;
+const MAXIMA = UNLEARNING_DEFAULTS.maxima;
+
+/** The defaults of a new lineage of `method`; a dataset with general training questions also turns on the general KL. */
+export function defaultHyperParameters(method: UnlearnMethod, hasGeneralQuestions: boolean): HyperParameters {
+  const defaults = { ...UNLEARNING_DEFAULTS.methods[method] };
+  return hasGeneralQuestions ? { ...defaults, generalKlWeight: UNLEARNING_DEFAULTS.generalKlWeightWithGeneralQuestions } : defaults;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function number(value: unknown, field: string, check: (n: number) => boolean, expectation: string, integer = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || !check(value)) {
-    throw new InputError(field, `must be ${integer ? 'an integer' : 'a number'} ${expectation}, got ${JSON.stringify(value)}`);
-  }
-  return value;
+interface Range {
+  min: number;
+  /** The minimum itself is not allowed. */
+  aboveMin?: boolean;
+  max: number;
+  /** The maximum itself is not allowed. */
+  belowMax?: boolean;
+  integer?: boolean;
 }
 
-/** A lineage's reforgetAboveAccuracy: absent takes the default of new lineages. */
+function describe(range: Range): string {
+  const low = range.aboveMin ? `above ${range.min}` : `from ${range.min}`;
+  const high = range.belowMax ? `up to (not including) ${range.max}` : `${range.aboveMin ? 'and at most' : 'to'} ${range.max}`;
+  return `must be ${range.integer ? 'an integer' : 'a number'} ${low} ${high}`;
+}
+
+function inRange(value: unknown, field: string, range: Range): number {
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (!range.integer || Number.isInteger(value)) &&
+    (range.aboveMin ? value > range.min : value >= range.min) &&
+    (range.belowMax ? value < range.max : value <= range.max);
+  if (!ok) throw new InputError(field, `${describe(range)}, got ${JSON.stringify(value)}`);
+  return value as number;
+}
+
+/** A lineage's reforgetAboveAccuracy: absent takes the default. */
 export function parseReforgetAboveAccuracy(value: number | null | undefined, field: string): number {
-  return number(value ?? DEFAULT_REFORGET_ABOVE_ACCURACY, field, (n) => n >= 0 && n < 1, 'from 0 up to (not including) 1');
+  return inRange(value ?? DEFAULT_REFORGET_ABOVE_ACCURACY, field, { min: 0, max: 1, belowMax: true });
+}
+
+/** A lineage's reforgetPasses: absent takes the default. */
+export function parseReforgetPasses(value: number | null | undefined, field: string): number {
+  return inRange(value ?? DEFAULT_REFORGET_PASSES, field, { min: 0, max: MAX_REFORGET_PASSES, integer: true });
 }
 
 function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
@@ -116,51 +139,57 @@ function oneOf<T extends string>(value: unknown, field: string, allowed: readonl
   return value as T;
 }
 
-function onlyKeys(value: Record<string, unknown>, allowed: string[], field: string): void {
+/** The given fields of an input object, null ones left out; a key outside `allowed` is named in the error. */
+function givenFields(value: unknown, allowed: readonly string[], field: string): Record<string, unknown> {
+  if (value == null) return {};
+  if (!isObject(value)) throw new InputError(field, 'must be an object');
   for (const key of Object.keys(value)) if (!allowed.includes(key)) throw new InputError(`${field}.${key}`, `unknown field (allowed: ${allowed.join(', ')})`);
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v != null));
 }
 
-/** Mirrors contracts/lora.schema.json, with errors naming the field. */
+/** Mirrors contracts/lora.schema.json for a preset's targets, with the upper bounds of the defaults document. */
 export function parseLora(value: unknown, field: string): LoraConfig {
-  if (value == null) return DEFAULT_LORA;
-  if (!isObject(value)) throw new InputError(field, 'must be an object');
-  onlyKeys(value, ['rank', 'alpha', 'dropout', 'targets'], field);
-  const merged = { ...DEFAULT_LORA, ...value };
-  const targets = merged.targets;
-  const presetOk = targets === 'llm' || targets === 'projector+llm';
-  const listOk = Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === 'string' && t.length > 0);
-  if (!presetOk && !listOk) throw new InputError(`${field}.targets`, 'must be "llm", "projector+llm" or a non-empty list of module-name suffixes');
+  const merged = { ...DEFAULT_LORA, ...givenFields(value, ['rank', 'alpha', 'dropout', 'targets'], field) };
   return {
-    rank: number(merged.rank, `${field}.rank`, (n) => n >= 1 && n <= 256, 'from 1 to 256', true),
-    alpha: number(merged.alpha, `${field}.alpha`, (n) => n > 0, 'above 0'),
-    dropout: number(merged.dropout, `${field}.dropout`, (n) => n >= 0 && n <= 0.9, 'from 0 to 0.9'),
-    targets: targets as LoraConfig['targets'],
+    rank: inRange(merged.rank, `${field}.rank`, { min: 1, max: MAXIMA.lora.rank, integer: true }),
+    alpha: inRange(merged.alpha, `${field}.alpha`, { min: 0, aboveMin: true, max: MAXIMA.lora.alpha }),
+    dropout: inRange(merged.dropout, `${field}.dropout`, { min: 0, max: MAXIMA.lora.dropout }),
+    targets: oneOf(merged.targets, `${field}.targets`, ['llm', 'projector+llm'] as const),
   };
 }
 
-/** Mirrors the hyperParameters of contracts/unlearn.input.schema.json; the given fields are merged over `defaults` (defaultHyperParameters). */
-export function parseHyperParameters(value: unknown, field: string, defaults: HyperParameters): HyperParameters {
-  if (value == null) return defaults;
-  if (!isObject(value)) throw new InputError(field, 'must be an object');
-  onlyKeys(value, ['learningRate', 'epochs', 'batchSize', 'maxSteps', 'npoBeta', 'klWeight', 'retainWeight', 'ascentFloor', 'ascentObjective', 'klReference', 'holdForgottenWeight', 'generalKlWeight'], field);
-  const merged = { ...defaults, ...value } as Record<string, unknown>;
-  const out: HyperParameters = {
-    learningRate: number(merged.learningRate, `${field}.learningRate`, (n) => n > 0, 'above 0'),
-    epochs: number(merged.epochs, `${field}.epochs`, (n) => n >= 1, '>= 1', true),
-    batchSize: number(merged.batchSize, `${field}.batchSize`, (n) => n >= 1, '>= 1', true),
-  };
-  if (merged.maxSteps !== undefined) out.maxSteps = number(merged.maxSteps, `${field}.maxSteps`, (n) => n >= 1, '>= 1', true);
-  if (merged.npoBeta !== undefined) out.npoBeta = number(merged.npoBeta, `${field}.npoBeta`, (n) => n > 0, 'above 0');
-  if (merged.klWeight !== undefined) out.klWeight = number(merged.klWeight, `${field}.klWeight`, (n) => n >= 0, '>= 0');
-  if (merged.retainWeight !== undefined) out.retainWeight = number(merged.retainWeight, `${field}.retainWeight`, (n) => n >= 0, '>= 0');
-  if (merged.ascentFloor !== undefined) out.ascentFloor = number(merged.ascentFloor, `${field}.ascentFloor`, (n) => n >= 0 && n < 1, 'from 0 up to (not including) 1');
-  if (merged.holdForgottenWeight !== undefined) out.holdForgottenWeight = number(merged.holdForgottenWeight, `${field}.holdForgottenWeight`, (n) => n >= 0, '>= 0');
-  if (merged.generalKlWeight !== undefined) out.generalKlWeight = number(merged.generalKlWeight, `${field}.generalKlWeight`, (n) => n >= 0, '>= 0');
-  if (merged.ascentObjective !== undefined) out.ascentObjective = oneOf(merged.ascentObjective, `${field}.ascentObjective`, ASCENT_OBJECTIVES);
-  if (merged.klReference !== undefined) {
-    out.klReference = oneOf(merged.klReference, `${field}.klReference`, KL_REFERENCES);
+/** The hyper-parameters the public API supports, with their ranges (contracts/unlearn.input.schema.json and the maxima of the defaults document). */
+const SUPPORTED_RANGES: Record<Exclude<NumericHyperParameter, 'maxSteps'> | 'ascentFloor', Range> = {
+  learningRate: { min: 0, aboveMin: true, max: MAXIMA.hyperParameters.learningRate },
+  epochs: { min: 1, max: MAXIMA.hyperParameters.epochs, integer: true },
+  batchSize: { min: 1, max: MAXIMA.hyperParameters.batchSize, integer: true },
+  npoBeta: { min: 0, aboveMin: true, max: MAXIMA.hyperParameters.npoBeta },
+  klWeight: { min: 0, max: MAXIMA.hyperParameters.klWeight },
+  retainWeight: { min: 0, max: MAXIMA.hyperParameters.retainWeight },
+  ascentFloor: { min: 0, max: 1, belowMax: true },
+  holdForgottenWeight: { min: 0, max: MAXIMA.hyperParameters.holdForgottenWeight },
+  generalKlWeight: { min: 0, max: MAXIMA.hyperParameters.generalKlWeight },
+};
+/** Research knobs, accepted only through the explicitly unsupported `experimental` input. */
+export const EXPERIMENTAL_KNOBS = ['maxSteps', 'ascentObjective', 'klReference'] as const;
+
+/**
+ * A lineage's hyper-parameters: the supported ones given in `hyperParameters` and the research knobs given in
+ * `experimental`, merged over `defaults` (defaultHyperParameters). Errors name the input field the value came from.
+ */
+export function parseHyperParameters(given: unknown, experimental: unknown, defaults: HyperParameters, fields: { hyperParameters: string; experimental: string }): HyperParameters {
+  const supported = givenFields(given, Object.keys(SUPPORTED_RANGES), fields.hyperParameters);
+  const research = givenFields(experimental, EXPERIMENTAL_KNOBS, fields.experimental);
+  const merged = { ...defaults, ...supported, ...research } as Record<string, unknown>;
+  const fieldOf = (key: string) => `${key in research ? fields.experimental : fields.hyperParameters}.${key}`;
+  const out: Record<string, unknown> = {};
+  for (const [key, range] of Object.entries(SUPPORTED_RANGES)) {
+    if (merged[key] !== undefined) out[key] = inRange(merged[key], fieldOf(key), range);
   }
-  return out;
+  if (merged.maxSteps !== undefined) out.maxSteps = inRange(merged.maxSteps, fieldOf('maxSteps'), { min: 1, max: MAXIMA.hyperParameters.maxSteps, integer: true });
+  if (merged.ascentObjective !== undefined) out.ascentObjective = oneOf(merged.ascentObjective, fieldOf('ascentObjective'), ASCENT_OBJECTIVES);
+  if (merged.klReference !== undefined) out.klReference = oneOf(merged.klReference, fieldOf('klReference'), KL_REFERENCES);
+  return out as unknown as HyperParameters;
 }
 
 export function parseMethod(value: unknown, field: string): UnlearnMethod {
