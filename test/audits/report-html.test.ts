@@ -45,8 +45,8 @@ describe('report document', () => {
     assert.equal(report.kind, 'request');
     assert.equal(report.request!.due, 'MET');
     assert.deepEqual(report.versions.map((v) => [v.number, v.adapterSha256]), [[0, null], [1, SHA1], [2, SHA2]]);
-    assert.deepEqual(report.attempts.map((a) => [a.versionNumber, a.decision]), [[1, 'RETRY'], [2, 'PROMOTE']]);
-    assert.equal(report.audit!.decision, 'PROMOTE');
+    assert.deepEqual(report.attempts.map((a) => [a.versionNumber, a.decision]), [[1, 'FAIL'], [2, 'PASS']]);
+    assert.equal(report.audit!.decision, 'PASS');
     assert.equal(report.audit!.gatePolicy!.version, 2);
     assert.deepEqual(report.sustainability.map((p) => [p.version, p.cumulativeForget.text]), [[0, 1], [2, 0]]);
     assert.ok(!JSON.stringify(report).includes('s1-m'), 'no eval content in the report');
@@ -93,7 +93,7 @@ describe('report HTML in headless Chromium', () => {
   });
 
   it('shows the decision, the modality split and the numbers relative to version 0', async () => {
-    assert.equal(await page.locator('#decision').innerText(), 'PROMOTE');
+    assert.equal(await page.locator('#decision').innerText(), 'PASS');
     // rows: forget mm, forget text, cumulative mm, cumulative text, retain mm, retain text, general...
     assert.deepEqual([await cell('metrics', 0, 1), await cell('metrics', 0, 2), await cell('metrics', 0, 3), await cell('metrics', 0, 4)], ['multimodal', '0.0%', '100.0%', '100.0%']);
     assert.deepEqual([await cell('metrics', 1, 1), await cell('metrics', 1, 2), await cell('metrics', 1, 6)], ['text', '0.0%', '0/1']);
