@@ -173,7 +173,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
     async ({ toVersion, reason, actor }) => {
       await acquire(() => true);
       try {
-        state.active = { requestIds: [], phase: 'ROLLING_BACK', attempt: 0, candidateVersion: null };
+        state.active = { requestIds: [], phase: 'ROLLING_BACK', attempt: 0, reforgetPass: 0, candidateVersion: null };
         const snapshot = await loadSnapshot();
         checkRollbackTarget(snapshot, toVersion);
         const result = await control.rollbackLineage({ lineage, toVersion, reason, actor });
@@ -244,7 +244,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
 
   /** One step. Any failure marks its requests FAILED with the reason; the workflow goes on. */
   async function runStep(requestIds: string[]): Promise<void> {
-    const active = (state.active = { requestIds, phase: 'PREPARING' as const, attempt: 0, candidateVersion: null as number | null });
+    const active = (state.active = { requestIds, phase: 'PREPARING' as const, attempt: 0, reforgetPass: 0, candidateVersion: null as number | null });
     let plan: StepPlan | null = null;
     try {
       // null: none of them could begin (canceled meanwhile).
@@ -332,7 +332,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
       plan: (kind, _pass, current) =>
         control.planReforget({ lineage, requestIds: plan.requestIds, version: current.version, attempt, ...(kind === 'goal' ? { aboveAccuracy: goal.maxForgottenAccuracy } : {}) }),
       train: (kind, pass, current, next) => {
-        active.reforgetPass = (active.reforgetPass ?? 0) + 1;
+        active.reforgetPass += 1;
         return trainPass(plan, attempt, settings, current, next, passTraining(kind, pass, plan.unlearn.seed, settings.hyperParameters));
       },
       keep: async (kind, pass, replaced, passed, next) => {

@@ -311,6 +311,23 @@ describe('lineage workflow', () => {
     assert.match(rejections[2].reason, /continued by goal pass 2 of attempt 1 \(version 4\)/);
   });
 
+  it('takes the goal line and the number of goal passes from the lineage\'s gate policy', async () => {
+    // Line 0.6, one goal pass: after the one re-forget pass (v2) s2 is at 4 of 5; the goal pass (v3) leaves s2 there, so v2 is kept.
+    h.plane.addLineage('goal-policy', {
+      reforgetPasses: 1, reforgetPicks: [['s1'], ['s2'], ['s2']], gatePolicy: { goal: { maxForgottenAccuracy: 0.6, passes: 1 } },
+      decisions: [audited({ s1: [4, 3], s2: [0, 1] }), audited({ s1: [1, 2], s2: [4, 1] }), audited({ s1: [3, 0], s2: [4, 0] })],
+    });
+    await submit('goal-policy', ['goal-policy-a']);
+    await eventually(() => assertStatus('goal-policy-a', 'COMPLETED'));
+    const plans = h.plane.callsOf('planReforget', 'goal-policy').map((c) => c.input as { version: number; aboveAccuracy?: number });
+    assert.deepEqual(plans.map((p) => [p.version, p.aboveAccuracy]), [[1, undefined], [2, 0.6]], 'one goal pass, on the people above 0.6');
+    assert.deepEqual(h.plane.lineages.get('goal-policy')!.versions.map((v) => [v.number, v.parent, v.status]), [
+      [0, null, 'SUPERSEDED'], [1, 0, 'REJECTED'], [2, 1, 'PROMOTED'], [3, 2, 'REJECTED'],
+    ]);
+    const rejections = h.plane.callsOf('rejectCandidate', 'goal-policy').map((c) => c.input as { version: number; reason: string });
+    assert.match(rejections[1].reason, /goal pass 1 of attempt 1 on s2 leaves 1 forgotten people above 0.6 \(gate: PASS\) where version 2 left 1; version 2 is kept/);
+  });
+
   it('tries no goal pass when the candidate leaves nobody above the goal', async () => {
     h.plane.addLineage('goal-met', { reforgetPasses: 1, reforgetPicks: [['s1'], ['s1']], decisions: [audited({ s1: [3, 1], s2: [0, 0] }), audited({ s1: [1, 2], s2: [2, 0] })] });
     await submit('goal-met', ['goal-met-a']);

@@ -1,5 +1,4 @@
-// Replaced activities for the workflow tests (issue 3: "Unit tests may replace activities to test
-// orchestration logic"): an in-memory bookkeeping of requests and versions that behaves like the
+// Replaced activities for the workflow tests (the orchestration logic is what they test): an in-memory bookkeeping of requests and versions that behaves like the
 // control plane's rules, plus scripted `unlearn` / `export_onnx` / `audit` results per lineage.
 // The workflow under test runs unchanged on the real Temporal dev server.
 import { ApplicationFailure } from '@temporalio/common';

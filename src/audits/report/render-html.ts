@@ -120,6 +120,7 @@ ${audit.auditError ? `<p class="fail">Audit error (${e(audit.auditError.reason)}
     : '';
   const policy = audit?.gatePolicy
     ? `<p>Policy version ${e(audit.gatePolicy.version)}: forget ≤ chance (${percent(chance)}) + ${percent(audit.gatePolicy.forget.maxAccuracyAboveChance)}${significanceRule(audit.gatePolicy.forget.significance)} in both modalities, for this request and cumulatively; retain ≥ ${percent(audit.gatePolicy.retain.minFractionOfBaseline)} of version 0 per modality; general ≥ ${percent(audit.gatePolicy.general.minFractionOfBaseline)} of version 0${audit.gatePolicy.general.circularEval ? ' (CircularEval)' : ''}.</p>
+<ul id="candidate-rules">${audit.candidateRules.map((rule) => `<li>${e(rule)}</li>`).join('')}</ul>
 <pre id="policy">${e(JSON.stringify(audit.gatePolicy, null, 2))}</pre>`
     : '<p id="policy">No valid gate policy was recorded with this audit.</p>';
   return `<!doctype html>
