@@ -162,7 +162,7 @@ describe('audit activity', () => {
       [{ adapter: null }, 'adapter'],
       [{ forgetSubjectIds: [] }, 'forgetSubjectIds'],
       [{ cumulativeForgetSubjectIds: [3 as unknown as string] }, 'cumulativeForgetSubjectIds[0]'],
-      [{ attempt: 4 }, 'attempt'],
+      [{ attempt: 0 }, 'attempt'],
       [{ datasetDir: '' }, 'datasetDir'],
     ];
     for (const [bad, field] of cases) {
