@@ -123,37 +123,41 @@ export interface PassSteps<C extends PassCandidate, P> {
   drop(kind: PassKind, pass: number, kept: C, passed: C, plan: P, verdict: Exclude<PassVerdict, { keep: true }>): Promise<void>;
 }
 
-/**
- * Runs a step's re-forget passes, then its goal passes, from the candidate of its operation; returns the
- * candidate to gate. A dropped re-forget pass ends the re-forget passes; a dropped goal pass lets the next
- * goal pass (another seed) try from the same candidate.
- */
-export async function runPasses<C extends PassCandidate, P>(first: C, rules: PassRules, steps: PassSteps<C, P>): Promise<C> {
-  let current = first;
-  for (let pass = 1; pass <= rules.reforgetPasses; pass++) {
-    const plan = await steps.plan('reforget', pass, current);
+/** How each kind of pass is judged, whether it is wanted at all, and whether a dropped one ends that kind's passes. */
+const PASS_KINDS: Record<PassKind, {
+  judge(continued: PassCandidate, pass: PassCandidate, goal: GatePolicy['goal']): PassVerdict;
+  wanted(current: PassCandidate, goal: GatePolicy['goal']): boolean;
+  endsWhenDropped: boolean;
+}> = {
+  reforget: { judge: judgeReforgetPass, wanted: () => true, endsWhenDropped: true },
+  // A dropped goal pass lets the next one (another seed) try from the same candidate.
+  goal: { judge: judgeGoalPass, wanted: wantsGoalPass, endsWhenDropped: false },
+};
+
+async function passesOfKind<C extends PassCandidate, P>(kind: PassKind, count: number, from: C, goal: GatePolicy['goal'], steps: PassSteps<C, P>): Promise<C> {
+  const { judge, wanted, endsWhenDropped } = PASS_KINDS[kind];
+  let current = from;
+  for (let pass = 1; pass <= count && wanted(current, goal); pass++) {
+    const plan = await steps.plan(kind, pass, current);
     if (plan === null) break;
-    const passed = await steps.train('reforget', pass, current, plan);
-    const verdict = judgeReforgetPass(current, passed, rules.goal);
-    if (!verdict.keep) {
-      await steps.drop('reforget', pass, current, passed, plan, verdict);
-      break;
-    }
-    await steps.keep('reforget', pass, current, passed, plan);
-    current = passed;
-  }
-  if (rules.reforgetPasses <= 0) return current;
-  for (let pass = 1; pass <= rules.goal.passes && wantsGoalPass(current, rules.goal); pass++) {
-    const plan = await steps.plan('goal', pass, current);
-    if (plan === null) break;
-    const passed = await steps.train('goal', pass, current, plan);
-    const verdict = judgeGoalPass(current, passed, rules.goal);
-    if (!verdict.keep) {
-      await steps.drop('goal', pass, current, passed, plan, verdict);
+    const passed = await steps.train(kind, pass, current, plan);
+    const verdict = judge(current, passed, goal);
+    if (verdict.keep) {
+      await steps.keep(kind, pass, current, passed, plan);
+      current = passed;
       continue;
     }
-    await steps.keep('goal', pass, current, passed, plan);
-    current = passed;
+    await steps.drop(kind, pass, current, passed, plan, verdict);
+    if (endsWhenDropped) break;
   }
   return current;
+}
+
+/**
+ * Runs a step's re-forget passes, then (only on a lineage that re-forgets) its goal passes, from the candidate
+ * of its operation; returns the candidate to gate.
+ */
+export async function runPasses<C extends PassCandidate, P>(first: C, rules: PassRules, steps: PassSteps<C, P>): Promise<C> {
+  const reforgotten = await passesOfKind('reforget', rules.reforgetPasses, first, rules.goal, steps);
+  return rules.reforgetPasses > 0 ? passesOfKind('goal', rules.goal.passes, reforgotten, rules.goal, steps) : reforgotten;
 }
