@@ -48,6 +48,9 @@ describe('report document', () => {
     assert.deepEqual(report.attempts.map((a) => [a.versionNumber, a.decision]), [[1, 'FAIL'], [2, 'PASS']]);
     assert.equal(report.audit!.decision, 'PASS');
     assert.equal(report.audit!.gatePolicy!.version, 2);
+    // The rules that pick among a step's candidates show with the policy's numbers.
+    assert.match(report.audit!.candidateRules[0], /every forgotten person at or below 0\.40/);
+    assert.match(report.audit!.candidateRules[2], /up to 3 goal passes/);
     assert.deepEqual(report.sustainability.map((p) => [p.version, p.cumulativeForget.text]), [[0, 1], [2, 0]]);
     assert.ok(!JSON.stringify(report).includes('s1-m'), 'no eval content in the report');
   });
@@ -113,6 +116,7 @@ describe('report HTML in headless Chromium', () => {
     const policy = await page.locator('h2:has-text("Gate policy in force") + p').innerText();
     assert.match(policy, /forget ≤ chance \(25\.0%\) \+ 10\.0%, or the number right not significantly above chance \(one-sided binomial p-value P\(X ≥ right \| questions, chance\) ≥ 0\.5\)/);
     assert.equal(JSON.parse(await page.locator('#policy').innerText()).forget.significance, 0.5);
+    assert.match(await page.locator('#candidate-rules').innerText(), /more forgotten people above 0\.40 than the passing candidate/);
   });
 
   it('renders an audit recorded before the significance rule without claiming it', () => {
