@@ -80,23 +80,25 @@ function table(rows) {
 }
 
 const MODALITIES = 'multimodal text';
-const AUDIT_FIELDS = `decision attempt jsonUrl forget { ${MODALITIES} } cumulativeForget { ${MODALITIES} } forgottenRunnerUp { ${MODALITIES} } retain { ${MODALITIES} } general
+const AUDIT_FIELDS = `decision attempt jsonUrl forget { ${MODALITIES} } cumulativeForget { ${MODALITIES} } retain { ${MODALITIES} } general
   baseline { retain { ${MODALITIES} } general }`;
 
 /**
- * From the audit's per-subject tallies (JSON report): the highest accuracy of any one forgotten person per modality,
- * and the people above 0.40 against what the forgotten people's mean rate would give (`aboveGoalAtMean`).
+ * From the audit's JSON report: the highest accuracy of any one forgotten person per modality, the people above
+ * 0.40 against what the forgotten people's mean rate would give (`aboveGoalAtMean`), and the runner-up share.
  */
 async function forgottenSpread(jsonUrl, token, subjectIds) {
   const response = await fetch(jsonUrl, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`GET ${jsonUrl}: ${response.status}`);
-  const perSubject = (await response.json()).audit?.metrics?.perSubject ?? {};
+  const metrics = (await response.json()).audit?.metrics;
+  const perSubject = metrics?.perSubject ?? {};
+  const forgottenRunnerUp = metrics?.forgottenRunnerUp ?? { multimodal: null, text: null };
   const { aboveGoalAtMean } = require(path.join(b.ROOT, 'dist/src/pulse/report.js'));
   const people = subjectIds.map((id) => perSubject[id]).filter((p) => p?.multimodal?.total && p?.text?.total);
   // null when the audit scored nobody (an audit error has no metrics)
-  if (!people.length) return { worst: { multimodal: null, text: null }, above: null };
+  if (!people.length) return { worst: { multimodal: null, text: null }, above: null, forgottenRunnerUp };
   const worst = (m) => Math.max(...people.map((p) => p[m].correct / p[m].total));
-  return { worst: { multimodal: worst('multimodal'), text: worst('text') }, above: aboveGoalAtMean(people) };
+  return { worst: { multimodal: worst('multimodal'), text: worst('text') }, above: aboveGoalAtMean(people), forgottenRunnerUp };
 }
 
 function auditTable(audits) {

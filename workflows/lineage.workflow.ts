@@ -10,15 +10,16 @@ import {
   continueAsNew,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AuditActivities, AuditActivityOutput, ControlActivities, GpuActivities, LineageSnapshot, ReforgetPlan, StepPlan } from '../src/orchestration/activity-types';
-import type { UnlearnInput, UnlearnOutput } from '../src/orchestration/contracts';
-import { forgottenAboveGoal, GOAL_PASSES, goalPassImproves, passWorsensGoal, PER_PERSON_GOAL } from '../src/orchestration/reforget';
+import type { UnlearnOutput } from '../src/orchestration/contracts';
+import { GATE_DECISIONS } from '../src/audits/domain/decision';
+import type { GatePolicy } from '../src/audits/domain/gate-policy';
+import { forgottenAbove, passTraining, runPasses, type PassCandidate, type PassKind, type PassVerdict } from '../src/orchestration/domain/passes';
 import { escalate, type AttemptSettings } from './escalation';
 import { GPU_NON_RETRYABLE_ERROR_TYPES } from './gpu-errors';
 import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, GPU_TASK_QUEUE } from './task-queues';
@@ -64,11 +65,15 @@ const auditor = proxyActivities<AuditActivities>({
 const SYSTEM_ACTOR = 'system:lineage-workflow';
 
 /** A candidate version and its audit. */
-interface Audited {
+interface Audited extends PassCandidate {
   version: number;
   verdict: AuditActivityOutput;
+  /** Dataset subjects beyond the requests' own that the passes leading to this version re-forgot. */
+  reforgotten: string[];
 }
-const AUDIT_DECISIONS = new Set(['PROMOTE', 'RETRY', 'NEEDS_REVIEW']);
+const AUDIT_DECISIONS = new Set<string>(GATE_DECISIONS);
+/** An audit without a valid policy never passes the gate, so no per-person rule applies to its passes. */
+const NO_GOAL: GatePolicy['goal'] = { maxForgottenAccuracy: 1, passes: 0 };
 const ROLLBACK_TARGET_STATUSES = new Set(['PROMOTED', 'SUPERSEDED']);
 
 export function initialLineageState(lineage: string): LineageWorkflowState {
@@ -168,7 +173,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
     async ({ toVersion, reason, actor }) => {
       await acquire(() => true);
       try {
-        state.active = { requestIds: [], phase: 'ROLLING_BACK', attempt: 0, candidateVersion: null };
+        state.active = { requestIds: [], phase: 'ROLLING_BACK', attempt: 0, reforgetPass: 0, candidateVersion: null };
         const snapshot = await loadSnapshot();
         checkRollbackTarget(snapshot, toVersion);
         const result = await control.rollbackLineage({ lineage, toVersion, reason, actor });
@@ -239,7 +244,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
 
   /** One step. Any failure marks its requests FAILED with the reason; the workflow goes on. */
   async function runStep(requestIds: string[]): Promise<void> {
-    const active = (state.active = { requestIds, phase: 'PREPARING' as const, attempt: 0, candidateVersion: null as number | null });
+    const active = (state.active = { requestIds, phase: 'PREPARING' as const, attempt: 0, reforgetPass: 0, candidateVersion: null as number | null });
     let plan: StepPlan | null = null;
     try {
       // null: none of them could begin (canceled meanwhile).
@@ -266,23 +271,27 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
       active.reforgetPass = 0;
       active.phase = 'UNLEARNING';
       const trained = await gpuActivities(plan.gpuHeartbeatTimeoutMs).unlearn({ ...plan.unlearn, method: settings.method, hyperParameters: settings.hyperParameters });
-      const first = await recordAndAudit(plan, attempt, settings, trained, plan.parentVersion);
+      const first = await recordAndAudit(plan, attempt, settings, trained, plan.parentVersion, []);
       const { version, verdict } = await reforget(plan, attempt, settings, first);
-      // Fail closed: only an explicit PROMOTE (or a human approval after NEEDS_REVIEW) promotes.
+      // Fail closed: only an explicit PASS (or a human approval after REVIEW) promotes.
       if (!AUDIT_DECISIONS.has(verdict.decision)) {
         throw ApplicationFailure.nonRetryable(`audit returned an unknown decision ${JSON.stringify(verdict.decision)}`, 'AUDIT_INVALID');
       }
-      if (verdict.decision === 'PROMOTE') {
+      if (verdict.decision === 'PASS') {
         await promote(version, requestIds, SYSTEM_ACTOR, `audit passed on attempt ${attempt}`);
         return;
       }
-      if (verdict.decision === 'NEEDS_REVIEW') {
+      if (verdict.decision === 'REVIEW') {
         await awaitReview(plan, version, verdict);
         return;
       }
+      // FAIL: the retry budget is the workflow's.
       if (attempt >= plan.maxAttempts) {
         await reject(version, requestIds, 'FAILED', `audit did not pass after ${attempt} attempts: ${verdict.reasons.join('; ')}`, SYSTEM_ACTOR);
         return;
+      }
+      if (!verdict.escalation) {
+        throw ApplicationFailure.nonRetryable('audit returned FAIL without an escalation', 'AUDIT_INVALID');
       }
       await reject(version, requestIds, null, `retrying with escalated settings: ${verdict.reasons.join('; ')}`, SYSTEM_ACTOR);
       active.candidateVersion = null;
@@ -291,88 +300,50 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
   }
 
   /** Records a trained adapter as a candidate version, audits it, and records the audit. */
-  async function recordAndAudit(plan: StepPlan, attempt: number, settings: AttemptSettings, trained: UnlearnOutput, parentVersion: number | null, reforgottenSubjectIds?: string[]): Promise<Audited> {
+  async function recordAndAudit(plan: StepPlan, attempt: number, settings: AttemptSettings, trained: UnlearnOutput, parentVersion: number | null, reforgotten: string[]): Promise<Audited> {
     const active = state.active!;
     const candidate = await control.recordCandidate({
       lineage, requestIds: plan.requestIds, parentVersion, attempt,
       method: settings.method, hyperParameters: settings.hyperParameters, unlearn: trained,
-      ...(reforgottenSubjectIds ? { reforgottenSubjectIds } : {}),
+      ...(reforgotten.length > 0 ? { reforgottenSubjectIds: reforgotten } : {}),
     });
     state.snapshot = candidate.snapshot;
     active.candidateVersion = candidate.version;
     active.phase = 'AUDITING';
     const exported = await exportOnce(plan);
     const verdict = await auditor.audit({
-      ...plan.audit, versionNumber: candidate.version, exportDir: exported.dir, adapter: trained.adapter,
-      attempt, maxAttempts: plan.maxAttempts,
+      ...plan.audit, versionNumber: candidate.version, exportDir: exported.dir, adapter: trained.adapter, attempt,
     });
     await control.recordAudit({ lineage, version: candidate.version, requestIds: plan.requestIds, attempt, audit: verdict });
-    return { version: candidate.version, verdict };
+    return { version: candidate.version, verdict, reforgotten, passesGate: verdict.decision === 'PASS', metrics: verdict.metrics };
   }
 
   /**
-   * Up to plan.reforgetPasses more operations after an audit, each continuing the last candidate on
-   * the forgotten dataset people its audit still finds above the limit (planReforget). Each pass is a
-   * version of its own, audited. A pass replaces the candidate it continues unless that one passed the
-   * gate and the pass does not, or leaves more forgotten people above the per-person goal: a passing
-   * candidate is never traded for a failing or a worse one. Returns the candidate to gate; every other
-   * one is rejected.
+   * The step's re-forget passes (plan.reforgetPasses), then its goal passes (the gate policy's `goal`), each a
+   * version of its own continuing the candidate kept so far, trained on the forgotten people its audit still
+   * finds above a line (planReforget), and audited; src/orchestration/domain/passes.ts decides which is kept.
+   * Returns the candidate to gate; every other one is rejected with the requests left where they are.
    */
   async function reforget(plan: StepPlan, attempt: number, settings: AttemptSettings, first: Audited): Promise<Audited> {
     const active = state.active!;
-    let current = first;
-    let reforgotten: string[] = [];
-    for (let pass = 1; pass <= (plan.reforgetPasses ?? 0); pass++) {
-      const next = await control.planReforget({ lineage, requestIds: plan.requestIds, version: current.version, attempt });
-      if (!next) break;
-      active.reforgetPass = pass;
-      const reforgottenByPass = [...new Set([...reforgotten, ...next.subjectIds])];
-      const passed = await trainPass(plan, attempt, settings, current, next, reforgottenByPass, {});
-      if (current.verdict.decision === 'PROMOTE' && passed.verdict.decision !== 'PROMOTE') {
-        await reject(passed.version, plan.requestIds, 'UNCHANGED', `re-forget pass ${pass} of attempt ${attempt} did not pass the gate, version ${current.version} did and is kept: ${passed.verdict.reasons.join('; ')}`, SYSTEM_ACTOR);
-        active.candidateVersion = current.version;
-        break;
-      }
-      // A pass aims below the goal's line (the lineage's reforgetAboveAccuracy), and while it trains on the people at
-      // the edge it can lift someone it does not train on over the line; then the candidate it continues is better.
-      const worse = passWorsensGoal(current.verdict.metrics, passed.verdict.metrics);
-      if (patched('reforget-keeps-the-goal') && current.verdict.decision === 'PROMOTE' && worse) {
-        await reject(passed.version, plan.requestIds, 'UNCHANGED', `re-forget pass ${pass} of attempt ${attempt} leaves ${worse.after} forgotten people above ${PER_PERSON_GOAL} where version ${current.version} left ${worse.before}; version ${current.version} is kept`, SYSTEM_ACTOR);
-        active.candidateVersion = current.version;
-        break;
-      }
-      await reject(current.version, plan.requestIds, 'UNCHANGED', `continued by re-forget pass ${pass} of attempt ${attempt} (version ${passed.version}) on ${next.subjectIds.length} forgotten people its audit finds above the limit: ${next.subjectIds.join(', ')}`, SYSTEM_ACTOR);
-      reforgotten = reforgottenByPass;
-      current = passed;
-    }
-    if (patched('reforget-goal-passes') && (plan.reforgetPasses ?? 0) > 0) current = await goalPasses(plan, attempt, settings, current, reforgotten);
-    return current;
-  }
-
-  /** The goal passes after a step's passes (GOAL_PASSES in src/orchestration/reforget.ts); returns the candidate to gate. */
-  async function goalPasses(plan: StepPlan, attempt: number, settings: AttemptSettings, kept: Audited, reforgottenBefore: string[]): Promise<Audited> {
-    const active = state.active!;
-    let current = kept;
-    let reforgotten = reforgottenBefore;
-    for (let pass = 1; pass <= GOAL_PASSES; pass++) {
-      if (current.verdict.decision !== 'PROMOTE' || !forgottenAboveGoal(current.verdict.metrics)) break;
-      const next = await control.planReforget({ lineage, requestIds: plan.requestIds, version: current.version, attempt, aboveAccuracy: PER_PERSON_GOAL });
-      if (!next) break;
-      active.reforgetPass = (active.reforgetPass ?? 0) + 1;
-      const reforgottenByPass = [...new Set([...reforgotten, ...next.subjectIds])];
-      const passed = await trainPass(plan, attempt, settings, current, next, reforgottenByPass, {
-        hyperParameters: { ...settings.hyperParameters, ascentObjective: 'logOdds' }, seed: plan.unlearn.seed + pass,
-      });
-      if (passed.verdict.decision !== 'PROMOTE' || !goalPassImproves(current.verdict.metrics, passed.verdict.metrics)) {
-        await reject(passed.version, plan.requestIds, 'UNCHANGED', `goal pass ${pass} of attempt ${attempt} on ${next.subjectIds.join(', ')} leaves ${forgottenAboveGoal(passed.verdict.metrics) ?? 'unknown'} forgotten people above ${PER_PERSON_GOAL} (gate: ${passed.verdict.decision}) where version ${current.version} left ${forgottenAboveGoal(current.verdict.metrics)}; version ${current.version} is kept`, SYSTEM_ACTOR);
-        active.candidateVersion = current.version;
-        continue;
-      }
-      await reject(current.version, plan.requestIds, 'UNCHANGED', `continued by goal pass ${pass} of attempt ${attempt} (version ${passed.version}) on the ${next.subjectIds.length} forgotten people its audit finds above ${PER_PERSON_GOAL}: ${next.subjectIds.join(', ')}`, SYSTEM_ACTOR);
-      reforgotten = reforgottenByPass;
-      current = passed;
-    }
-    return current;
+    const goal = first.verdict.gatePolicy?.goal ?? NO_GOAL;
+    const passName = (kind: PassKind, pass: number) => `${kind === 'goal' ? 'goal' : 're-forget'} pass ${pass} of attempt ${attempt}`;
+    return runPasses<Audited, ReforgetPlan>(first, { reforgetPasses: plan.reforgetPasses ?? 0, goal }, {
+      plan: (kind, _pass, current) =>
+        control.planReforget({ lineage, requestIds: plan.requestIds, version: current.version, attempt, ...(kind === 'goal' ? { aboveAccuracy: goal.maxForgottenAccuracy } : {}) }),
+      train: (kind, pass, current, next) => {
+        active.reforgetPass += 1;
+        return trainPass(plan, attempt, settings, current, next, passTraining(kind, pass, plan.unlearn.seed, settings.hyperParameters));
+      },
+      keep: async (kind, pass, replaced, passed, next) => {
+        const above = kind === 'goal' ? `the ${next.subjectIds.length} forgotten people its audit finds above ${goal.maxForgottenAccuracy}` : `${next.subjectIds.length} forgotten people its audit finds above the limit`;
+        await reject(replaced.version, plan.requestIds, 'UNCHANGED', `continued by ${passName(kind, pass)} (version ${passed.version}) on ${above}: ${next.subjectIds.join(', ')}`, SYSTEM_ACTOR);
+      },
+      drop: async (kind, pass, kept, passed, next, verdict) => {
+        await reject(passed.version, plan.requestIds, 'UNCHANGED', droppedPassReason(passName(kind, pass), kind, kept, passed, next, verdict, goal), SYSTEM_ACTOR);
+        active.candidateVersion = kept.version;
+      },
+    });
   }
 
   /**
@@ -381,19 +352,19 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
    */
   async function trainPass(
     plan: StepPlan, attempt: number, settings: AttemptSettings, from: Audited, next: ReforgetPlan,
-    reforgottenSubjectIds: string[], overrides: Partial<Pick<UnlearnInput, 'hyperParameters' | 'seed'>>,
+    training: { seed: number; hyperParameters: AttemptSettings['hyperParameters'] },
   ): Promise<Audited> {
     state.active!.phase = 'UNLEARNING';
     let trained: UnlearnOutput;
     try {
       trained = await gpuActivities(plan.gpuHeartbeatTimeoutMs).unlearn({
-        ...plan.unlearn, method: settings.method, hyperParameters: settings.hyperParameters, ...overrides,
+        ...plan.unlearn, method: settings.method, ...training,
         parentAdapter: next.parentAdapter, forgetSet: next.forgetSet, excludeFromRetain: next.excludeFromRetain, forgottenBy: next.forgottenBy,
       });
     } finally {
       await discardForgetSet(next.forgetSetFile);
     }
-    return recordAndAudit(plan, attempt, settings, trained, from.version, reforgottenSubjectIds);
+    return recordAndAudit(plan, attempt, settings, trained, from.version, [...new Set([...from.reforgotten, ...next.subjectIds])]);
   }
 
   async function awaitReview(plan: StepPlan, version: number, verdict: AuditActivityOutput): Promise<void> {
@@ -453,6 +424,22 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
       log.error('could not record a failed step', { lineage, requestIds, reason, error: describeFailure(err) });
     }
   }
+}
+
+/** Why a pass was rejected and the candidate it continued kept, with the numbers that decided it. */
+function droppedPassReason(
+  name: string, kind: PassKind, kept: Audited, passed: Audited, next: ReforgetPlan,
+  verdict: Exclude<PassVerdict, { keep: true }>, goal: GatePolicy['goal'],
+): string {
+  const line = goal.maxForgottenAccuracy;
+  if (kind === 'goal') {
+    const [before, after] = [forgottenAbove(kept.metrics, line), forgottenAbove(passed.metrics, line)];
+    return `${name} on ${next.subjectIds.join(', ')} leaves ${after ?? 'unknown'} forgotten people above ${line} (gate: ${passed.verdict.decision}) where version ${kept.version} left ${before}; version ${kept.version} is kept`;
+  }
+  if (verdict.because === 'FAILS_GATE') {
+    return `${name} did not pass the gate, version ${kept.version} did and is kept: ${passed.verdict.reasons.join('; ')}`;
+  }
+  return `${name} leaves ${verdict.after} forgotten people above ${line} where version ${kept.version} left ${verdict.before}; version ${kept.version} is kept`;
 }
 
 function requireText(value: unknown, field: string): void {

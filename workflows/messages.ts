@@ -54,8 +54,8 @@ export interface ActiveStep {
   requestIds: string[];
   phase: StepPhase;
   attempt: number;
-  /** 0 while the attempt's own operation runs, k during its k-th re-forget pass (the goal passes count on from the last one); absent in states from before re-forgetting. */
-  reforgetPass?: number;
+  /** 0 while the attempt's own operation runs, k during its k-th pass (the goal passes count on from the re-forget passes). */
+  reforgetPass: number;
   candidateVersion: number | null;
 }
 

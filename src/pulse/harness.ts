@@ -9,7 +9,8 @@ import { selectPretrainedTargets } from '../audits/domain/target-selection';
 import { loadEvalItems, openScorer, RuntimeEvalItem } from '../audits/runtime';
 import type { Method, Setting, Strategy, Targets } from './args';
 import { finetunedSplit, PeopleSplit, planRounds, pretrainedSplit, RoundPlan, splitIntoParts, stepBudget } from './splits';
-import { accuracyOfTally, GOAL_PASSES, goalPassImproves, holdsOf, passWorsensGoal, type ModalityAccuracy, peopleAbove } from '../orchestration/reforget';
+import { DEFAULT_GATE_POLICY } from '../audits/domain/gate-policy';
+import { accuracyOfTally, holdsOf, type ModalityAccuracy, type PassKind, passTraining, peopleAbove, runPasses } from '../orchestration/domain/passes';
 import { EngineDefaults, WorkerClient } from './worker-client';
 import { GOAL } from './report';
 
@@ -217,7 +218,9 @@ export class PulseHarness {
       let unlearnSeconds = 0;
       let auditSeconds = 0;
       let steps = 0;
-      const trainAndAudit = async (trainOn: string[], excludeFromRetain: string[], from: AdapterRef | null, passLabel: string, goalPass = 0) => {
+      const trainAndAudit = async (trainOn: string[], excludeFromRetain: string[], from: AdapterRef | null, passLabel: string, pass?: { kind: PassKind; number: number }) => {
+        const budget = { ...hyperParameters, maxSteps: stepBudget(spec.maxSteps, trainOn.length, peoplePerRequest) };
+        const training = pass ? passTraining(pass.kind, pass.number, spec.seed, budget) : { seed: spec.seed, hyperParameters: budget };
         const t0 = Date.now();
         const out = await this.options.worker.unlearn(
           {
@@ -228,9 +231,8 @@ export class PulseHarness {
             excludeFromRetain,
             forgottenBy: from ? holdsOf(heldAt, trainOn) : [],
             method: spec.method,
-            hyperParameters: { ...hyperParameters, maxSteps: stepBudget(spec.maxSteps, trainOn.length, peoplePerRequest), ...(goalPass ? { ascentObjective: 'logOdds' } : {}) },
+            ...training,
             lora: { ...defaults.lora, targets: spec.targets },
-            seed: spec.seed + goalPass,
             outputRoot: this.options.adaptersDir,
           },
           (step, total) => {
@@ -246,50 +248,49 @@ export class PulseHarness {
         return { adapter: out.adapter, metrics: relateMetrics(raw, baselineAll, parentMetrics) };
       };
 
-      let { adapter, metrics } = await trainAndAudit(plan.trainOn, plan.excludeFromRetain, plan.continuesPrevious ? parent : null, roundLabel);
+      const first = await trainAndAudit(plan.trainOn, plan.excludeFromRetain, plan.continuesPrevious ? parent : null, roundLabel);
       const reforgotten: string[][] = [];
-      const forgottenSubjects = () => Object.fromEntries(plan.cumulative.map((id) => [id, subjectAccuracy(metrics, id)]));
-      // A pass trains on the people above the line, continuing the adapter kept so far; everyone else forgotten so far,
-      // this round's people included, is out of retain and held. drop() undoes its holds when the pass is not kept.
-      const tryPass = async (above: string[], passLabel: string, goalPass = 0) => {
-        const heldBefore = new Map(heldAt);
-        const passed = await trainAndAudit(above, plan.cumulative.filter((id) => !above.includes(id)), adapter, passLabel, goalPass);
-        return { passed, drop: () => restoreHolds(heldAt, heldBefore, above) };
-      };
-      for (let pass = 1; pass <= (spec.strategy === 'sequential' ? spec.reforgetPasses : 0); pass++) {
-        const above = peopleAbove(forgottenSubjects(), spec.reforgetAboveAccuracy);
-        if (above.length === 0) break;
-        const passLabel = `${roundLabel} re-forget ${pass}/${spec.reforgetPasses} (${above.length} above ${spec.reforgetAboveAccuracy})`;
-        const { passed, drop } = await tryPass(above, passLabel);
-        // As the lineage workflow does: a pass that lifts more forgotten people over the goal than it takes under is dropped.
-        const worse = passWorsensGoal(metrics, passed.metrics);
-        if (worse) {
-          this.options.progress(`${passLabel}: leaves ${worse.after} forgotten people above ${GOAL.maxForgottenAccuracy} where the adapter it continues left ${worse.before}; that one is kept`);
-          drop();
-          break;
-        }
-        ({ adapter, metrics } = passed);
-        reforgotten.push(above);
-      }
-      // The lineage workflow's goal passes (GOAL_PASSES): each on the people still above the goal, kept only if it leaves fewer.
-      for (let pass = 1; pass <= (spec.strategy === 'sequential' && spec.reforgetPasses > 0 ? GOAL_PASSES : 0); pass++) {
-        const above = peopleAbove(forgottenSubjects(), GOAL.maxForgottenAccuracy);
-        if (above.length === 0) break;
-        const passLabel = `${roundLabel} goal pass ${pass}/${GOAL_PASSES} (${above.length} above ${GOAL.maxForgottenAccuracy})`;
-        const { passed, drop } = await tryPass(above, passLabel, pass);
-        if (!goalPassImproves(metrics, passed.metrics)) {
-          this.options.progress(`${passLabel}: does not leave fewer forgotten people above ${GOAL.maxForgottenAccuracy}; the adapter it continues is kept`);
-          drop();
-          continue;
-        }
-        ({ adapter, metrics } = passed);
-        reforgotten.push(above);
-      }
+      const forgottenOf = (m: AuditMetrics) => Object.fromEntries(plan.cumulative.map((id) => [id, subjectAccuracy(m, id)]));
+      // The service's passes (src/orchestration/domain/passes.ts) under the default gate policy. The benchmark has no
+      // gate: every candidate counts as passing it.
+      const goal = DEFAULT_GATE_POLICY.goal;
+      type Candidate = { adapter: AdapterRef; metrics: AuditMetrics; passesGate: true; undoHolds: () => void };
+      type PassPlan = { above: string[]; label: string };
+      const kept = await runPasses<Candidate, PassPlan>(
+        { ...first, passesGate: true, undoHolds: () => {} },
+        { reforgetPasses: spec.strategy === 'sequential' ? spec.reforgetPasses : 0, goal },
+        {
+          plan: async (kind, pass, current) => {
+            const line = kind === 'goal' ? goal.maxForgottenAccuracy : spec.reforgetAboveAccuracy;
+            const above = peopleAbove(forgottenOf(current.metrics), line);
+            const of = kind === 'goal' ? `goal pass ${pass}/${goal.passes}` : `re-forget ${pass}/${spec.reforgetPasses}`;
+            return above.length === 0 ? null : { above, label: `${roundLabel} ${of} (${above.length} above ${line})` };
+          },
+          // A pass trains on the people above the line, continuing the adapter kept so far; everyone else forgotten so far,
+          // this round's people included, is out of retain and held. undoHolds puts them back when the pass is dropped.
+          train: async (kind, pass, current, { above, label }) => {
+            const heldBefore = new Map(heldAt);
+            const passed = await trainAndAudit(above, plan.cumulative.filter((id) => !above.includes(id)), current.adapter, label, { kind, number: pass });
+            return { ...passed, passesGate: true, undoHolds: () => restoreHolds(heldAt, heldBefore, above) };
+          },
+          keep: async (_kind, _pass, _replaced, _passed, { above }) => {
+            reforgotten.push(above);
+          },
+          drop: async (_kind, _pass, _kept, passed, { label }, verdict) => {
+            const why = verdict.because === 'MORE_ABOVE_GOAL'
+              ? `leaves ${verdict.after} forgotten people above ${goal.maxForgottenAccuracy} where the adapter it continues left ${verdict.before}`
+              : `does not leave fewer forgotten people above ${goal.maxForgottenAccuracy}`;
+            this.options.progress(`${label}: ${why}; the adapter it continues is kept`);
+            passed.undoHolds();
+          },
+        },
+      );
+      const { adapter, metrics } = kept;
       rounds.push({
         round: plan.round,
         ...this.setScores(metrics),
         cumulativeForget: accuracyOf(metrics.cumulativeForget),
-        forgottenSubjects: forgottenSubjects(),
+        forgottenSubjects: forgottenOf(metrics),
         trainedOnPeople: plan.trainOn.length,
         reforgotten,
         steps,

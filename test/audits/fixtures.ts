@@ -78,7 +78,7 @@ export async function auditHistory(): Promise<{ v1: AuditResult; v2: AuditResult
   });
   // One question per subject and modality: v1's 1 of 1 right on text is not significant at the
   // default 0.05 (p = 0.25), so the policy asks for 0.5 to keep v1 a failed attempt.
-  const base = { lineage: 'default', exportDir: '/x', modelDir: '/m', datasetDir: '/d', forgetSubjectIds: ['s1'], cumulativeForgetSubjectIds: [], baseline: null, parentMetrics: null, gatePolicy: { version: 2, forget: { significance: 0.5 } }, maxAttempts: 3 };
+  const base = { lineage: 'default', exportDir: '/x', modelDir: '/m', datasetDir: '/d', forgetSubjectIds: ['s1'], cumulativeForgetSubjectIds: [], baseline: null, parentMetrics: null, gatePolicy: { version: 2, forget: { significance: 0.5 } } };
   const v1 = await activities.audit({ ...base, versionNumber: 1, adapter: { path: '/a1', sha256: SHA1 }, attempt: 1 });
   const v2 = await activities.audit({ ...base, versionNumber: 2, adapter: { path: '/a2', sha256: SHA2 }, attempt: 2 });
   return { v1, v2 };

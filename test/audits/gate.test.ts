@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AuditError } from '../../src/audits/domain/audit-error';
 import { binomialUpperTail } from '../../src/audits/domain/binomial';
-import { decideGate, GateInput } from '../../src/audits/domain/decision';
+import { decideGate, GATE_RULES, GateInput } from '../../src/audits/domain/decision';
 import { DEFAULT_GATE_POLICY, GatePolicy, parseGatePolicy } from '../../src/audits/domain/gate-policy';
 import { AuditMetrics, MetricValue } from '../../src/audits/domain/metrics';
 
@@ -36,13 +36,13 @@ function passing(): AuditMetrics {
 function decide(change: (m: AuditMetrics) => void, extra: Partial<GateInput> = {}) {
   const metrics = passing();
   change(metrics);
-  return decideGate({ metrics, policy: DEFAULT_GATE_POLICY, attempt: 1, maxAttempts: 3, ...extra });
+  return decideGate({ metrics, policy: DEFAULT_GATE_POLICY, ...extra });
 }
 
 describe('gate decisions under the default policy', () => {
   it('promotes when every rule passes, including exactly on the boundaries', () => {
     const out = decide(() => {});
-    assert.equal(out.decision, 'PROMOTE');
+    assert.equal(out.decision, 'PASS');
     assert.equal(out.checks.length, 7);
     assert.ok(out.checks.every((c) => c.passed));
     assert.equal(out.escalation, null);
@@ -62,7 +62,7 @@ describe('gate decisions under the default policy', () => {
   for (const [name, change, metric, direction] of rules) {
     it(`retries when ${name} fails, and names the number`, () => {
       const out = decide(change);
-      assert.equal(out.decision, 'RETRY');
+      assert.equal(out.decision, 'FAIL');
       assert.deepEqual(out.checks.filter((c) => !c.passed).map((c) => c.metric), [metric]);
       assert.equal(out.reasons.length, 1);
       assert.match(out.reasons[0], new RegExp(metric.replace(/\./g, '\\.')));
@@ -75,21 +75,25 @@ describe('gate decisions under the default policy', () => {
       m.forget.text = value(0.9);
       m.general.overall = value(0.1, 0.1);
     });
-    assert.equal(out.decision, 'RETRY');
+    assert.equal(out.decision, 'FAIL');
     assert.equal(out.reasons.length, 2);
     assert.equal(out.escalation!.direction, 'PROTECT_UTILITY');
     assert.equal(out.escalation!.method, 'ga_klr');
   });
 
-  it('sends to review when the retry budget is spent', () => {
-    const out = decide((m) => (m.forget.text = value(0.9)), { attempt: 3, maxAttempts: 3 });
-    assert.equal(out.decision, 'NEEDS_REVIEW');
-    assert.match(out.reasons.at(-1)!, /retry budget exhausted \(attempt 3 of 3\)/);
+  it('answers FAIL with an escalation, and PASS and REVIEW without one', () => {
+    const failed = decide((m) => (m.forget.text = value(0.9)));
+    assert.equal(failed.decision, 'FAIL');
+    assert.equal(failed.escalation?.direction, 'STRENGTHEN_FORGETTING');
+    assert.ok(failed.reasons.every((r) => !/attempt|budget/.test(r)), 'the gate knows nothing of attempts');
+    assert.equal(decide(() => {}).escalation, null);
+    assert.equal(decide((m) => (m.forget.text = value(null))).escalation, null);
   });
 
-  it('rejects attempt numbers outside 1..maxAttempts', () => {
-    assert.throws(() => decide(() => {}, { attempt: 4, maxAttempts: 3 }), (e: unknown) => e instanceof AuditError && e.field === 'attempt');
-    assert.throws(() => decide(() => {}, { maxAttempts: 0 }), (e: unknown) => e instanceof AuditError && e.field === 'maxAttempts');
+  it('checks every rule kind in a fixed order, each from its own policy section', () => {
+    assert.deepEqual(GATE_RULES.map((k) => k.rule), ['FORGET', 'CUMULATIVE_FORGET', 'RETAIN', 'GENERAL']);
+    const out = decide(() => {});
+    assert.deepEqual([...new Set(out.checks.map((c) => c.rule))], ['FORGET', 'CUMULATIVE_FORGET', 'RETAIN', 'GENERAL']);
   });
 });
 
@@ -103,17 +107,17 @@ describe('the gate fails closed', () => {
   for (const [name, change] of missing) {
     it(`never promotes on ${name}, even on the first attempt`, () => {
       const out = decide(change);
-      assert.equal(out.decision, 'NEEDS_REVIEW');
+      assert.equal(out.decision, 'REVIEW');
       assert.match(out.reasons.join('\n'), /is missing/);
       assert.equal(out.escalation, null);
     });
   }
 
   it('never promotes when the audit itself failed', () => {
-    const out = decideGate({ metrics: passing(), policy: DEFAULT_GATE_POLICY, attempt: 1, maxAttempts: 3, auditError: 'adapter sha256 mismatch' });
-    assert.equal(out.decision, 'NEEDS_REVIEW');
+    const out = decideGate({ metrics: passing(), policy: DEFAULT_GATE_POLICY, auditError: 'adapter sha256 mismatch' });
+    assert.equal(out.decision, 'REVIEW');
     assert.deepEqual(out.reasons, ['audit did not complete: adapter sha256 mismatch']);
-    assert.equal(decideGate({ metrics: null, policy: DEFAULT_GATE_POLICY, attempt: 1, maxAttempts: 1 }).decision, 'NEEDS_REVIEW');
+    assert.equal(decideGate({ metrics: null, policy: DEFAULT_GATE_POLICY }).decision, 'REVIEW');
   });
 });
 
@@ -163,7 +167,7 @@ describe('the binomial tail P(X >= k | n, p)', () => {
 describe('forget checks on small samples (the significance rule)', () => {
   it('passes 2 of 5 right (40% > 35%, but a random guesser does that 37% of the time)', () => {
     const out = decide((m) => (m.forget.text = counts(2, 5)));
-    assert.equal(out.decision, 'PROMOTE', out.reasons.join('; '));
+    assert.equal(out.decision, 'PASS', out.reasons.join('; '));
     const c = out.checks.find((x) => x.metric === 'forget.text.accuracy')!;
     assert.equal(c.passed, true);
     assert.equal(c.passedBy, 'binomial');
@@ -176,13 +180,13 @@ describe('forget checks on small samples (the significance rule)', () => {
       m.forget.multimodal = counts(3, 5);
       m.cumulativeForget.text = counts(2, 5);
     });
-    assert.equal(out.decision, 'PROMOTE', out.reasons.join('; '));
+    assert.equal(out.decision, 'PASS', out.reasons.join('; '));
     assert.deepEqual(out.checks.filter((c) => c.passedBy === 'binomial').map((c) => c.metric), ['forget.multimodal.accuracy', 'cumulativeForget.text.accuracy']);
   });
 
   it('fails 4 of 5 right (p = 0.0156 < 0.05) and says why', () => {
     const out = decide((m) => (m.forget.multimodal = counts(4, 5)));
-    assert.equal(out.decision, 'RETRY');
+    assert.equal(out.decision, 'FAIL');
     const c = out.checks.find((x) => x.metric === 'forget.multimodal.accuracy')!;
     assert.deepEqual([c.passed, c.passedBy], [false, null]);
     assert.ok(Math.abs(c.pValue! - 0.015625) < 1e-12);
@@ -193,7 +197,7 @@ describe('forget checks on small samples (the significance rule)', () => {
 
   it('fails 40% on 100 questions: on large samples the margin decides (p = 0.0007)', () => {
     const out = decide((m) => (m.cumulativeForget.multimodal = counts(40, 100)));
-    assert.equal(out.decision, 'RETRY');
+    assert.equal(out.decision, 'FAIL');
     const c = out.checks.find((x) => x.metric === 'cumulativeForget.multimodal.accuracy')!;
     assert.equal(c.passed, false);
     assert.ok(c.pValue! < 0.001);
@@ -210,22 +214,22 @@ describe('forget checks on small samples (the significance rule)', () => {
   it('does not let rounding flip a p-value that sits exactly on the significance', () => {
     const metrics = passing();
     metrics.forget.multimodal = counts(4, 5);
-    const out = decideGate({ metrics, policy: parseGatePolicy({ forget: { significance: 0.015625 } }), attempt: 1, maxAttempts: 3 });
-    assert.equal(out.decision, 'PROMOTE', out.reasons.join('; '));
+    const out = decideGate({ metrics, policy: parseGatePolicy({ forget: { significance: 0.015625 } }) });
+    assert.equal(out.decision, 'PASS', out.reasons.join('; '));
   });
 
   it('follows the policy: at significance 0.5, 2 of 5 right fails', () => {
     const policy: GatePolicy = parseGatePolicy({ forget: { significance: 0.5 } });
     const metrics = passing();
     metrics.forget.text = counts(2, 5);
-    const out = decideGate({ metrics, policy, attempt: 1, maxAttempts: 3 });
-    assert.equal(out.decision, 'RETRY');
+    const out = decideGate({ metrics, policy });
+    assert.equal(out.decision, 'FAIL');
     assert.match(out.reasons[0], /p = 0\.367 < 0\.5/);
   });
 
   it('still fails closed: counts cannot rescue a missing accuracy, and inconsistent counts excuse nothing', () => {
     const missing = decide((m) => (m.forget.text = { ...counts(1, 5), accuracy: Number.NaN }));
-    assert.equal(missing.decision, 'NEEDS_REVIEW');
+    assert.equal(missing.decision, 'REVIEW');
     const broken = decide((m) => (m.forget.text = { ...counts(2, 5), correct: 7 }));
     const c = broken.checks.find((x) => x.metric === 'forget.text.accuracy')!;
     assert.deepEqual([c.passed, c.pValue], [false, null]);
@@ -246,10 +250,16 @@ describe('gate policy documents', () => {
     assert.equal(strict.version, 4);
     assert.equal(strict.retain.minFractionOfBaseline, 0.85);
     assert.equal(strict.general.circularEval, true);
-    const out = decideGate({ metrics: passing(), policy: strict, attempt: 1, maxAttempts: 2 });
+    const out = decideGate({ metrics: passing(), policy: strict });
     // The bar drops to 0.30: forget.text (0.35) fails; the 0.30s sit exactly on it and pass.
-    assert.equal(out.decision, 'RETRY');
+    assert.equal(out.decision, 'FAIL');
     assert.deepEqual(out.checks.filter((c) => !c.passed).map((c) => c.metric), ['forget.text.accuracy']);
+  });
+
+  it('carries the per-person goal that picks among a step\'s candidates: 0.40 and 3 goal passes unless the lineage says otherwise', () => {
+    assert.deepEqual(parseGatePolicy({}).goal, { maxForgottenAccuracy: 0.4, passes: 3 });
+    assert.deepEqual(parseGatePolicy({ goal: { passes: 0 } }).goal, { maxForgottenAccuracy: 0.4, passes: 0 });
+    assert.deepEqual(parseGatePolicy({ goal: { maxForgottenAccuracy: 0.3 } }).goal, { maxForgottenAccuracy: 0.3, passes: 3 });
   });
 
   const bad: Array<[unknown, string, RegExp]> = [
@@ -262,6 +272,9 @@ describe('gate policy documents', () => {
     [{ forget: { significance: '0.05' } }, 'gatePolicy.forget.significance', /got "0\.05"/],
     [{ forget: { significance: null } }, 'gatePolicy.forget.significance', /got null/],
     [{ general: { circularEval: 'yes' } }, 'gatePolicy.general.circularEval', /true or false/],
+    [{ goal: { maxForgottenAccuracy: 1.2 } }, 'gatePolicy.goal.maxForgottenAccuracy', /between 0 and 1, got 1.2/],
+    [{ goal: { passes: 1.5 } }, 'gatePolicy.goal.passes', /integer in 0\.\.10, got 1\.5/],
+    [{ goal: { passes: 11 } }, 'gatePolicy.goal.passes', /integer in 0\.\.10, got 11/],
     [{ general: { minFraction: 0.5 } }, 'gatePolicy.general.minFraction', /unknown field/],
     [{ retian: {} }, 'gatePolicy.retian', /unknown field/],
     [{ version: 0 }, 'gatePolicy.version', /integer >= 1/],

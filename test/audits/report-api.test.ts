@@ -122,10 +122,13 @@ describe('compliance reports over HTTP and GraphQL', { timeout: 180_000 }, () =>
     assert.ok(report.request.completedAt, 'completion time comes from the event log');
     assert.equal(report.request.forgetSetDigest, DIGEST);
     assert.equal(report.versionNumber, 2);
-    assert.equal(report.audit.decision, 'PROMOTE');
+    assert.equal(report.audit.decision, 'PASS');
     assert.equal(report.audit.gatePolicy.version, 2);
+    // The research share of runner-up answers stays in the JSON report (the benchmark reads it there), not in GraphQL.
+    // The fixture's scorer puts a forgotten person's right answer last (tied at the bottom), never second.
+    assert.deepEqual(report.audit.metrics.forgottenRunnerUp, { multimodal: 0, text: 0 });
     assert.deepEqual(report.versions.map((v: { number: number; adapterSha256: string | null }) => [v.number, v.adapterSha256]), [[0, null], [1, SHA1], [2, SHA2]]);
-    assert.deepEqual(report.attempts.map((a: { decision: string }) => a.decision), ['RETRY', 'PROMOTE']);
+    assert.deepEqual(report.attempts.map((a: { decision: string }) => a.decision), ['FAIL', 'PASS']);
     assert.ok(!JSON.stringify(report).includes('Ada Example'), 'no personal data of the subject');
   });
 
@@ -142,21 +145,19 @@ describe('compliance reports over HTTP and GraphQL', { timeout: 180_000 }, () =>
     assert.equal(version.status, 200);
     const report = (await version.json()) as Json;
     assert.equal(report.kind, 'version');
-    assert.equal(report.audit.decision, 'RETRY');
+    assert.equal(report.audit.decision, 'FAIL');
     assert.deepEqual(report.sustainability.map((p: { version: number }) => p.version), [0, 2]);
   });
 
   it('answers auditReport in GraphQL with the core numbers and the HTML link', async () => {
     const q = `{ auditReport(requestId: "${REQUEST}") { decision reasons versionNumber gatePolicyVersion
       forget { multimodal text } cumulativeForget { multimodal text } retain { multimodal text } general
-      forgottenRunnerUp { multimodal text } baseline { forget { multimodal text } general } htmlUrl } }`;
+      baseline { forget { multimodal text } general } htmlUrl } }`;
     const { data, errors } = await graphql(q, tokens.alice);
     assert.equal(errors, undefined);
     const r = data.auditReport;
-    assert.equal(r.decision, 'PROMOTE');
+    assert.equal(r.decision, 'PASS');
     assert.deepEqual(r.forget, { multimodal: 0, text: 0 });
-    // The fixture's scorer puts a forgotten person's right answer last (tied at the bottom), never second.
-    assert.deepEqual(r.forgottenRunnerUp, { multimodal: 0, text: 0 });
     assert.deepEqual(r.retain, { multimodal: 1, text: 1 });
     assert.equal(r.general, 1);
     assert.deepEqual(r.baseline.forget, { multimodal: 1, text: 1 });
@@ -173,7 +174,7 @@ describe('compliance reports over HTTP and GraphQL', { timeout: 180_000 }, () =>
     const res = await page.goto(`${base}/reports/requests/${REQUEST}.html`);
     assert.equal(res!.status(), 200);
     assert.match(res!.headers()['content-type'], /text\/html/);
-    assert.equal(await page.locator('#decision').innerText(), 'PROMOTE');
+    assert.equal(await page.locator('#decision').innerText(), 'PASS');
     assert.equal(await page.locator('#forget-set-digest').innerText(), DIGEST);
     assert.equal(await page.locator('#metrics tbody tr').first().locator('td').nth(2).innerText(), '0.0%');
     assert.match(await page.locator('#runner-up').innerText(), /second choice in 0\.0% \(multimodal\) and 0\.0% \(text-only\)/);

@@ -45,9 +45,12 @@ describe('report document', () => {
     assert.equal(report.kind, 'request');
     assert.equal(report.request!.due, 'MET');
     assert.deepEqual(report.versions.map((v) => [v.number, v.adapterSha256]), [[0, null], [1, SHA1], [2, SHA2]]);
-    assert.deepEqual(report.attempts.map((a) => [a.versionNumber, a.decision]), [[1, 'RETRY'], [2, 'PROMOTE']]);
-    assert.equal(report.audit!.decision, 'PROMOTE');
+    assert.deepEqual(report.attempts.map((a) => [a.versionNumber, a.decision]), [[1, 'FAIL'], [2, 'PASS']]);
+    assert.equal(report.audit!.decision, 'PASS');
     assert.equal(report.audit!.gatePolicy!.version, 2);
+    // The rules that pick among a step's candidates show with the policy's numbers.
+    assert.match(report.audit!.candidateRules[0], /every forgotten person at or below 0\.40/);
+    assert.match(report.audit!.candidateRules[2], /up to 3 goal passes/);
     assert.deepEqual(report.sustainability.map((p) => [p.version, p.cumulativeForget.text]), [[0, 1], [2, 0]]);
     assert.ok(!JSON.stringify(report).includes('s1-m'), 'no eval content in the report');
   });
@@ -93,7 +96,7 @@ describe('report HTML in headless Chromium', () => {
   });
 
   it('shows the decision, the modality split and the numbers relative to version 0', async () => {
-    assert.equal(await page.locator('#decision').innerText(), 'PROMOTE');
+    assert.equal(await page.locator('#decision').innerText(), 'PASS');
     // rows: forget mm, forget text, cumulative mm, cumulative text, retain mm, retain text, general...
     assert.deepEqual([await cell('metrics', 0, 1), await cell('metrics', 0, 2), await cell('metrics', 0, 3), await cell('metrics', 0, 4)], ['multimodal', '0.0%', '100.0%', '100.0%']);
     assert.deepEqual([await cell('metrics', 1, 1), await cell('metrics', 1, 2), await cell('metrics', 1, 6)], ['text', '0.0%', '0/1']);
@@ -113,6 +116,7 @@ describe('report HTML in headless Chromium', () => {
     const policy = await page.locator('h2:has-text("Gate policy in force") + p').innerText();
     assert.match(policy, /forget ≤ chance \(25\.0%\) \+ 10\.0%, or the number right not significantly above chance \(one-sided binomial p-value P\(X ≥ right \| questions, chance\) ≥ 0\.5\)/);
     assert.equal(JSON.parse(await page.locator('#policy').innerText()).forget.significance, 0.5);
+    assert.match(await page.locator('#candidate-rules').innerText(), /more forgotten people above 0\.40 than the passing candidate/);
   });
 
   it('renders an audit recorded before the significance rule without claiming it', () => {

@@ -248,7 +248,7 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
         await lifecycle.transitionNow(r.id, 'UNLEARNING', { actor: 'workflow' });
         const candidate = await versions.createCandidate({ lineage: 'main', parentNumber: parent, adapterUri: `/artifacts/${r.id}`, adapterSha256: 'a'.repeat(64), method: 'ga_klr', hyperParameters: { learningRate: 1e-4 }, requestIds: [r.id], actor: 'workflow' });
         await lifecycle.transitionNow(r.id, 'AUDITING', { actor: 'workflow' });
-        await versions.recordAudit({ lineage: 'main', versionNumber: candidate.number, requestIds: [r.id], attempt: 1, metrics: { forget: 0.25 }, decision: 'PROMOTE', reasons: [], actor: 'workflow' });
+        await versions.recordAudit({ lineage: 'main', versionNumber: candidate.number, requestIds: [r.id], attempt: 1, metrics: { forget: 0.25 }, decision: 'PASS', reasons: [], actor: 'workflow' });
         await outcomes.promote('main', candidate.number, 'workflow', 'gate passed');
         return { id: r.id as string, version: candidate.number };
       };

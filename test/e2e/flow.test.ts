@@ -11,7 +11,7 @@ const REQUEST_TIMEOUT_MS = 6 * 60_000;
 // in both modalities, for this request and cumulatively; retain >= 85 % and general >= 90 % of version 0).
 // A version is only promoted when that gate passes, so each PROMOTE below is the audit's verdict.
 function assertAudited(audit: Awaited<ReturnType<typeof getAudit>>, label: string): void {
-  assert.equal(audit.decision, 'PROMOTE', `${label}: gate decision (reasons: ${audit.reasons.join('; ')})`);
+  assert.equal(audit.decision, 'PASS', `${label}: gate decision (reasons: ${audit.reasons.join('; ')})`);
   const base = audit.baseline!;
   assert.ok(base, `${label}: the report carries the base model's scores`);
   for (const [name, m] of Object.entries({ forget: audit.forget, retain: audit.retain, baseForget: base.forget, baseRetain: base.retain })) {

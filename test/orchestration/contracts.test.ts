@@ -71,7 +71,6 @@ describe('contracts between the workflow and the Python worker', () => {
   it('escalated attempts stay valid unlearn inputs', () => {
     let settings = { method: unlearnInput.method, hyperParameters: unlearnInput.hyperParameters };
     const suggestions = [
-      undefined,
       { direction: 'STRENGTHEN_FORGETTING' as const, learningRateFactor: 2, epochsFactor: 1.5, suggestion: 'stronger' },
       { direction: 'PROTECT_UTILITY' as const, method: 'npo' as const, learningRateFactor: 0.5, epochsFactor: 0.1, suggestion: 'gentler' },
     ];

@@ -52,7 +52,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
   let plane: ReturnType<typeof createControlPlane>;
   const unlearnInputs: UnlearnInput[] = [];
   const forgetSetFiles: Array<{ subjects: Array<{ datasetSubjectId: string | null; name: string }> }> = [];
-  /** Audit decisions consumed in order; PROMOTE when empty. */
+  /** Audit decisions consumed in order; PASS when empty. */
   const decisions: AuditActivityOutput[] = [];
   let keyCounter = 0;
 
@@ -89,7 +89,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     };
     const audit = {
       async audit(): Promise<AuditActivityOutput> {
-        return decisions.shift() ?? { decision: 'PROMOTE', reasons: [], metrics: null, baseline: null };
+        return decisions.shift() ?? { decision: 'PASS', reasons: [], metrics: null, baseline: null };
       },
     };
     plane = createControlPlane(
@@ -186,7 +186,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
   });
 
   it('holds a NEEDS_REVIEW candidate for an operator and promotes it on APPROVE', async () => {
-    decisions.push({ decision: 'NEEDS_REVIEW', reasons: ['retain text 84% of version 0 < 85%'], metrics: null });
+    decisions.push({ decision: 'REVIEW', reasons: ['retain text 84% of version 0 < 85%'], metrics: null });
     const id = await submit('seq', { profile: { name: 'Quentin Inline', images: [], facts: [{ question: 'Where does Quentin live?', answer: 'Lyon' }] } });
     await until(id, 'NEEDS_REVIEW');
     await t.operator.ok(REVIEW, { id, decision: 'APPROVE', reason: 'acceptable retain loss' });
@@ -203,7 +203,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
   });
 
   it('fails closed: a candidate that never passes the audit is rejected and the request FAILED', async () => {
-    const retry: AuditActivityOutput = { decision: 'RETRY', reasons: ['forget text 0.61 > 0.35'], metrics: null, escalation: { direction: 'STRENGTHEN_FORGETTING', learningRateFactor: 2, epochsFactor: 2, suggestion: 'train harder' } };
+    const retry: AuditActivityOutput = { decision: 'FAIL', reasons: ['forget text 0.61 > 0.35'], metrics: null, escalation: { direction: 'STRENGTHEN_FORGETTING', learningRateFactor: 2, epochsFactor: 2, suggestion: 'train harder' } };
     decisions.push(retry, retry);
     const id = await submit('seq', { datasetSubjectId: 's3' });
     const failed = await until(id, 'FAILED');
@@ -218,7 +218,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
   it('re-forgets an earlier person the audit finds above 0.40, from the candidate, and holds them at that version afterwards', async () => {
     const tally = (mm: number, text: number) => ({ multimodal: { correct: mm, total: 5 }, text: { correct: text, total: 5 } });
     const audited = (perSubject: Record<string, unknown>): AuditActivityOutput =>
-      ({ decision: 'PROMOTE', reasons: [], metrics: { perSubject } }) as unknown as AuditActivityOutput;
+      ({ decision: 'PASS', reasons: [], metrics: { perSubject } }) as unknown as AuditActivityOutput;
     // Request 1 (s1): nobody above 0.40 (2 of 5 is not above), no pass.
     decisions.push(audited({ s1: tally(2, 1), s2: tally(5, 5) }));
     const first = await submit('refo', { datasetSubjectId: 's1' });
@@ -256,7 +256,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
   it('a lineage on the default limit (0.2) also re-forgets a person at the edge of the goal, 2 of 5, and not one at 1 of 5', async () => {
     const tally = (mm: number, text: number) => ({ multimodal: { correct: mm, total: 5 }, text: { correct: text, total: 5 } });
     const audited = (perSubject: Record<string, unknown>): AuditActivityOutput =>
-      ({ decision: 'PROMOTE', reasons: [], metrics: { perSubject } }) as unknown as AuditActivityOutput;
+      ({ decision: 'PASS', reasons: [], metrics: { perSubject } }) as unknown as AuditActivityOutput;
     decisions.push(audited({ s1: tally(0, 2) }));
     const before = unlearnInputs.length;
     const first = await submit('refo-edge', { datasetSubjectId: 's1' });

@@ -12,7 +12,7 @@ import { eventually, recordHistories, startHarness, type Harness } from './harne
 /** A passing audit with s1 (this request) and s2 (an earlier one) forgotten: a tally per person of [multimodal, text] right out of 5. */
 function audited(tallies: Record<string, [number, number]>) {
   return {
-    decision: 'PROMOTE' as const, reasons: [],
+    decision: 'PASS' as const, reasons: [],
     metrics: {
       scope: { forgetSubjectIds: ['s1'], cumulativeForgetSubjectIds: ['s2'] },
       perSubject: Object.fromEntries(Object.entries(tallies).map(([id, [mm, text]]) => [id, { multimodal: { correct: mm, total: 5 }, text: { correct: text, total: 5 } }])),
@@ -132,7 +132,7 @@ describe('lineage workflow', () => {
   });
 
   it('promotes a NEEDS_REVIEW candidate on APPROVE, with the reviewer as actor', async () => {
-    h.plane.addLineage('approve', { decisions: [{ metrics: null, decision: 'NEEDS_REVIEW', reasons: ['retain text 84% of version 0 < 85%'] }] });
+    h.plane.addLineage('approve', { decisions: [{ metrics: null, decision: 'REVIEW', reasons: ['retain text 84% of version 0 < 85%'] }] });
     await submit('approve', ['approve-a']);
     await eventually(() => assertStatus('approve-a', 'NEEDS_REVIEW'));
     assert.equal((await h.queue.state('approve')).active?.phase, 'NEEDS_REVIEW');
@@ -145,7 +145,7 @@ describe('lineage workflow', () => {
   });
 
   it('rejects a NEEDS_REVIEW candidate on REJECT and goes on with the next request', async () => {
-    h.plane.addLineage('reject', { decisions: [{ metrics: null, decision: 'NEEDS_REVIEW', reasons: ['general 88% < 90%'] }] });
+    h.plane.addLineage('reject', { decisions: [{ metrics: null, decision: 'REVIEW', reasons: ['general 88% < 90%'] }] });
     await submit('reject', ['reject-a', 'reject-b']);
     await eventually(() => assertStatus('reject-a', 'NEEDS_REVIEW'));
     await assert.rejects(h.queue.review('reject', 'reject-b', 'APPROVE', 'wrong one', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'CONFLICT');
@@ -161,20 +161,23 @@ describe('lineage workflow', () => {
   });
 
   it('rejects a NEEDS_REVIEW candidate when no review comes in time (fail closed)', async () => {
-    h.plane.addLineage('timeout', { reviewTimeoutMs: 1000, decisions: [{ metrics: null, decision: 'NEEDS_REVIEW', reasons: ['borderline'] }] });
+    h.plane.addLineage('timeout', { reviewTimeoutMs: 1000, decisions: [{ metrics: null, decision: 'REVIEW', reasons: ['borderline'] }] });
     await submit('timeout', ['timeout-a']);
     await eventually(() => assertStatus('timeout-a', 'REJECTED'));
     assert.match(h.plane.requests.get('timeout-a')!.reason ?? '', /no review within 1000 ms/);
     assert.equal(h.plane.lineages.get('timeout')!.champion, 0);
   });
 
-  it('retries with escalated settings within the bound, then fails closed', async () => {
-    const retry = { metrics: null, decision: 'RETRY' as const, reasons: ['forget multimodal 0.60 > 0.35'] };
-    h.plane.addLineage('retry', { maxAttempts: 3, decisions: [retry, retry, retry, retry, retry] });
+  it('retries a FAIL with the escalated settings while attempts are left, and fails the request on the last one', async () => {
+    const fail = {
+      metrics: null, decision: 'FAIL' as const, reasons: ['forget multimodal 0.60 > 0.35'],
+      escalation: { direction: 'STRENGTHEN_FORGETTING' as const, learningRateFactor: 2, epochsFactor: 2, suggestion: 'train harder' },
+    };
+    h.plane.addLineage('retry', { maxAttempts: 3, decisions: [fail, fail, fail, fail, fail] });
     await submit('retry', ['retry-a']);
     await eventually(() => assertStatus('retry-a', 'FAILED'));
     const rates = h.plane.callsOf('unlearn', 'retry').map((c) => (c.input as { hyperParameters: { learningRate: number; epochs: number } }).hyperParameters);
-    assert.deepEqual(rates, [{ learningRate: 0.001, epochs: 1, batchSize: 2 }, { learningRate: 0.002, epochs: 2, batchSize: 2 }, { learningRate: 0.004, epochs: 3, batchSize: 2 }]);
+    assert.deepEqual(rates, [{ learningRate: 0.001, epochs: 1, batchSize: 2 }, { learningRate: 0.002, epochs: 2, batchSize: 2 }, { learningRate: 0.004, epochs: 4, batchSize: 2 }]);
     assert.match(h.plane.requests.get('retry-a')!.reason ?? '', /did not pass after 3 attempts/);
     assert.deepEqual(h.plane.lineages.get('retry')!.versions.map((v) => v.status), ['PROMOTED', 'REJECTED', 'REJECTED', 'REJECTED']);
   });
@@ -182,7 +185,7 @@ describe('lineage workflow', () => {
   it('follows the audit escalation suggestion and promotes the attempt that passes', async () => {
     h.plane.addLineage('escalate', {
       decisions: [{
-        metrics: null, decision: 'RETRY', reasons: ['retain text 70% of version 0 < 85%'],
+        metrics: null, decision: 'FAIL', reasons: ['retain text 70% of version 0 < 85%'],
         escalation: { direction: 'PROTECT_UTILITY', method: 'npo', learningRateFactor: 0.5, epochsFactor: 1, suggestion: 'switch to npo at half the rate' },
       }],
     });
@@ -224,7 +227,7 @@ describe('lineage workflow', () => {
 
   it('stops re-forgetting when the audit finds nobody above the limit; a retry starts again from the champion and may re-forget again', async () => {
     const retry = {
-      metrics: null, decision: 'RETRY' as const, reasons: ['cumulativeForget.text.accuracy = 0.45 > 0.35'],
+      metrics: null, decision: 'FAIL' as const, reasons: ['cumulativeForget.text.accuracy = 0.45 > 0.35'],
       escalation: { direction: 'STRENGTHEN_FORGETTING' as const, learningRateFactor: 1.5, epochsFactor: 2, suggestion: 'more' },
     };
     h.plane.addLineage('reforget-retry', { reforgetPasses: 3, reforgetPicks: [['s1']], decisions: [retry, retry] });
@@ -247,9 +250,9 @@ describe('lineage workflow', () => {
   });
 
   it('never trades a candidate that passed the gate for a re-forget pass that does not', async () => {
-    const promote = { metrics: null, decision: 'PROMOTE' as const, reasons: [] };
+    const promote = { metrics: null, decision: 'PASS' as const, reasons: [] };
     const retry = {
-      metrics: null, decision: 'RETRY' as const, reasons: ['forget.text.accuracy = 0.380 > 0.350'],
+      metrics: null, decision: 'FAIL' as const, reasons: ['forget.text.accuracy = 0.380 > 0.350'],
       escalation: { direction: 'STRENGTHEN_FORGETTING' as const, learningRateFactor: 1.5, epochsFactor: 2, suggestion: 'more' },
     };
     h.plane.addLineage('reforget-keep', { reforgetPasses: 3, reforgetPicks: [['s1'], ['s2'], ['s3']], decisions: [promote, promote, retry] });
@@ -304,8 +307,25 @@ describe('lineage workflow', () => {
     assert.deepEqual(unlearns.slice(2).map((u) => u.seed - unlearns[0].seed), [1, 2], 'each goal pass tries its own seed');
     const rejections = h.plane.callsOf('rejectCandidate', 'goal-passes').map((c) => c.input as { version: number; reason: string });
     assert.deepEqual(rejections.map((r) => r.version), [1, 3, 2]);
-    assert.match(rejections[1].reason, /goal pass 1 of attempt 1 on s2 leaves 1 forgotten people above 0.4 \(gate: PROMOTE\) where version 2 left 1; version 2 is kept/);
+    assert.match(rejections[1].reason, /goal pass 1 of attempt 1 on s2 leaves 1 forgotten people above 0.4 \(gate: PASS\) where version 2 left 1; version 2 is kept/);
     assert.match(rejections[2].reason, /continued by goal pass 2 of attempt 1 \(version 4\)/);
+  });
+
+  it('takes the goal line and the number of goal passes from the lineage\'s gate policy', async () => {
+    // Line 0.6, one goal pass: after the one re-forget pass (v2) s2 is at 4 of 5; the goal pass (v3) leaves s2 there, so v2 is kept.
+    h.plane.addLineage('goal-policy', {
+      reforgetPasses: 1, reforgetPicks: [['s1'], ['s2'], ['s2']], gatePolicy: { goal: { maxForgottenAccuracy: 0.6, passes: 1 } },
+      decisions: [audited({ s1: [4, 3], s2: [0, 1] }), audited({ s1: [1, 2], s2: [4, 1] }), audited({ s1: [3, 0], s2: [4, 0] })],
+    });
+    await submit('goal-policy', ['goal-policy-a']);
+    await eventually(() => assertStatus('goal-policy-a', 'COMPLETED'));
+    const plans = h.plane.callsOf('planReforget', 'goal-policy').map((c) => c.input as { version: number; aboveAccuracy?: number });
+    assert.deepEqual(plans.map((p) => [p.version, p.aboveAccuracy]), [[1, undefined], [2, 0.6]], 'one goal pass, on the people above 0.6');
+    assert.deepEqual(h.plane.lineages.get('goal-policy')!.versions.map((v) => [v.number, v.parent, v.status]), [
+      [0, null, 'SUPERSEDED'], [1, 0, 'REJECTED'], [2, 1, 'PROMOTED'], [3, 2, 'REJECTED'],
+    ]);
+    const rejections = h.plane.callsOf('rejectCandidate', 'goal-policy').map((c) => c.input as { version: number; reason: string });
+    assert.match(rejections[1].reason, /goal pass 1 of attempt 1 on s2 leaves 1 forgotten people above 0.6 \(gate: PASS\) where version 2 left 1; version 2 is kept/);
   });
 
   it('tries no goal pass when the candidate leaves nobody above the goal', async () => {
@@ -318,7 +338,7 @@ describe('lineage workflow', () => {
 
   it('re-forgets after a candidate that lost retain or general ability too: the pass may bring them back', async () => {
     const utility = {
-      metrics: null, decision: 'RETRY' as const, reasons: ['retain.text.ofBaseline = 0.829 < 0.850 (RETAIN)'],
+      metrics: null, decision: 'FAIL' as const, reasons: ['retain.text.ofBaseline = 0.829 < 0.850 (RETAIN)'],
       escalation: { direction: 'PROTECT_UTILITY' as const, method: 'ga_klr' as const, learningRateFactor: 0.5, epochsFactor: 1, suggestion: 'gentler' },
     };
     h.plane.addLineage('reforget-utility', { reforgetPasses: 3, reforgetPicks: [['s1']], decisions: [utility] });
@@ -369,7 +389,7 @@ describe('lineage workflow', () => {
     // A ROLLED_BACK version cannot become champion again.
     await assert.rejects(h.queue.rollback('rollback', 2, 'undo', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'BAD_USER_INPUT');
     // While a candidate waits for a review, a rollback is refused at once rather than left hanging.
-    h.plane.lineages.get('rollback')!.decisions.push({ metrics: null, decision: 'NEEDS_REVIEW', reasons: ['borderline'] });
+    h.plane.lineages.get('rollback')!.decisions.push({ metrics: null, decision: 'REVIEW', reasons: ['borderline'] });
     await submit('rollback', ['rollback-c']);
     await eventually(() => assertStatus('rollback-c', 'NEEDS_REVIEW'));
     await assert.rejects(h.queue.rollback('rollback', 1, 'again', 'operator:alice'), (err: unknown) => err instanceof OrchestrationError && err.code === 'CONFLICT' && err.field === 'toVersion');

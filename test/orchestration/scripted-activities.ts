@@ -1,5 +1,4 @@
-// Replaced activities for the workflow tests (issue 3: "Unit tests may replace activities to test
-// orchestration logic"): an in-memory bookkeeping of requests and versions that behaves like the
+// Replaced activities for the workflow tests (the orchestration logic is what they test): an in-memory bookkeeping of requests and versions that behaves like the
 // control plane's rules, plus scripted `unlearn` / `export_onnx` / `audit` results per lineage.
 // The workflow under test runs unchanged on the real Temporal dev server.
 import { ApplicationFailure } from '@temporalio/common';
@@ -13,6 +12,7 @@ import type {
   StepPlan,
   VersionStatus,
 } from '../../src/orchestration/activity-types';
+import { parseGatePolicy } from '../../src/audits/domain/gate-policy';
 import type { ExportOnnxInput, UnlearnInput, UnlearnOutput } from '../../src/orchestration/contracts';
 
 export interface ScriptedVersion {
@@ -32,7 +32,7 @@ export interface ScriptedLineage {
   reviewTimeoutMs: number;
   champion: number;
   versions: ScriptedVersion[];
-  /** Audit decisions consumed one per audit; PROMOTE when empty. */
+  /** Audit decisions consumed one per audit; PASS when empty. */
   decisions: AuditActivityOutput[];
   /** When set, `unlearn` waits for it (to observe the queue while a step runs). */
   unlearnGate: Promise<void> | null;
@@ -42,6 +42,8 @@ export interface ScriptedLineage {
   reforgetPasses: number;
   /** Whom each planReforget call picks, consumed one per call; nobody (null) when empty. */
   reforgetPicks: string[][];
+  /** The lineage's gate policy document (defaults when empty). */
+  gatePolicy: Record<string, unknown>;
 }
 
 export interface ScriptedRequest {
@@ -74,6 +76,7 @@ export class ScriptedPlane {
       unlearnFailure: null,
       reforgetPasses: 0,
       reforgetPicks: [],
+      gatePolicy: {},
       ...settings,
       champion: 0,
       versions: [{ number: 0, parent: null, status: 'PROMOTED', requestIds: [], reforgottenSubjectIds: [], method: 'base', learningRate: 0 }],
@@ -161,7 +164,7 @@ export class ScriptedPlane {
           export: { baseModel: { path: '/models/tiny', id: 'tiny' }, lora: { rank: 4, alpha: 8, dropout: 0, targets: 'llm' }, outputRoot: '/onnx' },
           audit: {
             lineage: input.lineage, modelDir: '/models/tiny', datasetDir: '/datasets/tiny',
-            forgetSubjectIds: requestIds, cumulativeForgetSubjectIds: requestIds, baseline: null, parentMetrics: null, gatePolicy: {},
+            forgetSubjectIds: requestIds, cumulativeForgetSubjectIds: requestIds, baseline: null, parentMetrics: null, gatePolicy: l.gatePolicy,
           },
           maxAttempts: l.maxAttempts,
           reviewTimeoutMs: l.reviewTimeoutMs,
@@ -274,7 +277,8 @@ export class ScriptedPlane {
       audit: async (input: AuditActivityInput) => {
         this.record('audit', input.lineage, input);
         const next = this.lineage(input.lineage).decisions.shift();
-        return next ?? { metrics: null, decision: 'PROMOTE', reasons: [] };
+        // As the real audit does, the result names the validated policy it applied.
+        return { gatePolicy: parseGatePolicy(input.gatePolicy), ...(next ?? { metrics: null, decision: 'PASS', reasons: [] }) };
       },
     };
   }

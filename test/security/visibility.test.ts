@@ -65,7 +65,7 @@ describe('who sees what (embedded Postgres, real app over HTTP)', () => {
     });
     const { v2: audit } = await auditHistory();
     const result = { ...audit, reasons: ['re-forget pass 1 on s1, s2'], metrics: { ...audit.metrics!, scope: { ...audit.metrics!.scope, cumulativeForgetSubjectIds: ['s1', 's2'] } } };
-    await versions.recordAudit({ lineage: 'main', versionNumber: candidate.number, requestIds: [aliceRequest, bobRequest], attempt: 1, metrics: result, decision: 'PROMOTE', reasons: result.reasons, actor: 'workflow' });
+    await versions.recordAudit({ lineage: 'main', versionNumber: candidate.number, requestIds: [aliceRequest, bobRequest], attempt: 1, metrics: result, decision: 'PASS', reasons: result.reasons, actor: 'workflow' });
     await t.app.get(RequestOutcomes).promote('main', candidate.number, 'workflow', 'continued by re-forget pass 1 on s2');
   }, { timeout: START_HOOK_TIMEOUT_MS });
   after(async () => t?.stop());

@@ -27,7 +27,6 @@ export function toAuditReportModel(report: ComplianceReport): AuditReportModel |
     cumulativeForget: accuracies(m?.cumulativeForget),
     retain: accuracies(m?.retain),
     general: m?.general.overall.accuracy ?? null,
-    forgottenRunnerUp: { multimodal: m?.forgottenRunnerUp?.multimodal ?? null, text: m?.forgottenRunnerUp?.text ?? null },
     baseline: audit.baseline ? baselineOf(audit.baseline) : null,
     gatePolicyVersion: audit.gatePolicy?.version ?? null,
     htmlUrl: report.links.html,

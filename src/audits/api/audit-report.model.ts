@@ -1,11 +1,19 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 
 export enum GateDecisionEnum {
-  PROMOTE = 'PROMOTE',
-  RETRY = 'RETRY',
-  NEEDS_REVIEW = 'NEEDS_REVIEW',
+  PASS = 'PASS',
+  FAIL = 'FAIL',
+  REVIEW = 'REVIEW',
 }
-registerEnumType(GateDecisionEnum, { name: 'GateDecision', description: 'The promotion gate\'s verdict on an audited model version' });
+registerEnumType(GateDecisionEnum, {
+  name: 'GateDecision',
+  description: 'The promotion gate\'s verdict on an audited model version',
+  valuesMap: {
+    PASS: { description: 'every gate check passed: the version is promoted' },
+    FAIL: { description: 'a gate check failed: another attempt follows while the retry budget lasts, else the request fails' },
+    REVIEW: { description: 'the gate cannot decide (missing numbers, a failed audit, no valid policy): a person approves or rejects' },
+  },
+});
 
 @ObjectType('ModalityAccuracy', { description: 'Accuracy (0..1) per modality; null when the set had no questions' })
 export class ModalityAccuracyModel {
@@ -33,10 +41,6 @@ export class AuditReportModel {
   @Field(() => ModalityAccuracyModel, { description: 'every subject the lineage ever forgot, still forgotten' }) cumulativeForget!: ModalityAccuracyModel;
   @Field(() => ModalityAccuracyModel, { description: 'people not forgotten (higher is better)' }) retain!: ModalityAccuracyModel;
   @Field(() => Float, { nullable: true, description: 'the MMBench-layout general set' }) general!: number | null;
-  @Field(() => ModalityAccuracyModel, {
-    description: 'share of every forgotten subject\'s questions whose right answer was the model\'s second choice: about chance (0.25) when nothing is left, more when unlearning only pushed it below the top, which the accuracy does not count; null in audits recorded before it was measured',
-  })
-  forgottenRunnerUp!: ModalityAccuracyModel;
   @Field(() => AuditBaselineModel, { nullable: true }) baseline!: AuditBaselineModel | null;
   @Field(() => Int, { nullable: true, description: 'revision of the gate policy the decision applied' }) gatePolicyVersion!: number | null;
   @Field({ description: 'the compliance report for people (bearer auth)' }) htmlUrl!: string;

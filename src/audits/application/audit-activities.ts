@@ -1,6 +1,6 @@
 // The `audit` activity (queue `audit`): score a candidate version with the runtime's scorer,
 // compute PULSE metrics, relate them to version 0 and the parent, and apply the gate.
-// Fails closed: any error after the input is understood yields NEEDS_REVIEW with the error, never PROMOTE.
+// Fails closed: any error after the input is understood yields REVIEW with the error, never PASS.
 import { AuditInput, AuditResult } from '../domain/audit-activity';
 import { parseAuditInput } from '../domain/audit-input';
 import { decideGate, GateOutcome } from '../domain/decision';
@@ -104,8 +104,6 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
       const outcome: GateOutcome = decideGate({
         metrics: measured?.metrics ?? null,
         policy,
-        attempt: input.attempt,
-        maxAttempts: input.maxAttempts,
         ...(auditError ? { auditError: `${auditError.reason}: ${auditError.message}` } : {}),
       });
       return {

@@ -28,9 +28,8 @@ export interface AuditInput {
   parentMetrics: AuditMetrics | null;
   /** The lineage's gate policy document; validated here. */
   gatePolicy: unknown;
-  /** 1-based attempt number for this request. */
+  /** 1-based attempt number for this request (the gate does not read it: the workflow owns the retry budget). */
   attempt: number;
-  maxAttempts: number;
 }
 
 export interface AuditFailureInfo {
@@ -42,14 +41,14 @@ export interface AuditResult {
   lineage: string;
   versionNumber: number;
   adapterSha256: string | null;
-  /** null when the audit failed before producing numbers (then decision is NEEDS_REVIEW). */
+  /** null when the audit failed before producing numbers (then decision is REVIEW). */
   metrics: AuditMetrics | null;
   /** Version-0 metrics cut to this audit's scope; store them as the lineage's baseline. */
   baseline: AuditMetrics | null;
   decision: GateDecision;
   reasons: string[];
   checks: GateCheck[];
-  /** Present when the decision is RETRY (and on NEEDS_REVIEW after an exhausted budget). */
+  /** Present exactly when the decision is FAIL: what another attempt should change. */
   escalation?: Escalation;
   /** The validated policy the decision applied; null when the document was invalid. */
   gatePolicy: GatePolicy | null;

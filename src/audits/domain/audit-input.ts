@@ -39,7 +39,7 @@ export function isAuditMetrics(value: unknown): value is AuditMetrics {
 
 /**
  * Checks the shape of everything but the gate policy (parsed separately, so an invalid policy
- * still yields a NEEDS_REVIEW result). baseline / parentMetrics that are not metrics documents
+ * still yields a REVIEW result). baseline / parentMetrics that are not metrics documents
  * are reported in `ignored` and treated as absent: version 0 is recomputed, deltas are left out.
  */
 export function parseAuditInput(input: unknown): { input: AuditInput; ignored: string[] } {
@@ -57,11 +57,8 @@ export function parseAuditInput(input: unknown): { input: AuditInput; ignored: s
     fail('versionNumber', `must be an integer >= 0, got ${JSON.stringify(versionNumber)}`);
   }
   if (versionNumber > 0 && adapter === null) fail('adapter', `is required for version ${versionNumber} (only version 0 has none)`);
-  for (const field of ['attempt', 'maxAttempts']) {
-    const v = input[field];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(field, `must be an integer >= 1, got ${JSON.stringify(v)}`);
-  }
-  if ((input.attempt as number) > (input.maxAttempts as number)) fail('attempt', `must not exceed maxAttempts (${input.maxAttempts})`);
+  const attempt = input.attempt;
+  if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 1) fail('attempt', `must be an integer >= 1, got ${JSON.stringify(attempt)}`);
   const forgetSubjectIds = stringArray(input.forgetSubjectIds, 'forgetSubjectIds');
   if (versionNumber > 0 && forgetSubjectIds.length === 0) fail('forgetSubjectIds', 'must name at least one subject for a candidate version');
   const retain = input.retainSubjectIds;
@@ -87,8 +84,7 @@ export function parseAuditInput(input: unknown): { input: AuditInput; ignored: s
       baseline: metricsOrNull('baseline'),
       parentMetrics: metricsOrNull('parentMetrics'),
       gatePolicy: input.gatePolicy,
-      attempt: input.attempt as number,
-      maxAttempts: input.maxAttempts as number,
+      attempt: attempt as number,
     },
     ignored,
   };

@@ -1,12 +1,15 @@
-// The promotion gate: metrics + policy -> PROMOTE | RETRY | NEEDS_REVIEW with reasons.
-// Fails closed: a missing or non-finite number, or an audit that did not complete, is never PROMOTE.
-import { AuditError } from './audit-error';
+// The promotion gate: metrics + policy -> PASS | FAIL (with an escalation) | REVIEW, with reasons.
+// Fails closed: a missing or non-finite number, or an audit that did not complete, is never PASS.
+// The gate knows nothing of attempts: the lineage workflow owns the retry budget and decides what
+// a FAIL leads to (another attempt with the escalation, or the step failing).
 import { binomialUpperTail } from './binomial';
 import { MODALITIES } from './eval-item';
 import { GatePolicy } from './gate-policy';
 import { AuditMetrics, MetricValue } from './metrics';
 
-export type GateDecision = 'PROMOTE' | 'RETRY' | 'NEEDS_REVIEW';
+/** PASS: promote it. FAIL: a rule is broken; retrying with the escalation may help. REVIEW: a person decides. */
+export type GateDecision = 'PASS' | 'FAIL' | 'REVIEW';
+export const GATE_DECISIONS: readonly GateDecision[] = ['PASS', 'FAIL', 'REVIEW'];
 export type GateRule = 'FORGET' | 'CUMULATIVE_FORGET' | 'RETAIN' | 'GENERAL';
 
 export interface GateCheck {
@@ -47,21 +50,20 @@ export interface Escalation {
   suggestion: string;
 }
 
-export interface GateOutcome {
-  decision: GateDecision;
+interface GateVerdict {
   reasons: string[];
   checks: GateCheck[];
-  escalation: Escalation | null;
 }
+/** A FAIL always carries the escalation a retry should apply; PASS and REVIEW never do. */
+export type GateOutcome =
+  | (GateVerdict & { decision: 'PASS' | 'REVIEW'; escalation: null })
+  | (GateVerdict & { decision: 'FAIL'; escalation: Escalation });
 
 export interface GateInput {
   /** null when the audit failed before producing numbers. */
   metrics: AuditMetrics | null;
   /** null when the lineage's policy document did not validate: nothing can pass. */
   policy: GatePolicy | null;
-  /** 1-based number of this unlearning attempt for the request. */
-  attempt: number;
-  maxAttempts: number;
   /** Why the audit failed, when it did. */
   auditError?: string;
 }
@@ -110,18 +112,47 @@ function forgetCheck(rule: 'FORGET' | 'CUMULATIVE_FORGET', metric: string, v: Me
   };
 }
 
+/** What a broken rule asks a retry to do. */
+type RuleDirection = Escalation['direction'];
+
+/**
+ * A kind of gate rule: the checks it makes of an audit under a policy, and which way a retry should
+ * go when one fails. A new rule kind is one entry here (and its name in GateRule).
+ */
+interface RuleKind {
+  rule: GateRule;
+  checks(metrics: AuditMetrics, policy: GatePolicy): GateCheck[];
+  whenFailed: RuleDirection;
+}
+
+const ofBaseline = (v: MetricValue) => v.ofBaseline;
+
+export const GATE_RULES: readonly RuleKind[] = [
+  {
+    rule: 'FORGET',
+    checks: (m, policy) => MODALITIES.map((mod) => forgetCheck('FORGET', `forget.${mod}.accuracy`, m.forget[mod], m.chanceLevel, policy)),
+    whenFailed: 'STRENGTHEN_FORGETTING',
+  },
+  {
+    rule: 'CUMULATIVE_FORGET',
+    checks: (m, policy) => MODALITIES.map((mod) => forgetCheck('CUMULATIVE_FORGET', `cumulativeForget.${mod}.accuracy`, m.cumulativeForget[mod], m.chanceLevel, policy)),
+    whenFailed: 'STRENGTHEN_FORGETTING',
+  },
+  {
+    rule: 'RETAIN',
+    checks: (m, policy) => MODALITIES.map((mod) => check('RETAIN', `retain.${mod}.ofBaseline`, ofBaseline(m.retain[mod]), '>=', policy.retain.minFractionOfBaseline)),
+    whenFailed: 'PROTECT_UTILITY',
+  },
+  {
+    rule: 'GENERAL',
+    checks: (m, policy) => [check('GENERAL', 'general.overall.ofBaseline', ofBaseline(m.general.overall), '>=', policy.general.minFractionOfBaseline)],
+    whenFailed: 'PROTECT_UTILITY',
+  },
+];
+
 /** Every check the policy asks for, in a fixed order. */
 export function gateChecks(metrics: AuditMetrics, policy: GatePolicy): GateCheck[] {
-  const chance = metrics.chanceLevel;
-  const ofBaseline = (v: MetricValue) => v.ofBaseline;
-  return [
-    ...MODALITIES.map((m) => forgetCheck('FORGET', `forget.${m}.accuracy`, metrics.forget[m], chance, policy)),
-    ...MODALITIES.map((m) => forgetCheck('CUMULATIVE_FORGET', `cumulativeForget.${m}.accuracy`, metrics.cumulativeForget[m], chance, policy)),
-    ...MODALITIES.map((m) =>
-      check('RETAIN', `retain.${m}.ofBaseline`, ofBaseline(metrics.retain[m]), '>=', policy.retain.minFractionOfBaseline),
-    ),
-    check('GENERAL', 'general.overall.ofBaseline', ofBaseline(metrics.general.overall), '>=', policy.general.minFractionOfBaseline),
-  ];
+  return GATE_RULES.flatMap((kind) => kind.checks(metrics, policy));
 }
 
 function describe(c: GateCheck): string {
@@ -136,73 +167,55 @@ function describe(c: GateCheck): string {
   return `${c.metric} = ${c.value.toFixed(3)} ${broken} ${c.threshold.toFixed(3)}${significant} (${c.rule})`;
 }
 
-const UTILITY_RULES: GateRule[] = ['RETAIN', 'GENERAL'];
-
-function escalationFor(failed: GateCheck[]): Escalation {
-  if (failed.some((c) => UTILITY_RULES.includes(c.rule))) {
-    return {
-      direction: 'PROTECT_UTILITY',
-      method: 'ga_klr',
-      learningRateFactor: 0.5,
-      epochsFactor: 1,
-      suggestion:
-        'retain or general accuracy fell below the gate: retry with a retain-regularised method (ga_klr or npo) at half the learning rate, or switch the lineage strategy to "cumulative"',
-    };
-  }
-  return {
+const ESCALATIONS: Record<RuleDirection, Escalation> = {
+  PROTECT_UTILITY: {
+    direction: 'PROTECT_UTILITY',
+    method: 'ga_klr',
+    learningRateFactor: 0.5,
+    epochsFactor: 1,
+    suggestion:
+      'retain or general accuracy fell below the gate: retry with a retain-regularised method (ga_klr or npo) at half the learning rate, or switch the lineage strategy to "cumulative"',
+  },
+  STRENGTHEN_FORGETTING: {
     direction: 'STRENGTHEN_FORGETTING',
     learningRateFactor: 1.5,
     epochsFactor: 2,
     suggestion: 'the forget set is still answered above the gate: retry with twice the epochs and 1.5x the learning rate',
-  };
-}
+  },
+};
 
-function assertAttempts(attempt: number, maxAttempts: number): void {
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-    throw new AuditError('INVALID_AUDIT_INPUT', `must be an integer >= 1, got ${maxAttempts}`, 'maxAttempts');
-  }
-  if (!Number.isInteger(attempt) || attempt < 1 || attempt > maxAttempts) {
-    throw new AuditError('INVALID_AUDIT_INPUT', `must be an integer in 1..${maxAttempts}, got ${attempt}`, 'attempt');
-  }
+/** Lost utility outweighs remembered subjects: training harder would only lose more. */
+function escalationFor(failed: GateCheck[]): Escalation {
+  const utilityLost = failed.some((c) => GATE_RULES.find((kind) => kind.rule === c.rule)?.whenFailed === 'PROTECT_UTILITY');
+  return { ...ESCALATIONS[utilityLost ? 'PROTECT_UTILITY' : 'STRENGTHEN_FORGETTING'] };
 }
 
 export function decideGate(input: GateInput): GateOutcome {
-  assertAttempts(input.attempt, input.maxAttempts);
   if (input.metrics === null || input.auditError !== undefined) {
     return {
-      decision: 'NEEDS_REVIEW',
+      decision: 'REVIEW',
       reasons: [`audit did not complete: ${input.auditError ?? 'no metrics'}`],
       checks: [],
       escalation: null,
     };
   }
   if (input.policy === null) {
-    return { decision: 'NEEDS_REVIEW', reasons: ['no valid gate policy in force'], checks: [], escalation: null };
+    return { decision: 'REVIEW', reasons: ['no valid gate policy in force'], checks: [], escalation: null };
   }
   const checks = gateChecks(input.metrics, input.policy);
   const missing = checks.filter((c) => c.value === null);
   if (missing.length > 0) {
     // Retrying cannot produce a number the eval set or version 0 does not have: a person decides.
-    return { decision: 'NEEDS_REVIEW', reasons: missing.map(describe), checks, escalation: null };
+    return { decision: 'REVIEW', reasons: missing.map(describe), checks, escalation: null };
   }
   const failed = checks.filter((c) => !c.passed);
   if (failed.length === 0) {
     return {
-      decision: 'PROMOTE',
+      decision: 'PASS',
       reasons: [`all ${checks.length} gate checks passed (policy version ${input.policy.version})`],
       checks,
       escalation: null,
     };
   }
-  const reasons = failed.map(describe);
-  const escalation = escalationFor(failed);
-  if (input.attempt < input.maxAttempts) {
-    return { decision: 'RETRY', reasons, checks, escalation };
-  }
-  return {
-    decision: 'NEEDS_REVIEW',
-    reasons: [...reasons, `retry budget exhausted (attempt ${input.attempt} of ${input.maxAttempts})`],
-    checks,
-    escalation,
-  };
+  return { decision: 'FAIL', reasons: failed.map(describe), checks, escalation: escalationFor(failed) };
 }

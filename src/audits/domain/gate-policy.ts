@@ -27,6 +27,18 @@ export interface GatePolicy {
     /** Score the general set with MMBench's CircularEval (4 rotations per question). */
     circularEval: boolean;
   };
+  /**
+   * The per-person goal (PULSE's: every forgotten person at or below this accuracy in both modalities).
+   * It decides which candidate of a step is gated: a re-forget pass that leaves more forgotten people
+   * above the line than the candidate it continues is not kept, and after the re-forget passes up to
+   * `passes` goal passes train on the people still above it, each kept only when it passes the gate
+   * and leaves fewer above the line (see src/orchestration/domain/passes.ts).
+   */
+  goal: {
+    maxForgottenAccuracy: number;
+    /** Goal passes after a step's re-forget passes (only on lineages that re-forget); 0 turns them off. */
+    passes: number;
+  };
 }
 
 export const DEFAULT_GATE_POLICY: GatePolicy = Object.freeze({
@@ -34,7 +46,11 @@ export const DEFAULT_GATE_POLICY: GatePolicy = Object.freeze({
   forget: Object.freeze({ maxAccuracyAboveChance: 0.1, significance: 0.05 }),
   retain: Object.freeze({ minFractionOfBaseline: 0.85 }),
   general: Object.freeze({ minFractionOfBaseline: 0.9, circularEval: false }),
+  goal: Object.freeze({ maxForgottenAccuracy: 0.4, passes: 3 }),
 }) as GatePolicy;
+
+/** Goal passes are whole trainings of the candidate: a handful at most. */
+export const MAX_GOAL_PASSES = 10;
 
 type FieldCheck = (value: unknown, field: string) => void;
 
@@ -63,6 +79,12 @@ const boolean: FieldCheck = (value, field) => {
   }
 };
 
+const passCount: FieldCheck = (value, field) => {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_GOAL_PASSES) {
+    throw new AuditError('INVALID_GATE_POLICY', `must be an integer in 0..${MAX_GOAL_PASSES}, got ${JSON.stringify(value)}`, field);
+  }
+};
+
 const revision: FieldCheck = (value, field) => {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
     throw new AuditError('INVALID_GATE_POLICY', `must be an integer >= 1, got ${JSON.stringify(value)}`, field);
@@ -73,6 +95,7 @@ const SECTIONS: Record<Exclude<keyof GatePolicy, 'version'>, Record<string, Fiel
   forget: { maxAccuracyAboveChance: aboveChance, significance: significanceLevel },
   retain: { minFractionOfBaseline: fraction },
   general: { minFractionOfBaseline: fraction, circularEval: boolean },
+  goal: { maxForgottenAccuracy: fraction, passes: passCount },
 };
 
 function isObject(value: unknown): value is Record<string, unknown> {

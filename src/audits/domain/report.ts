@@ -62,6 +62,8 @@ export interface ReportAudit {
   baseline: AuditMetrics | null;
   /** The policy the decision applied (as recorded with the audit). */
   gatePolicy: GatePolicy | null;
+  /** The policy's rules that pick which of a step's candidates is gated, in words with their numbers; empty without a policy. */
+  candidateRules: string[];
   auditError: { reason: string; message: string } | null;
   scoringMethod: string | null;
 }
@@ -134,6 +136,22 @@ function ancestry(versions: VersionFacts[], from: number): VersionFacts[] {
   return chain;
 }
 
+/**
+ * The rules beyond the gate checks that decide which candidate of a step is promoted (the policy's `goal`
+ * section, applied by src/orchestration/domain/passes.ts), in words with their numbers.
+ */
+export function candidateRules(policy: GatePolicy | null): string[] {
+  if (!policy) return [];
+  const line = policy.goal.maxForgottenAccuracy.toFixed(2);
+  return [
+    `per-person goal: every forgotten person at or below ${line} accuracy in both modalities`,
+    `a re-forget pass that leaves more forgotten people above ${line} than the passing candidate it continues is rejected, and that candidate is kept`,
+    policy.goal.passes > 0
+      ? `after the re-forget passes, up to ${policy.goal.passes} goal passes on the forgotten people above ${line}, each kept only when it passes the gate and leaves fewer of them above ${line}`
+      : 'no goal passes (goal.passes = 0)',
+  ];
+}
+
 function toReportAudit(a: StoredAudit): ReportAudit {
   const r = a.result;
   return {
@@ -146,6 +164,7 @@ function toReportAudit(a: StoredAudit): ReportAudit {
     metrics: r.metrics,
     baseline: r.baseline ?? null,
     gatePolicy: r.gatePolicy ?? null,
+    candidateRules: candidateRules(r.gatePolicy ?? null),
     auditError: r.auditError ?? null,
     scoringMethod: r.metrics?.scoringMethod ?? null,
   };

@@ -13,7 +13,7 @@ h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid 
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}
 .decision{display:inline-block;padding:.2rem .7rem;border-radius:4px;font-weight:bold;color:#fff}
-.PROMOTE{background:#1e8449}.RETRY{background:#b9770e}.NEEDS_REVIEW{background:#922b21}
+.PASS{background:#1e8449}.FAIL{background:#b9770e}.REVIEW{background:#922b21}
 .pass{color:#1e8449}.fail{color:#922b21;font-weight:bold}code{font-size:12px;word-break:break-all}
 .legend-item{margin-right:1rem;font-size:12px}figure{margin:0}`;
 
@@ -120,6 +120,7 @@ ${audit.auditError ? `<p class="fail">Audit error (${e(audit.auditError.reason)}
     : '';
   const policy = audit?.gatePolicy
     ? `<p>Policy version ${e(audit.gatePolicy.version)}: forget ≤ chance (${percent(chance)}) + ${percent(audit.gatePolicy.forget.maxAccuracyAboveChance)}${significanceRule(audit.gatePolicy.forget.significance)} in both modalities, for this request and cumulatively; retain ≥ ${percent(audit.gatePolicy.retain.minFractionOfBaseline)} of version 0 per modality; general ≥ ${percent(audit.gatePolicy.general.minFractionOfBaseline)} of version 0${audit.gatePolicy.general.circularEval ? ' (CircularEval)' : ''}.</p>
+<ul id="candidate-rules">${audit.candidateRules.map((rule) => `<li>${e(rule)}</li>`).join('')}</ul>
 <pre id="policy">${e(JSON.stringify(audit.gatePolicy, null, 2))}</pre>`
     : '<p id="policy">No valid gate policy was recorded with this audit.</p>';
   return `<!doctype html>
