@@ -1,0 +1,131 @@
+// Resource limits against the real app over HTTP: body sizes by caller, query cost, introspection.
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MAX_UNPRIVILEGED_BODY_BYTES } from '../../src/app.module';
+import { QUERY_LIMITS } from '../../src/common/query-limits';
+import { startTestApp, TestApp, writeDataset, writeModelDir } from '../support/app';
+import { GqlClient } from '../support/gql';
+import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
+import { RecordingQueue, recordingQueueModule } from '../support/recording-queue';
+
+const TOKEN = `mutation($role: Role!, $owner: String!) { createApiToken(role: $role, owner: $owner) { token } }`;
+const CREATE_LINEAGE = `mutation($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }`;
+const SUBMIT = `mutation($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id } }`;
+
+/** Posts a body of `size` bytes with a Content-Length and reports when the server answered relative to what it read. */
+function postRaw(baseUrl: string, size: number, token: string | null): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify({ query: SUBMIT, variables: { input: { note: 'x'.repeat(size) } } });
+    const request = http.request(`${baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    });
+    request.on('response', (response) => {
+      let text = '';
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, body: JSON.parse(text) }));
+    });
+    // The server may answer and close before the whole body is written.
+    request.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    request.end(payload);
+  });
+}
+
+describe('resource limits (embedded Postgres, real app over HTTP)', () => {
+  let t: TestApp;
+  let alice: GqlClient;
+  let auditor: GqlClient;
+
+  before(async () => {
+    t = await startTestApp({ orchestration: recordingQueueModule(new RecordingQueue()) });
+    const dataset = writeDataset(path.join(t.postgres.dir, 'dataset'), [{ id: 's1', name: 'Ada Fictional', knowledge: 'FINETUNED' }]);
+    await t.operator.ok(CREATE_LINEAGE, { input: { name: 'main', baseModelPath: writeModelDir(path.join(t.postgres.dir, 'model')), datasetPath: dataset } });
+    alice = t.operator.withToken((await t.operator.ok(TOKEN, { role: 'REQUESTER', owner: 'alice' })).createApiToken.token);
+    auditor = t.operator.withToken((await t.operator.ok(TOKEN, { role: 'AUDITOR', owner: 'audit' })).createApiToken.token);
+  }, { timeout: START_HOOK_TIMEOUT_MS });
+  after(async () => t?.stop());
+
+  describe('body size', () => {
+    it('without a token, or with an invalid one, a body over the small limit is refused with 413 before it is parsed', async () => {
+      for (const token of [null, 'lethe_not-a-token']) {
+        const response = await postRaw(t.baseUrl, 2 * 1024 * 1024, token);
+        assert.equal(response.status, 413);
+        assert.equal(response.body.errors[0].extensions.code, 'PAYLOAD_TOO_LARGE');
+        assert.match(response.body.errors[0].message, new RegExp(String(MAX_UNPRIVILEGED_BODY_BYTES)));
+      }
+    });
+
+    it('a role that cannot submit gets the small limit too', async () => {
+      const response = await postRaw(t.baseUrl, 2 * 1024 * 1024, auditor.token);
+      assert.equal(response.status, 413);
+    });
+
+    it('a submitter with a valid token may send a large body (it reaches GraphQL and is judged there)', async () => {
+      const response = await postRaw(t.baseUrl, 2 * 1024 * 1024, alice.token);
+      assert.notEqual(response.status, 413);
+      assert.ok(response.body.errors?.length, 'the incomplete input is refused by GraphQL, not by the body limit');
+      assert.notEqual(response.body.errors[0].extensions.code, 'PAYLOAD_TOO_LARGE');
+    });
+
+    it('without a token a small body is parsed and refused as UNAUTHENTICATED', async () => {
+      const { code } = await t.anonymous.fails('{ deletionRequests { totalCount } }');
+      assert.equal(code, 'UNAUTHENTICATED');
+    });
+  });
+
+  describe('query cost', () => {
+    it('a deep query is refused before it runs, fragments counted as the fields inside them', async () => {
+      const normal = '{ deletionRequests { edges { node { modelVersion { number } events { data } } } } }';
+      assert.equal((await t.operator.request(normal)).errors, undefined, 'a normal query passes');
+      // __type > fields > type > ofType x7 > name: 11 levels, one through a fragment and an inline fragment.
+      const tooDeep = `{ __type(name: "Query") { fields { type { ...T } } } } fragment T on __Type { ... on __Type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } }`;
+      const result = await t.operator.request(tooDeep);
+      assert.equal(result.errors?.[0].extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+      assert.match(result.errors![0].message, /11 levels deep/);
+    });
+
+    it('many aliases are refused', async () => {
+      const query = `{ ${Array.from({ length: QUERY_LIMITS.maxAliases + 1 }, (_, i) => `a${i}: __typename`).join(' ')} }`;
+      const result = await t.operator.request(query);
+      assert.equal(result.errors?.[0].extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+      assert.match(result.errors![0].message, /aliases/);
+    });
+
+    it('two chain verifications in one request cost too much; one passes', async () => {
+      assert.ok((await t.operator.ok('{ verifyEventChain { valid } }')).verifyEventChain.valid);
+      const result = await t.operator.request('{ a: verifyEventChain { valid } b: verifyEventChain { valid } }');
+      assert.equal(result.errors?.[0].extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+      assert.match(result.errors![0].message, /costs/);
+      assert.equal(result.data, undefined, 'nothing ran');
+    });
+
+    it('decrypted fields on full pages are counted, through fragments too', async () => {
+      const page = `deletionRequests(first: 100) { edges { node { ...Secret } } }`;
+      const fragment = 'fragment Secret on DeletionRequest { subjectName note events { type data } }';
+      assert.equal((await alice.request(`query { ${page} } ${fragment}`)).errors, undefined, 'one full page of names and notes is fine');
+      const many = `query { ${Array.from({ length: 4 }, (_, i) => `p${i}: ${page}`).join(' ')} } ${fragment}`;
+      const result = await alice.request(many);
+      assert.equal(result.errors?.[0].extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+      assert.match(result.errors![0].message, /costs/);
+    });
+  });
+
+  describe('introspection', () => {
+    it('is refused without a token, and answered with one', async () => {
+      const result = await t.anonymous.request('{ __schema { queryType { name } } }');
+      assert.equal(result.status, 401);
+      assert.equal(result.errors?.[0].extensions?.code, 'UNAUTHENTICATED');
+      assert.equal(result.data, undefined);
+      assert.equal((await t.anonymous.request('{ q: __type(name: "Query") { name } }')).errors?.[0].extensions?.code, 'UNAUTHENTICATED');
+      assert.equal((await alice.ok('{ __schema { queryType { name } } }')).__schema.queryType.name, 'Query');
+    });
+
+    it('the refusal does not stick to the document: the same query with a token still works', async () => {
+      const query = '{ __type(name: "DeletionRequest") { name } }';
+      assert.equal((await t.anonymous.request(query)).errors?.[0].extensions?.code, 'UNAUTHENTICATED');
+      assert.equal((await auditor.ok(query)).__type.name, 'DeletionRequest');
+    });
+  });
+});
