@@ -9,6 +9,7 @@ import { EventLog } from '../events/event-log.service';
 import { LineagesService } from '../lineages/lineages.service';
 import { DeletionRequest, dueDate } from './domain/deletion-request';
 import { ForgetSetContent } from './domain/forget-set';
+import { assertImagesDecode } from './domain/image-check';
 import { RequestError } from './domain/request-error';
 import { REQUEST_QUEUE, RequestQueue, ReviewDecision } from './domain/request-queue.port';
 import { CANCELABLE, RequestStatus } from './domain/request-status';
@@ -69,6 +70,7 @@ export class RequestsService implements OnApplicationBootstrap {
         content = { name: subject.name, datasetSubjectId: subject.id, images: [], facts: [], note: submission.note };
       } else {
         const { name, images, facts } = submission.subject;
+        await assertImagesDecode(images, 'input.subject.profile.images');
         content = { name, datasetSubjectId: null, images, facts, note: submission.note };
       }
       const receivedAt = new Date();

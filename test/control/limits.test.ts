@@ -4,15 +4,18 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MAX_UNPRIVILEGED_BODY_BYTES } from '../../src/app.module';
+import { MAX_IMAGE_PIXELS } from '../../src/requests/domain/image-check';
 import { QUERY_LIMITS } from '../../src/common/query-limits';
 import { startTestApp, TestApp, writeDataset, writeModelDir } from '../support/app';
 import { GqlClient } from '../support/gql';
+import { makeJpeg, makePng } from '../support/images';
 import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
 import { RecordingQueue, recordingQueueModule } from '../support/recording-queue';
 
 const TOKEN = `mutation($role: Role!, $owner: String!) { createApiToken(role: $role, owner: $owner) { token } }`;
 const CREATE_LINEAGE = `mutation($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }`;
 const SUBMIT = `mutation($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id } }`;
+const COUNTS = `SELECT (SELECT count(*) FROM deletion_requests) AS requests, (SELECT count(*) FROM forget_sets) AS forget_sets`;
 
 /** Posts a body of `size` bytes with a Content-Length and reports when the server answered relative to what it read. */
 function postRaw(baseUrl: string, size: number, token: string | null): Promise<{ status: number; body: any }> {
@@ -109,6 +112,37 @@ describe('resource limits (embedded Postgres, real app over HTTP)', () => {
       const result = await alice.request(many);
       assert.equal(result.errors?.[0].extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
       assert.match(result.errors![0].message, /costs/);
+    });
+  });
+
+  describe('images are decoded at intake', () => {
+    let key = 0;
+    const submitImages = (images: Buffer[]) =>
+      alice.request(SUBMIT, { input: { lineage: 'main', idempotencyKey: `img-${++key}`, legalBasis: 'GDPR Art. 17', subject: { profile: { name: 'Ima Ge', images: images.map((b) => b.toString('base64')) } } } });
+
+    it('complete PNG and JPEG images are accepted', async () => {
+      const result = await submitImages([makePng(16, 12), await makeJpeg(40, 30)]);
+      assert.equal(result.errors, undefined);
+    });
+
+    it('a lying header, a truncated stream or too many pixels is BAD_USER_INPUT naming the image, and nothing is stored', async () => {
+      const jpeg = await makeJpeg(40, 30);
+      const png = makePng(16, 12);
+      const cases: Array<[string, Buffer, RegExp]> = [
+        ['a PNG whose header claims more rows than it holds (checksums valid)', makePng(16, 12, [1, 2, 3], { width: 16, height: 400 }), /cannot be decoded|decodes to/],
+        ['a JPEG cut short', jpeg.subarray(0, jpeg.length - 100), /cannot be decoded/],
+        ['a JPEG without its end marker', jpeg.subarray(0, jpeg.length - 2), /cannot be decoded/],
+        ['a PNG cut short', png.subarray(0, png.length - 20), /cannot be decoded/],
+        ['a PNG over the pixel budget (small file, huge header)', makePng(1, 1, [0, 0, 0], { width: 8000, height: 8000 }), new RegExp(`budget of ${MAX_IMAGE_PIXELS}`)],
+      ];
+      const [before] = await t.dataSource.query(COUNTS);
+      for (const [what, bad, message] of cases) {
+        const result = await submitImages([png, bad]);
+        assert.equal(result.errors?.[0].extensions?.code, 'BAD_USER_INPUT', what);
+        assert.equal(result.errors?.[0].extensions?.field, 'input.subject.profile.images[1]', what);
+        assert.match(result.errors![0].message, message, what);
+      }
+      assert.deepEqual(await t.dataSource.query(COUNTS), [before]);
     });
   });
 
