@@ -1,5 +1,6 @@
 // Resource limits against the real app over HTTP: body sizes by caller, query cost, introspection.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -143,6 +144,48 @@ describe('resource limits (embedded Postgres, real app over HTTP)', () => {
         assert.match(result.errors![0].message, message, what);
       }
       assert.deepEqual(await t.dataSource.query(COUNTS), [before]);
+    });
+  });
+
+  describe('lineage settings', () => {
+    const GATE = `mutation($policy: JSON!) { updateGatePolicy(lineage: "main", gatePolicy: $policy) { gatePolicyVersion } }`;
+
+    it('gatePolicy keys are own properties only: inherited names are unknown fields', async () => {
+      const cases: Array<[string, string]> = [
+        ['{"__proto__": {"forget": {"maxAccuracyAboveChance": 1}}}', 'gatePolicy.__proto__'],
+        ['{"constructor": {}}', 'gatePolicy.constructor'],
+        ['{"retain": {"toString": 0.5}}', 'gatePolicy.retain.toString'],
+        ['{"forget": {"__proto__": {"significance": 0.5}}}', 'gatePolicy.forget.__proto__'],
+      ];
+      for (const [policy, field] of cases) {
+        // Sent as raw JSON text so that `__proto__` arrives as a key, as an attacker would send it.
+        const response = await fetch(`${t.baseUrl}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${t.operator.token}` },
+          body: `{"query": ${JSON.stringify(GATE)}, "variables": {"policy": ${policy}}}`,
+        });
+        const body = (await response.json()) as { errors?: Array<{ extensions: { code: string; field: string } }> };
+        assert.deepEqual([body.errors?.[0].extensions.code, body.errors?.[0].extensions.field], ['BAD_USER_INPUT', field], policy);
+      }
+    });
+
+    it('model and dataset paths outside the configured roots are refused alike, whether they exist or not, links followed', async () => {
+      const dataset = writeDataset(path.join(t.postgres.dir, 'dataset2'), [{ id: 's1', name: 'Ada Fictional', knowledge: 'FINETUNED' }]);
+      const model = writeModelDir(path.join(t.postgres.dir, 'model2'));
+      const escape = path.join(t.postgres.dir, 'escape');
+      fs.symlinkSync('/etc', escape);
+      const create = (name: string, baseModelPath: string, datasetPath: string) => t.operator.fails(CREATE_LINEAGE, { input: { name, baseModelPath, datasetPath } });
+      const messages = new Set<string>();
+      for (const outside of ['/etc', '/no/such/dir-at-all', escape, path.join(escape, 'ssl'), `${t.postgres.dir}/../..`]) {
+        const onModel = await create('outside-m', outside, dataset);
+        assert.deepEqual([onModel.code, onModel.field], ['BAD_USER_INPUT', 'input.baseModelPath'], outside);
+        const onDataset = await create('outside-d', model, outside);
+        assert.deepEqual([onDataset.code, onDataset.field], ['BAD_USER_INPUT', 'input.datasetPath'], outside);
+        messages.add(onModel.message).add(onDataset.message.replace('datasetPath', 'baseModelPath').replace('LETHE_DATASET_ROOTS', 'LETHE_MODEL_ROOTS'));
+      }
+      assert.equal(messages.size, 1, `one message whatever lies outside: ${[...messages].join(' | ')}`);
+      assert.doesNotMatch([...messages][0], /etc|no\/such|escape/);
+      await t.operator.ok(CREATE_LINEAGE, { input: { name: 'inside', baseModelPath: model, datasetPath: dataset } });
     });
   });
 
