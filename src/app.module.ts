@@ -13,7 +13,8 @@ import type { Role } from './auth/domain/principal';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { AppErrorFilter } from './common/app-error.filter';
-import { AuthError } from './common/errors';
+import { AppError, AuthError, InputError } from './common/errors';
+import { findUnstorableLiteral, findUnstorableVariable } from './common/storable-text';
 import { formatGraphQLError } from './common/graphql-errors';
 import { queryLimitsRule, usesIntrospection } from './common/query-limits';
 import { GraphQLJSON } from './common/json.scalar';
@@ -34,18 +35,26 @@ export const MAX_UNPRIVILEGED_BODY_BYTES = 64 * 1024;
 /** The roles allowed to call submitDeletionRequest, the one operation that carries images. */
 const SUBMITTING_ROLES: readonly Role[] = ['REQUESTER', 'OPERATOR'];
 
+/** An AppError raised before any resolver runs, with its HTTP status (Apollo answers 500 otherwise). */
+function refuseOperation(error: AppError, status: number): never {
+  throw new GraphQLError(error.message, { originalError: error, extensions: { http: { status } } });
+}
+
 /**
- * The schema is for callers with a token. Apollo caches validated documents, so a rule that
- * depends on who is calling cannot be a validation rule: it is checked once the operation is known.
+ * Checks on the whole operation once it is known, before any resolver runs. They depend on the
+ * variables or on who is calling, so they cannot be validation rules (Apollo caches validated documents).
+ * - The schema is for callers with a token.
+ * - No argument may carry text Postgres would store differently from what was sent (NUL, lone surrogates).
  */
-const introspectionNeedsToken = {
+const operationChecks = {
   async requestDidStart() {
     return {
-      async didResolveOperation({ document, contextValue }: { document: DocumentNode; contextValue: { req: AuthenticatedRequest } }) {
+      async didResolveOperation({ document, request, contextValue }: { document: DocumentNode; request: { variables?: Record<string, unknown> }; contextValue: { req: AuthenticatedRequest } }) {
         if (!contextValue.req.principal && usesIntrospection(document)) {
-          const refusal = new AuthError('UNAUTHENTICATED', 'introspection needs an Authorization: Bearer <token> header');
-          throw new GraphQLError(refusal.message, { originalError: refusal, extensions: { http: { status: 401 } } });
+          refuseOperation(new AuthError('UNAUTHENTICATED', 'introspection needs an Authorization: Bearer <token> header'), 401);
         }
+        const unstorable = findUnstorableVariable(request.variables ?? {}, '') ?? findUnstorableLiteral(document);
+        if (unstorable) refuseOperation(new InputError(unstorable.field, unstorable.problem), 400);
       },
     };
   },
@@ -73,7 +82,7 @@ export class AppModule {
           includeStacktraceInErrorResponses: false,
           introspection: true,
           validationRules: [queryLimitsRule],
-          plugins: [introspectionNeedsToken],
+          plugins: [operationChecks],
           graphiql: false,
         }),
         RequestQueueHostModule.use(orchestration),
