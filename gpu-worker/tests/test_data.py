@@ -1,8 +1,10 @@
 """Forget/retain data, label masking of prompt, image and padding tokens, and the batch schedule."""
 import hashlib
+import io
 
 import pytest
 import torch
+from PIL import Image
 
 from conftest import dataset_subject, write_forget_set
 from lethe_worker.config import FileRef
@@ -138,10 +140,6 @@ def test_schedule_is_seeded_and_cut_at_max_steps():
 
 @pytest.mark.parametrize("damage", ["truncated JPEG", "truncated PNG", "not an image"])
 def test_inline_profile_with_an_undecodable_image_is_unreadable_image(dataset, tmp_path, damage):
-    import io
-
-    from PIL import Image
-
     def encoded(fmt: str) -> bytes:
         buffer = io.BytesIO()
         Image.new("RGB", (32, 32), (10, 200, 10)).save(buffer, format=fmt)
