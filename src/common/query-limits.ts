@@ -6,6 +6,7 @@ import {
   getNamedType,
   getNullableType,
   GraphQLError,
+  GraphQLField,
   GraphQLList,
   GraphQLNamedType,
   isInterfaceType,
@@ -43,10 +44,13 @@ interface Totals {
   depth: number;
 }
 
-/** How many items a connection field returns at most: its `first`, or a full page when `first` is a variable (unknown while validating). */
-function pageArgument(field: FieldNode): number | null {
+/**
+ * How many items a connection field returns at most: its `first`, the default page when left out, or a
+ * full page when `first` is a variable (unknown while validating); null for a field without `first`.
+ */
+function pageArgument(field: FieldNode, definition: GraphQLField<unknown, unknown> | undefined): number | null {
   const first = field.arguments?.find((a) => a.name.value === 'first');
-  if (!first) return null;
+  if (!first) return definition?.args.some((a) => a.name === 'first') ? DEFAULT_PAGE : null;
   if (first.value.kind === Kind.INT) return Math.max(1, Number(first.value.value));
   if (first.value.kind === Kind.NULL) return DEFAULT_PAGE;
   return MAX_PAGE_SIZE;
@@ -95,7 +99,7 @@ class OperationCoster {
     const own = (parent && FIELD_COST[`${parent.name}.${field.name.value}`]) ?? 1;
     if (!field.selectionSet) return { cost: own, depth: 1 };
     const child = this.measure(field.selectionSet, definition ? getNamedType(definition.type) : undefined, visiting);
-    const page = pageArgument(field);
+    const page = pageArgument(field, definition);
     // `edges` is as long as its connection's page, which the connection field already counted.
     const isList = definition !== undefined && getNullableType(definition.type) instanceof GraphQLList && field.name.value !== 'edges';
     const times = page ?? (isList ? UNPAGED_LIST : 1);
