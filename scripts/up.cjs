@@ -4,7 +4,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const b = require('./lib/bootstrap.cjs');
-const { startStack, stopOnSignals } = require('./lib/stack.cjs');
+const { startStack, stopAllStacks, stopOnSignals } = require('./lib/stack.cjs');
 const { ensureBaseExport, ensureDefaultLineage } = require('./lib/first-start.cjs');
 
 /** Relative to the working directory when inside it (.data/operator.token), else absolute. */
@@ -23,16 +23,16 @@ async function main() {
   const dataDir = path.resolve(b.ROOT, process.env.LETHE_DATA_DIR || '.data');
   const port = Number(process.env.PORT || 3000);
   b.log(`starting Lethe (data in ${dataDir})…`);
+  // Before the start: a signal at any moment from here on stops whatever has started.
+  stopOnSignals(null, { log: b.log, stopped: 'stopped; in-flight requests resume on the next `npm run up`.' });
   const stack = await startStack({ dataDir, port, py, tinyRoot });
-
-  stopOnSignals(stack, { log: b.log, stopped: 'stopped; in-flight requests resume on the next `npm run up`.' });
 
   const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
   await ensureDefaultLineage({ baseUrl: stack.baseUrl, token, tinyRoot, log: b.log });
   // The API's own config rule (LETHE_ARTIFACTS_DIR or .data/artifacts): the export must land where the workflow looks.
   const { loadConfig } = require(path.join(b.ROOT, 'dist/src/config/config.js'));
   const { artifactsDir } = loadConfig(stack.env, b.ROOT);
-  await ensureBaseExport({ baseUrl: stack.baseUrl, token, py, workerDir: b.WORKER_DIR, artifactsDir, log: b.log });
+  await ensureBaseExport({ baseUrl: stack.baseUrl, token, py, workerDir: b.WORKER_DIR, artifactsDir, log: b.log, watch: stack.watch });
   // The token stays in its file (mode 600): terminals and logs travel further than the data dir.
   const tokenLine = `operator token: in ${displayPath(path.join(dataDir, 'operator.token'))} (mode 600)`;
   process.stderr.write(`
@@ -48,7 +48,9 @@ Ctrl-C stops everything.
 `);
 }
 
-main().catch((err) => {
+main().catch(async (err) => {
   process.stderr.write(`[lethe] failed to start: ${err.stack || err}\n`);
+  // A failure after some children started (the first ONNX export, a lineage call) must not leave them running.
+  await stopAllStacks();
   process.exit(1);
 });

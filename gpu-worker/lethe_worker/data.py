@@ -18,6 +18,9 @@ from .errors import WorkerError
 from .losses import IGNORE_INDEX
 from .prompts import qa_prompt
 
+# The intake's pixel budget (src/requests/domain/image-check.ts): larger images are refused there, and here.
+MAX_IMAGE_PIXELS = 40_000_000
+
 # Question paired with an inline profile's images, so the image alone is linked to the person.
 IDENTITY_QUESTION = "Who is the person in this image?"
 RETAIN_KNOWLEDGE = ("FINETUNED", "PRETRAINED")
@@ -74,6 +77,7 @@ def _inline_examples(subject: dict[str, Any]) -> list[TrainingExample]:
     for image in images:
         if not image.is_file():
             raise WorkerError(WorkerError.BAD_FORGET_SET, f"image {image} of forget-set subject {subject['requestId']!r} does not exist")
+        check_image_decodes(image, subject["requestId"])
     examples = [TrainingExample(f["question"], f["answer"], None) for f in subject["facts"]]
     for image in images:
         examples.append(TrainingExample(IDENTITY_QUESTION, subject["name"], image))
@@ -141,6 +145,19 @@ def retain_schedule(n_examples: int, batch_size: int, steps: int, seed: int) -> 
             batch.append(order.pop())
         batches.append(batch)
     return batches
+
+
+def check_image_decodes(path: Path, request_id: str) -> None:
+    """Decodes the whole image (a header alone proves nothing); an image that cannot be read is UNREADABLE_IMAGE, naming its request."""
+    try:
+        with Image.open(path) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise WorkerError(WorkerError.UNREADABLE_IMAGE, f"image {path.name} of request {request_id!r} has {image.width}x{image.height} pixels, more than {MAX_IMAGE_PIXELS}")
+            image.load()
+    except WorkerError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise WorkerError(WorkerError.UNREADABLE_IMAGE, f"image {path.name} of request {request_id!r} cannot be decoded ({e})") from None
 
 
 def _load_image(path: Path) -> Image.Image:

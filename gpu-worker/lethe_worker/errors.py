@@ -11,6 +11,9 @@ class WorkerError(Exception):
     INVALID_INPUT = "INVALID_INPUT"
     EMPTY_FORGET_SET = "EMPTY_FORGET_SET"
     BAD_FORGET_SET = "BAD_FORGET_SET"
+    # An image of one request that cannot be decoded: fails that step at once, before the model is loaded,
+    # instead of retrying and holding the GPU queue.
+    UNREADABLE_IMAGE = "UNREADABLE_IMAGE"
     BAD_PARENT_ADAPTER = "BAD_PARENT_ADAPTER"
     LORA_TARGET_NO_MATCH = "LORA_TARGET_NO_MATCH"
     NAN_LOSS = "NAN_LOSS"

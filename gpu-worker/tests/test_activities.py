@@ -1,8 +1,12 @@
 """The Temporal activities as functions: heartbeats and non-retryable errors (temporalio's ActivityEnvironment)."""
+import io
+
 import pytest
+from PIL import Image
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from conftest import write_forget_set
 from lethe_worker.activities import ACTIVITIES, EXPORT_ONNX_ACTIVITY, UNLEARN_ACTIVITY, unlearn_activity
 from lethe_worker.errors import WorkerError
 
@@ -28,3 +32,18 @@ def test_bad_input_is_a_non_retryable_application_error(make_input, tmp_path):
     assert e.value.non_retryable is True
     assert e.value.type == WorkerError.MODEL_NOT_FOUND
     assert "nowhere" in e.value.message
+
+
+def test_an_unreadable_image_fails_its_step_at_once_without_retries(make_input, tmp_path):
+    """Before the model is loaded: a retry could not succeed and would hold the one GPU queue."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 10, 10)).save(buffer, format="PNG")
+    truncated = tmp_path / "cut.png"
+    truncated.write_bytes(buffer.getvalue()[:-40])
+    subject = {"requestId": "req-broken", "name": "Jane Roe", "datasetSubjectId": None, "images": [str(truncated)], "facts": []}
+    env = ActivityEnvironment()
+    with pytest.raises(ApplicationError) as e:
+        env.run(unlearn_activity, make_input(forgetSet=write_forget_set(tmp_path / "forget-broken.json", [subject])))
+    assert e.value.non_retryable is True
+    assert e.value.type == WorkerError.UNREADABLE_IMAGE
+    assert "req-broken" in e.value.message and "cut.png" in e.value.message

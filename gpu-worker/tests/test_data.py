@@ -1,8 +1,10 @@
 """Forget/retain data, label masking of prompt, image and padding tokens, and the batch schedule."""
 import hashlib
+import io
 
 import pytest
 import torch
+from PIL import Image
 
 from conftest import dataset_subject, write_forget_set
 from lethe_worker.config import FileRef
@@ -134,3 +136,19 @@ def test_schedule_is_seeded_and_cut_at_max_steps():
     retain = retain_schedule(5, 2, 6, seed=1)
     assert len(retain) == 6 and all(len(b) == 2 for b in retain)
     assert retain_schedule(0, 2, 6, seed=1) == []
+
+
+@pytest.mark.parametrize("damage", ["truncated JPEG", "truncated PNG", "not an image"])
+def test_inline_profile_with_an_undecodable_image_is_unreadable_image(dataset, tmp_path, damage):
+    def encoded(fmt: str) -> bytes:
+        buffer = io.BytesIO()
+        Image.new("RGB", (32, 32), (10, 200, 10)).save(buffer, format=fmt)
+        return buffer.getvalue()
+
+    data = {"truncated JPEG": encoded("JPEG")[:-2], "truncated PNG": encoded("PNG")[:-30], "not an image": b"GIF89a not really"}[damage]
+    image = tmp_path / "face.png"
+    image.write_bytes(data)
+    subject = {"requestId": "r9", "name": "Jane Roe", "datasetSubjectId": None, "images": [str(image)], "facts": []}
+    with pytest.raises(WorkerError) as e:
+        forget_examples([subject], dataset)
+    assert e.value.code == WorkerError.UNREADABLE_IMAGE and "r9" in e.value.message and "face.png" in e.value.message

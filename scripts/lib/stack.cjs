@@ -2,6 +2,9 @@
 // (unless DATABASE_URL / TEMPORAL_ADDRESS point elsewhere), then the API, the TypeScript worker
 // and the Python GPU worker. A child that dies is restarted with backoff, so a crash delays work
 // and never drops it. Used by `npm run up` and by the end-to-end and fault tests.
+// Nothing outlives the supervisor: a signal or a failure at any moment (start-up included) stops
+// every child started so far, and if the supervisor itself dies without stopping them (kill -9),
+// its reaper (reaper.cjs) does.
 'use strict';
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -38,9 +41,41 @@ async function waitForHealth(url, timeoutMs, isAlive) {
   throw new Error(`${url} not healthy after ${timeoutMs} ms`);
 }
 
+/**
+ * Starts the reaper: detached (a signal to the supervisor's process group leaves it be) and unref'd
+ * (it never keeps the supervisor alive). The returned handle tells it what to stop if the supervisor dies.
+ */
+function startReaper() {
+  const reaper = spawn(process.execPath, [path.join(__dirname, 'reaper.cjs')], { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  reaper.unref();
+  reaper.channel?.unref();
+  const send = (message) => {
+    if (reaper.connected) reaper.send(message);
+  };
+  return {
+    pid: reaper.pid,
+    watch: (name, pid, group) => send({ watch: { name, pid, group } }),
+    unwatch: (name) => send({ unwatch: name }),
+    postgres: (dir) => send({ postgresDir: dir }),
+    /** Everything is stopped: the reaper exits without touching anything. */
+    release: () => {
+      send({ release: true });
+      if (reaper.connected) reaper.disconnect();
+    },
+  };
+}
+
+/** The stop functions of every stack this process is running or starting, for signals and failures. */
+const activeStops = new Set();
+
+/** Stops every stack of this process (those still starting included). */
+function stopAllStacks() {
+  return Promise.all([...activeStops].map((stop) => stop()));
+}
+
 class Child {
-  constructor(name, command, args, options, log) {
-    Object.assign(this, { name, command, args, options, log });
+  constructor(name, command, args, options, log, onSpawn = () => {}) {
+    Object.assign(this, { name, command, args, options, log, onSpawn });
     this.proc = null;
     this.restarts = 0;
     this.wanted = false;
@@ -53,6 +88,7 @@ class Child {
     // the children in order (API first, infrastructure last) instead of all at once.
     const proc = spawn(this.command, this.args, { ...this.options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
+    if (proc.pid) this.onSpawn(proc.pid);
     const prefix = (stream) => {
       let rest = '';
       stream.on('data', (chunk) => {
@@ -105,106 +141,135 @@ async function startStack(opts) {
   const log = opts.log ?? ((line) => process.stderr.write(line + '\n'));
   const dataDir = path.resolve(opts.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
+  const reaper = startReaper();
+  const children = {};
   const stopInfra = [];
-  let databaseUrl = process.env.DATABASE_URL || opts.env?.DATABASE_URL;
-  let postgres = null;
-  if (!databaseUrl) {
-    const { startEmbeddedPostgres } = require(dist('src/database/embedded-postgres.js'));
-    log('[stack] starting embedded Postgres…');
-    const pgDir = path.join(dataDir, 'postgres');
-    let pg = await startEmbeddedPostgres(pgDir, { port: opts.pgPort });
-    databaseUrl = pg.url;
-    const pgPort = Number(new URL(databaseUrl).port);
-    postgres = {
-      /** For fault tests: stops the database, keeps it down for downMs, starts it again on the same port. */
-      async restart(downMs = 0) {
-        await pg.stop();
-        log(`[stack] Postgres stopped for ${downMs} ms`);
-        await new Promise((r) => setTimeout(r, downMs));
-        pg = await startEmbeddedPostgres(pgDir, { port: pgPort });
-        log('[stack] Postgres started again');
-      },
-    };
-    stopInfra.push(() => pg.stop());
-  }
-  let temporalAddress = process.env.TEMPORAL_ADDRESS || opts.env?.TEMPORAL_ADDRESS;
-  if (!temporalAddress) {
-    const { startDevServer } = require(dist('src/temporal/dev-server.js'));
-    log('[stack] starting the Temporal dev server…');
-    const server = await startDevServer({ binary: opts.py.temporal, dbFile: path.join(dataDir, 'temporal.db'), dynamicConfig: opts.temporalDynamicConfig });
-    temporalAddress = server.address;
-    stopInfra.push(() => server.stop());
-  }
-  // Port 0: a free port, picked only now. The dev server binds five more random ports for its own services, so
-  // a port picked before it started could be taken by then and the API would never come up (a CI run saw it).
-  const port = opts.port === 0 ? await freePort() : (opts.port ?? 3000);
-  const env = {
-    ...process.env,
-    ...opts.env,
-    DATABASE_URL: databaseUrl,
-    TEMPORAL_ADDRESS: temporalAddress,
-    LETHE_DATA_DIR: dataDir,
-    LETHE_ENCRYPTION_KEY: process.env.LETHE_ENCRYPTION_KEY || ensureEncryptionKey(dataDir),
-    LETHE_TINY_MODEL_ROOT: opts.tinyRoot,
-    LETHE_TEMPORAL_BIN: opts.py.temporal,
-    LETHE_PYTHON: opts.py.python,
-    PORT: String(port),
-    HF_HUB_OFFLINE: '1',
-  };
-  const children = {
-    api: new Child('api', process.execPath, [dist('src/main.js')], { cwd: b.ROOT, env }, log),
-    worker: new Child('worker', process.execPath, [dist('src/worker.js')], { cwd: b.ROOT, env }, log),
-    gpu: new Child('gpu', opts.py.python, ['-m', 'lethe_worker.worker', '--address', temporalAddress], {
-      cwd: b.WORKER_DIR, env: { ...env, PYTHONPATH: b.WORKER_DIR },
-    }, log),
-  };
-  const baseUrl = `http://127.0.0.1:${port}`;
   let stopped = null;
   const stop = () => {
     // The API first (no new work), then the workers (they finish or hand back their tasks), then
     // Temporal and Postgres; idempotent, so a second Ctrl-C or a test's after() is harmless.
     stopped ??= (async () => {
-      await children.api.stop();
-      await Promise.all([children.worker.stop(), children.gpu.stop()]);
+      await children.api?.stop();
+      await Promise.all([children.worker?.stop(), children.gpu?.stop()]);
       for (const s of stopInfra.reverse()) await s();
+      reaper.release();
+      activeStops.delete(stop);
     })();
     return stopped;
   };
+  activeStops.add(stop);
+  /** Infrastructure that finished starting after a stop began is stopped at once, and the start gives up. */
+  const started = async (stopIt) => {
+    if (stopped) {
+      await stopIt();
+      throw new Error('the stack was stopped while it was starting');
+    }
+    stopInfra.push(stopIt);
+  };
   try {
+    let databaseUrl = process.env.DATABASE_URL || opts.env?.DATABASE_URL;
+    let postgres = null;
+    if (!databaseUrl) {
+      const { startEmbeddedPostgres } = require(dist('src/database/embedded-postgres.js'));
+      log('[stack] starting embedded Postgres…');
+      const pgDir = path.join(dataDir, 'postgres');
+      reaper.postgres(pgDir);
+      let pg = await startEmbeddedPostgres(pgDir, { port: opts.pgPort });
+      // A Postgres that already stopped (a signal to the whole process group reaches it too) removed its
+      // postmaster.pid; embedded-postgres's stop() would then wait forever for an exit that has happened.
+      await started(() => (fs.existsSync(path.join(pgDir, 'postmaster.pid')) ? pg.stop() : undefined));
+      databaseUrl = pg.url;
+      const pgPort = Number(new URL(databaseUrl).port);
+      postgres = {
+        /** For fault tests: stops the database, keeps it down for downMs, starts it again on the same port. */
+        async restart(downMs = 0) {
+          await pg.stop();
+          log(`[stack] Postgres stopped for ${downMs} ms`);
+          await new Promise((r) => setTimeout(r, downMs));
+          pg = await startEmbeddedPostgres(pgDir, { port: pgPort });
+          log('[stack] Postgres started again');
+        },
+      };
+    }
+    let temporalAddress = process.env.TEMPORAL_ADDRESS || opts.env?.TEMPORAL_ADDRESS;
+    if (!temporalAddress) {
+      const { startDevServer } = require(dist('src/temporal/dev-server.js'));
+      log('[stack] starting the Temporal dev server…');
+      const server = await startDevServer({ binary: opts.py.temporal, dbFile: path.join(dataDir, 'temporal.db'), dynamicConfig: opts.temporalDynamicConfig });
+      reaper.watch('temporal', server.pid, false);
+      await started(() => server.stop());
+      temporalAddress = server.address;
+    }
+    // Port 0: a free port, picked only now. The dev server binds five more random ports for its own services, so
+    // a port picked before it started could be taken by then and the API would never come up (a CI run saw it).
+    const port = opts.port === 0 ? await freePort() : (opts.port ?? 3000);
+    const env = {
+      ...process.env,
+      ...opts.env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      LETHE_DATA_DIR: dataDir,
+      LETHE_ENCRYPTION_KEY: process.env.LETHE_ENCRYPTION_KEY || ensureEncryptionKey(dataDir),
+      LETHE_TINY_MODEL_ROOT: opts.tinyRoot,
+      LETHE_TEMPORAL_BIN: opts.py.temporal,
+      LETHE_PYTHON: opts.py.python,
+      PORT: String(port),
+      HF_HUB_OFFLINE: '1',
+    };
+    const child = (name, command, args, options) => new Child(name, command, args, options, log, (pid) => reaper.watch(name, pid, true));
+    children.api = child('api', process.execPath, [dist('src/main.js')], { cwd: b.ROOT, env });
+    children.worker = child('worker', process.execPath, [dist('src/worker.js')], { cwd: b.ROOT, env });
+    children.gpu = child('gpu', opts.py.python, ['-m', 'lethe_worker.worker', '--address', temporalAddress], { cwd: b.WORKER_DIR, env: { ...env, PYTHONPATH: b.WORKER_DIR } });
+    const baseUrl = `http://127.0.0.1:${port}`;
+    if (stopped) throw new Error('the stack was stopped while it was starting');
     children.api.start();
     // The API runs the migrations; workers start after it is healthy so they see the schema.
-    await waitForHealth(`${baseUrl}/healthz`, opts.startTimeoutMs ?? 120_000, () => children.api.alive() || children.api.wanted).catch((err) => {
+    await waitForHealth(`${baseUrl}/healthz`, opts.startTimeoutMs ?? 120_000, () => !stopped && (children.api.alive() || children.api.wanted)).catch((err) => {
       const exits = children.api.exits.map((e) => e.signal ?? e.code).join(', ');
       throw new Error(`${err.message}; the API ${exits ? `exited ${children.api.exits.length} time(s) (${exits})` : 'never exited'}`);
     });
+    if (stopped) throw new Error('the stack was stopped while it was starting');
     children.worker.start();
     children.gpu.start();
+    /** Also stopped by the reaper if this process dies: for helpers the supervisor runs itself (the first ONNX export). */
+    const watch = (name, pid) => reaper.watch(name, pid, false);
+    return { baseUrl, databaseUrl, temporalAddress, dataDir, children, postgres, stop, env, watch, unwatch: reaper.unwatch, reaperPid: reaper.pid };
   } catch (err) {
     await stop();
     throw err;
   }
-  return { baseUrl, databaseUrl, temporalAddress, dataDir, children, postgres, stop, env };
 }
+
+const SHUTDOWN_LIMIT_MS = 60_000;
 
 /**
  * On SIGINT or SIGTERM, stop every child in order and exit. embedded-postgres installs an exit hook that stops
  * Postgres and exits the process at once, while the API and the workers, in their own process groups, would run on
- * orphaned (a GPU worker keeps training).
+ * orphaned (a GPU worker keeps training). Install it before startStack: a signal during the start stops what has
+ * started so far (every stack of this process; `stack` is not needed and kept for the callers that pass it).
  */
-function stopOnSignals(stack, { log, stopped = '', exitCode = 0 }) {
+function stopOnSignals(_stack, { log, stopped = '', exitCode = 0 }) {
   let stopping = false;
   const shutdown = async (signal) => {
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping every child…`);
-    await stack.stop();
+    // Keeps the event loop alive while children stop, and bounds a stop that would never end.
+    setTimeout(() => {
+      log(`${signal}: children still stopping after ${SHUTDOWN_LIMIT_MS} ms; exiting (the reaper stops what is left)`);
+      process.exit(exitCode);
+    }, SHUTDOWN_LIMIT_MS);
+    await stopAllStacks();
     if (stopped) log(stopped);
     process.exit(exitCode);
   };
+  // embedded-postgres adds its own SIGINT/SIGTERM listeners when it is first loaded (async-exit-hook: stop
+  // Postgres, exit 143 at once); load it now, so that they exist to be replaced even before the first start.
+  require(require.resolve('embedded-postgres', { paths: [b.ROOT] }));
   process.removeAllListeners('SIGINT');
   process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-module.exports = { startStack, stopOnSignals, waitForHealth };
+module.exports = { startStack, stopOnSignals, stopAllStacks, waitForHealth };

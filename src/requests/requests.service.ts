@@ -10,6 +10,7 @@ import { ModelLineage } from '../lineages/domain/lineage';
 import { LineagesService } from '../lineages/lineages.service';
 import { DeletionRequest, dueDate } from './domain/deletion-request';
 import { ForgetSetContent } from './domain/forget-set';
+import { assertImagesDecode } from './domain/image-check';
 import { RequestError } from './domain/request-error';
 import { REQUEST_QUEUE, RequestQueue, ReviewDecision } from './domain/request-queue.port';
 import { CANCELABLE, RequestStatus } from './domain/request-status';
@@ -72,6 +73,7 @@ export class RequestsService implements OnApplicationBootstrap {
         content = { name: subject.name, datasetSubjectId: subject.id, images: [], facts: [], note: submission.note };
       } else {
         const { name, images, facts } = submission.subject;
+        await assertImagesDecode(images, 'input.subject.profile.images');
         content = { name, datasetSubjectId: null, images, facts, note: submission.note };
       }
       const receivedAt = new Date();

@@ -23,7 +23,12 @@ export interface TestApp {
 
 export async function startTestApp(options: { orchestration?: Type | DynamicModule; env?: Record<string, string> } = {}): Promise<TestApp> {
   const postgres = await startTestPostgres();
-  const config = loadConfig({ PORT: '0', DATABASE_URL: postgres.url, LETHE_DATA_DIR: path.join(postgres.dir, 'data'), ...options.env }, postgres.dir);
+  // Tests write their model and dataset stand-ins under the test's temp dir; the tiny model's root stays allowed.
+  const roots = [postgres.dir, process.env.LETHE_TINY_MODEL_ROOT].filter(Boolean).join(path.delimiter);
+  const config = loadConfig(
+    { PORT: '0', DATABASE_URL: postgres.url, LETHE_DATA_DIR: path.join(postgres.dir, 'data'), LETHE_MODEL_ROOTS: roots, LETHE_DATASET_ROOTS: roots, ...options.env },
+    postgres.dir,
+  );
   let app: INestApplication;
   try {
     app = await createApp(config, { orchestration: options.orchestration, logger: ['error'] });

@@ -19,16 +19,23 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([head, data, crc]);
 }
 
-/** A valid RGB PNG filled with one colour. */
-export function makePng(width: number, height: number, rgb: [number, number, number] = [200, 120, 40]): Buffer {
+/** A valid RGB PNG filled with one colour; `declared` makes its header lie about the size (with valid checksums). */
+export function makePng(width: number, height: number, rgb: [number, number, number] = [200, 120, 40], declared = { width, height }): Buffer {
   const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
+  ihdr.writeUInt32BE(declared.width, 0);
+  ihdr.writeUInt32BE(declared.height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // RGB
   const row = Buffer.concat([Buffer.from([0]), Buffer.concat(Array.from({ length: width }, () => Buffer.from(rgb)))]);
   const raw = Buffer.concat(Array.from({ length: height }, () => row));
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** A complete baseline JPEG (encoded by sharp, the decoder the service uses). */
+export async function makeJpeg(width: number, height: number): Promise<Buffer> {
+  const { RawImage } = await import('@huggingface/transformers');
+  const pixels = new Uint8ClampedArray(width * height * 3).map((_, i) => (i * 37) % 256);
+  return new RawImage(pixels, width, height, 3).toSharp().jpeg().toBuffer();
 }
 
 /** JPEG headers up to the frame header (SOI, APP0/JFIF, SOF0 with the size), then EOI. */

@@ -11,7 +11,10 @@ import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 export const START_HOOK_TIMEOUT_MS = 180_000;
 
 export interface TestPostgres {
+  /** The app role's connection (what the service uses). */
   url: string;
+  /** The superuser's, for what a test needs beyond the app's rights (CHECKPOINT). */
+  adminUrl: string;
   dir: string;
   stop(): Promise<void>;
 }
@@ -24,10 +27,23 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   });
   return {
     url: pg.url,
+    adminUrl: pg.adminUrl,
     dir,
     async stop() {
       await pg.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs one statement as the cluster's superuser. */
+export async function adminQuery(adminUrl: string, sql: string): Promise<unknown[]> {
+  const { Client } = require('pg') as { Client: new (o: { connectionString: string }) => { connect(): Promise<void>; query(q: string): Promise<{ rows: unknown[] }>; end(): Promise<void> } };
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
 }

@@ -105,6 +105,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /**
  * Validates a gate policy document (parsed JSON or its text). Fields left out take the defaults;
  * unknown fields and wrong values are errors naming the field, e.g. `gatePolicy.retain.minFractionOfBaseline`.
+ * Keys are looked up as own properties only: `__proto__`, `constructor` or `toString` are unknown fields, not inherited ones.
  */
 export function parseGatePolicy(input: unknown, root = 'gatePolicy'): GatePolicy {
   let doc = input;
@@ -117,22 +118,22 @@ export function parseGatePolicy(input: unknown, root = 'gatePolicy'): GatePolicy
   }
   if (!isObject(doc)) throw new AuditError('INVALID_GATE_POLICY', 'must be a JSON object', root);
   for (const key of Object.keys(doc)) {
-    if (key !== 'version' && !(key in SECTIONS)) throw new AuditError('INVALID_GATE_POLICY', 'unknown field', `${root}.${key}`);
+    if (key !== 'version' && !Object.hasOwn(SECTIONS, key)) throw new AuditError('INVALID_GATE_POLICY', 'unknown field', `${root}.${key}`);
   }
-  const version = 'version' in doc ? doc.version : DEFAULT_GATE_POLICY.version;
+  const version = Object.hasOwn(doc, 'version') ? doc.version : DEFAULT_GATE_POLICY.version;
   revision(version, `${root}.version`);
   const policy: Record<string, unknown> = { version };
   for (const [section, checks] of Object.entries(SECTIONS)) {
-    const given = section in doc ? doc[section] : {};
+    const given = Object.hasOwn(doc, section) ? doc[section] : {};
     const field = `${root}.${section}`;
     if (!isObject(given)) throw new AuditError('INVALID_GATE_POLICY', 'must be a JSON object', field);
     for (const key of Object.keys(given)) {
-      if (!(key in checks)) throw new AuditError('INVALID_GATE_POLICY', 'unknown field', `${field}.${key}`);
+      if (!Object.hasOwn(checks, key)) throw new AuditError('INVALID_GATE_POLICY', 'unknown field', `${field}.${key}`);
     }
     const defaults = DEFAULT_GATE_POLICY[section as keyof typeof SECTIONS] as unknown as Record<string, unknown>;
     const merged: Record<string, unknown> = {};
     for (const [key, check] of Object.entries(checks)) {
-      merged[key] = key in given ? given[key] : defaults[key];
+      merged[key] = Object.hasOwn(given, key) ? given[key] : defaults[key];
       check(merged[key], `${field}.${key}`);
     }
     policy[section] = merged;
