@@ -7,7 +7,7 @@ import { parseGatePolicy } from '../audits/domain/gate-policy';
 import { InputError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { EventLog } from '../events/event-log.service';
-import { DatasetSubject, DEFAULT_REFORGET_PASSES, defaultHyperParameters, LINEAGE_NAME, LineageError, MAX_REFORGET_PASSES, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseReforgetAboveAccuracy, STRATEGIES, Strategy } from './domain/lineage';
+import { DatasetSubject, DEFAULT_REFORGET_PASSES, defaultHyperParameters, Knowledge, KNOWLEDGE, LINEAGE_NAME, LineageError, MAX_REFORGET_PASSES, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseReforgetAboveAccuracy, STRATEGIES, Strategy } from './domain/lineage';
 import { DatasetSubjectRepository } from './persistence/dataset-subject.repository';
 import { LineageRepository } from './persistence/lineage.repository';
 import { ModelVersionRepository } from './persistence/model-version.repository';
@@ -49,10 +49,10 @@ function readDatasetSubjects(datasetPath: string, lineage: string, field: string
   const subjects = (doc as { subjects?: unknown }).subjects;
   if (!Array.isArray(subjects)) throw new InputError(field, 'lethe/subjects.json has no subjects list');
   return subjects.map((s: { id?: unknown; name?: unknown; knowledge?: unknown }, i) => {
-    if (typeof s?.id !== 'string' || typeof s.name !== 'string' || (s.knowledge !== 'FINETUNED' && s.knowledge !== 'PRETRAINED')) {
-      throw new InputError(field, `lethe/subjects.json subject ${i} needs id, name and knowledge FINETUNED|PRETRAINED`);
+    if (typeof s?.id !== 'string' || typeof s.name !== 'string' || !KNOWLEDGE.includes(s.knowledge as Knowledge)) {
+      throw new InputError(field, `lethe/subjects.json subject ${i} needs id, name and knowledge ${KNOWLEDGE.join('|')}`);
     }
-    return { lineage, id: s.id, name: s.name, knowledge: s.knowledge };
+    return { lineage, id: s.id, name: s.name, knowledge: s.knowledge as Knowledge };
   });
 }
 

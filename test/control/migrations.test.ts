@@ -23,6 +23,13 @@ describe('migrations (embedded Postgres)', () => {
     await pg?.stop();
   });
 
+  /** Reverts the migrations after `name`, then `name` itself. */
+  const undoThrough = async (name: string): Promise<void> => {
+    const index = MIGRATIONS.findIndex((m) => m.name === name);
+    assert.ok(index >= 0, `${name} is a migration`);
+    for (let i = MIGRATIONS.length; i > index; i--) await ds.undoLastMigration({ transaction: 'each' });
+  };
+
   it('apply, revert one by one to nothing, and apply again', async () => {
     await ds.runMigrations({ transaction: 'each' });
     assert.deepEqual(await tables(ds), ['api_tokens', 'audit_results', 'dataset_subjects', 'deletion_requests', 'event_log', 'forget_sets', 'model_lineages', 'model_versions']);
@@ -39,10 +46,8 @@ describe('migrations (embedded Postgres)', () => {
       ((await ds.query(
         `SELECT column_name FROM information_schema.columns WHERE (table_name, column_name) IN (('model_lineages', 'reforget_passes'), ('model_versions', 'reforgotten_subject_ids'))`,
       )) as unknown[]).length;
-    assert.equal(MIGRATIONS[MIGRATIONS.length - 2].name, 'Reforget1763800000002', 'the reforget migration is the one before last');
     assert.equal(await columns(), 2);
-    await ds.undoLastMigration({ transaction: 'each' });
-    await ds.undoLastMigration({ transaction: 'each' });
+    await undoThrough('Reforget1763800000002');
     assert.equal(await columns(), 0, 'down drops the columns');
     await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version) VALUES ('before-reforget', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1)`);
     await ds.query(`INSERT INTO model_versions (lineage, number, status) VALUES ('before-reforget', 0, 'PROMOTED')`);
@@ -61,8 +66,7 @@ describe('migrations (embedded Postgres)', () => {
 
   it('reforget above: existing lineages keep the PULSE goal (0.4) as their limit, the range is enforced, down drops it', async () => {
     const column = async () => ((await ds.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'model_lineages' AND column_name = 'reforget_above_accuracy'`)) as unknown[]).length;
-    assert.equal(MIGRATIONS[MIGRATIONS.length - 1].name, 'ReforgetAbove1763800000003', 'the last migration');
-    await ds.undoLastMigration({ transaction: 'each' });
+    await undoThrough('ReforgetAbove1763800000003');
     assert.equal(await column(), 0, 'down drops the column');
     await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version) VALUES ('before-above', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1)`);
     await ds.runMigrations({ transaction: 'each' });
@@ -73,6 +77,19 @@ describe('migrations (embedded Postgres)', () => {
     await assert.rejects(ds.query(`UPDATE model_lineages SET reforget_above_accuracy = -0.1 WHERE name = 'before-above'`), /check constraint/);
     await ds.query(`DELETE FROM model_versions WHERE lineage = 'before-above'`);
     await ds.query(`DELETE FROM model_lineages WHERE name = 'before-above'`);
+  });
+
+  it('never-seen people: dataset subjects may be NEVER_SEEN after it, not before; down removes those no request names', async () => {
+    const lineage = `INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version) VALUES ('with-never-seen', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1)`;
+    await ds.query(lineage);
+    await ds.query(`INSERT INTO dataset_subjects (lineage, id, name, knowledge) VALUES ('with-never-seen', 'n001', 'Disa Pujiador', 'NEVER_SEEN')`);
+    await assert.rejects(ds.query(`INSERT INTO dataset_subjects (lineage, id, name, knowledge) VALUES ('with-never-seen', 'x', 'X', 'UNKNOWN')`), /check constraint/);
+    await undoThrough('NeverSeenKnowledge1763800000034');
+    assert.equal(((await ds.query(`SELECT 1 FROM dataset_subjects WHERE knowledge = 'NEVER_SEEN'`)) as unknown[]).length, 0, 'down removes unnamed never-seen people');
+    await assert.rejects(ds.query(`INSERT INTO dataset_subjects (lineage, id, name, knowledge) VALUES ('with-never-seen', 'n002', 'Y', 'NEVER_SEEN')`), /check constraint/);
+    await ds.runMigrations({ transaction: 'each' });
+    await ds.query(`DELETE FROM dataset_subjects WHERE lineage = 'with-never-seen'`);
+    await ds.query(`DELETE FROM model_lineages WHERE name = 'with-never-seen'`);
   });
 
   it('the event log refuses UPDATE, DELETE and TRUNCATE', async () => {
