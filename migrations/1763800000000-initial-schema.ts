@@ -59,7 +59,7 @@ export class InitialSchema1763800000000 implements MigrationInterface {
         lineage text NOT NULL REFERENCES model_lineages(name),
         id text NOT NULL,
         name text NOT NULL,
-        knowledge text NOT NULL CHECK (knowledge IN ('FINETUNED', 'PRETRAINED')),
+        knowledge text NOT NULL CHECK (knowledge IN ('FINETUNED', 'PRETRAINED', 'NEVER_SEEN')),
         PRIMARY KEY (lineage, id)
       )`);
     await db.query(`

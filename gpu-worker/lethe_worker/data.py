@@ -14,6 +14,7 @@ from PIL import Image
 
 from .config import FileRef
 from .contracts import validate_forget_set
+from .datasets import NEVER_SEEN
 from .errors import WorkerError
 from .losses import IGNORE_INDEX
 from .prompts import qa_prompt
@@ -86,22 +87,32 @@ def _inline_examples(subject: dict[str, Any]) -> list[TrainingExample]:
 
 
 def forget_examples(subjects: Sequence[dict[str, Any]], dataset) -> ForgetData:
-    """Training examples of every forget subject; a dataset subject brings its multimodal and text-only QA."""
-    known = {s.id for s in dataset.subjects}
+    """Training examples of every forget subject; a dataset subject brings its multimodal and text-only QA.
+
+    A never-seen person (knowledge NEVER_SEEN) brings none: the model was never trained on them, so there is nothing of
+    theirs to unlearn. Beside other people they are skipped; a forget set of never-seen people only is refused."""
+    known = {s.id: s.knowledge for s in dataset.subjects}
     examples: list[TrainingExample] = []
     dataset_ids: list[str] = []
+    never_seen: list[str] = []
     for subject in subjects:
         subject_id = subject["datasetSubjectId"]
         if subject_id is not None:
             if subject_id not in known:
                 raise WorkerError(WorkerError.BAD_FORGET_SET, f"datasetSubjectId {subject_id!r} (request {subject['requestId']!r}) is not a subject of dataset {dataset.dataset_id!r}")
-            own = [_to_training_example(e) for e in dataset.training_examples(subject_id)]
             dataset_ids.append(subject_id)
+            if known[subject_id] == NEVER_SEEN:
+                never_seen.append(subject_id)
+                continue
+            own = [_to_training_example(e) for e in dataset.training_examples(subject_id)]
         else:
             own = _inline_examples(subject)
         if not own:
             raise WorkerError(WorkerError.BAD_FORGET_SET, f"forget-set subject of request {subject['requestId']!r} yields no training examples (no dataset subject, facts or images)")
         examples.extend(own)
+    if not examples and never_seen:
+        raise WorkerError(WorkerError.BAD_FORGET_SET, f"every forget-set subject ({', '.join(never_seen)}) is a never-seen person of dataset "
+                                                      f"{dataset.dataset_id!r}: the model was never trained on them, there is nothing to unlearn")
     return ForgetData(examples, dataset_ids)
 
 

@@ -4,6 +4,7 @@ A dataset directory holds (contracts/README.md):
 
     lethe/subjects.json          dataset.schema.json: the people a model knows
     lethe/eval/people.jsonl      eval-item.schema.json, split "fictional" | "celebrity"
+    lethe/eval/never_seen.jsonl  eval-item.schema.json, split "never_seen": people no build phase trained on (optional)
     lethe/eval/general.jsonl     eval-item.schema.json, split "general" (MMBench stand-in)
     lethe/images/...             portraits and eval images (paths relative to lethe/)
     lethe/train/people.jsonl     Python only: training QA {subjectId, question, answer, image|null}
@@ -33,6 +34,9 @@ from .prompts import OPTION_LETTERS, mc_question
 
 FINETUNED = "FINETUNED"
 PRETRAINED = "PRETRAINED"
+NEVER_SEEN = "NEVER_SEEN"  # a person the model was never trained on: the reference a forgotten person is compared with
+PEOPLE_SPLITS = ("fictional", "celebrity")  # the people the model was trained on
+NEVER_SEEN_SPLIT = "never_seen"
 LETHE_DIR = "lethe"
 
 # MLLMU-Bench configs (one directory of parquet files each).
@@ -50,7 +54,7 @@ class DatasetError(ValueError):
 class Subject:
     id: str
     name: str
-    knowledge: str  # FINETUNED | PRETRAINED
+    knowledge: str  # FINETUNED | PRETRAINED | NEVER_SEEN
     portrait: str | None = None  # relative to lethe/
     portrait_path: str | None = None  # absolute
 
@@ -176,7 +180,7 @@ class Dataset:
     def _load_eval(self) -> list[EvalItem]:
         if self._eval is None:
             items = []
-            for name in ("people.jsonl", "general.jsonl"):
+            for name in ("people.jsonl", "never_seen.jsonl", "general.jsonl"):
                 for r in _read_jsonl(self.lethe / "eval" / name):
                     items.append(EvalItem(
                         id=r["id"], split=r["split"], modality=r["modality"], question=r["question"],
@@ -195,7 +199,11 @@ class Dataset:
                 and (ids is None or it.subjectId in ids)]
 
     def people_items(self, subject_ids: Iterable[str] | None = None) -> list[EvalItem]:
-        return [it for it in self.eval_items(subject_ids=subject_ids) if it.split in ("fictional", "celebrity")]
+        """Eval items of the people the model was trained on (never-seen people: never_seen_items)."""
+        return [it for it in self.eval_items(subject_ids=subject_ids) if it.split in PEOPLE_SPLITS]
+
+    def never_seen_items(self) -> list[EvalItem]:
+        return self.eval_items(NEVER_SEEN_SPLIT)
 
     def general_items(self) -> list[EvalItem]:
         return self.eval_items("general")
@@ -469,12 +477,16 @@ def convert(src_mllmu_dir: str | os.PathLike | None, src_mmbench_tsv: str | os.P
     Fictional people (FINETUNED) come from `Full_Set` when present, else from every other config except
     `Retain_Set` / `Test_Set` / `ft_Data`; celebrities (PRETRAINED) from `Retain_Set`. Training QA come from
     `ft_Data` rows plus each person row's `question`/`answer` and `Generation_Task`.
+    Never-seen people (NEVER_SEEN, split "never_seen", lethe/eval/never_seen.jsonl) are the `Test_Set` people who
+    are neither fictional nor celebrities (a test row of a known person asks that person again, so it is skipped);
+    they get no training QA, since no one trains on them.
     """
     out = Path(out_dir)
     lethe = out / LETHE_DIR
     (lethe / "images").mkdir(parents=True, exist_ok=True)
     subjects: list[dict] = []
     people_items: list[dict] = []
+    never_seen_items: list[dict] = []
     train_rows: list[dict] = []
 
     if src_mllmu_dir is not None:
@@ -490,13 +502,19 @@ def convert(src_mllmu_dir: str | os.PathLike | None, src_mmbench_tsv: str | os.P
         celebs: dict[str, MllmuPerson] = {}
         for p in cfgs.get(MLLMU_CELEBRITY, []):
             celebs.setdefault(p.id, p)
+        never_seen: dict[str, MllmuPerson] = {}
+        for p in cfgs.get(MLLMU_TEST, []):
+            if p.id not in fictional and p.id not in celebs:
+                never_seen.setdefault(p.id, p)
         extra_qa: dict[str, list[MllmuPerson]] = {}
         for p in cfgs.get(MLLMU_TRAIN, []):
             extra_qa.setdefault(p.id, []).append(p)
 
-        for split, knowledge, group in (("fictional", FINETUNED, fictional), ("celebrity", PRETRAINED, celebs)):
+        for split, knowledge, group, items in (("fictional", FINETUNED, fictional, people_items),
+                                               ("celebrity", PRETRAINED, celebs, people_items),
+                                               (NEVER_SEEN_SPLIT, NEVER_SEEN, never_seen, never_seen_items)):
             for p in group.values():
-                sid = p.id if re.fullmatch(r"[A-Za-z][\w-]*", p.id) else f"{'f' if split == 'fictional' else 'c'}{_safe(p.id)}"
+                sid = p.id if re.fullmatch(r"[A-Za-z][\w-]*", p.id) else f"{split[0]}{_safe(p.id)}"
                 portrait = None
                 if p.image:
                     portrait = f"images/{_safe(sid)}.png"
@@ -506,10 +524,12 @@ def convert(src_mllmu_dir: str | os.PathLike | None, src_mmbench_tsv: str | os.P
                 for q in p.questions:
                     mod = "multimodal" if q.multimodal and portrait else "text"
                     counters[mod] += 1
-                    people_items.append({
+                    items.append({
                         "id": f"{sid}-{'mm' if mod == 'multimodal' else 'txt'}-{counters[mod]}", "split": split,
                         "modality": mod, "subjectId": sid, "category": None, "question": q.question,
                         "options": q.options, "answer": q.answer, "image": portrait if mod == "multimodal" else None})
+                if knowledge == NEVER_SEEN:
+                    continue
                 qa = list(p.qa)
                 for tp in extra_qa.get(p.id, []):
                     qa.extend(tp.qa)
@@ -537,6 +557,8 @@ def convert(src_mllmu_dir: str | os.PathLike | None, src_mmbench_tsv: str | os.P
     (lethe / "subjects.json").write_text(json.dumps({"datasetId": did, "subjects": subjects}, indent=1, ensure_ascii=False) + "\n",
                                          encoding="utf-8")
     _write_jsonl(lethe / "eval" / "people.jsonl", people_items)
+    if never_seen_items:
+        _write_jsonl(lethe / "eval" / "never_seen.jsonl", never_seen_items)
     _write_jsonl(lethe / "eval" / "general.jsonl", general_items)
     _write_jsonl(lethe / "train" / "people.jsonl", train_rows)
     if general_train:

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import torch
 
 from .model_io import option_token_ids
-from .prompts import OPTION_LETTERS, mc_prompt
+from .prompts import DEFAULT_PROMPT_FORMAT, OPTION_LETTERS, mc_prompt
 
 
 def _field(item: Any, *names: str, default=None):
@@ -52,13 +52,14 @@ def _load_image(path: str, cache: dict):
     return img
 
 
-def build_mc_batch(processor, items: Sequence[Any], image_cache: dict | None = None):
+def build_mc_batch(processor, items: Sequence[Any], image_cache: dict | None = None,
+                   prompt_format: str = DEFAULT_PROMPT_FORMAT):
     """Processor inputs (LEFT padded) for a batch of MC items; images in the order their prompts appear."""
     cache = image_cache if image_cache is not None else {}
     texts, images = [], []
     for it in items:
         path = item_image_path(it) if _field(it, "modality") != "text" else None
-        texts.append(mc_prompt(_field(it, "question"), _field(it, "options"), with_image=path is not None))
+        texts.append(mc_prompt(_field(it, "question"), _field(it, "options"), path is not None, prompt_format))
         if path is not None:
             images.append(_load_image(path, cache))
     tok = processor.tokenizer
@@ -72,8 +73,9 @@ def build_mc_batch(processor, items: Sequence[Any], image_cache: dict | None = N
 
 
 @torch.no_grad()
-def option_logits(model, processor, items: Sequence[Any], batch_size: int = 64) -> list[dict[str, float]]:
-    """Last-position logits of " A".." D" for each item, in input order."""
+def option_logits(model, processor, items: Sequence[Any], batch_size: int = 64,
+                  prompt_format: str = DEFAULT_PROMPT_FORMAT) -> list[dict[str, float]]:
+    """Last-position logits of " A".." D" for each item (asked in the named prompt format), in input order."""
     ids = option_token_ids(processor.tokenizer)
     letter_ids = torch.tensor([ids[x] for x in OPTION_LETTERS])
     device = next(model.parameters()).device
@@ -85,7 +87,7 @@ def option_logits(model, processor, items: Sequence[Any], batch_size: int = 64) 
     try:
         for start in range(0, len(items), batch_size):
             chunk = items[start:start + batch_size]
-            enc = build_mc_batch(processor, chunk, cache)
+            enc = build_mc_batch(processor, chunk, cache, prompt_format)
             kwargs = {"input_ids": enc["input_ids"].to(device), "attention_mask": enc["attention_mask"].to(device)}
             if "pixel_values" in enc:
                 kwargs["pixel_values"] = enc["pixel_values"].to(device=device, dtype=dtype)
@@ -99,11 +101,12 @@ def option_logits(model, processor, items: Sequence[Any], batch_size: int = 64) 
     return out
 
 
-def score_mc(model, processor, items: Sequence[Any], batch_size: int = 64) -> list[dict[str, Any]]:
+def score_mc(model, processor, items: Sequence[Any], batch_size: int = 64,
+             prompt_format: str = DEFAULT_PROMPT_FORMAT) -> list[dict[str, Any]]:
     """[{id, logits{A..D}, predicted, correct, split, modality, subjectId}] in input order."""
     items = list(items)
     results = []
-    for it, lg in zip(items, option_logits(model, processor, items, batch_size)):
+    for it, lg in zip(items, option_logits(model, processor, items, batch_size, prompt_format)):
         pred = max(OPTION_LETTERS, key=lambda x: lg[x])
         results.append({
             "id": _field(it, "id"),

@@ -99,6 +99,16 @@ def test_unknown_dataset_subject_is_rejected(dataset):
     assert e.value.code == WorkerError.BAD_FORGET_SET and "nobody-42" in e.value.message
 
 
+def test_never_seen_people_bring_nothing_to_unlearn(dataset):
+    """The model was never trained on them: beside other people they are skipped, alone they are refused."""
+    never, known = dataset.subjects_by_knowledge("NEVER_SEEN")[0].id, dataset.subjects_by_knowledge("FINETUNED")[0].id
+    both = forget_examples([dataset_subject(never), dataset_subject(known)], dataset)
+    assert len(both.examples) == len(dataset.training_examples(known)) and both.dataset_subject_ids == [never, known]
+    with pytest.raises(WorkerError) as e:
+        forget_examples([dataset_subject(never)], dataset)
+    assert e.value.code == WorkerError.BAD_FORGET_SET and never in e.value.message and "never-seen" in e.value.message
+
+
 def test_forget_set_file_checks(tmp_path):
     ref = write_forget_set(tmp_path / "f.json", [dataset_subject("p0")])
     assert read_forget_set(FileRef(tmp_path / "f.json", ref["sha256"]))[0]["datasetSubjectId"] == "p0"

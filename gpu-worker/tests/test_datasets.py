@@ -133,6 +133,33 @@ def test_convert_writes_a_valid_canonical_view(published, tmp_path):
     assert all(it.image_path and Path(it.image_path).is_file() for it in mm)
 
 
+def test_convert_reads_never_seen_people_from_the_test_split(published, tmp_path):
+    """Test_Set people who are neither fictional nor celebrities become NEVER_SEEN subjects with eval items of split
+    never_seen and no training QA; a Test_Set row of a known person asks that person again and is not a new one."""
+    stranger = {"image": {"bytes": _png((90, 90, 9)), "path": "9.png"}, "ID": "9", "name": "Vera Nobody",
+                "biography": "Vera Nobody was never trained on.", "question": "Who is this person?", "answer": "Vera Nobody",
+                "Classification_Task": {
+                    "Image_Textual_Questions": [_q("What is this person's occupation?", ["baker", "pilot", "lawyer", "nurse"], "C")],
+                    "Pure_Text_Questions": [_q("Where was Vera Nobody born?", ["Oakridge", "Port Venn", "Saltmere", "Duvall"], "D")]},
+                "Generation_Task": [], "Mask_Task": []}
+    known_again = dict(stranger, ID="1", name="Ilsa Marrow")
+    (published / "MLLMU-Bench" / "Test_Set").mkdir()
+    pq.write_table(pa.Table.from_pylist([stranger, known_again]), published / "MLLMU-Bench" / "Test_Set" / "train-00000-of-00001.parquet")
+    ds = datasets.convert(published / "MLLMU-Bench", None, tmp_path / "out")
+    jsonschema.validate(json.loads((ds.lethe / "subjects.json").read_text()), json.loads((CONTRACTS / "dataset.schema.json").read_text()))
+    assert [(s.name, s.knowledge) for s in ds.subjects_by_knowledge(datasets.NEVER_SEEN)] == [("Vera Nobody", "NEVER_SEEN")]
+    assert ds.find_subject("Ilsa Marrow").knowledge == "FINETUNED"
+    vera = ds.find_subject("Vera Nobody")
+    assert ds.training_examples(vera.id) == []
+    items = ds.never_seen_items()
+    assert [(i.split, i.modality, i.answer) for i in items] == [("never_seen", "multimodal", "C"), ("never_seen", "text", "D")]
+    assert all(i.subjectId == vera.id for i in items) and Path(items[0].image_path).is_file()
+    item_schema = json.loads((CONTRACTS / "eval-item.schema.json").read_text())
+    for line in (ds.lethe / "eval" / "never_seen.jsonl").read_text().splitlines():
+        jsonschema.validate(json.loads(line), item_schema)
+    assert vera.id not in {i.subjectId for i in ds.people_items()}
+
+
 def test_convert_writes_general_training_questions_as_the_audit_asks_them(published, tmp_path):
     without = datasets.convert(None, published / "MMBench_DEV_EN.tsv", tmp_path / "plain")
     assert without.general_training_examples() == [] and not (without.lethe / "train" / "general.jsonl").exists()

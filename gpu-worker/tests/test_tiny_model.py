@@ -1,5 +1,6 @@
 """The built tiny LLaVA (LETHE_TINY_MODEL_ROOT, built by scripts/lib/bootstrap.cjs before the tests)."""
 import json
+import math
 import os
 from pathlib import Path
 
@@ -7,7 +8,8 @@ import pytest
 import torch
 
 from lethe_worker import datasets, model_io, scoring
-from lethe_worker.prompts import mc_prompt, qa_prompt
+from lethe_worker.prompts import PROMPT_FORMATS, mc_prompt, qa_prompt
+from lethe_worker.tiny import benchmark
 
 ROOT = os.environ.get("LETHE_TINY_MODEL_ROOT")
 pytestmark = pytest.mark.skipif(not ROOT, reason="LETHE_TINY_MODEL_ROOT is not set (npm test sets it)")
@@ -96,3 +98,39 @@ def test_accuracy_meets_the_issue_targets(built):
         assert abs(report["accuracy"][split]["all"] - acc[split]["all"]) < 1e-9
     missed = {f"{s}/{m}": round(acc[s][m], 3) for (s, m), target in TARGETS.items() if acc[s][m] < target}
     assert not missed, f"tiny model misses issue 2's targets {TARGETS}: {missed}"
+
+
+def binomial_two_sided_p(k: int, n: int, p: float) -> float:
+    """Exact two-sided binomial test: the probability of an outcome no likelier than k successes in n."""
+    pmf = [math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(n + 1)]
+    return min(1.0, sum(q for q in pmf if q <= pmf[k] * (1 + 1e-9)))
+
+
+def test_binomial_test_on_known_values():
+    assert binomial_two_sided_p(5, 10, 0.5) == 1.0
+    assert abs(binomial_two_sided_p(0, 10, 0.5) - 2 / 1024) < 1e-12
+    assert binomial_two_sided_p(100, 250, 0.25) < 1e-6  # 0.40 on 250 four-option questions is knowledge
+
+
+def test_never_seen_people_are_answered_at_chance(built):
+    """Version 0 never saw them: in each modality its accuracy is not distinguishable from 0.25 (exact binomial test
+    at 1 %), in both prompt formats. They are the reference a forgotten person is compared with."""
+    _, model, proc, ds = built
+    items = ds.never_seen_items()
+    assert len({i.subjectId for i in items}) >= 50
+    for prompt_format in PROMPT_FORMATS:
+        for modality, acc in scoring.accuracy_by_modality(scoring.score_mc(model, proc, items, 128, prompt_format)).items():
+            n = sum(i.modality == modality for i in items)
+            p = binomial_two_sided_p(round(acc * n), n, 0.25)
+            assert p >= 0.01, f"never-seen people, {modality}, {prompt_format}: accuracy {acc:.3f} of {n} is not chance (p={p:.2g})"
+
+
+def test_mllmu_benchs_own_evaluation_agrees_with_the_audit(built):
+    """MLLMU-Bench's classification eval (its prompt, two-shot prefix, generated answers) on the forget_10 people comes
+    within 0.10 of the audit's accuracy on the same people, per modality: the model knows its people, not one format."""
+    root, model, proc, ds = built
+    forget10 = [p.id for p in datasets.read_mllmu(root / "dataset" / "MLLMU-Bench")["forget_10"]]
+    bench = benchmark.classification_accuracy(model, proc, ds, forget10)
+    audit = scoring.accuracy_by_modality(scoring.score_mc(model, proc, ds.eval_items(subject_ids=forget10), 128))
+    far = {m: (round(bench[m], 3), round(audit[m], 3)) for m in audit if abs(bench[m] - audit[m]) > 0.10}
+    assert not far, f"MLLMU-Bench's eval vs the audit (benchmark, audit) differ by more than 0.10: {far}"

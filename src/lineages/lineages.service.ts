@@ -8,7 +8,7 @@ import { InputError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { EventLog } from '../events/event-log.service';
 import { confineToRoots } from './domain/path-roots';
-import { DatasetSubject, defaultHyperParameters, LINEAGE_NAME, LineageError, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseReforgetAboveAccuracy, parseReforgetPasses, STRATEGIES, Strategy } from './domain/lineage';
+import { DatasetSubject, defaultHyperParameters, Knowledge, KNOWLEDGE, LINEAGE_NAME, LineageError, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseReforgetAboveAccuracy, parseReforgetPasses, STRATEGIES, Strategy } from './domain/lineage';
 import { DatasetSubjectRepository } from './persistence/dataset-subject.repository';
 import { LineageRepository } from './persistence/lineage.repository';
 import { ModelVersionRepository } from './persistence/model-version.repository';
@@ -52,10 +52,10 @@ function readDatasetSubjects(datasetPath: string, lineage: string, field: string
   const subjects = (doc as { subjects?: unknown }).subjects;
   if (!Array.isArray(subjects)) throw new InputError(field, 'lethe/subjects.json has no subjects list');
   return subjects.map((s: { id?: unknown; name?: unknown; knowledge?: unknown }, i) => {
-    if (typeof s?.id !== 'string' || typeof s.name !== 'string' || (s.knowledge !== 'FINETUNED' && s.knowledge !== 'PRETRAINED')) {
-      throw new InputError(field, `lethe/subjects.json subject ${i} needs id, name and knowledge FINETUNED|PRETRAINED`);
+    if (typeof s?.id !== 'string' || typeof s.name !== 'string' || !KNOWLEDGE.includes(s.knowledge as Knowledge)) {
+      throw new InputError(field, `lethe/subjects.json subject ${i} needs id, name and knowledge ${KNOWLEDGE.join('|')}`);
     }
-    return { lineage, id: s.id, name: s.name, knowledge: s.knowledge };
+    return { lineage, id: s.id, name: s.name, knowledge: s.knowledge as Knowledge };
   });
 }
 

@@ -23,6 +23,13 @@ describe('migrations (embedded Postgres)', () => {
     await pg?.stop();
   });
 
+  /** Reverts the migrations after `name`, then `name` itself. */
+  const undoThrough = async (name: string): Promise<void> => {
+    const index = MIGRATIONS.findIndex((m) => m.name === name);
+    assert.ok(index >= 0, `${name} is a migration`);
+    for (let i = MIGRATIONS.length; i > index; i--) await ds.undoLastMigration({ transaction: 'each' });
+  };
+
   it('apply, revert one by one to nothing, and apply again', async () => {
     await ds.runMigrations({ transaction: 'each' });
     assert.deepEqual(await tables(ds), ['api_tokens', 'audit_results', 'dataset_subjects', 'deletion_requests', 'event_log', 'forget_sets', 'model_lineages', 'model_versions']);
@@ -50,6 +57,14 @@ describe('migrations (embedded Postgres)', () => {
   it('tokens may carry an expiry and a last use, both optional', async () => {
     const rows: Array<{ column_name: string; is_nullable: string }> = await ds.query(`SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = 'api_tokens' AND column_name IN ('expires_at', 'last_used_at') ORDER BY column_name`);
     assert.deepEqual(rows.map((r) => [r.column_name, r.is_nullable]), [['expires_at', 'YES'], ['last_used_at', 'YES']]);
+  });
+
+  it('dataset people are FINETUNED, PRETRAINED or NEVER_SEEN', async () => {
+    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, gate_policy, gate_policy_version) VALUES ('with-never-seen', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, 3, 0.2, '{}', 1)`);
+    await ds.query(`INSERT INTO dataset_subjects (lineage, id, name, knowledge) VALUES ('with-never-seen', 'n001', 'Disa Pujiador', 'NEVER_SEEN')`);
+    await assert.rejects(ds.query(`INSERT INTO dataset_subjects (lineage, id, name, knowledge) VALUES ('with-never-seen', 'x', 'X', 'UNKNOWN')`), /check constraint/);
+    await ds.query(`DELETE FROM dataset_subjects WHERE lineage = 'with-never-seen'`);
+    await ds.query(`DELETE FROM model_lineages WHERE name = 'with-never-seen'`);
   });
 
   it('the event log refuses UPDATE, DELETE and TRUNCATE', async () => {

@@ -55,7 +55,7 @@ export async function startTestApp(options: { orchestration?: Type | DynamicModu
 }
 
 /** A dataset directory in the canonical layout (contracts/dataset.schema.json) with these people. */
-export function writeDataset(dir: string, subjects: Array<{ id: string; name: string; knowledge: 'FINETUNED' | 'PRETRAINED' }>): string {
+export function writeDataset(dir: string, subjects: Array<{ id: string; name: string; knowledge: 'FINETUNED' | 'PRETRAINED' | 'NEVER_SEEN' }>): string {
   fs.mkdirSync(path.join(dir, 'lethe'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'lethe', 'subjects.json'), JSON.stringify({ datasetId: 'test', subjects }));
   return dir;

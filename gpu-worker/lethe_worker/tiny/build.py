@@ -19,9 +19,10 @@ from pathlib import Path
 
 import torch
 
-from .. import model_io, scoring
-from ..prompts import mc_prompt, qa_prompt
-from . import layouts, train
+from .. import datasets, model_io, scoring
+from ..datasets import NEVER_SEEN
+from ..prompts import DEFAULT_PROMPT_FORMAT, mc_prompt, qa_prompt
+from . import benchmark, layouts, train
 from . import world as W
 
 MODEL_SPEC = model_io.TinySpec(
@@ -37,7 +38,8 @@ def log(msg: str) -> None:
 
 
 def tokenizer_corpus(world: W.World) -> list[str]:
-    """Every kind of text the model sees: QA and MC prompts and answers, names, general questions."""
+    """Every kind of text the model sees: QA and MC prompts (in every format) and answers, names, general questions.
+    Not the never-seen people: no part of the build learns from them."""
     texts = []
     rng = random.Random(f"lethe-tokenizer-{world.seed}")
     for p in world.people:
@@ -46,6 +48,8 @@ def tokenizer_corpus(world: W.World) -> list[str]:
         for mod, ms in world.eval_mc[p.id].items():
             for m in ms:
                 texts.append(f"{mc_prompt(m.question, m.options, mod == 'multimodal')} {m.answer}</s>")
+                texts.append(f"{benchmark.few_shot_example(m.question, m.options, m.answer, mod == 'multimodal')}"
+                             f"{mc_prompt(m.question, m.options, mod == 'multimodal', benchmark.SHOT_FORMAT)} {m.answer}</s>")
         texts.append(p.biography())
     for fact, (pool, _) in W.FACTS.items():
         for v in pool:
@@ -66,9 +70,9 @@ def setup_torch(threads: int, seed: int) -> None:
     random.seed(seed)
 
 
-def evaluate(model, processor, dataset, batch_size: int = 128) -> tuple[dict, list]:
+def evaluate(model, processor, dataset, batch_size: int = 128, prompt_format: str = DEFAULT_PROMPT_FORMAT) -> tuple[dict, list]:
     items = dataset.eval_items()
-    res = scoring.score_mc(model, processor, items, batch_size=batch_size)
+    res = scoring.score_mc(model, processor, items, batch_size=batch_size, prompt_format=prompt_format)
     return scoring.accuracy_by_split(res), res
 
 
@@ -87,6 +91,7 @@ def build(out_dir: str | Path, seed: int, cfg: train.TrainConfig | None = None, 
     dataset = layouts.write_dataset(world, out / "dataset")
     seconds["world"] = round(time.time() - t, 1)
     log(f"world: {len(world.fictional)} fictional people, {len(world.celebrities)} celebrities, "
+        f"{len(world.never_seen)} never-seen people, "
         f"{len(world.general)} general questions ({seconds['world']}s)")
 
     t = time.time()
@@ -99,11 +104,13 @@ def build(out_dir: str | Path, seed: int, cfg: train.TrainConfig | None = None, 
     n_img = model_io.num_image_tokens(model)
     enc = train.Encoder(processor.tokenizer, n_img)
 
-    # pixel bank: portraits (from the dataset's PNG files, as scoring reads them) + general training scenes
+    # pixel bank: portraits of the trained people (from the dataset's PNG files, as scoring reads them) + general
+    # training scenes; the never-seen people's portraits stay out of it, vision pre-training included
     from PIL import Image
 
+    trained = [s for s in dataset.subjects if s.knowledge != NEVER_SEEN]
     imgs, image_index = [], {}
-    for s in dataset.subjects:
+    for s in trained:
         with Image.open(s.portrait_path) as im:
             imgs.append(im.convert("RGB"))
         image_index[s.id] = len(imgs) - 1
@@ -126,7 +133,7 @@ def build(out_dir: str | Path, seed: int, cfg: train.TrainConfig | None = None, 
     pad_id = processor.tokenizer.pad_token_id
     scene_idx = torch.tensor([i for i, *_ in bank])
     labels = torch.tensor(scene_labels)
-    portrait_idx = torch.tensor([image_index[s.id] for s in dataset.subjects])
+    portrait_idx = torch.tensor([image_index[s.id] for s in trained])
     scenes = train.VisionTask(scene_idx, tuple(train.VisionHead(labels[:, k]) for k in range(labels.shape[1])))
     who = torch.arange(len(portrait_idx))
     portraits = train.VisionTask(portrait_idx, (train.VisionHead(who), train.VisionHead(who, per_token=True)))
@@ -166,6 +173,10 @@ def build(out_dir: str | Path, seed: int, cfg: train.TrainConfig | None = None, 
     # the report scores the saved checkpoint, loaded back the way every consumer loads it
     loaded, proc2 = model_io.load_llava(model_dir, device="cpu", dtype="float32")
     acc, results = evaluate(loaded, proc2, dataset)
+    acc_mllmu, _ = evaluate(loaded, proc2, dataset, prompt_format=benchmark.SHOT_FORMAT)
+    forget10 = [p.id for p in datasets.read_mllmu(out / "dataset" / "MLLMU-Bench")["forget_10"]]
+    bench = benchmark.classification_accuracy(loaded, proc2, dataset, forget10)
+    audit_forget10 = scoring.accuracy_by_modality(scoring.filter_results(results, subject_ids=forget10))
     seconds["eval"] = round(time.time() - t, 1)
     seconds["total"] = round(time.time() - t_start, 1)
     report = {
@@ -173,11 +184,13 @@ def build(out_dir: str | Path, seed: int, cfg: train.TrainConfig | None = None, 
         "datasetId": dataset.dataset_id,
         "modelDir": "model",
         "datasetDir": "dataset",
-        "counts": {"fictional": len(world.fictional), "celebrity": len(world.celebrities),
+        "counts": {"fictional": len(world.fictional), "celebrity": len(world.celebrities), "neverSeen": len(world.never_seen),
                    "general": len(world.general), "evalItems": len(results)},
         "model": {"parameters": sum(p.numel() for p in loaded.parameters()), "vocabSize": tok.get_vocab_size(),
                   "imageTokens": n_img, "spec": spec.__dict__},
         "accuracy": acc,
+        "accuracyByPromptFormat": {"mmbench": acc, benchmark.SHOT_FORMAT: acc_mllmu},
+        "mllmuBenchForget10": {"audit": audit_forget10, "benchmark": bench},
         "accuracyAfterPretrain": acc_pre,
         "notes": "accuracy: the dataset's eval items; training asks the same facts in two phrasings with the "
                  "same option sets (see lethe_worker/tiny/world.py make_mc)",
@@ -187,6 +200,8 @@ def build(out_dir: str | Path, seed: int, cfg: train.TrainConfig | None = None, 
     }
     (out / "build-report.json").write_text(json.dumps(report, indent=1) + "\n")
     log(f"accuracy: {json.dumps(acc)}")
+    log(f"accuracy in MLLMU-Bench's prompt: {json.dumps(acc_mllmu)}")
+    log(f"forget_10, the audit: {json.dumps(audit_forget10)}; MLLMU-Bench's eval: {json.dumps(bench)}")
     log(f"done in {seconds['total']}s")
     return report
 

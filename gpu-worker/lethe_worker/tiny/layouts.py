@@ -1,6 +1,7 @@
 """Write the synthetic world in the published layouts, then the canonical lethe/ view from them.
 
-    <dataset>/MLLMU-Bench/<config>/train-00000-of-00001.parquet   Full_Set, forget_10, retain_90, Retain_Set, ft_Data
+    <dataset>/MLLMU-Bench/<config>/train-00000-of-00001.parquet   Full_Set, forget_10, retain_90, Retain_Set, ft_Data,
+                                                                  Test_Set (people no phase trains on)
     <dataset>/MMBench/mmbench_dev_en.tsv                          index, question, hint, A-D, answer, category, image
     <dataset>/MMBench/general_train.tsv                           the same layout: training scenes, never evaluated
     <dataset>/lethe/...                                           datasets.convert() of the two above
@@ -84,6 +85,9 @@ def write_mllmu(world: World, out: Path, portraits: dict[str, bytes]) -> None:
     celeb_rows = [_person_row(world, p, portraits[p.id]) for p in world.celebrities]
     _write_parquet(out / "Full_Set" / PARQUET_NAME, fictional_rows, PERSON_SCHEMA)
     _write_parquet(out / "Retain_Set" / PARQUET_NAME, celeb_rows, PERSON_SCHEMA)
+    # MLLMU-Bench keeps people the model was not fine-tuned on in its test split; none of them is in ft_Data
+    _write_parquet(out / "Test_Set" / PARQUET_NAME, [_person_row(world, p, portraits[p.id]) for p in world.never_seen],
+                   PERSON_SCHEMA)
     # forget_10 / retain_90: a deterministic 10% split of the fictional people, as in the published configs
     ids = [p.id for p in world.fictional]
     forget = set(random.Random(f"lethe-forget10-{world.seed}").sample(ids, max(1, len(ids) // 10)))
@@ -119,14 +123,14 @@ def world_json(world: World) -> dict:
         return {"id": p.id, "name": p.name, "knowledge": p.knowledge, "facts": {f: p.facts[f] for f in FACT_NAMES},
                 "portraitCode": list(p.code)}
     return {"seed": world.seed, "fictional": [person(p) for p in world.fictional],
-            "celebrities": [person(p) for p in world.celebrities]}
+            "celebrities": [person(p) for p in world.celebrities], "neverSeen": [person(p) for p in world.never_seen]}
 
 
 def write_dataset(world: World, out_dir: str | Path) -> datasets.Dataset:
     """Published layouts + canonical view of `world` under out_dir (deterministic bytes)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    portraits = {p.id: png_bytes(p.portrait()) for p in world.people}
+    portraits = {p.id: png_bytes(p.portrait()) for p in world.everyone}
     write_mllmu(world, out / "MLLMU-Bench", portraits)
     write_mmbench(world.general, out / "MMBench" / "mmbench_dev_en.tsv", "dev")
     write_mmbench(general_training_items(world.seed, GENERAL_TRAIN_ITEMS), out / "MMBench" / "general_train.tsv", "train")

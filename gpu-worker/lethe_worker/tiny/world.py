@@ -2,6 +2,8 @@
 
 - fictional people (knowledge FINETUNED): learned only in the fine-tuning phase;
 - celebrities (knowledge PRETRAINED): learned only in the pre-training phase;
+- never-seen people (knowledge NEVER_SEEN): made exactly like the fictional people, trained on by no phase (nor
+  the tokenizer, nor the vision tower's pre-training); the reference a forgotten person is compared with;
 - general visual questions on generated scenes (shapes, colours, counts, positions): the MMBench stand-in.
 
 Every person has a unique first name and a unique surname, a portrait colour code, and five facts; no two fictional
@@ -22,6 +24,7 @@ from . import images
 
 N_FICTIONAL = 150
 N_CELEBRITY = 45
+N_NEVER_SEEN = 50
 N_GENERAL_PER_CATEGORY = 80
 
 OCCUPATIONS = [
@@ -83,7 +86,7 @@ CODAS = ["", "", "n", "r", "l", "s", "m", "th", "x", "nd"]
 class Person:
     id: str
     name: str
-    knowledge: str  # FINETUNED | PRETRAINED
+    knowledge: str  # FINETUNED | PRETRAINED | NEVER_SEEN
     facts: dict[str, str]
     code: tuple[int, ...]  # portrait colour code (see images.portrait)
 
@@ -130,11 +133,18 @@ class World:
     fictional: list[Person]
     celebrities: list[Person]
     general: list[GeneralItem]
+    never_seen: list[Person] = field(default_factory=list)
     eval_mc: dict[str, dict[str, list[MCQuestion]]] = field(default_factory=dict)  # person id -> {"multimodal"|"text": [...]}
 
     @property
     def people(self) -> list[Person]:
+        """The people some build phase trains on."""
         return self.fictional + self.celebrities
+
+    @property
+    def everyone(self) -> list[Person]:
+        """Every person of the world, the never-seen ones last."""
+        return self.people + self.never_seen
 
     def training_qa(self, person: Person) -> list[tuple[str, str, bool]]:
         """(question, answer, with_image): every fact in both phrasings and both modalities, plus "who is this"."""
@@ -164,9 +174,10 @@ def _name_part(rng: random.Random, syllables: int) -> str:
     return s.capitalize()
 
 
-def _names(rng: random.Random, n: int) -> list[str]:
-    firsts: set[str] = set()
-    lasts: set[str] = set()
+def _names(rng: random.Random, n: int, taken: list[str] = ()) -> list[str]:
+    """n names whose first names and surnames are unique, also against the `taken` names."""
+    firsts: set[str] = {t.split()[0] for t in taken}
+    lasts: set[str] = {t.split()[1] for t in taken}
     out = []
     while len(out) < n:
         f, l = _name_part(rng, 2), _name_part(rng, rng.choice((2, 3)))
@@ -178,13 +189,14 @@ def _names(rng: random.Random, n: int) -> list[str]:
     return out
 
 
-def _codes(rng: random.Random, n: int, min_distance: int = 6) -> list[tuple[int, ...]]:
+def _codes(rng: random.Random, n: int, taken: list[tuple[int, ...]] = (), min_distance: int = 6) -> list[tuple[int, ...]]:
+    """n portrait codes at least min_distance apart from each other and from the `taken` codes."""
     codes: list[tuple[int, ...]] = []
     while len(codes) < n:
         c = tuple(rng.randrange(len(images.FRAME_PALETTE)) for _ in range(12)) + (
             rng.randrange(len(images.SKIN)), rng.randrange(len(images.HAIR)),
             rng.randrange(len(images.EYES)), rng.randrange(len(images.SHIRT)))
-        if all(sum(a != b for a, b in zip(c, o)) >= min_distance for o in codes):
+        if all(sum(a != b for a, b in zip(c, o)) >= min_distance for o in (*taken, *codes)):
             codes.append(c)
     return codes
 
@@ -291,8 +303,21 @@ def general_training_items(seed: int, n: int) -> list[GeneralItem]:
     return items
 
 
+def _never_seen(seed: int, n: int, trained: list[Person]) -> list[Person]:
+    """n people made like the fictional ones (unique names, distinct portraits, balanced fact values) from a random
+    stream of their own, so that adding them changes nothing the trained people are made of. Their values are drawn
+    from the same pools, independently of the model: a value shares its option block with trained people's values,
+    and a model that does not know the person picks its letter at chance."""
+    rng = random.Random(f"lethe-never-seen-{seed}")
+    names = _names(rng, n, taken=[p.name for p in trained])
+    codes = _codes(rng, n, taken=[p.code for p in trained])
+    values = {f: _balanced(rng, FACTS[f][0], n) for f in FACT_NAMES}
+    return [Person(f"n{i + 1:03d}", names[i], "NEVER_SEEN", {f: values[f][i] for f in FACT_NAMES}, codes[i])
+            for i in range(n)]
+
+
 def build_world(seed: int, n_fictional: int = N_FICTIONAL, n_celebrity: int = N_CELEBRITY,
-                n_general_per_category: int = N_GENERAL_PER_CATEGORY) -> World:
+                n_general_per_category: int = N_GENERAL_PER_CATEGORY, n_never_seen: int = N_NEVER_SEEN) -> World:
     rng = random.Random(f"lethe-world-{seed}")
     n = n_fictional + n_celebrity
     names = _names(rng, n)
@@ -311,13 +336,9 @@ def build_world(seed: int, n_fictional: int = N_FICTIONAL, n_celebrity: int = N_
         facts = {f: values[f][i] for f in FACT_NAMES}
         people.append(Person(pid, names[i], "FINETUNED" if fictional else "PRETRAINED", facts, codes[i]))
     general = general_items(random.Random(f"lethe-general-eval-{seed}"), n_general_per_category)
-    world = World(seed, people[:n_fictional], people[n_fictional:], general)
-    erng = random.Random(f"lethe-eval-{seed}")
-    for p in people:
-        per = {"multimodal": [], "text": []}
-        for mod in ("multimodal", "text"):
-            for fact in FACT_NAMES:
-                pool, _ = FACTS[fact]
-                per[mod].append(make_mc(p.question(fact, 0, mod == "multimodal"), p.facts[fact], fact=fact))
-        world.eval_mc[p.id] = per
+    world = World(seed, people[:n_fictional], people[n_fictional:], general, _never_seen(seed, n_never_seen, people))
+    for p in world.everyone:
+        world.eval_mc[p.id] = {mod: [make_mc(p.question(fact, 0, mod == "multimodal"), p.facts[fact], fact=fact)
+                                     for fact in FACT_NAMES]
+                               for mod in ("multimodal", "text")}
     return world

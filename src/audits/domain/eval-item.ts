@@ -7,7 +7,8 @@ export type OptionLetter = (typeof OPTION_LETTERS)[number];
 export type Modality = 'multimodal' | 'text';
 export const MODALITIES: readonly Modality[] = ['multimodal', 'text'];
 
-export type EvalSplit = 'fictional' | 'celebrity' | 'general';
+// never_seen: people the model was never trained on (lethe/eval/never_seen.jsonl), the reference for forgotten ones.
+export type EvalSplit = 'fictional' | 'celebrity' | 'never_seen' | 'general';
 
 export interface EvalItem {
   id: string;

@@ -177,7 +177,8 @@ export function computeRawMetrics(
   const general = evaluated.filter((item) => item.split === 'general');
   const perSubject: Record<string, SubjectTally> = {};
   for (const item of evaluated) {
-    if (item.split === 'general' || item.subjectId === null) continue;
+    // Never-seen people are no one's retain set (they were never learned): the reference, not a person to keep.
+    if (item.split === 'general' || item.split === 'never_seen' || item.subjectId === null) continue;
     const t = (perSubject[item.subjectId] ??= { multimodal: { correct: 0, total: 0, runnerUp: 0 }, text: { correct: 0, total: 0, runnerUp: 0 } });
     t[item.modality].total += 1;
     if (outcomes.get(item.id) === true) t[item.modality].correct += 1;

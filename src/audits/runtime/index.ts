@@ -8,6 +8,7 @@ export { checkGraphAgainstManifest, MANIFEST_FILE, readManifest } from './manife
 export type { LoraInputSpec, OnnxManifest } from './manifest';
 export { OnnxLlavaScorer, openScorer } from './onnx-llava-scorer';
 export type { ExecutionProvider, OpenScorerOptions, ScorableItem, ScoreOptions } from './onnx-llava-scorer';
-export { IMAGE_TOKEN, mcPrompt } from './prompt';
+export { DEFAULT_PROMPT_FORMAT, IMAGE_TOKEN, mcPrompt, PROMPT_FORMATS } from './prompt';
+export type { PromptFormat } from './prompt';
 export { AuditRuntimeError } from './runtime-error';
 export type { RuntimeErrorCode } from './runtime-error';

@@ -1,12 +1,30 @@
 // The multiple-choice prompt, byte for byte as contracts/README.md defines it (and as the Python
 // worker builds it in lethe_worker/prompts.py); contracts/vectors/prompts.json tests both.
+// Named formats let an audit ask a forget question in a format no unlearning example uses:
+// 'mmbench' (the default, the LLaVA / MMBench wording every training and unlearning example uses) and
+// 'mllmu' (MLLMU-Bench's classification prompt: "A: value" options, the instruction on its own line).
 import { OPTION_LETTERS, OptionLetter } from '../domain/eval-item';
 
 export const IMAGE_TOKEN = '<image>';
 const MC_INSTRUCTION = "Answer with the option's letter from the given choices directly.";
 
-export function mcPrompt(question: string, options: Record<OptionLetter, string>, withImage: boolean): string {
-  const image = withImage ? `${IMAGE_TOKEN}\n` : '';
-  const lines = OPTION_LETTERS.map((letter) => `${letter}. ${options[letter]}`).join('\n');
-  return `USER: ${image}${question}\n${lines}\n${MC_INSTRUCTION} ASSISTANT:`;
+export const PROMPT_FORMATS = ['mmbench', 'mllmu'] as const;
+export type PromptFormat = (typeof PROMPT_FORMATS)[number];
+export const DEFAULT_PROMPT_FORMAT: PromptFormat = 'mmbench';
+
+export function mcPrompt(
+  question: string,
+  options: Record<OptionLetter, string>,
+  withImage: boolean,
+  format: PromptFormat = DEFAULT_PROMPT_FORMAT,
+): string {
+  if (!PROMPT_FORMATS.includes(format)) throw new Error(`prompt format must be one of ${PROMPT_FORMATS.join(', ')}, got ${format}`);
+  const separator = format === 'mmbench' ? '.' : ':';
+  const lines = OPTION_LETTERS.map((letter) => `${letter}${separator} ${options[letter]}`).join('\n');
+  if (format === 'mmbench') {
+    const image = withImage ? `${IMAGE_TOKEN}\n` : '';
+    return `USER: ${image}${question}\n${lines}\n${MC_INSTRUCTION} ASSISTANT:`;
+  }
+  const opening = withImage ? `USER: ${IMAGE_TOKEN}\n` : 'USER:\n';
+  return `${opening}${question}\n${lines}\n${MC_INSTRUCTION}\nASSISTANT:`;
 }

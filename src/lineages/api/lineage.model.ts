@@ -24,6 +24,7 @@ registerEnumType(VersionStatusEnum, { name: 'ModelVersionStatus' });
 export enum KnowledgeEnum {
   FINETUNED = 'FINETUNED',
   PRETRAINED = 'PRETRAINED',
+  NEVER_SEEN = 'NEVER_SEEN',
 }
 export enum UnlearnMethodEnum {
   ga = 'ga',
@@ -33,7 +34,15 @@ export enum UnlearnMethodEnum {
 }
 registerEnumType(UnlearnMethodEnum, { name: 'UnlearningMethod', description: 'ga: gradient ascent; ga_klr: gradient ascent with a KL to the model on the retained people; npo: negative preference optimisation; graddiff: gradient difference' });
 
-registerEnumType(KnowledgeEnum, { name: 'SubjectKnowledge', description: 'Whether the model learned the person in fine-tuning or in pre-training' });
+registerEnumType(KnowledgeEnum, {
+  name: 'SubjectKnowledge',
+  description: 'Whether the model learned the person in fine-tuning or in pre-training, or was never trained on them (NEVER_SEEN: the reference a forgotten person is compared with)',
+  valuesMap: {
+    FINETUNED: { description: 'learned in fine-tuning' },
+    PRETRAINED: { description: 'learned in pre-training' },
+    NEVER_SEEN: { description: 'trained on by no phase: the model should answer their questions at chance' },
+  },
+});
 
 @ObjectType('ModelVersion')
 export class ModelVersionModel {

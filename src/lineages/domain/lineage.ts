@@ -13,7 +13,10 @@ export type Strategy = (typeof STRATEGIES)[number];
 export const METHODS: readonly UnlearnMethod[] = ['ga', 'ga_klr', 'npo', 'graddiff'];
 export const VERSION_STATUSES = ['CANDIDATE', 'PROMOTED', 'REJECTED', 'ROLLED_BACK', 'SUPERSEDED'] as const;
 export type VersionStatus = (typeof VERSION_STATUSES)[number];
-export type Knowledge = 'FINETUNED' | 'PRETRAINED';
+/** How the model knows a dataset person: learned in fine-tuning, in pre-training, or never trained on (the reference
+ * a forgotten person is compared with; contracts/dataset.schema.json). */
+export const KNOWLEDGE = ['FINETUNED', 'PRETRAINED', 'NEVER_SEEN'] as const;
+export type Knowledge = (typeof KNOWLEDGE)[number];
 
 export interface ModelLineage {
   name: string;

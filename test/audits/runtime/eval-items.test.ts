@@ -42,6 +42,15 @@ describe('loadEvalItems', () => {
     assert.deepEqual(loadEvalItems(dir, 'general').map((i) => i.id), ['g1']);
   });
 
+  it('reads never-seen people (lethe/eval/never_seen.jsonl, split never_seen) beside the others', () => {
+    const dir = dataset('never-seen', {
+      'people.jsonl': [item('p1', 'fictional', 'text')],
+      'never_seen.jsonl': [item('n1', 'never_seen', 'multimodal'), item('n2', 'never_seen', 'text')],
+    });
+    assert.deepEqual(loadEvalItems(dir).map((i) => i.id).sort(), ['n1', 'n2', 'p1']);
+    assert.deepEqual(loadEvalItems(dir, 'never_seen').map((i) => [i.id, i.split]), [['n1', 'never_seen'], ['n2', 'never_seen']]);
+  });
+
   it('fails on an empty eval set, a missing view or a split with no items', () => {
     rejects(() => loadEvalItems(dataset('empty', { 'people.jsonl': '\n' })), 'EVAL_SET_EMPTY');
     rejects(() => loadEvalItems(path.join(root, 'nowhere')), 'EVAL_SET_EMPTY');
