@@ -2,7 +2,7 @@
 // metric and gate code is tested against these; the real model is tested in audit-activity-e2e.
 import { createAuditActivities } from '../../src/audits/application/audit-activities';
 import { AuditResult } from '../../src/audits/domain/audit-activity';
-import { EvalItem, McScorer, Modality, OPTION_LETTERS, OptionLetter, ScoredItem } from '../../src/audits/domain/eval-item';
+import { EvalItem, McScorer, Modality, OPTION_LETTERS, OptionLetter, rightOptionScore, ScoredItem } from '../../src/audits/domain/eval-item';
 
 export function personItem(id: string, subjectId: string, modality: Modality, answer: OptionLetter = 'A'): EvalItem {
   return {
@@ -47,7 +47,7 @@ export function contentScorer(knows: (item: EvalItem) => boolean, log: EvalItem[
       log.push(items);
       return items.map((item): ScoredItem => {
         const predicted = knows(item) ? item.answer : OPTION_LETTERS.find((l) => l !== item.answer)!;
-        return { id: item.id, logits: logitsFor(predicted), predicted, correct: predicted === item.answer };
+        return { id: item.id, logits: logitsFor(predicted), predicted, correct: predicted === item.answer, ...rightOptionScore(logitsFor(predicted), item.answer) };
       });
     },
     async close() {},
