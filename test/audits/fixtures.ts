@@ -3,6 +3,7 @@
 import { createAuditActivities } from '../../src/audits/application/audit-activities';
 import { AuditResult } from '../../src/audits/domain/audit-activity';
 import { EvalItem, McScorer, Modality, OPTION_LETTERS, OptionLetter, rightOptionScore, ScoredItem } from '../../src/audits/domain/eval-item';
+import { ForgettingEvidence, SetEvidence } from '../../src/audits/domain/forgetting-evidence';
 
 export function personItem(id: string, subjectId: string, modality: Modality, answer: OptionLetter = 'A'): EvalItem {
   return {
@@ -82,4 +83,22 @@ export async function auditHistory(): Promise<{ v1: AuditResult; v2: AuditResult
   const v1 = await activities.audit({ ...base, versionNumber: 1, adapter: { path: '/a1', sha256: SHA1 }, attempt: 1 });
   const v2 = await activities.audit({ ...base, versionNumber: 2, adapter: { path: '/a2', sha256: SHA2 }, attempt: 2 });
   return { v1, v2 };
+}
+
+/** Forgetting evidence of forgotten people that look like never-seen ones: every forgetting rule passes. */
+export function indistinguishableEvidence(n = 5, referenceN = 250): ForgettingEvidence {
+  const set = (): SetEvidence => ({
+    n,
+    referenceN,
+    forgetQuality: { statistic: 0.28, pValue: 0.74, method: 'exact', n, m: referenceN },
+    miaAuc: { auc: 0.5, standardError: 0.13, n, referenceN },
+    rankShares: [0.25, 0.25, 0.25, 0.25],
+    belowChance: { correct: 1, n, chance: 0.25, pValue: 0.63 },
+  });
+  return {
+    forget: { multimodal: set(), text: set() },
+    cumulativeForget: { multimodal: set(), text: set() },
+    reference: { subjects: referenceN / 5, questions: { multimodal: referenceN, text: referenceN } },
+    missingReference: null,
+  };
 }

@@ -3,18 +3,20 @@
 import { AuditError } from './audit-error';
 import { binomialUpperTail } from './binomial';
 import { MODALITIES } from './eval-item';
+import { forgettingChecks, ForgettingRule } from './forgetting-rules';
 import { GatePolicy } from './gate-policy';
 import { AuditMetrics, MetricValue } from './metrics';
 
 export type GateDecision = 'PROMOTE' | 'RETRY' | 'NEEDS_REVIEW';
-export type GateRule = 'FORGET' | 'CUMULATIVE_FORGET' | 'RETAIN' | 'GENERAL';
+export type GateRule = 'FORGET' | 'CUMULATIVE_FORGET' | 'RETAIN' | 'GENERAL' | ForgettingRule;
 
 export interface GateCheck {
   rule: GateRule;
   /** Path of the number in AuditMetrics, e.g. "retain.text.ofBaseline". */
   metric: string;
   value: number | null;
-  comparison: '<=' | '>=';
+  /** 'within': the value's confidence interval must reach into [0.5 - threshold, 0.5 + threshold] (forgetting-rules.ts). */
+  comparison: '<=' | '>=' | 'within';
   threshold: number;
   /** false also when the value is missing. */
   passed: boolean;
@@ -31,6 +33,10 @@ export interface GateCheck {
   significance?: number;
   /** Forget checks: which rule let it pass ('margin': value <= threshold; 'binomial': not significantly above chance); null when it failed. */
   passedBy?: 'margin' | 'binomial' | null;
+  /** Forgetting checks (forgetting-rules.ts): never-seen questions compared with, the AUC's confidence interval, and the finding in words. */
+  referenceN?: number;
+  interval?: [number, number];
+  detail?: string;
 }
 
 /**
@@ -121,10 +127,12 @@ export function gateChecks(metrics: AuditMetrics, policy: GatePolicy): GateCheck
       check('RETAIN', `retain.${m}.ofBaseline`, ofBaseline(metrics.retain[m]), '>=', policy.retain.minFractionOfBaseline),
     ),
     check('GENERAL', 'general.overall.ofBaseline', ofBaseline(metrics.general.overall), '>=', policy.general.minFractionOfBaseline),
+    ...forgettingChecks(metrics, policy),
   ];
 }
 
 function describe(c: GateCheck): string {
+  if (c.detail !== undefined) return c.detail;
   if (c.value === null) return `${c.metric} is missing (no questions, no version-0 number, or not finite): cannot pass ${c.comparison} ${c.threshold.toFixed(3)}`;
   const broken = c.comparison === '<=' ? '>' : '<';
   const significant =
