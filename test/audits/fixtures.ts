@@ -19,6 +19,11 @@ export function personItem(id: string, subjectId: string, modality: Modality, an
   };
 }
 
+/** A question about a person no build phase trained on (the never-seen reference). */
+export function neverSeenItem(id: string, subjectId: string, modality: Modality, answer: OptionLetter = 'A'): EvalItem {
+  return { ...personItem(id, subjectId, modality, answer), split: 'never_seen' };
+}
+
 export function generalItem(id: string, category: string, answer: OptionLetter = 'B'): EvalItem {
   return {
     id,
@@ -58,6 +63,7 @@ export function contentScorer(knows: (item: EvalItem) => boolean, log: EvalItem[
 // A request whose first candidate (v1) only broke the image link and whose retry (v2) passed.
 const reportItems = [
   ...['s1', 's2', 's3', 's4'].flatMap((s) => [personItem(`${s}-m`, s, 'multimodal'), personItem(`${s}-t`, s, 'text')]),
+  ...['n1', 'n2'].flatMap((s) => [neverSeenItem(`${s}-m`, s, 'multimodal'), neverSeenItem(`${s}-t`, s, 'text')]),
   generalItem('g1', 'color'),
   generalItem('g2', 'count'),
 ];
@@ -71,6 +77,7 @@ export async function auditHistory(): Promise<{ v1: AuditResult; v2: AuditResult
   const activities = createAuditActivities({
     openScorer: ({ adapter }) =>
       contentScorer((item) => {
+        if (item.split === 'never_seen') return false;
         if (item.subjectId !== 's1' || adapter === null) return true;
         // v1 only broke the image-knowledge link (the PULSE modality gap).
         return adapter.sha256 === SHA1 && item.modality === 'text';
