@@ -8,19 +8,8 @@ import { NO_NEVER_SEEN_PEOPLE } from '../../src/audits/domain/forgetting-evidenc
 import { forgettingChecks, noKnowledgeFound } from '../../src/audits/domain/forgetting-rules';
 import { DEFAULT_GATE_POLICY, parseGatePolicy } from '../../src/audits/domain/gate-policy';
 import { AuditMetrics, computeRawMetrics } from '../../src/audits/domain/metrics';
+import { random } from '../../src/pulse/splits';
 import { personItem } from './fixtures';
-
-/** mulberry32: a small seeded generator, so every simulated model is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normal(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
