@@ -63,4 +63,4 @@ export const CHANCE_LEVEL = 1 / OPTION_LETTERS.length;
 
 /** How the runtime turns logits into an answer; named in every report. */
 export const SCORING_METHOD =
-  'multiple choice: argmax over the logits of the option-letter tokens (" A".." D") at the answer position';
+  'multiple choice: argmax over the logits of the option-letter tokens (" A".." D") at the answer position; pRight = the right letter\'s softmax over those four logits';
