@@ -152,6 +152,26 @@ describe('CircularEval', () => {
   });
 });
 
+describe('the right option\'s probability and rank', () => {
+  it('normalises the letter logits with a softmax and ranks ties against the right answer', () => {
+    const logits = { A: 2, B: 1, C: 0, D: 0 };
+    const e = Math.E;
+    const b = rightOptionScore(logits, 'B');
+    assert.ok(Math.abs(b.pRight - e / (e * e + e + 2)) < 1e-12);
+    assert.equal(b.rank, 2);
+    assert.deepEqual(rightOptionScore(logits, 'A').rank, 1);
+    assert.equal(rightOptionScore(logits, 'C').rank, 4, 'tied with D: below it');
+    // Large logits do not overflow.
+    assert.ok(Math.abs(rightOptionScore({ A: 1000, B: 1000, C: 1000, D: 1000 }, 'D').pRight - 0.25) < 1e-12);
+  });
+
+  it('fails on a score without a usable pRight or rank', async () => {
+    const scores = await contentScorer(() => true).score(items);
+    const bad = scores.map((s, i) => (i === 2 ? { ...s, pRight: Number.NaN } : s));
+    assert.throws(() => itemOutcomes(items, bad), /no usable pRight \/ rank for eval item "s1-t1"/);
+  });
+});
+
 describe('scores that cannot be trusted', () => {
   it('fails on a missing score or non-finite logits instead of counting them wrong', async () => {
     const scores = await contentScorer(() => true).score(items);
