@@ -11,7 +11,7 @@ export interface PeopleSplit {
 export const PULSE_PRETRAINED = { candidates: 153, selected: 45, forgotten: 20 } as const;
 
 /** Deterministic PRNG (mulberry32): splits must not depend on Math.random. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

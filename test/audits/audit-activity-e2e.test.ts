@@ -15,7 +15,7 @@ const root = process.env.LETHE_TINY_MODEL_ROOT;
 const python = process.env.LETHE_PYTHON;
 if (!root || !python) throw new Error('LETHE_TINY_MODEL_ROOT and LETHE_PYTHON must be set (npm test sets them)');
 const modelDir = path.join(root, 'model');
-const datasetDir = path.join(root, 'dataset');
+const tinyDatasetDir = path.join(root, 'dataset');
 const workerDir = path.resolve(__dirname, '..', '..', '..', 'gpu-worker');
 // Exports and adapters are keyed by the tiny model's cache dir, so reruns reuse them.
 const workDir = path.join(os.tmpdir(), 'lethe-audits-e2e', path.basename(root));
@@ -32,9 +32,43 @@ function runWorker(args: string[]): Record<string, unknown> {
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
+/**
+ * The tiny world when it names never-seen people; else a copy of its lethe/ view (images linked) in which
+ * the last ten fictional people are relabelled NEVER_SEEN with their questions moved to split never_seen.
+ * The model was trained on them, so the numbers say nothing of forgetting; the copy exercises the
+ * never-seen contract, the evidence and the rules on the real runtime.
+ */
+function datasetWithNeverSeenPeople(): string {
+  const lethe = path.join(tinyDatasetDir, 'lethe');
+  const doc = JSON.parse(fs.readFileSync(path.join(lethe, 'subjects.json'), 'utf8')) as { subjects: Array<{ id: string; knowledge: string }> };
+  if (doc.subjects.some((s) => s.knowledge === 'NEVER_SEEN')) return tinyDatasetDir;
+  const relabelled = new Set(doc.subjects.filter((s) => s.knowledge === 'FINETUNED').map((s) => s.id).sort().slice(-10));
+  const dir = path.join(workDir, 'dataset-never-seen');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'lethe', 'eval'), { recursive: true });
+  for (const entry of fs.readdirSync(lethe)) {
+    if (entry !== 'eval' && entry !== 'subjects.json') fs.symlinkSync(path.join(lethe, entry), path.join(dir, 'lethe', entry));
+  }
+  for (const s of doc.subjects) if (relabelled.has(s.id)) s.knowledge = 'NEVER_SEEN';
+  fs.writeFileSync(path.join(dir, 'lethe', 'subjects.json'), JSON.stringify(doc));
+  const neverSeen: string[] = [];
+  for (const file of fs.readdirSync(path.join(lethe, 'eval'))) {
+    const kept = fs.readFileSync(path.join(lethe, 'eval', file), 'utf8').split('\n').filter((line) => line.trim()).filter((line) => {
+      const item = JSON.parse(line) as { subjectId: string | null };
+      if (!item.subjectId || !relabelled.has(item.subjectId)) return true;
+      neverSeen.push(JSON.stringify({ ...item, split: 'never_seen' }));
+      return false;
+    });
+    fs.writeFileSync(path.join(dir, 'lethe', 'eval', file), kept.join('\n') + '\n');
+  }
+  fs.writeFileSync(path.join(dir, 'lethe', 'eval', 'never_seen.jsonl'), neverSeen.join('\n') + '\n');
+  return dir;
+}
+
 describe('audit activity on the tiny LLaVA (onnxruntime-node)', { timeout: 900_000 }, () => {
   let exportDir: string;
   let adapter: AdapterRef;
+  let datasetDir: string;
   const activities = createRuntimeAuditActivities({ log: () => {} });
   let versionZero: AuditResult;
 
@@ -46,6 +80,7 @@ describe('audit activity on the tiny LLaVA (onnxruntime-node)', { timeout: 900_0
 
   before(() => {
     fs.mkdirSync(workDir, { recursive: true });
+    datasetDir = datasetWithNeverSeenPeople();
     const exported = runWorker(['lethe_worker.export_onnx', '--model', modelDir, '--id', 'tiny', '--lora', JSON.stringify(LORA), '--out', path.join(workDir, 'onnx')]);
     exportDir = String(exported.dir ?? exported.exportDir);
     assert.ok(fs.existsSync(path.join(exportDir, 'manifest.json')), `export wrote a manifest in ${exportDir}`);
@@ -87,7 +122,23 @@ describe('audit activity on the tiny LLaVA (onnxruntime-node)', { timeout: 900_0
     // Its runner-up share is counted from the same logits: a share of questions, for a person that was scored.
     for (const share of [m.forgottenRunnerUp!.multimodal, m.forgottenRunnerUp!.text]) assert.ok(share !== null && share >= 0 && share <= 1, `runner-up share ${share}`);
     assert.ok(['PASS', 'FAIL', 'REVIEW'].includes(out.decision));
-    assert.equal(out.checks.length, 7);
+    assert.equal(out.checks.length, 7 + 12);
+    // Against the never-seen people on the same candidate: five questions per modality against theirs, every rule with a number.
+    const evidence = m.forgetting!;
+    assert.equal(evidence.missingReference, null);
+    assert.ok(evidence.reference.subjects >= 10);
+    for (const modality of ['multimodal', 'text'] as const) {
+      const e = evidence.forget[modality];
+      assert.equal(e.n, m.forget[modality].total);
+      assert.equal(e.referenceN, evidence.reference.questions[modality]);
+      assert.ok(e.forgetQuality!.pValue >= 0 && e.forgetQuality!.pValue <= 1 && e.forgetQuality!.method === 'exact');
+      assert.ok(e.miaAuc!.auc >= 0 && e.miaAuc!.auc <= 1 && e.miaAuc!.standardError > 0);
+      assert.ok(Math.abs(e.rankShares!.reduce((a, v) => a + v, 0) - 1) < 1e-9);
+    }
+    assert.ok(out.checks.filter((c) => c.rule === 'MIA_AUC').every((c) => c.value !== null && c.interval !== undefined));
+    // Never-seen people are the reference, never counted as retained.
+    const retained = m.retain.text.total / 5;
+    assert.equal(retained + m.neverSeenSubjectIds!.length + 1, Object.keys(m.perSubject).length);
     assert.equal(out.adapterSha256, adapter.sha256);
   });
 

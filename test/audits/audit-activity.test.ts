@@ -6,10 +6,12 @@ import { createAuditActivities, ScorerOptions } from '../../src/audits/applicati
 import { AuditInput } from '../../src/audits/domain/audit-activity';
 import { AuditError } from '../../src/audits/domain/audit-error';
 import { EvalItem, McScorer } from '../../src/audits/domain/eval-item';
-import { contentScorer, generalItem, personItem } from './fixtures';
+import { contentScorer, generalItem, neverSeenItem, personItem } from './fixtures';
 
 const items: EvalItem[] = [
   ...['s1', 's2', 's3'].flatMap((s) => [personItem(`${s}-m`, s, 'multimodal'), personItem(`${s}-t`, s, 'text')]),
+  // People no version ever knew: the reference for the forgetting rules.
+  ...['n1', 'n2'].flatMap((s) => [neverSeenItem(`${s}-m`, s, 'multimodal'), neverSeenItem(`${s}-t`, s, 'text')]),
   generalItem('g1', 'color'),
   generalItem('g2', 'count'),
 ];
@@ -25,7 +27,7 @@ function world(evalItems: EvalItem[] = items) {
     openScorer(options) {
       opened.push(options);
       const forgotten = options.adapter ? options.adapter.path.replace('forget:', '').split(',') : [];
-      return contentScorer((item) => !forgotten.includes(item.subjectId ?? ''), scored);
+      return contentScorer((item) => item.split !== 'never_seen' && !forgotten.includes(item.subjectId ?? ''), scored);
     },
     loadEvalItems: async () => evalItems,
     heartbeat: (p) => heartbeats.push(p),
@@ -63,9 +65,16 @@ describe('audit activity', () => {
     assert.equal(out.baseline!.forget.multimodal.accuracy, 1);
     assert.equal(out.adapterSha256, SHA);
     assert.equal(out.gatePolicy!.version, 1);
-    // version 0 then the candidate, each over 8 questions in batches of 3.
+    // version 0 then the candidate, each over 12 questions in batches of 3.
     assert.deepEqual(opened.map((o) => o.adapter?.path ?? null), [null, 'forget:s1']);
-    assert.deepEqual(heartbeats.map((h) => h.scored), [3, 6, 8, 3, 6, 8]);
+    assert.deepEqual(heartbeats.map((h) => h.scored), [3, 6, 9, 12, 3, 6, 9, 12]);
+    // The forgotten person answers like the never-seen people; version 0 knew them.
+    const evidence = out.metrics!.forgetting!;
+    assert.deepEqual([evidence.forget.text.n, evidence.forget.text.referenceN, evidence.reference.subjects], [1, 2, 2]);
+    assert.equal(evidence.forget.text.forgetQuality!.pValue, 1);
+    assert.equal(evidence.forget.multimodal.miaAuc!.auc, 0.5);
+    assert.equal(out.baseline!.forgetting!.forget.text.miaAuc!.auc, 1);
+    assert.ok(out.checks.some((c) => c.rule === 'MIA_AUC' && c.passed));
   });
 
   it('scores version 0 once per lineage and re-cuts it for later requests', async () => {
@@ -103,7 +112,7 @@ describe('audit activity', () => {
     const { activities, scored } = world();
     const out = await activities.audit(input({ gatePolicy: { general: { circularEval: true } } }));
     assert.equal(out.metrics!.scope.circularEval, true);
-    assert.equal(out.metrics!.scoredQuestions, 6 + 2 * 4);
+    assert.equal(out.metrics!.scoredQuestions, 10 + 2 * 4);
     assert.equal(scored.flat().filter((i) => i.split === 'general').length, 2 * 2 * 4);
   });
 
@@ -142,7 +151,7 @@ describe('audit activity', () => {
     const out = await activities.audit(input());
     assert.equal(out.decision, 'REVIEW');
     assert.ok(out.reasons.every((r) => /is missing/.test(r)));
-    assert.equal(out.reasons.length, 7);
+    assert.equal(out.reasons.length, 7 + 12);
   });
 
   it('fails closed on an invalid gate policy without scoring anything', async () => {

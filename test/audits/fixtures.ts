@@ -2,7 +2,8 @@
 // metric and gate code is tested against these; the real model is tested in audit-activity-e2e.
 import { createAuditActivities } from '../../src/audits/application/audit-activities';
 import { AuditResult } from '../../src/audits/domain/audit-activity';
-import { EvalItem, McScorer, Modality, OPTION_LETTERS, OptionLetter, ScoredItem } from '../../src/audits/domain/eval-item';
+import { EvalItem, McScorer, Modality, OPTION_LETTERS, OptionLetter, rightOptionScore, ScoredItem } from '../../src/audits/domain/eval-item';
+import { ForgettingEvidence, SetEvidence } from '../../src/audits/domain/forgetting-evidence';
 
 export function personItem(id: string, subjectId: string, modality: Modality, answer: OptionLetter = 'A'): EvalItem {
   return {
@@ -16,6 +17,11 @@ export function personItem(id: string, subjectId: string, modality: Modality, an
     answer,
     image: modality === 'multimodal' ? `images/${subjectId}.png` : null,
   };
+}
+
+/** A question about a person no build phase trained on (the never-seen reference). */
+export function neverSeenItem(id: string, subjectId: string, modality: Modality, answer: OptionLetter = 'A'): EvalItem {
+  return { ...personItem(id, subjectId, modality, answer), split: 'never_seen' };
 }
 
 export function generalItem(id: string, category: string, answer: OptionLetter = 'B'): EvalItem {
@@ -47,7 +53,7 @@ export function contentScorer(knows: (item: EvalItem) => boolean, log: EvalItem[
       log.push(items);
       return items.map((item): ScoredItem => {
         const predicted = knows(item) ? item.answer : OPTION_LETTERS.find((l) => l !== item.answer)!;
-        return { id: item.id, logits: logitsFor(predicted), predicted, correct: predicted === item.answer };
+        return { id: item.id, logits: logitsFor(predicted), predicted, correct: predicted === item.answer, ...rightOptionScore(logitsFor(predicted), item.answer) };
       });
     },
     async close() {},
@@ -57,6 +63,7 @@ export function contentScorer(knows: (item: EvalItem) => boolean, log: EvalItem[
 // A request whose first candidate (v1) only broke the image link and whose retry (v2) passed.
 const reportItems = [
   ...['s1', 's2', 's3', 's4'].flatMap((s) => [personItem(`${s}-m`, s, 'multimodal'), personItem(`${s}-t`, s, 'text')]),
+  ...['n1', 'n2'].flatMap((s) => [neverSeenItem(`${s}-m`, s, 'multimodal'), neverSeenItem(`${s}-t`, s, 'text')]),
   generalItem('g1', 'color'),
   generalItem('g2', 'count'),
 ];
@@ -70,6 +77,7 @@ export async function auditHistory(): Promise<{ v1: AuditResult; v2: AuditResult
   const activities = createAuditActivities({
     openScorer: ({ adapter }) =>
       contentScorer((item) => {
+        if (item.split === 'never_seen') return false;
         if (item.subjectId !== 's1' || adapter === null) return true;
         // v1 only broke the image-knowledge link (the PULSE modality gap).
         return adapter.sha256 === SHA1 && item.modality === 'text';
@@ -82,4 +90,22 @@ export async function auditHistory(): Promise<{ v1: AuditResult; v2: AuditResult
   const v1 = await activities.audit({ ...base, versionNumber: 1, adapter: { path: '/a1', sha256: SHA1 }, attempt: 1 });
   const v2 = await activities.audit({ ...base, versionNumber: 2, adapter: { path: '/a2', sha256: SHA2 }, attempt: 2 });
   return { v1, v2 };
+}
+
+/** Forgetting evidence of forgotten people that look like never-seen ones: every forgetting rule passes. */
+export function indistinguishableEvidence(n = 5, referenceN = 250): ForgettingEvidence {
+  const set = (): SetEvidence => ({
+    n,
+    referenceN,
+    forgetQuality: { statistic: 0.28, pValue: 0.74, method: 'exact', n, m: referenceN },
+    miaAuc: { auc: 0.5, standardError: 0.13, n, referenceN },
+    rankShares: [0.25, 0.25, 0.25, 0.25],
+    belowChance: { correct: 1, n, chance: 0.25, pValue: 0.63 },
+  });
+  return {
+    forget: { multimodal: set(), text: set() },
+    cumulativeForget: { multimodal: set(), text: set() },
+    reference: { subjects: referenceN / 5, questions: { multimodal: referenceN, text: referenceN } },
+    missingReference: null,
+  };
 }

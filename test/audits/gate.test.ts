@@ -5,6 +5,7 @@ import { binomialUpperTail } from '../../src/audits/domain/binomial';
 import { decideGate, GATE_RULES, GateInput } from '../../src/audits/domain/decision';
 import { DEFAULT_GATE_POLICY, GatePolicy, parseGatePolicy } from '../../src/audits/domain/gate-policy';
 import { AuditMetrics, MetricValue } from '../../src/audits/domain/metrics';
+import { indistinguishableEvidence } from './fixtures';
 
 /** An accuracy over 100 questions: large enough that the significance rule excuses nothing here. */
 function value(accuracy: number | null, ofBaseline: number | null = null): MetricValue {
@@ -27,6 +28,7 @@ function passing(): AuditMetrics {
     retain: { multimodal: value(0.8, 0.9), text: value(0.8, 0.85) },
     general: { overall: value(0.7, 0.95), byCategory: {} },
     perSubject: {},
+    forgetting: indistinguishableEvidence(),
     chanceLevel: 0.25,
     scoringMethod: 'test',
     scoredQuestions: 40,
@@ -43,7 +45,7 @@ describe('gate decisions under the default policy', () => {
   it('promotes when every rule passes, including exactly on the boundaries', () => {
     const out = decide(() => {});
     assert.equal(out.decision, 'PASS');
-    assert.equal(out.checks.length, 7);
+    assert.equal(out.checks.length, 7 + 12); // + 3 forgetting rules x 2 sets x 2 modalities
     assert.ok(out.checks.every((c) => c.passed));
     assert.equal(out.escalation, null);
     // forget.text = 0.35 = chance + 0.10 and retain.text = 0.85 of version 0 are on the boundary.
@@ -91,9 +93,9 @@ describe('gate decisions under the default policy', () => {
   });
 
   it('checks every rule kind in a fixed order, each from its own policy section', () => {
-    assert.deepEqual(GATE_RULES.map((k) => k.rule), ['FORGET', 'CUMULATIVE_FORGET', 'RETAIN', 'GENERAL']);
+    assert.deepEqual(GATE_RULES.flatMap((k) => k.rules), ['FORGET', 'CUMULATIVE_FORGET', 'RETAIN', 'GENERAL', 'FORGET_QUALITY', 'MIA_AUC', 'BELOW_CHANCE']);
     const out = decide(() => {});
-    assert.deepEqual([...new Set(out.checks.map((c) => c.rule))], ['FORGET', 'CUMULATIVE_FORGET', 'RETAIN', 'GENERAL']);
+    assert.deepEqual([...new Set(out.checks.map((c) => c.rule))], ['FORGET', 'CUMULATIVE_FORGET', 'RETAIN', 'GENERAL', 'FORGET_QUALITY', 'MIA_AUC', 'BELOW_CHANCE']);
   });
 });
 
@@ -239,7 +241,7 @@ describe('forget checks on small samples (the significance rule)', () => {
 describe('gate policy documents', () => {
   it('gives a policy without forget.significance the default 0.05', () => {
     const old = parseGatePolicy({ version: 3, forget: { maxAccuracyAboveChance: 0.2 } });
-    assert.deepEqual(old.forget, { maxAccuracyAboveChance: 0.2, significance: 0.05 });
+    assert.deepEqual(old.forget, { maxAccuracyAboveChance: 0.2, significance: 0.05, minForgetQuality: 0.05, maxMiaAucDistance: 0.1, refuseBelowChance: true });
     assert.equal(parseGatePolicy({ forget: { significance: 0.5 } }).forget.significance, 0.5);
     assert.equal(parseGatePolicy({ forget: { significance: 0.001 } }).forget.significance, 0.001);
   });
@@ -271,6 +273,9 @@ describe('gate policy documents', () => {
     [{ forget: { significance: -0.05 } }, 'gatePolicy.forget.significance', /got -0\.05/],
     [{ forget: { significance: '0.05' } }, 'gatePolicy.forget.significance', /got "0\.05"/],
     [{ forget: { significance: null } }, 'gatePolicy.forget.significance', /got null/],
+    [{ forget: { minForgetQuality: 1.2 } }, 'gatePolicy.forget.minForgetQuality', /between 0 and 1, got 1\.2/],
+    [{ forget: { maxMiaAucDistance: 0.6 } }, 'gatePolicy.forget.maxMiaAucDistance', /between 0 and 0\.5, got 0\.6/],
+    [{ forget: { refuseBelowChance: 'no' } }, 'gatePolicy.forget.refuseBelowChance', /true or false/],
     [{ general: { circularEval: 'yes' } }, 'gatePolicy.general.circularEval', /true or false/],
     [{ goal: { maxForgottenAccuracy: 1.2 } }, 'gatePolicy.goal.maxForgottenAccuracy', /between 0 and 1, got 1.2/],
     [{ goal: { passes: 1.5 } }, 'gatePolicy.goal.passes', /integer in 0\.\.10, got 1\.5/],

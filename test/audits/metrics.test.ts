@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AuditError } from '../../src/audits/domain/audit-error';
 import { circularRotations } from '../../src/audits/domain/circular-eval';
-import { EvalItem, ScoredItem } from '../../src/audits/domain/eval-item';
-import { answerRanks, AuditScope, computeRawMetrics, itemOutcomes, itemsToScore, metricsForScope, relateMetrics } from '../../src/audits/domain/metrics';
+import { EvalItem, rightOptionScore, ScoredItem } from '../../src/audits/domain/eval-item';
+import { AuditScope, computeRawMetrics, itemOutcomes, itemsToScore, metricsForScope, relateMetrics } from '../../src/audits/domain/metrics';
 import { rankSubjectsByAccuracy, selectPretrainedTargets } from '../../src/audits/domain/target-selection';
 import { contentScorer, generalItem, logitsFor, personItem } from './fixtures';
 
@@ -92,11 +92,11 @@ describe('PULSE metrics on a hand-made eval set', () => {
     const scores: ScoredItem[] = people.map((item) => {
       const wrong = item.answer === 'A' ? 'B' : 'A';
       const logits = { A: 0, B: 0, C: 0, D: 0, [wrong]: 2, ...(item.modality === 'multimodal' ? { [item.answer]: 1 } : {}) };
-      return { id: item.id, logits, predicted: wrong, correct: false };
+      return { id: item.id, logits, predicted: wrong, correct: false, ...rightOptionScore(logits, item.answer) };
     });
-    const ranks = answerRanks(people, scores);
-    assert.equal(ranks.get('s1-m1'), 1);
-    assert.equal(ranks.get('s1-t1'), 3);
+    const rank = (id: string) => scores.find((s) => s.id === id)!.rank;
+    assert.equal(rank('s1-m1'), 2);
+    assert.equal(rank('s1-t1'), 4);
     const m = computeRawMetrics(people, people, scores, scope);
     assert.deepEqual(m.forgottenRunnerUp, { multimodal: 1, text: 0 });
     assert.equal(m.cumulativeForget.multimodal.accuracy, 0, 'the accuracy sees nothing');
@@ -132,7 +132,7 @@ describe('CircularEval', () => {
     // A model biased toward letter "B" gets every B-answer question right without CircularEval.
     const biased = {
       async score(xs: EvalItem[]): Promise<ScoredItem[]> {
-        return xs.map((x) => ({ id: x.id, logits: logitsFor('B'), predicted: 'B' as const, correct: x.answer === 'B' }));
+        return xs.map((x) => ({ id: x.id, logits: logitsFor('B'), predicted: 'B' as const, correct: x.answer === 'B', ...rightOptionScore(logitsFor('B'), x.answer) }));
       },
     };
     const circular: AuditScope = { ...scope, circularEval: true };
@@ -149,6 +149,26 @@ describe('CircularEval', () => {
     const m = computeRawMetrics(items, toScore, scores, circular);
     assert.equal(m.general.overall.accuracy, 0.5);
     assert.equal(m.scoredQuestions, toScore.length);
+  });
+});
+
+describe('the right option\'s probability and rank', () => {
+  it('normalises the letter logits with a softmax and ranks ties against the right answer', () => {
+    const logits = { A: 2, B: 1, C: 0, D: 0 };
+    const e = Math.E;
+    const b = rightOptionScore(logits, 'B');
+    assert.ok(Math.abs(b.pRight - e / (e * e + e + 2)) < 1e-12);
+    assert.equal(b.rank, 2);
+    assert.deepEqual(rightOptionScore(logits, 'A').rank, 1);
+    assert.equal(rightOptionScore(logits, 'C').rank, 4, 'tied with D: below it');
+    // Large logits do not overflow.
+    assert.ok(Math.abs(rightOptionScore({ A: 1000, B: 1000, C: 1000, D: 1000 }, 'D').pRight - 0.25) < 1e-12);
+  });
+
+  it('fails on a score without a usable pRight or rank', async () => {
+    const scores = await contentScorer(() => true).score(items);
+    const bad = scores.map((s, i) => (i === 2 ? { ...s, pRight: Number.NaN } : s));
+    assert.throws(() => itemOutcomes(items, bad), /no usable pRight \/ rank for eval item "s1-t1"/);
   });
 });
 

@@ -167,6 +167,21 @@ describe('compliance reports over HTTP and GraphQL', { timeout: 180_000 }, () =>
     assert.equal(hidden.errors![0].extensions.code, 'NOT_FOUND');
   });
 
+  it('answers the forgetting evidence of a request in GraphQL', async () => {
+    const q = `{ auditReport(requestId: "${REQUEST}") { forgetQuality { multimodal text } miaAuc { multimodal text }
+      rankShares { multimodal text } belowChance { multimodal text } knowledgeBefore { multimodal text } noKnowledgeFound } }`;
+    const { data, errors } = await graphql(q, tokens.alice);
+    assert.equal(errors, undefined);
+    const r = data.auditReport;
+    // v2 forgot s1: answered exactly like the never-seen people (same pRight), right answer last.
+    assert.deepEqual(r.forgetQuality, { multimodal: 1, text: 1 });
+    assert.deepEqual(r.miaAuc, { multimodal: 0.5, text: 0.5 });
+    assert.deepEqual(r.rankShares, { multimodal: [0, 0, 0, 1], text: [0, 0, 0, 1] });
+    assert.deepEqual(r.belowChance, { multimodal: false, text: false });
+    assert.deepEqual(r.knowledgeBefore, { multimodal: 1, text: 1 });
+    assert.equal(r.noKnowledgeFound, false, 'version 0 knew s1');
+  });
+
   it('serves an HTML page that opens in headless Chromium with the bearer token and shows the numbers', async () => {
     browser = await launchChromium();
     const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${tokens.auditor}` } });
@@ -179,5 +194,7 @@ describe('compliance reports over HTTP and GraphQL', { timeout: 180_000 }, () =>
     assert.equal(await page.locator('#metrics tbody tr').first().locator('td').nth(2).innerText(), '0.0%');
     assert.match(await page.locator('#runner-up').innerText(), /second choice in 0\.0% \(multimodal\) and 0\.0% \(text-only\)/);
     assert.ok(((await page.locator('#sustainability-chart').boundingBox())?.width ?? 0) > 300);
+    assert.equal(await page.locator('#forgetting-checks tbody tr').count(), 12);
+    assert.ok(((await page.locator('#p-right-chart').boundingBox())?.width ?? 0) > 300);
   });
 });

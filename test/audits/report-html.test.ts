@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { AuditResult } from '../../src/audits/domain/audit-activity';
 import { buildReport, ComplianceReport, dueState, ReportFacts, StoredAudit } from '../../src/audits/domain/report';
+import { NO_NEVER_SEEN_PEOPLE } from '../../src/audits/domain/forgetting-evidence';
 import { renderReportHtml } from '../../src/audits/report/render-html';
 import { launchChromium } from './chromium';
 import { auditHistory, DIGEST, REQUEST, SHA1, SHA2 } from './fixtures';
@@ -53,6 +54,12 @@ describe('report document', () => {
     assert.match(report.audit!.candidateRules[2], /up to 3 goal passes/);
     assert.deepEqual(report.sustainability.map((p) => [p.version, p.cumulativeForget.text]), [[0, 1], [2, 0]]);
     assert.ok(!JSON.stringify(report).includes('s1-m'), 'no eval content in the report');
+    const f = report.audit!.forgetting!;
+    assert.deepEqual([f.evidence!.forget.text.n, f.evidence!.forget.text.referenceN, f.evidence!.reference.subjects], [1, 2, 2]);
+    assert.deepEqual(f.knowledgeBefore, { multimodal: 1, text: 1 });
+    assert.deepEqual(f.belowChance.forget, { multimodal: false, text: false });
+    assert.deepEqual([f.pRight.text.forgotten.length, f.pRight.text.neverSeen.length], [1, 2]);
+    assert.equal(f.noKnowledgeFound, false);
   });
 
   it('tells met, missed, pending and overdue due dates apart', () => {
@@ -136,6 +143,36 @@ describe('report HTML in headless Chromium', () => {
     assert.ok(versions.includes('s4, s7'), `the re-forgotten people of v2 are listed: ${versions}`);
     assert.equal(JSON.parse(await page.locator('#policy').innerText()).version, 2);
     assert.equal(await page.locator('#attempts tbody tr').count(), 2);
+  });
+
+  it('shows every forgetting rule with its number and sample sizes, and version 0 beside the candidate', async () => {
+    assert.equal(await page.locator('#forgetting-checks tbody tr').count(), 12);
+    assert.equal(await page.locator('#forgetting-checks .fail').count(), 0);
+    // forget quality of this request, multimodal: 1 forgotten vs 2 never-seen questions, indistinguishable.
+    assert.deepEqual([await cell('forgetting-checks', 0, 1), await cell('forgetting-checks', 0, 2), await cell('forgetting-checks', 0, 4)], ['forgetting.forget.multimodal.forgetQuality', '1.000', '1 / 2']);
+    assert.match(await cell('forgetting-checks', 4, 3), /CI reaches into 0\.5 ± 0\.1/);
+    // v2 forgot s1 (AUC 0.5); version 0 knew them (AUC 1).
+    assert.deepEqual([await cell('forgetting', 0, 2), await cell('forgetting', 1, 2)], ['v2', 'v0']);
+    assert.match(await cell('forgetting', 0, 5), /^0\.500 \[/);
+    assert.match(await cell('forgetting', 1, 5), /^1\.000 \[/);
+    assert.match(await page.locator('#knowledge-before').innerText(), /version 0 answered this request's questions 100\.0% right with the image/);
+    assert.equal(await page.locator('#no-knowledge-found').count(), 0);
+    assert.equal(await page.locator('#missing-reference').count(), 0);
+  });
+
+  it('charts pRight of the forgotten people against the never-seen people', async () => {
+    const box = await page.locator('#p-right-chart').boundingBox();
+    assert.ok(box && box.width > 300 && box.height > 100);
+    assert.equal(await page.locator('#p-right-chart g.strip').count(), 6);
+    assert.equal(await page.locator('#p-right-chart g[data-group="neverSeen"][data-modality="text"] circle').count(), 2);
+    assert.equal(await page.locator('#p-right-chart g[data-group="forgotten"][data-modality="text"] circle').count(), 1);
+  });
+
+  it('says why the forgetting rules cannot pass on a dataset without never-seen people', () => {
+    const noReference = structuredClone(report);
+    const f = noReference.audit!.forgetting!;
+    f.evidence!.missingReference = NO_NEVER_SEEN_PEOPLE;
+    assert.ok(renderReportHtml(noReference).includes(`<p class="fail" id="missing-reference">${NO_NEVER_SEEN_PEOPLE}.</p>`));
   });
 
   it('draws the sustainability curve as inline SVG', async () => {

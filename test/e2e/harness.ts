@@ -85,7 +85,8 @@ export async function startE2eStack(name: string, env: Record<string, string> = 
  * every audited candidate passes, so their outcome does not depend on the tiny model's quality.
  */
 export const ALWAYS_PROMOTE_GATE_POLICY = {
-  forget: { maxAccuracyAboveChance: 0.75 },
+  // The forgetting rules at their "off" settings (forgetting-rules.ts).
+  forget: { maxAccuracyAboveChance: 0.75, minForgetQuality: 0, maxMiaAucDistance: 0.5, refuseBelowChance: false },
   retain: { minFractionOfBaseline: 0 },
   general: { minFractionOfBaseline: 0 },
 };

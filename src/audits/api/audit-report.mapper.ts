@@ -1,5 +1,6 @@
 import { AuditMetrics, ModalityMetrics } from '../domain/metrics';
 import { ComplianceReport } from '../domain/report';
+import { ForgettingReport } from '../domain/forgetting-report';
 import { AuditBaselineModel, AuditReportModel, GateDecisionEnum, ModalityAccuracyModel } from './audit-report.model';
 
 const accuracies = (m: ModalityMetrics | undefined): ModalityAccuracyModel => ({
@@ -9,6 +10,19 @@ const accuracies = (m: ModalityMetrics | undefined): ModalityAccuracyModel => ({
 
 function baselineOf(m: AuditMetrics): AuditBaselineModel {
   return { forget: accuracies(m.forget), cumulativeForget: accuracies(m.cumulativeForget), retain: accuracies(m.retain), general: m.general.overall.accuracy };
+}
+
+/** This request's forgetting numbers (forgetting-report.ts); all null for audits recorded before they were measured. */
+function forgettingFields(f: ForgettingReport | null): Pick<AuditReportModel, 'forgetQuality' | 'miaAuc' | 'rankShares' | 'belowChance' | 'knowledgeBefore' | 'noKnowledgeFound'> {
+  const forget = f?.evidence?.forget;
+  return {
+    forgetQuality: { multimodal: forget?.multimodal.forgetQuality?.pValue ?? null, text: forget?.text.forgetQuality?.pValue ?? null },
+    miaAuc: { multimodal: forget?.multimodal.miaAuc?.auc ?? null, text: forget?.text.miaAuc?.auc ?? null },
+    rankShares: { multimodal: forget?.multimodal.rankShares ?? null, text: forget?.text.rankShares ?? null },
+    belowChance: { multimodal: f?.belowChance.forget.multimodal ?? null, text: f?.belowChance.forget.text ?? null },
+    knowledgeBefore: { multimodal: f?.knowledgeBefore.multimodal ?? null, text: f?.knowledgeBefore.text ?? null },
+    noKnowledgeFound: f?.noKnowledgeFound ?? false,
+  };
 }
 
 /** The core numbers of a request's report; null when nothing was audited for it yet. */
@@ -27,6 +41,7 @@ export function toAuditReportModel(report: ComplianceReport): AuditReportModel |
     cumulativeForget: accuracies(m?.cumulativeForget),
     retain: accuracies(m?.retain),
     general: m?.general.overall.accuracy ?? null,
+    ...forgettingFields(audit.forgetting),
     baseline: audit.baseline ? baselineOf(audit.baseline) : null,
     gatePolicyVersion: audit.gatePolicy?.version ?? null,
     htmlUrl: report.links.html,

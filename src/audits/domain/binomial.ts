@@ -26,3 +26,15 @@ export function binomialUpperTail(k: number, n: number, p: number): number {
   }
   return Math.min(1, Math.max(0, sum));
 }
+
+/**
+ * P(X <= k) for X ~ Binomial(n, p): the one-sided p-value of getting k or fewer of n questions right
+ * when every answer is right with probability p. Summed exactly as the upper tail of the wrong answers
+ * (n - X ~ Binomial(n, 1 - p)), so a tiny tail keeps its precision.
+ * E.g. n = 5, p = 0.25: k = 0 -> 0.2373; n = 20: k = 0 -> 0.003171.
+ */
+export function binomialLowerTail(k: number, n: number, p: number): number {
+  if (typeof p !== 'number' || !Number.isFinite(p) || p < 0 || p > 1) throw new RangeError(`p: must be a number in [0, 1], got ${p}`);
+  if (!Number.isInteger(k)) throw new RangeError(`k: must be an integer, got ${k}`);
+  return binomialUpperTail(n - k, n, 1 - p);
+}

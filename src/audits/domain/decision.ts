@@ -4,20 +4,22 @@
 // a FAIL leads to (another attempt with the escalation, or the step failing).
 import { binomialUpperTail } from './binomial';
 import { MODALITIES } from './eval-item';
+import { forgettingChecks, ForgettingRule } from './forgetting-rules';
 import { GatePolicy } from './gate-policy';
 import { AuditMetrics, MetricValue } from './metrics';
 
 /** PASS: promote it. FAIL: a rule is broken; retrying with the escalation may help. REVIEW: a person decides. */
 export type GateDecision = 'PASS' | 'FAIL' | 'REVIEW';
 export const GATE_DECISIONS: readonly GateDecision[] = ['PASS', 'FAIL', 'REVIEW'];
-export type GateRule = 'FORGET' | 'CUMULATIVE_FORGET' | 'RETAIN' | 'GENERAL';
+export type GateRule = 'FORGET' | 'CUMULATIVE_FORGET' | 'RETAIN' | 'GENERAL' | ForgettingRule;
 
 export interface GateCheck {
   rule: GateRule;
   /** Path of the number in AuditMetrics, e.g. "retain.text.ofBaseline". */
   metric: string;
   value: number | null;
-  comparison: '<=' | '>=';
+  /** 'within': the value's confidence interval must reach into [0.5 - threshold, 0.5 + threshold] (forgetting-rules.ts). */
+  comparison: '<=' | '>=' | 'within';
   threshold: number;
   /** false also when the value is missing. */
   passed: boolean;
@@ -34,6 +36,10 @@ export interface GateCheck {
   significance?: number;
   /** Forget checks: which rule let it pass ('margin': value <= threshold; 'binomial': not significantly above chance); null when it failed. */
   passedBy?: 'margin' | 'binomial' | null;
+  /** Forgetting checks (forgetting-rules.ts): never-seen questions compared with, the AUC's confidence interval, and the finding in words. */
+  referenceN?: number;
+  interval?: [number, number];
+  detail?: string;
 }
 
 /**
@@ -120,33 +126,39 @@ type RuleDirection = Escalation['direction'];
  * go when one fails. A new rule kind is one entry here (and its name in GateRule).
  */
 interface RuleKind {
-  rule: GateRule;
+  rules: readonly GateRule[];
   checks(metrics: AuditMetrics, policy: GatePolicy): GateCheck[];
-  whenFailed: RuleDirection;
+  whenFailed(failed: GateCheck): RuleDirection;
 }
 
 const ofBaseline = (v: MetricValue) => v.ofBaseline;
 
 export const GATE_RULES: readonly RuleKind[] = [
   {
-    rule: 'FORGET',
+    rules: ['FORGET'],
     checks: (m, policy) => MODALITIES.map((mod) => forgetCheck('FORGET', `forget.${mod}.accuracy`, m.forget[mod], m.chanceLevel, policy)),
-    whenFailed: 'STRENGTHEN_FORGETTING',
+    whenFailed: () => 'STRENGTHEN_FORGETTING',
   },
   {
-    rule: 'CUMULATIVE_FORGET',
+    rules: ['CUMULATIVE_FORGET'],
     checks: (m, policy) => MODALITIES.map((mod) => forgetCheck('CUMULATIVE_FORGET', `cumulativeForget.${mod}.accuracy`, m.cumulativeForget[mod], m.chanceLevel, policy)),
-    whenFailed: 'STRENGTHEN_FORGETTING',
+    whenFailed: () => 'STRENGTHEN_FORGETTING',
   },
   {
-    rule: 'RETAIN',
+    rules: ['RETAIN'],
     checks: (m, policy) => MODALITIES.map((mod) => check('RETAIN', `retain.${mod}.ofBaseline`, ofBaseline(m.retain[mod]), '>=', policy.retain.minFractionOfBaseline)),
-    whenFailed: 'PROTECT_UTILITY',
+    whenFailed: () => 'PROTECT_UTILITY',
   },
   {
-    rule: 'GENERAL',
+    rules: ['GENERAL'],
     checks: (m, policy) => [check('GENERAL', 'general.overall.ofBaseline', ofBaseline(m.general.overall), '>=', policy.general.minFractionOfBaseline)],
-    whenFailed: 'PROTECT_UTILITY',
+    whenFailed: () => 'PROTECT_UTILITY',
+  },
+  {
+    rules: ['FORGET_QUALITY', 'MIA_AUC', 'BELOW_CHANCE'],
+    checks: forgettingChecks,
+    // Answering the forgotten worse than people never seen is over-unlearning: training harder would deepen it.
+    whenFailed: (c) => (c.rule === 'BELOW_CHANCE' || (c.rule === 'MIA_AUC' && c.value !== null && c.value < 0.5) ? 'PROTECT_UTILITY' : 'STRENGTHEN_FORGETTING'),
   },
 ];
 
@@ -156,6 +168,7 @@ export function gateChecks(metrics: AuditMetrics, policy: GatePolicy): GateCheck
 }
 
 function describe(c: GateCheck): string {
+  if (c.detail !== undefined) return c.detail;
   if (c.value === null) return `${c.metric} is missing (no questions, no version-0 number, or not finite): cannot pass ${c.comparison} ${c.threshold.toFixed(3)}`;
   const broken = c.comparison === '<=' ? '>' : '<';
   const significant =
@@ -186,7 +199,7 @@ const ESCALATIONS: Record<RuleDirection, Escalation> = {
 
 /** Lost utility outweighs remembered subjects: training harder would only lose more. */
 function escalationFor(failed: GateCheck[]): Escalation {
-  const utilityLost = failed.some((c) => GATE_RULES.find((kind) => kind.rule === c.rule)?.whenFailed === 'PROTECT_UTILITY');
+  const utilityLost = failed.some((c) => GATE_RULES.find((kind) => kind.rules.includes(c.rule))?.whenFailed(c) === 'PROTECT_UTILITY');
   return { ...ESCALATIONS[utilityLost ? 'PROTECT_UTILITY' : 'STRENGTHEN_FORGETTING'] };
 }
 

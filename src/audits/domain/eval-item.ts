@@ -28,12 +28,29 @@ export interface ScoredItem {
   logits: Record<OptionLetter, number>;
   predicted: OptionLetter;
   correct: boolean;
+  /** Probability of the right option, the letter logits normalised by a softmax over the option letters only. */
+  pRight: number;
+  /** Where the right option ranks among the options: 1 = the model's first choice .. 4; a tie counts against it. */
+  rank: number;
 }
 
 /** The multiple-choice scorer the runtime (src/audits/runtime) provides. */
 export interface McScorer {
   score(items: EvalItem[]): Promise<ScoredItem[]>;
   close(): Promise<void>;
+}
+
+/**
+ * pRight and rank of the right option from the letter logits. A tie ranks the right answer below the
+ * options it ties with: no one can read the answer off such a model.
+ */
+export function rightOptionScore(logits: Record<OptionLetter, number>, answer: OptionLetter): Pick<ScoredItem, 'pRight' | 'rank'> {
+  const values = OPTION_LETTERS.map((letter) => logits[letter]);
+  const top = Math.max(...values);
+  const total = values.reduce((sum, v) => sum + Math.exp(v - top), 0);
+  const right = logits[answer];
+  const rank = 1 + OPTION_LETTERS.filter((letter) => letter !== answer && logits[letter] >= right).length;
+  return { pRight: Math.exp(right - top) / total, rank };
 }
 
 export interface AdapterRef {
@@ -46,4 +63,4 @@ export const CHANCE_LEVEL = 1 / OPTION_LETTERS.length;
 
 /** How the runtime turns logits into an answer; named in every report. */
 export const SCORING_METHOD =
-  'multiple choice: argmax over the logits of the option-letter tokens (" A".." D") at the answer position';
+  'multiple choice: argmax over the logits of the option-letter tokens (" A".." D") at the answer position; pRight = the right letter\'s softmax over those four logits';

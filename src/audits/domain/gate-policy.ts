@@ -16,6 +16,19 @@ export interface GatePolicy {
      * failing the margin rule by luck. In (0, 0.5].
      */
     significance: number;
+    /**
+     * Forget quality (TOFU): the KS p-value of the forgotten people's pRight against never-seen people's
+     * must be >= this, per modality, for this request and cumulatively. 0 turns the rule off.
+     */
+    minForgetQuality: number;
+    /**
+     * A loss attack's AUC (forgotten vs never-seen questions) must be compatible with 0.5 +- this: its
+     * (1 - significance) confidence interval must reach into the band, so five questions are not failed
+     * by chance. Too high leaks that the person is still known, too low that they were deleted. 0.5 turns it off.
+     */
+    maxMiaAucDistance: number;
+    /** Refuse accuracy significantly BELOW chance (binomial lower tail < significance): answering reliably wrong reveals the deletion. */
+    refuseBelowChance: boolean;
   };
   retain: {
     /** Retain accuracy must stay >= this fraction of version 0's, per modality. */
@@ -43,7 +56,7 @@ export interface GatePolicy {
 
 export const DEFAULT_GATE_POLICY: GatePolicy = Object.freeze({
   version: 1,
-  forget: Object.freeze({ maxAccuracyAboveChance: 0.1, significance: 0.05 }),
+  forget: Object.freeze({ maxAccuracyAboveChance: 0.1, significance: 0.05, minForgetQuality: 0.05, maxMiaAucDistance: 0.1, refuseBelowChance: true }),
   retain: Object.freeze({ minFractionOfBaseline: 0.85 }),
   general: Object.freeze({ minFractionOfBaseline: 0.9, circularEval: false }),
   goal: Object.freeze({ maxForgottenAccuracy: 0.4, passes: 3 }),
@@ -73,6 +86,12 @@ const significanceLevel: FieldCheck = (value, field) => {
   }
 };
 
+const aucDistance: FieldCheck = (value, field) => {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 0.5) {
+    throw new AuditError('INVALID_GATE_POLICY', `must be a number between 0 and 0.5, got ${JSON.stringify(value)}`, field);
+  }
+};
+
 const boolean: FieldCheck = (value, field) => {
   if (typeof value !== 'boolean') {
     throw new AuditError('INVALID_GATE_POLICY', `must be true or false, got ${JSON.stringify(value)}`, field);
@@ -92,7 +111,13 @@ const revision: FieldCheck = (value, field) => {
 };
 
 const SECTIONS: Record<Exclude<keyof GatePolicy, 'version'>, Record<string, FieldCheck>> = {
-  forget: { maxAccuracyAboveChance: aboveChance, significance: significanceLevel },
+  forget: {
+    maxAccuracyAboveChance: aboveChance,
+    significance: significanceLevel,
+    minForgetQuality: fraction,
+    maxMiaAucDistance: aucDistance,
+    refuseBelowChance: boolean,
+  },
   retain: { minFractionOfBaseline: fraction },
   general: { minFractionOfBaseline: fraction, circularEval: boolean },
   goal: { maxForgottenAccuracy: fraction, passes: passCount },

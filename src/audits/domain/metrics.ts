@@ -9,7 +9,8 @@
 // 1 - acc/acc0; the others as the fraction retained, acc/acc0) and to the parent version (delta).
 import { AuditError } from './audit-error';
 import { circularRotations, originalItemId } from './circular-eval';
-import { CHANCE_LEVEL, EvalItem, Modality, SCORING_METHOD, ScoredItem } from './eval-item';
+import { CHANCE_LEVEL, EvalItem, Modality, OPTION_LETTERS, SCORING_METHOD, ScoredItem } from './eval-item';
+import { ForgettingEvidence, forgettingEvidence } from './forgetting-evidence';
 
 export interface MetricValue {
   /** Fraction correct; null when the set has no items (a missing number: the gate fails closed). */
@@ -44,6 +45,10 @@ export interface Tally {
   total: number;
   /** Questions whose right answer was the model's second choice (absent in audits recorded before it was counted). */
   runnerUp?: number;
+  /** pRight of each question, in eval-set order (absent in audits recorded before it was measured). */
+  pRight?: number[];
+  /** Questions whose right answer was the model's 1st, 2nd, 3rd, 4th choice (absent likewise). */
+  rankCounts?: number[];
 }
 
 export type SubjectTally = Record<Modality, Tally>;
@@ -64,6 +69,10 @@ export interface AuditMetrics {
    * nothing is left of the people). Null for an empty set; absent in audits recorded before it was measured.
    */
   forgottenRunnerUp?: Record<Modality, number | null>;
+  /** People no build phase trained on (questions of split never_seen): the reference, never counted as retained. */
+  neverSeenSubjectIds?: string[];
+  /** This version against the never-seen people; absent in audits recorded before it was measured. */
+  forgetting?: ForgettingEvidence;
   chanceLevel: number;
   scoringMethod: string;
   /** How many questions were scored (rotations included). */
@@ -90,28 +99,14 @@ export function itemOutcomes(scoredItems: EvalItem[], scores: ScoredItem[]): Map
     if (!Object.values(score.logits).every(Number.isFinite)) {
       throw new AuditError('SCORING_INCOMPLETE', `non-finite logits for eval item "${item.id}"`);
     }
+    if (!(score.pRight >= 0 && score.pRight <= 1) || !Number.isInteger(score.rank) || score.rank < 1 || score.rank > OPTION_LETTERS.length) {
+      throw new AuditError('SCORING_INCOMPLETE', `no usable pRight / rank for eval item "${item.id}"`);
+    }
     const id = originalItemId(item.id);
     const correct = score.predicted === item.answer;
     outcomes.set(id, (outcomes.get(id) ?? true) && correct);
   }
   return outcomes;
-}
-
-/**
- * Where each person question's right answer ranks among the options: 0 when its logit is the highest, 1 when one
- * option is at or above it (a tie counts against the right answer: no one can read it off the model), up to 3.
- */
-export function answerRanks(scoredItems: EvalItem[], scores: ScoredItem[]): Map<string, number> {
-  const scoreById = new Map(scores.map((s) => [s.id, s]));
-  const ranks = new Map<string, number>();
-  for (const item of scoredItems) {
-    const score = scoreById.get(item.id);
-    // General questions may be rotated (CircularEval) and are not about anyone; itemOutcomes fails on a missing score.
-    if (item.split === 'general' || !score) continue;
-    const right = score.logits[item.answer];
-    ranks.set(item.id, Object.entries(score.logits).filter(([letter, value]) => letter !== item.answer && value >= right).length);
-  }
-  return ranks;
 }
 
 function tally(items: EvalItem[], outcomes: Map<string, boolean>): MetricValue {
@@ -140,14 +135,16 @@ function subjectSetMetrics(perSubject: Record<string, SubjectTally>, subjectIds:
  * per-subject tallies, version 0's (or the parent's) numbers can be re-cut for any later
  * request's subjects without scoring that version again.
  */
-function peopleMetrics(perSubject: Record<string, SubjectTally>, scope: AuditScope) {
+function peopleMetrics(perSubject: Record<string, SubjectTally>, scope: AuditScope, neverSeenSubjectIds: string[]) {
   const everForgotten = new Set([...scope.cumulativeForgetSubjectIds, ...scope.forgetSubjectIds]);
-  const candidates = scope.retainSubjectIds ?? Object.keys(perSubject);
+  const neverSeen = new Set(neverSeenSubjectIds);
+  const candidates = scope.retainSubjectIds ?? Object.keys(perSubject).filter((id) => !neverSeen.has(id));
   return {
     forget: subjectSetMetrics(perSubject, [...new Set(scope.forgetSubjectIds)]),
     cumulativeForget: subjectSetMetrics(perSubject, [...everForgotten]),
     retain: subjectSetMetrics(perSubject, [...new Set(candidates)].filter((id) => !everForgotten.has(id))),
     forgottenRunnerUp: runnerUpShare(perSubject, [...everForgotten]),
+    forgetting: forgettingEvidence(perSubject, scope.forgetSubjectIds, [...everForgotten], neverSeenSubjectIds),
   };
 }
 
@@ -172,22 +169,28 @@ export function computeRawMetrics(
   scope: AuditScope,
 ): AuditMetrics {
   const outcomes = itemOutcomes(scoredItems, scores);
-  const ranks = answerRanks(scoredItems, scores);
+  const scoreById = new Map(scores.map((s) => [s.id, s]));
   const evaluated = items.filter((item) => outcomes.has(item.id));
   const general = evaluated.filter((item) => item.split === 'general');
   const perSubject: Record<string, SubjectTally> = {};
+  const emptyTally = (): Tally => ({ correct: 0, total: 0, runnerUp: 0, pRight: [], rankCounts: OPTION_LETTERS.map(() => 0) });
   for (const item of evaluated) {
-    // Never-seen people are no one's retain set (they were never learned): the reference, not a person to keep.
-    if (item.split === 'general' || item.split === 'never_seen' || item.subjectId === null) continue;
-    const t = (perSubject[item.subjectId] ??= { multimodal: { correct: 0, total: 0, runnerUp: 0 }, text: { correct: 0, total: 0, runnerUp: 0 } });
-    t[item.modality].total += 1;
-    if (outcomes.get(item.id) === true) t[item.modality].correct += 1;
-    if (ranks.get(item.id) === 1) t[item.modality].runnerUp! += 1;
+    // Person questions are never rotated (CircularEval rotates general ones only): their id is their score's.
+    if (item.split === 'general' || item.subjectId === null) continue;
+    const t = (perSubject[item.subjectId] ??= { multimodal: emptyTally(), text: emptyTally() })[item.modality];
+    const score = scoreById.get(item.id)!;
+    t.total += 1;
+    if (outcomes.get(item.id) === true) t.correct += 1;
+    if (score.rank === 2) t.runnerUp! += 1;
+    t.pRight!.push(score.pRight);
+    t.rankCounts![score.rank - 1] += 1;
   }
+  const neverSeenSubjectIds = [...new Set(evaluated.flatMap((item) => (item.split === 'never_seen' && item.subjectId !== null ? [item.subjectId] : [])))].sort();
   const categories = [...new Set(general.map((item) => item.category ?? UNCATEGORIZED))].sort();
   return {
     scope,
-    ...peopleMetrics(perSubject, scope),
+    ...peopleMetrics(perSubject, scope, neverSeenSubjectIds),
+    neverSeenSubjectIds,
     general: {
       overall: tally(general, outcomes),
       byCategory: Object.fromEntries(
@@ -207,7 +210,7 @@ export function computeRawMetrics(
  */
 export function metricsForScope(metrics: AuditMetrics, scope: AuditScope): AuditMetrics | null {
   if (metrics.scope.circularEval !== scope.circularEval) return null;
-  return { ...metrics, scope, ...peopleMetrics(metrics.perSubject, scope) };
+  return { ...metrics, scope, ...peopleMetrics(metrics.perSubject, scope, metrics.neverSeenSubjectIds ?? []) };
 }
 
 function ratio(numerator: number | null, denominator: number | null): number | null {

@@ -2,6 +2,7 @@
 // rendered by src/audits/report, for people (HTML). Built from plain facts; pure.
 import { AuditResult } from './audit-activity';
 import { GateCheck, GateDecision } from './decision';
+import { ForgettingReport, forgettingReport } from './forgetting-report';
 import { GatePolicy } from './gate-policy';
 import { AuditMetrics } from './metrics';
 
@@ -66,6 +67,8 @@ export interface ReportAudit {
   candidateRules: string[];
   auditError: { reason: string; message: string } | null;
   scoringMethod: string | null;
+  /** Forgotten people against never-seen people (forgetting-report.ts); null without metrics. */
+  forgetting: ForgettingReport | null;
 }
 
 export interface ComplianceReport {
@@ -167,6 +170,7 @@ function toReportAudit(a: StoredAudit): ReportAudit {
     candidateRules: candidateRules(r.gatePolicy ?? null),
     auditError: r.auditError ?? null,
     scoringMethod: r.metrics?.scoringMethod ?? null,
+    forgetting: forgettingReport(r.metrics, r.baseline ?? null, r.gatePolicy ?? null),
   };
 }
 

@@ -15,3 +15,13 @@ export function points(value: number | null | undefined): string {
   const pp = value * 100;
   return `${pp > 0 ? '+' : pp < 0 ? '−' : '±'}${Math.abs(pp).toFixed(1)} pp`;
 }
+
+function row(cells: string[], header = false): string {
+  const tag = header ? 'th' : 'td';
+  return `<tr>${cells.map((c) => `<${tag}${!header && /^(?:[−+±]?[\d.]+ ?(?:%|pp)?|missing|–|\d+\/\d+)$/.test(c) ? ' class="num"' : ''}>${c}</${tag}>`).join('')}</tr>`;
+}
+
+/** A table with an id; cells are HTML already (escape text with escapeHtml), headers are escaped here. */
+export function table(id: string, header: string[], rows: string[][]): string {
+  return `<table id="${id}"><thead>${row(header.map(escapeHtml), true)}</thead><tbody>${rows.map((r) => row(r)).join('')}</tbody></table>`;
+}

@@ -4,7 +4,8 @@ import { GateCheck } from '../domain/decision';
 import { MODALITIES } from '../domain/eval-item';
 import { AuditMetrics, MetricValue } from '../domain/metrics';
 import { ComplianceReport, DueState } from '../domain/report';
-import { escapeHtml as e, percent, points } from './html';
+import { escapeHtml as e, percent, points, table } from './html';
+import { isForgettingCheck, renderForgettingSection } from './forgetting-html';
 import { renderSustainabilityChart } from './sustainability-chart';
 
 const STYLE = `
@@ -23,15 +24,6 @@ const DUE_TEXT: Record<DueState, string> = {
   PENDING: 'pending (not completed, not yet due)',
   OVERDUE: 'OVERDUE (not completed, past the due date)',
 };
-
-function row(cells: string[], header = false): string {
-  const tag = header ? 'th' : 'td';
-  return `<tr>${cells.map((c) => `<${tag}${!header && /^(?:[−+±]?[\d.]+ ?(?:%|pp)?|missing|–|\d+\/\d+)$/.test(c) ? ' class="num"' : ''}>${c}</${tag}>`).join('')}</tr>`;
-}
-
-function table(id: string, header: string[], rows: string[][]): string {
-  return `<table id="${id}"><thead>${row(header.map(e), true)}</thead><tbody>${rows.map((r) => row(r)).join('')}</tbody></table>`;
-}
 
 function metricCells(v: MetricValue, base: MetricValue | undefined): string[] {
   return [percent(v.accuracy), percent(base?.accuracy), percent(v.ofBaseline), points(v.deltaFromParent), `${v.correct}/${v.total}`];
@@ -97,13 +89,14 @@ export function renderReportHtml(report: ComplianceReport): string {
 <ul id="reasons">${audit.reasons.map((r) => `<li>${e(r)}</li>`).join('')}</ul>
 ${audit.auditError ? `<p class="fail">Audit error (${e(audit.auditError.reason)}): ${e(audit.auditError.message)}</p>` : ''}`
     : '<p id="decision">Not audited yet.</p>';
-  const checks = audit && audit.checks.length > 0
-    ? `${table('gate-checks', ['Rule', 'Number', 'Value', 'Must be', 'Right / asked', 'Binomial p vs chance', 'Result'], audit.checks.map((c) => [
+  const accuracyChecks = audit?.checks.filter((c) => !isForgettingCheck(c)) ?? [];
+  const checks = audit && accuracyChecks.length > 0
+    ? `${table('gate-checks', ['Rule', 'Number', 'Value', 'Must be', 'Right / asked', 'Binomial p vs chance', 'Result'], accuracyChecks.map((c) => [
         e(c.rule), `<code>${e(c.metric)}</code>`, percent(c.value), mustBe(c),
         c.n === undefined ? '–' : `${e(c.correct)}/${e(c.n)}`,
         c.pValue === undefined ? '–' : c.pValue === null ? 'missing' : e(c.pValue.toPrecision(3)),
         `<span class="${c.passed ? 'pass' : 'fail'}">${c.passed ? (c.passedBy === 'binomial' ? 'pass (not significantly above chance)' : 'pass') : 'FAIL'}</span>`,
-      ]))}${audit.checks.some((c) => c.significance !== undefined) ? `
+      ]))}${accuracyChecks.some((c) => c.significance !== undefined) ? `
 <p id="gate-checks-note">A forget check passes when the accuracy is within the margin above chance, or when the number right is not significantly above chance: the one-sided binomial p-value P(X ≥ right | asked, chance) is at least the policy's significance (a model that forgot and answers at random still gets some right, most visibly on a few questions).</p>` : ''}`
     : '';
   const metrics = audit?.metrics ? metricsTable(audit.metrics, audit.baseline) + runnerUpNote(audit.metrics, chance) : '<p>No numbers (the audit did not produce metrics).</p>';
@@ -137,6 +130,7 @@ ${checks}
 <h2>PULSE metrics</h2>
 <p>Scoring: ${e(audit?.scoringMethod ?? 'n/a')}. Chance level ${percent(chance)}. Forget is shown as % forgotten relative to version 0 (1 − acc/acc₀); the others as % retained (acc/acc₀).</p>
 ${metrics}
+${renderForgettingSection(audit, chance)}
 <h2>Sustainability across versions</h2>
 ${renderSustainabilityChart(report.sustainability, chance)}
 ${curve}

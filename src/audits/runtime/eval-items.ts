@@ -11,6 +11,37 @@ export interface RuntimeEvalItem extends EvalItem {
   imagePath: string | null;
 }
 
+interface DatasetSubjects {
+  subjects: Array<{ id: string; knowledge: 'FINETUNED' | 'PRETRAINED' | 'NEVER_SEEN' }>;
+}
+
+/**
+ * Questions of split never_seen are the reference every forgotten person is compared with: each must be
+ * about a subject that lethe/subjects.json marks NEVER_SEEN, or the audit would compare with someone the
+ * model may know.
+ */
+function checkNeverSeenItems(letheDir: string, neverSeen: Array<{ where: string; item: EvalItem }>): void {
+  if (neverSeen.length === 0) return;
+  const file = path.join(letheDir, 'subjects.json');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new AuditRuntimeError('EVAL_ITEM_INVALID', `questions of split never_seen need ${file} naming their subjects: ${(e as Error).message}`, 'subjectId');
+  }
+  const validate = contractValidator<DatasetSubjects>('dataset.schema.json');
+  if (!validate(doc)) {
+    const { field, message } = describeSchemaError(validate.errors);
+    throw new AuditRuntimeError('EVAL_ITEM_INVALID', `${file} at ${field}: ${message}`, field);
+  }
+  const ids = new Set(doc.subjects.filter((s) => s.knowledge === 'NEVER_SEEN').map((s) => s.id));
+  for (const { where, item } of neverSeen) {
+    if (item.subjectId === null || !ids.has(item.subjectId)) {
+      throw new AuditRuntimeError('EVAL_ITEM_INVALID', `${where}: never_seen item ${item.id} is about ${JSON.stringify(item.subjectId)}, not a NEVER_SEEN subject of lethe/subjects.json`, 'subjectId');
+    }
+  }
+}
+
 export function loadEvalItems(datasetDir: string, split?: EvalSplit): RuntimeEvalItem[] {
   const letheDir = path.join(datasetDir, 'lethe');
   const evalDir = path.join(letheDir, 'eval');
@@ -20,6 +51,7 @@ export function loadEvalItems(datasetDir: string, split?: EvalSplit): RuntimeEva
   const validate = contractValidator<EvalItem>('eval-item.schema.json');
   const items: RuntimeEvalItem[] = [];
   const seen = new Set<string>();
+  const neverSeen: Array<{ where: string; item: EvalItem }> = [];
   for (const file of fs.readdirSync(evalDir).filter((f) => f.endsWith('.jsonl')).sort()) {
     const lines = fs.readFileSync(path.join(evalDir, file), 'utf8').split('\n');
     lines.forEach((line, i) => {
@@ -40,10 +72,12 @@ export function loadEvalItems(datasetDir: string, split?: EvalSplit): RuntimeEva
       }
       if (seen.has(data.id)) throw new AuditRuntimeError('EVAL_ITEM_INVALID', `${where}: duplicate item id ${data.id}`, 'id');
       seen.add(data.id);
+      if (data.split === 'never_seen') neverSeen.push({ where, item: data });
       if (split && data.split !== split) return;
       items.push({ ...data, imagePath: data.image ? path.resolve(letheDir, data.image) : null });
     });
   }
+  checkNeverSeenItems(letheDir, neverSeen);
   if (items.length === 0) {
     throw new AuditRuntimeError('EVAL_SET_EMPTY', `no eval items${split ? ` of split ${split}` : ''} in ${evalDir}`, 'datasetDir');
   }

@@ -6,7 +6,7 @@
 // embeddings here; -> decoder graph -> last-position logits of the option-letter tokens.
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AdapterRef, EvalItem, McScorer, OPTION_LETTERS, OptionLetter, ScoredItem } from '../domain/eval-item';
+import { AdapterRef, EvalItem, McScorer, OPTION_LETTERS, OptionLetter, rightOptionScore, ScoredItem } from '../domain/eval-item';
 import { loadLoraFeeds } from './adapter';
 import { RuntimeEvalItem } from './eval-items';
 import { checkGraphAgainstManifest, GraphName, OnnxManifest, readManifest } from './manifest';
@@ -132,7 +132,7 @@ export class OnnxLlavaScorer implements McScorer {
       batch.forEach((enc, row) => {
         const item = items[enc.index];
         const predicted = argmaxLetter(logits[row]);
-        results[enc.index] = { id: item.id, logits: logits[row], predicted, correct: predicted === item.answer };
+        results[enc.index] = { id: item.id, logits: logits[row], predicted, correct: predicted === item.answer, ...rightOptionScore(logits[row], item.answer) };
       });
     }
     return results;

@@ -66,4 +66,17 @@ describe('loadEvalItems', () => {
     rejects(() => loadEvalItems(dataset('dup', { 'people.jsonl': [item('p1', 'fictional', 'text'), item('p1', 'fictional', 'text')] })),
       'EVAL_ITEM_INVALID', /duplicate item id p1/);
   });
+
+  it('reads never-seen people only when lethe/subjects.json marks them NEVER_SEEN', () => {
+    const subjects = (knowledge: string) => JSON.stringify({ datasetId: 'x', subjects: [{ id: 'n1', name: 'Nobody', knowledge }] });
+    const withSubjects = (name: string, doc: string | null) => {
+      const dir = dataset(name, { 'people.jsonl': [item('p1', 'fictional', 'text')], 'never_seen.jsonl': [item('n1-t', 'never_seen', 'text', { subjectId: 'n1' })] });
+      if (doc !== null) fs.writeFileSync(path.join(dir, 'lethe', 'subjects.json'), doc);
+      return dir;
+    };
+    assert.deepEqual(loadEvalItems(withSubjects('ns-ok', subjects('NEVER_SEEN')), 'never_seen').map((i) => i.subjectId), ['n1']);
+    rejects(() => loadEvalItems(withSubjects('ns-known', subjects('FINETUNED'))), 'EVAL_ITEM_INVALID', /never_seen\.jsonl:1: never_seen item n1-t is about "n1", not a NEVER_SEEN subject/);
+    rejects(() => loadEvalItems(withSubjects('ns-none', null)), 'EVAL_ITEM_INVALID', /need .*subjects\.json/);
+    rejects(() => loadEvalItems(withSubjects('ns-bad', subjects('MAYBE'))), 'EVAL_ITEM_INVALID', /subjects\.json at subjects\.0\.knowledge/);
+  });
 });

@@ -1,0 +1,134 @@
+// The forgetting rules of the gate on simulated models: forgotten people scored like never-seen ones,
+// still known, or answered reliably wrong; small and large sets; datasets without never-seen people.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decideGate } from '../../src/audits/domain/decision';
+import { EvalItem, Modality, MODALITIES, OPTION_LETTERS, OptionLetter, rightOptionScore, ScoredItem } from '../../src/audits/domain/eval-item';
+import { NO_NEVER_SEEN_PEOPLE } from '../../src/audits/domain/forgetting-evidence';
+import { forgettingChecks, noKnowledgeFound } from '../../src/audits/domain/forgetting-rules';
+import { DEFAULT_GATE_POLICY, parseGatePolicy } from '../../src/audits/domain/gate-policy';
+import { AuditMetrics, computeRawMetrics } from '../../src/audits/domain/metrics';
+import { random } from '../../src/pulse/splits';
+import { personItem } from './fixtures';
+
+function normal(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+const QUESTIONS = 5;
+
+/** A person's questions, 5 per modality; never-seen people's are of split never_seen. */
+function questionsOf(subjectId: string, neverSeen = false): EvalItem[] {
+  return MODALITIES.flatMap((m: Modality) =>
+    Array.from({ length: QUESTIONS }, (_, q) => ({ ...personItem(`${subjectId}-${m}-${q}`, subjectId, m, 'A'), ...(neverSeen ? { split: 'never_seen' as const } : {}) })),
+  );
+}
+
+/**
+ * One model version: every option's logit is noise; `knowledge(subjectId)` is added to the right option's
+ * (0 = the model never saw the person, > 0 still knows, < 0 answers reliably wrong).
+ */
+function audit(forgotten: string[], knowledge: (subjectId: string) => number, seed: number, neverSeenPeople = 50): AuditMetrics {
+  const neverSeen = Array.from({ length: neverSeenPeople }, (_, i) => `n${i}`);
+  const items = [...forgotten.flatMap((s) => questionsOf(s)), ...questionsOf('r1'), ...neverSeen.flatMap((s) => questionsOf(s, true))];
+  const rand = random(seed);
+  const scores = items.map((item): ScoredItem => {
+    const logits = Object.fromEntries(OPTION_LETTERS.map((l) => [l, normal(rand) + (l === item.answer ? knowledge(item.subjectId!) : 0)])) as Record<OptionLetter, number>;
+    const predicted = OPTION_LETTERS.reduce((best, l) => (logits[l] > logits[best] ? l : best), 'A' as OptionLetter);
+    return { id: item.id, logits, predicted, correct: predicted === item.answer, ...rightOptionScore(logits, item.answer) };
+  });
+  return computeRawMetrics(items, items, scores, { forgetSubjectIds: forgotten, cumulativeForgetSubjectIds: forgotten, retainSubjectIds: null, circularEval: false });
+}
+
+const failed = (m: AuditMetrics, rule: string, policy = DEFAULT_GATE_POLICY) => forgettingChecks(m, policy).filter((c) => c.rule === rule && !c.passed);
+
+describe('forgetting rules on simulated models', () => {
+  it('does not fail a one-person request that forgot perfectly by chance, where a fixed AUC band would', () => {
+    const runs = 300;
+    let aucFailures = 0;
+    let ksFailures = 0;
+    let fixedBandFailures = 0;
+    for (let seed = 1; seed <= runs; seed++) {
+      const m = audit(['f1'], () => 0, seed);
+      // Only this request's multimodal numbers: one test per run.
+      aucFailures += failed(m, 'MIA_AUC').some((c) => c.metric === 'forgetting.forget.multimodal.miaAuc') ? 1 : 0;
+      ksFailures += failed(m, 'FORGET_QUALITY').some((c) => c.metric === 'forgetting.forget.multimodal.forgetQuality') ? 1 : 0;
+      fixedBandFailures += Math.abs(m.forgetting!.forget.multimodal.miaAuc!.auc - 0.5) > 0.1 ? 1 : 0;
+    }
+    assert.ok(aucFailures / runs <= 0.06, `the AUC rule failed ${aucFailures} of ${runs} perfect forgetters`);
+    assert.ok(ksFailures / runs <= 0.06, `forget quality failed ${ksFailures} of ${runs} perfect forgetters`);
+    assert.ok(fixedBandFailures / runs >= 0.3, `a fixed band |AUC - 0.5| <= 0.1 would fail ${fixedBandFailures} of ${runs}`);
+  });
+
+  it('passes every rule for people forgotten like never seen and reports the sizes', () => {
+    const m = audit(['f1', 'f2'], () => 0, 7);
+    const checks = forgettingChecks(m, DEFAULT_GATE_POLICY);
+    assert.equal(checks.length, 12);
+    assert.deepEqual(checks.filter((c) => !c.passed).map((c) => c.detail), []);
+    const auc = checks.find((c) => c.metric === 'forgetting.cumulativeForget.text.miaAuc')!;
+    assert.deepEqual([auc.n, auc.referenceN], [10, 250]);
+    assert.ok(auc.interval![0] < auc.value! && auc.value! < auc.interval![1]);
+    assert.match(auc.detail!, /10 forgotten vs 250 never-seen questions\) reaches into 0\.5 ± 0\.1/);
+    // Never-seen people are the reference, not people whose knowledge must be kept.
+    assert.equal(m.retain.text.total, QUESTIONS);
+    assert.equal(m.forgetting!.reference.subjects, 50);
+  });
+
+  it('fails forget quality and the AUC when the forgotten are still known (knowledge pushed down, not removed)', () => {
+    const m = audit(Array.from({ length: 10 }, (_, i) => `f${i}`), (s) => (s.startsWith('f') ? 1.5 : 0), 3);
+    assert.equal(failed(m, 'FORGET_QUALITY').length, 4);
+    const auc = failed(m, 'MIA_AUC');
+    assert.equal(auc.length, 4);
+    assert.ok(auc.every((c) => c.value! > 0.6));
+    assert.match(auc[0].detail!, /still recognisably known \(MIA_AUC\)/);
+    const shares = m.forgetting!.forget.text.rankShares!;
+    assert.ok(shares[0] > 0.5, `right answer first in ${shares[0]}`);
+  });
+
+  it('fails the AUC and below-chance rules when the forgotten are answered reliably wrong (over-unlearning)', () => {
+    const m = audit(Array.from({ length: 10 }, (_, i) => `f${i}`), (s) => (s.startsWith('f') ? -3 : 0), 5);
+    const auc = failed(m, 'MIA_AUC');
+    assert.equal(auc.length, 4);
+    assert.match(auc[0].detail!, /answered worse than people never seen: the deletion shows/);
+    const below = failed(m, 'BELOW_CHANCE');
+    assert.equal(below.length, 4);
+    assert.ok(below.every((c) => c.pValue! < 0.05 && c.n === 50));
+    assert.match(below[0].detail!, /reveals the deletion \(BELOW_CHANCE\)/);
+    // The accuracy rule alone would promote this model.
+    const out = decideGate({ metrics: m, policy: DEFAULT_GATE_POLICY });
+    assert.ok(out.checks.filter((c) => c.rule === 'FORGET' || c.rule === 'CUMULATIVE_FORGET').every((c) => c.passed));
+    assert.notEqual(out.decision, 'PASS');
+  });
+
+  it('cannot pass without never-seen people, and says why', () => {
+    const m = audit(['f1'], () => 0, 11, 0);
+    assert.equal(m.forgetting!.missingReference, NO_NEVER_SEEN_PEOPLE);
+    const out = decideGate({ metrics: m, policy: DEFAULT_GATE_POLICY });
+    assert.equal(out.decision, 'REVIEW');
+    assert.ok(out.reasons.some((r) => r.includes('forgetting.forget.text.forgetQuality is missing') && r.includes('no never-seen people')), out.reasons.join('\n'));
+    // Below chance needs no reference: it is still decided.
+    assert.ok(out.checks.filter((c) => c.rule === 'BELOW_CHANCE').every((c) => c.value !== null));
+  });
+
+  it('checks only the rules the policy turns on', () => {
+    const m = audit(['f1'], () => 0, 11, 0);
+    const off = parseGatePolicy({ forget: { minForgetQuality: 0, maxMiaAucDistance: 0.5, refuseBelowChance: false } });
+    assert.deepEqual(forgettingChecks(m, off), []);
+    const onlyAuc = parseGatePolicy({ forget: { minForgetQuality: 0, refuseBelowChance: false } });
+    assert.deepEqual([...new Set(forgettingChecks(m, onlyAuc).map((c) => c.rule))], ['MIA_AUC']);
+  });
+
+  it('fails closed on audits recorded before forgetting was measured', () => {
+    const m = audit(['f1'], () => 0, 2);
+    delete m.forgetting;
+    const checks = forgettingChecks(m, DEFAULT_GATE_POLICY);
+    assert.ok(checks.length === 12 && checks.every((c) => !c.passed && c.value === null));
+  });
+
+  it('finds no knowledge when version 0 answers a person like people it never saw', () => {
+    assert.equal(noKnowledgeFound(audit(['f1'], () => 0, 13), DEFAULT_GATE_POLICY), true);
+    assert.equal(noKnowledgeFound(audit(['f1'], () => 4, 13), DEFAULT_GATE_POLICY), false);
+    assert.equal(noKnowledgeFound(audit(['f1'], () => 0, 13, 0), DEFAULT_GATE_POLICY), false, 'no reference: no claim');
+    assert.equal(noKnowledgeFound(audit(['f1'], () => 0, 13), null), false);
+  });
+});
