@@ -7,6 +7,7 @@ import { DeletionRequestRepository } from './persistence/deletion-request.reposi
 import { ForgetSetRepository } from './persistence/forget-set.repository';
 import { RequestLifecycle } from './request-lifecycle.service';
 import { RequestOutcomes } from './request-outcomes.service';
+import { QUEUE_STORED_REQUESTS, RequestQueuer } from './request-queuer.service';
 import { RequestsService } from './requests.service';
 import { Retention } from './retention.service';
 
@@ -17,7 +18,11 @@ import { Retention } from './retention.service';
  */
 @Module({})
 export class RequestsModule {
-  static withQueue(queue: Type | DynamicModule): DynamicModule {
+  /**
+   * `queueStoredRequests`: run the outbox reconciler (RequestQueuer) in this process. The API does,
+   * where submissions kick it; the TypeScript worker needs only the services and leaves it off.
+   */
+  static withQueue(queue: Type | DynamicModule, { queueStoredRequests = true } = {}): DynamicModule {
     return {
       module: RequestsModule,
       imports: [LineagesModule, queue],
@@ -28,6 +33,8 @@ export class RequestsModule {
         ForgetSets,
         RequestOutcomes,
         Retention,
+        { provide: QUEUE_STORED_REQUESTS, useValue: queueStoredRequests },
+        RequestQueuer,
         RequestsService,
         DeletionRequestsResolver,
         LineageRollbackResolver,

@@ -34,13 +34,24 @@ describe('migrations (embedded Postgres)', () => {
     assert.equal((await tables(ds)).length, 8);
   });
 
+  it('request outbox: the read of stored, unqueued requests has a partial index; down drops it', async () => {
+    const indexes = async () => ((await ds.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'deletion_requests_outbox'`)) as unknown[]).length;
+    assert.equal(MIGRATIONS[MIGRATIONS.length - 1].name, 'RequestOutbox1763800000004', 'the last migration');
+    assert.equal(await indexes(), 1);
+    await ds.undoLastMigration({ transaction: 'each' });
+    assert.equal(await indexes(), 0);
+    await ds.runMigrations({ transaction: 'each' });
+    assert.equal(await indexes(), 1);
+  });
+
   it('reforget: existing lineages get 0 passes and existing versions no re-forgotten people, the range is enforced, down drops both', async () => {
     const columns = async () =>
       ((await ds.query(
         `SELECT column_name FROM information_schema.columns WHERE (table_name, column_name) IN (('model_lineages', 'reforget_passes'), ('model_versions', 'reforgotten_subject_ids'))`,
       )) as unknown[]).length;
-    assert.equal(MIGRATIONS[MIGRATIONS.length - 2].name, 'Reforget1763800000002', 'the reforget migration is the one before last');
+    assert.equal(MIGRATIONS[MIGRATIONS.length - 3].name, 'Reforget1763800000002', 'the reforget migration is the third from last');
     assert.equal(await columns(), 2);
+    await ds.undoLastMigration({ transaction: 'each' });
     await ds.undoLastMigration({ transaction: 'each' });
     await ds.undoLastMigration({ transaction: 'each' });
     assert.equal(await columns(), 0, 'down drops the columns');
@@ -61,7 +72,8 @@ describe('migrations (embedded Postgres)', () => {
 
   it('reforget above: existing lineages keep the PULSE goal (0.4) as their limit, the range is enforced, down drops it', async () => {
     const column = async () => ((await ds.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'model_lineages' AND column_name = 'reforget_above_accuracy'`)) as unknown[]).length;
-    assert.equal(MIGRATIONS[MIGRATIONS.length - 1].name, 'ReforgetAbove1763800000003', 'the last migration');
+    assert.equal(MIGRATIONS[MIGRATIONS.length - 2].name, 'ReforgetAbove1763800000003', 'the migration before last');
+    await ds.undoLastMigration({ transaction: 'each' });
     await ds.undoLastMigration({ transaction: 'each' });
     assert.equal(await column(), 0, 'down drops the column');
     await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version) VALUES ('before-above', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1)`);

@@ -128,9 +128,10 @@ export class DeletionRequestRepository {
     return Number(row!.n);
   }
 
-  async listByStatus(status: RequestStatus, db: Db = this.db): Promise<DeletionRequest[]> {
-    const { rows } = await sql<RequestRow>(db, `${SELECT} WHERE r.status = $1 ORDER BY r.received_at, r.id`, [status]);
-    return rows.map(toRequest);
+  /** The outbox: stored requests not yet queued on their workflow, oldest first (a partial index serves it). */
+  async listReceived(limit: number): Promise<Array<Pick<DeletionRequest, 'id' | 'lineage'>>> {
+    const { rows } = await sql<Pick<RequestRow, 'id' | 'lineage'>>(this.db, `SELECT id, lineage FROM deletion_requests WHERE status = 'RECEIVED' ORDER BY received_at, id LIMIT $1`, [limit]);
+    return rows;
   }
 
   /** Requests carried out by any of these versions and still COMPLETED, oldest first. */
