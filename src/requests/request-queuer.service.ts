@@ -11,6 +11,8 @@ export const QUEUE_STORED_REQUESTS = Symbol('QUEUE_STORED_REQUESTS');
 export const QUEUER_POLL_MS = 1000;
 /** RECEIVED requests taken per pass; a fuller backlog is drained by the passes that follow at once. */
 const PASS_SIZE = 500;
+/** Requests per update on a lineage workflow (an update's payload and the workflow's history stay small). */
+const BATCH_SIZE = 100;
 
 /**
  * The outbox reconciler: a stored request (RECEIVED, committed with its forget set) is queued on
@@ -18,8 +20,7 @@ const PASS_SIZE = 500;
  * the row is durable and no Temporal outage strands it. Submissions kick a pass; a poll catches
  * whatever a kick missed, and retries within QUEUER_POLL_MS once Temporal answers again.
  *
- * Exactly once: the queue is idempotent per request id (the update id within a workflow run, the
- * workflow's known ids across runs) and a step begins only requests still waiting in the database,
+ * Exactly once: the queue is idempotent per request id (the workflow's known ids) and a step begins only requests still waiting in the database,
  * so a request enqueued twice (two processes, or a crash between enqueue and QUEUED) is applied once.
  */
 @Injectable()
@@ -74,7 +75,9 @@ export class RequestQueuer implements OnApplicationBootstrap, BeforeApplicationS
     try {
       for (;;) {
         const waiting = await this.requests.listReceived(PASS_SIZE);
-        const results = await Promise.allSettled(waiting.map((request) => this.queueOne(request)));
+        const batches = [...groupByLineage(waiting)].flatMap(([lineage, ids]) => chunks(ids, BATCH_SIZE).map((batch) => ({ lineage, ids: batch })));
+        const results = await Promise.allSettled(batches.map(({ lineage, ids }) => this.queue.enqueueMany(lineage, ids)));
+        await this.recordQueued(batches.filter((_, i) => results[i].status === 'fulfilled'));
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
         if (this.lastFailure && waiting.length > 0) this.logger.log(`queueing again: ${waiting.length} stored request(s) queued`);
@@ -90,9 +93,23 @@ export class RequestQueuer implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
-  private async queueOne(request: Pick<DeletionRequest, 'id' | 'lineage'>): Promise<void> {
-    await this.queue.enqueue(request.lineage, request.id);
-    // Unless the workflow moved it on meanwhile (it may begin a request before this records QUEUED), or it was canceled.
-    await this.lifecycle.moveWhere([request.id], ['RECEIVED'], 'QUEUED', { actor: SYSTEM_ACTOR, reason: `queued on lineage ${request.lineage}` });
+  /**
+   * QUEUED for those still RECEIVED: the workflow may begin a request before this records it, or a
+   * requester cancel it. One transaction per batch: the event chain serializes its writers.
+   */
+  private async recordQueued(batches: Array<{ lineage: string; ids: string[] }>): Promise<void> {
+    for (const { lineage, ids } of batches) {
+      await this.lifecycle.moveWhere(ids, ['RECEIVED'], 'QUEUED', { actor: SYSTEM_ACTOR, reason: `queued on lineage ${lineage}` });
+    }
   }
+}
+
+function groupByLineage(requests: Array<Pick<DeletionRequest, 'id' | 'lineage'>>): Map<string, string[]> {
+  const byLineage = new Map<string, string[]>();
+  for (const { id, lineage } of requests) byLineage.set(lineage, [...(byLineage.get(lineage) ?? []), id]);
+  return byLineage;
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 }

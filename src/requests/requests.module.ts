@@ -3,6 +3,7 @@ import { LineagesModule } from '../lineages/lineages.module';
 import { DeletionRequestsResolver } from './api/deletion-requests.resolver';
 import { LineageRollbackResolver } from './api/lineage-rollback.resolver';
 import { ForgetSets } from './forget-sets.service';
+import { IntakeWriter } from './intake-writer.service';
 import { DeletionRequestRepository } from './persistence/deletion-request.repository';
 import { ForgetSetRepository } from './persistence/forget-set.repository';
 import { RequestLifecycle } from './request-lifecycle.service';
@@ -33,6 +34,7 @@ export class RequestsModule {
         ForgetSets,
         RequestOutcomes,
         Retention,
+        IntakeWriter,
         { provide: QUEUE_STORED_REQUESTS, useValue: queueStoredRequests },
         RequestQueuer,
         RequestsService,

@@ -5,7 +5,6 @@ import { canSeeEverything, Principal, actorOf } from '../auth/domain/principal';
 import { AuthError, InputError } from '../common/errors';
 import { DataCipher } from '../common/crypto';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { EventLog } from '../events/event-log.service';
 import { ModelLineage } from '../lineages/domain/lineage';
 import { LineagesService } from '../lineages/lineages.service';
 import { DeletionRequest, dueDate } from './domain/deletion-request';
@@ -18,6 +17,7 @@ import { ForgetSets } from './forget-sets.service';
 import { DeletionRequestRepository, RequestCursor, RequestFilter } from './persistence/deletion-request.repository';
 import { RequestLifecycle } from './request-lifecycle.service';
 import { RequestOutcomes } from './request-outcomes.service';
+import { IntakeWriter } from './intake-writer.service';
 import { RequestQueuer } from './request-queuer.service';
 
 function reasonText(reason: string, field = 'reason'): string {
@@ -30,7 +30,7 @@ function reasonText(reason: string, field = 'reason'): string {
  * Intake and the requester/operator actions on deletion requests.
  *
  * Durability choice: a submission is committed as RECEIVED (request, encrypted forget set and
- * event in one transaction) and answered as soon as that commits; the outbox reconciler
+ * event in one transaction, shared with concurrent submissions: IntakeWriter) and answered as soon as that commits; the outbox reconciler
  * (RequestQueuer) queues it on the lineage workflow and records QUEUED, within milliseconds, or
  * within a second of Temporal answering again after an outage. Nothing stored is stranded, and
  * nothing is queued twice (the queue is idempotent per request id).
@@ -45,7 +45,7 @@ export class RequestsService {
     private readonly lineages: LineagesService,
     private readonly outcomes: RequestOutcomes,
     private readonly cipher: DataCipher,
-    private readonly eventLog: EventLog,
+    private readonly intake: IntakeWriter,
     private readonly queuer: RequestQueuer,
     @Inject(REQUEST_QUEUE) private readonly queue: RequestQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -75,8 +75,8 @@ export class RequestsService {
       }
       const receivedAt = new Date();
       const id = randomUUID();
-      const inserted = await this.dataSource.transaction(async (tx) => {
-        const fresh = await this.requests.insertIfAbsent(tx, {
+      const inserted = await this.intake.store({
+        request: {
           id,
           requester: principal.owner,
           idempotencyKey: submission.idempotencyKey,
@@ -87,22 +87,21 @@ export class RequestsService {
           status: 'RECEIVED',
           receivedAt,
           dueAt: dueDate(receivedAt, this.config.dueDays),
-        });
-        if (!fresh) return false;
-        await this.forgetSets.store(tx, id, content);
-        await this.eventLog.append(tx, {
+        },
+        content,
+        received: {
           actor: actorOf(principal),
           type: 'request.received',
           entityType: 'request',
           entityId: id,
           data: { lineage: submission.lineage, subjectKind: submission.subject.kind, legalBasis: submission.legalBasis, images: content.images.length, facts: content.facts.length },
-        });
-        return true;
+        },
       });
       // Lost a race with a concurrent duplicate: loop to answer as a retry of the winner.
       if (inserted) {
+        const stored = (await this.requests.findById(id))!;
         this.queuer.kick();
-        return (await this.requests.findById(id))!;
+        return stored;
       }
     }
   }

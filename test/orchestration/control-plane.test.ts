@@ -289,7 +289,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     ));
     await assert.rejects(nobody.beginRequest({ lineage: 'files', requestIds: [id] }), /no GPU worker is polling/);
     assert.deepEqual(dirs(), []);
-    assert.equal((await request(id)).status, 'QUEUED');
+    await until(id, 'QUEUED');
 
     // With the test's GPU worker polling `gpu`: written; a retry (a lost completion) replaces the copy instead of adding one.
     const activities = createControlActivities(plane);

@@ -129,6 +129,7 @@ describe('intake through a Temporal outage (real app, real dev server stopped an
     assert.ok(lagMs < 10_000, `queued ${lagMs} ms after Temporal came back`);
 
     // The outbox may offer a request again (a crash between the enqueue and QUEUED): the workflow keeps one.
+    await withQueue((queue) => queue.enqueueMany('outage', [during.id, before.id]));
     await withQueue((queue) => queue.enqueue('outage', during.id));
     const state = await withQueue((queue) => queue.state('outage'));
     const queuedIds = state.queue.map((q) => q.requestId);

@@ -88,6 +88,11 @@ export class DeletionRequestRepository {
     return row ? toRequest(row) : null;
   }
 
+  /** Locks these requests in one order (by id), so writers of several requests never wait on each other in a cycle. */
+  async lockMany(tx: Db, ids: readonly string[]): Promise<void> {
+    await sql(tx, `SELECT id FROM deletion_requests WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
+  }
+
   async findByIdempotencyKey(requester: string, idempotencyKey: string, db: Db = this.db): Promise<DeletionRequest | null> {
     const row = await one<RequestRow>(db, `${SELECT} WHERE r.requester = $1 AND r.idempotency_key = $2`, [requester, idempotencyKey]);
     return row ? toRequest(row) : null;
