@@ -82,6 +82,8 @@ export class InitialSchema1763800000000 implements MigrationInterface {
       )`);
     await db.query(`CREATE INDEX deletion_requests_lineage_status ON deletion_requests (lineage, status)`);
     await db.query(`CREATE INDEX deletion_requests_received ON deletion_requests (received_at, id)`);
+    // The intake outbox (requests/request-queuer.service.ts) reads stored, unqueued requests every second.
+    await db.query(`CREATE INDEX deletion_requests_outbox ON deletion_requests (received_at, id) WHERE status = 'RECEIVED'`);
     await db.query(`
       CREATE TABLE forget_sets (
         request_id uuid PRIMARY KEY REFERENCES deletion_requests(id),

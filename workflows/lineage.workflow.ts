@@ -25,11 +25,13 @@ import { GPU_NON_RETRYABLE_ERROR_TYPES } from './gpu-errors';
 import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, GPU_TASK_QUEUE } from './task-queues';
 import {
   cancelUpdate,
+  enqueueManyUpdate,
   enqueueUpdate,
   reviewUpdate,
   rollbackUpdate,
   stateQuery,
   type LineageWorkflowInput,
+  type EnqueueResult,
   type LineageWorkflowState,
   type ReviewInput,
 } from './messages';
@@ -109,22 +111,28 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
 
   setHandler(stateQuery, () => state);
 
-  setHandler(
-    enqueueUpdate,
-    ({ requestId }) => {
-      if (!state.known.includes(requestId)) {
-        state.known.push(requestId);
-        state.queue.push({ requestId, queuedAt: Date.now() });
-        return { accepted: true, position: state.queue.length - 1 };
-      }
-      return { accepted: false, position: state.queue.findIndex((q) => q.requestId === requestId) };
+  function enqueue(requestId: string): EnqueueResult {
+    if (!state.known.includes(requestId)) {
+      state.known.push(requestId);
+      state.queue.push({ requestId, queuedAt: Date.now() });
+      return { accepted: true, position: state.queue.length - 1 };
+    }
+    return { accepted: false, position: state.queue.findIndex((q) => q.requestId === requestId) };
+  }
+
+  setHandler(enqueueUpdate, ({ requestId }) => enqueue(requestId), {
+    validator: (update) => {
+      requireText(update?.requestId, 'requestId');
     },
-    {
-      validator: (update) => {
-        requireText(update?.requestId, 'requestId');
-      },
+  });
+
+  // The API's outbox queues every stored request of a lineage in one update: one workflow task for many.
+  setHandler(enqueueManyUpdate, ({ requestIds }) => requestIds.map(enqueue), {
+    validator: (update) => {
+      if (!Array.isArray(update?.requestIds)) throw ApplicationFailure.nonRetryable('requestIds: must be a list', 'BAD_USER_INPUT');
+      update.requestIds.forEach((id: unknown, i: number) => requireText(id, `requestIds[${i}]`));
     },
-  );
+  });
 
   setHandler(
     cancelUpdate,

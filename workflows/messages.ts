@@ -21,6 +21,10 @@ export interface EnqueueResult {
   position: number;
 }
 
+export interface EnqueueManyInput {
+  requestIds: string[];
+}
+
 export interface CancelInput {
   requestId: string;
 }
@@ -81,6 +85,8 @@ export interface LineageWorkflowInput {
 }
 
 export const enqueueUpdate = defineUpdate<EnqueueResult, [EnqueueInput]>('enqueue');
+/** `enqueue` for several requests, in order; one result each. */
+export const enqueueManyUpdate = defineUpdate<EnqueueResult[], [EnqueueManyInput]>('enqueueMany');
 /** Resolves true when the request was removed from the queue, false when its unlearning already started. */
 export const cancelUpdate = defineUpdate<boolean, [CancelInput]>('cancel');
 export const reviewUpdate = defineUpdate<void, [ReviewInput]>('review');

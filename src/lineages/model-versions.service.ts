@@ -158,6 +158,11 @@ export class ModelVersionsService {
     return (await this.versions.findById(version.id, tx))!;
   }
 
+  /** Records that a version's adapter files were deleted (they held what it was trained on, personal data included). */
+  async recordAdapterDeleted(lineageName: string, number: number, actor: string, reason: string): Promise<void> {
+    await this.dataSource.transaction((tx) => this.eventLog.append(tx, { actor, type: 'version.adapter_deleted', entityType: 'version', entityId: `${lineageName}#${number}`, reason }));
+  }
+
   /** The versions a rollback to `toVersion` would undo, checked without changing anything. */
   async rollbackTargets(lineageName: string, toVersion: number, db: Db = this.dataSource.manager): Promise<ModelVersion[]> {
     const lineage = await this.lineages.find(lineageName, db);

@@ -2,6 +2,8 @@
 // out the workflow's decision on it (review, promotion, rejection, failure, rollback) through the
 // services that own those rules. Every method is retry-safe: a retry after a lost completion
 // finds the work done and changes nothing more.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { ModelVersionsService } from '../lineages/model-versions.service';
 import { AWAITING_DECISION, UNFINISHED } from '../requests/domain/request-status';
 import type { RequestLifecycle } from '../requests/request-lifecycle.service';
@@ -29,6 +31,8 @@ export class Candidates {
     private readonly retention: Retention,
     private readonly planner: Pick<StepPlanner, 'snapshot'>,
     private readonly log: (message: string) => void,
+    /** Adapters live under `<artifactsDir>/adapters/<lineage>/`; nothing outside is ever deleted. */
+    private readonly artifactsDir: string,
   ) {}
 
   async record(input: RecordCandidateInput): Promise<{ version: number; snapshot: LineageSnapshot }> {
@@ -94,6 +98,7 @@ export class Candidates {
     const version = await this.versions.findVersion(input.lineage, input.version);
     if (version?.status !== 'PROMOTED') await this.outcomes.promote(input.lineage, input.version, input.actor, input.reason);
     await this.retention.purgeFinished(input.lineage, 'COMPLETED', input.requestIds, SYSTEM_ACTOR);
+    await this.deleteRejectedAdapters(input.lineage);
     return this.planner.snapshot(input.lineage);
   }
 
@@ -109,6 +114,7 @@ export class Candidates {
       });
     } else if (input.requestStatus !== 'UNCHANGED') {
       await this.retention.purgeFinished(input.lineage, input.requestStatus, input.requestIds, SYSTEM_ACTOR);
+      await this.deleteRejectedAdapters(input.lineage);
     }
     return this.planner.snapshot(input.lineage);
   }
@@ -116,6 +122,7 @@ export class Candidates {
   async fail(input: FailRequestsInput): Promise<void> {
     await this.lifecycle.moveWhere(input.requestIds, UNFINISHED, 'FAILED', { actor: SYSTEM_ACTOR, reason: input.reason });
     await this.retention.purgeFinished(input.lineage, 'FAILED', input.requestIds, SYSTEM_ACTOR);
+    await this.deleteRejectedAdapters(input.lineage);
   }
 
   async rollback(input: RollbackLineageInput): Promise<RollbackLineageResult> {
@@ -126,5 +133,31 @@ export class Candidates {
         ? (await this.lifecycle.inLineage(input.lineage, ['REOPENED'])).map((r) => r.id)
         : await this.outcomes.rollback(input.lineage, input.toVersion, input.reason, input.actor);
     return { snapshot: await this.planner.snapshot(input.lineage), reopenedRequestIds };
+  }
+
+  /**
+   * Deletes the adapters of the lineage's REJECTED versions once its step has ended. A rejected
+   * candidate was trained on the step's people, and nothing can reach it any more: a rollback
+   * targets PROMOTED or SUPERSEDED versions only, later steps continue from the champion and hold
+   * forgotten people at promoted adapters, and only passes of the step that rejected it could
+   * continue from it (hence not earlier: a mid-step rejection keeps its files). Steps and rollbacks
+   * of a lineage never overlap, so at a step's end no step runs. The event comes before the
+   * deletion: a crash between them leaves the files for the next step's end, never a deletion
+   * without its event. The version row (hash, hyper-parameters, audit) stays as evidence.
+   */
+  private async deleteRejectedAdapters(lineage: string): Promise<void> {
+    const versions = await this.versions.listVersions(lineage);
+    const root = path.resolve(this.artifactsDir, 'adapters', lineage);
+    const dirOf = (uri: string) => path.dirname(path.resolve(uri));
+    const kept = new Set(versions.filter((v) => v.status !== 'REJECTED' && v.adapterUri).map((v) => dirOf(v.adapterUri!)));
+    for (const version of versions) {
+      if (version.status !== 'REJECTED' || !version.adapterUri) continue;
+      const dir = dirOf(version.adapterUri);
+      // A retry with the same input reuses an artifact: never delete one a kept version still uses.
+      if (kept.has(dir) || path.dirname(dir) !== root || !fs.existsSync(dir)) continue;
+      await this.versions.recordAdapterDeleted(lineage, version.number, SYSTEM_ACTOR, `retention: version ${version.number} was rejected and no rollback can reach it`);
+      fs.rmSync(dir, { recursive: true, force: true });
+      this.log(`lineage ${lineage}: deleted the adapter of rejected version ${version.number}`);
+    }
   }
 }

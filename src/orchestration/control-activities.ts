@@ -32,7 +32,7 @@ export function createControlPlane(services: ControlServices, settings: StepSett
   const log = services.log ?? (() => undefined);
   const files = new ForgetSetFiles(settings.artifactsDir, services.gpu);
   const planner = new StepPlanner(services.lineages, services.versions, services.lifecycle, services.forgetSets, files, settings, log);
-  const candidates = new Candidates(services.versions, services.lifecycle, services.outcomes, services.retention, planner, log);
+  const candidates = new Candidates(services.versions, services.lifecycle, services.outcomes, services.retention, planner, log, settings.artifactsDir);
   return { planner, candidates, files };
 }
 

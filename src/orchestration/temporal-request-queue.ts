@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Client, isGrpcServiceError, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { RequestQueue, ReviewDecision } from '../requests/domain/request-queue.port';
-import { cancelUpdate, enqueueUpdate, lineageWorkflowId, LINEAGE_WORKFLOW_TYPE, reviewUpdate, rollbackUpdate, stateQuery, type LineageWorkflowInput, type LineageWorkflowState } from '../../workflows/messages';
+import { cancelUpdate, enqueueManyUpdate, enqueueUpdate, lineageWorkflowId, LINEAGE_WORKFLOW_TYPE, reviewUpdate, rollbackUpdate, stateQuery, type LineageWorkflowInput, type LineageWorkflowState } from '../../workflows/messages';
 import { CONTROL_TASK_QUEUE } from './activity-types';
 import { fromWorkflowFailure } from './domain/orchestration-error';
 
@@ -29,6 +29,11 @@ export class TemporalRequestQueue implements RequestQueue {
     // The update id makes a retried call (same request id) one update while the workflow run lasts;
     // the workflow's own dedupe keys cover retries across runs.
     await this.send(lineage, enqueueUpdate, [{ requestId }], `enqueue:${requestId}`);
+  }
+
+  async enqueueMany(lineage: string, requestIds: readonly string[]): Promise<void> {
+    // No update id: the workflow's known ids make a repeated batch a no-op.
+    await this.send(lineage, enqueueManyUpdate, [{ requestIds: [...requestIds] }]);
   }
 
   async cancel(lineage: string, requestId: string): Promise<boolean> {

@@ -72,6 +72,9 @@ export class RequestLifecycle {
    */
   async transitionWhere(tx: Db, requestIds: readonly string[], from: readonly RequestStatus[], to: RequestStatus, options: TransitionOptions): Promise<string[]> {
     const moved: string[] = [];
+    // Every row before the first event: appending one takes the chain's lock, and a writer holding
+    // it must not then wait for a row another multi-request writer holds.
+    if (requestIds.length > 1) await this.requests.lockMany(tx, requestIds);
     for (const id of requestIds) {
       const current = await this.requests.findByIdForUpdate(tx, id);
       if (current && from.includes(current.status)) {

@@ -3,11 +3,13 @@ import { LineagesModule } from '../lineages/lineages.module';
 import { DeletionRequestsResolver } from './api/deletion-requests.resolver';
 import { LineageRollbackResolver } from './api/lineage-rollback.resolver';
 import { ForgetSets } from './forget-sets.service';
+import { IntakeWriter } from './intake-writer.service';
 import { DeletionRequestRepository } from './persistence/deletion-request.repository';
 import { ForgetSetRepository } from './persistence/forget-set.repository';
 import { RequestLifecycle } from './request-lifecycle.service';
 import { RequestOutcomes } from './request-outcomes.service';
 import { RequestViews } from './api/request-view';
+import { QUEUE_STORED_REQUESTS, RequestQueuer } from './request-queuer.service';
 import { RequestsService } from './requests.service';
 import { Retention } from './retention.service';
 
@@ -18,7 +20,11 @@ import { Retention } from './retention.service';
  */
 @Module({})
 export class RequestsModule {
-  static withQueue(queue: Type | DynamicModule): DynamicModule {
+  /**
+   * `queueStoredRequests`: run the outbox reconciler (RequestQueuer) in this process. The API does,
+   * where submissions kick it; the TypeScript worker needs only the services and leaves it off.
+   */
+  static withQueue(queue: Type | DynamicModule, { queueStoredRequests = true } = {}): DynamicModule {
     return {
       module: RequestsModule,
       imports: [LineagesModule, queue],
@@ -29,6 +35,9 @@ export class RequestsModule {
         ForgetSets,
         RequestOutcomes,
         Retention,
+        IntakeWriter,
+        { provide: QUEUE_STORED_REQUESTS, useValue: queueStoredRequests },
+        RequestQueuer,
         RequestsService,
         RequestViews,
         DeletionRequestsResolver,

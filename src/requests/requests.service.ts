@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { canSeeEverything, Principal, actorOf } from '../auth/domain/principal';
 import { AuthError, InputError } from '../common/errors';
 import { DataCipher } from '../common/crypto';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { EventLog } from '../events/event-log.service';
 import { ModelLineage } from '../lineages/domain/lineage';
 import { LineagesService } from '../lineages/lineages.service';
 import { DeletionRequest, dueDate } from './domain/deletion-request';
@@ -19,8 +18,8 @@ import { ForgetSets } from './forget-sets.service';
 import { DeletionRequestRepository, RequestCursor, RequestFilter } from './persistence/deletion-request.repository';
 import { RequestLifecycle } from './request-lifecycle.service';
 import { RequestOutcomes } from './request-outcomes.service';
-
-const SYSTEM_ACTOR = 'system';
+import { IntakeWriter } from './intake-writer.service';
+import { RequestQueuer } from './request-queuer.service';
 
 function reasonText(reason: string, field = 'reason'): string {
   const trimmed = reason.trim();
@@ -32,15 +31,13 @@ function reasonText(reason: string, field = 'reason'): string {
  * Intake and the requester/operator actions on deletion requests.
  *
  * Durability choice: a submission is committed as RECEIVED (request, encrypted forget set and
- * event in one transaction) BEFORE it is enqueued on the lineage workflow, then marked QUEUED.
- * If the enqueue fails the call fails, and the request stays RECEIVED: a retry with the same
- * idempotency key enqueues it, and so does the recovery pass at every start. So nothing is lost
- * and nothing is queued twice (the queue is idempotent per request id).
+ * event in one transaction, shared with concurrent submissions: IntakeWriter) and answered as soon as that commits; the outbox reconciler
+ * (RequestQueuer) queues it on the lineage workflow and records QUEUED, within milliseconds, or
+ * within a second of Temporal answering again after an outage. Nothing stored is stranded, and
+ * nothing is queued twice (the queue is idempotent per request id).
  */
 @Injectable()
-export class RequestsService implements OnApplicationBootstrap {
-  private readonly logger = new Logger('Requests');
-
+export class RequestsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly requests: DeletionRequestRepository,
@@ -49,7 +46,8 @@ export class RequestsService implements OnApplicationBootstrap {
     private readonly lineages: LineagesService,
     private readonly outcomes: RequestOutcomes,
     private readonly cipher: DataCipher,
-    private readonly eventLog: EventLog,
+    private readonly intake: IntakeWriter,
+    private readonly queuer: RequestQueuer,
     @Inject(REQUEST_QUEUE) private readonly queue: RequestQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -63,7 +61,8 @@ export class RequestsService implements OnApplicationBootstrap {
         if (existing.payloadDigest !== digest) {
           throw new RequestError('CONFLICT', 'was already used for a different request', 'input.idempotencyKey');
         }
-        return this.ensureQueued(existing);
+        if (existing.status === 'RECEIVED') this.queuer.kick();
+        return existing;
       }
       if (!(await this.lineages.find(submission.lineage))) throw new RequestError('NOT_FOUND', `no lineage ${submission.lineage}`, 'input.lineage');
       let content: ForgetSetContent;
@@ -78,8 +77,8 @@ export class RequestsService implements OnApplicationBootstrap {
       }
       const receivedAt = new Date();
       const id = randomUUID();
-      const inserted = await this.dataSource.transaction(async (tx) => {
-        const fresh = await this.requests.insertIfAbsent(tx, {
+      const inserted = await this.intake.store({
+        request: {
           id,
           requester: principal.owner,
           idempotencyKey: submission.idempotencyKey,
@@ -90,45 +89,23 @@ export class RequestsService implements OnApplicationBootstrap {
           status: 'RECEIVED',
           receivedAt,
           dueAt: dueDate(receivedAt, this.config.dueDays),
-        });
-        if (!fresh) return false;
-        await this.forgetSets.store(tx, id, content);
-        await this.eventLog.append(tx, {
+        },
+        content,
+        received: {
           actor: actorOf(principal),
           type: 'request.received',
           entityType: 'request',
           entityId: id,
           data: { lineage: submission.lineage, subjectKind: submission.subject.kind, legalBasis: submission.legalBasis, images: content.images.length, facts: content.facts.length },
-        });
-        return true;
+        },
       });
       // Lost a race with a concurrent duplicate: loop to answer as a retry of the winner.
-      if (inserted) return this.ensureQueued((await this.requests.findById(id))!);
-    }
-  }
-
-  /** Enqueues a RECEIVED request and records QUEUED (unless the workflow already moved it on). */
-  private async ensureQueued(request: DeletionRequest): Promise<DeletionRequest> {
-    if (request.status !== 'RECEIVED') return request;
-    await this.queue.enqueue(request.lineage, request.id);
-    return this.dataSource.transaction(async (tx) => {
-      const current = (await this.requests.findByIdForUpdate(tx, request.id))!;
-      if (current.status !== 'RECEIVED') return current;
-      return this.lifecycle.transition(tx, request.id, 'QUEUED', { actor: SYSTEM_ACTOR, reason: `queued on lineage ${request.lineage}` });
-    });
-  }
-
-  /** Recovery: requests committed but never enqueued (the queue was down, or the process died). */
-  async onApplicationBootstrap(): Promise<void> {
-    const stranded = await this.requests.listByStatus('RECEIVED');
-    for (const request of stranded) {
-      try {
-        await this.ensureQueued(request);
-      } catch (err) {
-        this.logger.error(`could not enqueue stranded request ${request.id}: ${(err as Error).message}`);
+      if (inserted) {
+        const stored = (await this.requests.findById(id))!;
+        this.queuer.kick();
+        return stored;
       }
     }
-    if (stranded.length) this.logger.log(`recovery: ${stranded.length} RECEIVED request(s) re-enqueued`);
   }
 
   /** Reads one request; a REQUESTER only its own. */
@@ -163,14 +140,26 @@ export class RequestsService implements OnApplicationBootstrap {
     if (!CANCELABLE.includes(request.status)) {
       throw new RequestError('CONFLICT', `is ${request.status}; only ${CANCELABLE.join(', ')} requests can be canceled`, 'id');
     }
+    // Not queued yet: canceled in the database alone. Should the queuer have enqueued it meanwhile,
+    // the step skips it: a step begins only requests still waiting in the database.
+    const unqueued = await this.cancelInTransaction(id, ['RECEIVED'], why, principal);
+    if (unqueued) return unqueued;
     if (!(await this.queue.cancel(request.lineage, request.id))) {
       throw new RequestError('CONFLICT', 'unlearning has already started', 'id');
     }
-    // Nothing will use a canceled request's personal data again: it goes with the cancel (domain/retention.ts).
+    const canceled = await this.cancelInTransaction(id, CANCELABLE, why, principal);
+    if (!canceled) throw new RequestError('CONFLICT', 'unlearning has already started', 'id');
+    return canceled;
+  }
+
+  /** Cancels the request if it is in one of `from`; null when it is not. */
+  private cancelInTransaction(id: string, from: readonly RequestStatus[], why: string, principal: Principal): Promise<DeletionRequest | null> {
     return this.dataSource.transaction(async (tx) => {
-      const canceled = await this.lifecycle.transition(tx, id, 'CANCELED', { actor: actorOf(principal), reason: why });
+      const moved = await this.lifecycle.transitionWhere(tx, [id], from, 'CANCELED', { actor: actorOf(principal), reason: why });
+      if (moved.length === 0) return null;
+      // Nothing will use a canceled request's personal data again: it goes with the cancel (domain/retention.ts).
       await this.forgetSets.purgeIn(tx, id, actorOf(principal), 'retention: request CANCELED');
-      return canceled;
+      return (await this.requests.findById(id, tx))!;
     });
   }
 

@@ -37,6 +37,15 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
   let keyCounter = 0;
   const key = () => `key-${++keyCounter}`;
   const submitInput = (overrides: Record<string, unknown> = {}) => ({ lineage: 'main', idempotencyKey: key(), legalBasis: 'GDPR Art. 17(1)(a)', subject: { datasetSubjectId: 's1' }, ...overrides });
+  /** The outbox queues a stored request right after the answer: waits until it records QUEUED. */
+  const queued = async (id: string, timeoutMs = 5000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = (await t.operator.ok(REQUEST, { id })).deletionRequest;
+      if (r.status === 'QUEUED' || Date.now() > deadline) return r;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
   const counts = async () => {
     const [row] = await t.dataSource.query(`SELECT (SELECT count(*) FROM deletion_requests) AS requests, (SELECT count(*) FROM forget_sets) AS forget_sets, (SELECT count(*) FROM event_log) AS events, (SELECT count(*) FROM model_lineages) AS lineages, (SELECT count(*) FROM api_tokens) AS tokens`);
     return row;
@@ -70,23 +79,26 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
   });
 
   describe('submission', () => {
-    it('queues a dataset-subject request with a 30-day deadline and its events', async () => {
+    it('stores a dataset-subject request with a 30-day deadline, answers, then queues it', async () => {
       const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput() });
-      assert.equal(r.status, 'QUEUED');
+      assert.equal(r.status, 'RECEIVED', 'the answer comes once the request is stored');
       assert.equal(r.subjectName, 'Ada Fictional');
       assert.equal(r.requester, 'alice');
       assert.equal(Date.parse(r.dueAt) - Date.parse(r.createdAt), 30 * 24 * 3600 * 1000);
-      assert.deepEqual(r.events.map((e: { type: string; data: { to?: string } }) => e.data.to ?? e.type), ['request.received', 'QUEUED']);
+      assert.equal(r.events[0].type, 'request.received');
       assert.equal(r.events[0].actor, 'REQUESTER:alice');
+      const after = await queued(r.id);
+      assert.deepEqual(after.events.map((e: { type: string; data: { to?: string } }) => e.data.to ?? e.type), ['request.received', 'QUEUED']);
       assert.ok(queue.enqueued.some((e) => e.requestId === r.id && e.lineage === 'main'));
     });
 
     it('returns the same request for the same key and payload, CONFLICT for another payload', async () => {
       const input = submitInput({ subject: { profile: { name: 'Dee Person', images: [makePng(3, 3).toString('base64')], facts: [{ question: 'Where?', answer: 'Oslo' }] } } });
       const first = (await alice.ok(SUBMIT, { input })).submitDeletionRequest;
+      assert.equal((await queued(first.id)).status, 'QUEUED');
       const before = await counts();
       const again = (await alice.ok(SUBMIT, { input })).submitDeletionRequest;
-      assert.equal(again.id, first.id);
+      assert.deepEqual([again.id, again.status], [first.id, 'QUEUED']);
       assert.deepEqual(await counts(), before, 'a retry stores nothing');
       assert.equal(queue.enqueued.filter((e) => e.requestId === first.id).length, 1);
       const conflict = await alice.fails(SUBMIT, { input: { ...input, legalBasis: 'GDPR Art. 17(1)(d)' } });
@@ -101,22 +113,36 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       const ids = new Set(results.map((r) => r.submitDeletionRequest.id));
       assert.equal(ids.size, 1);
       const [id] = ids;
+      assert.equal((await queued(id)).status, 'QUEUED');
       assert.equal(queue.enqueued.filter((e) => e.requestId === id).length, 1);
       const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM event_log WHERE entity_id = $1 AND type = 'request.received'`, [id]);
       assert.equal(n, 1);
     });
 
-    it('a failed enqueue leaves the request RECEIVED, and the retry queues it', async () => {
+    it('a stored request waits out a failing queue and is queued once it answers, without a retry by the client', async () => {
       const input = submitInput();
       queue.failEnqueue = new Error('temporal unavailable');
-      const failure = await alice.fails(SUBMIT, { input });
-      assert.equal(failure.code, 'INTERNAL_SERVER_ERROR');
-      assert.doesNotMatch(failure.message, /temporal unavailable|at /, 'internal details do not leak');
-      const [row] = await t.dataSource.query(`SELECT id, status FROM deletion_requests WHERE idempotency_key = $1`, [input.idempotencyKey]);
-      assert.equal(row.status, 'RECEIVED');
+      const stored = (await alice.ok(SUBMIT, { input })).submitDeletionRequest;
+      assert.equal(stored.status, 'RECEIVED');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal((await alice.ok(REQUEST, { id: stored.id })).deletionRequest.status, 'RECEIVED', 'not QUEUED while the queue fails');
       queue.failEnqueue = null;
-      const retried = (await alice.ok(SUBMIT, { input })).submitDeletionRequest;
-      assert.deepEqual([retried.id, retried.status], [row.id, 'QUEUED']);
+      const started = Date.now();
+      assert.equal((await queued(stored.id)).status, 'QUEUED');
+      assert.ok(Date.now() - started < 3000, 'queued within seconds of the queue answering');
+      assert.equal(queue.enqueued.filter((e) => e.requestId === stored.id).length, 1);
+    });
+
+    it('a request canceled before it was queued is never queued', async () => {
+      queue.failEnqueue = new Error('temporal unavailable');
+      const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput() });
+      const canceled = (await alice.ok(CANCEL, { id: r.id, reason: 'filed by mistake' })).cancelDeletionRequest;
+      assert.equal(canceled.status, 'CANCELED', 'canceled in the database alone, Temporal or not');
+      queue.failEnqueue = null;
+      const other = (await alice.ok(SUBMIT, { input: submitInput() })).submitDeletionRequest;
+      assert.equal((await queued(other.id)).status, 'QUEUED');
+      assert.ok(!queue.enqueued.some((e) => e.requestId === r.id));
+      assert.ok(!queue.canceled.includes(r.id), 'nothing to remove from the workflow');
     });
 
     const bad: Array<[string, () => Record<string, unknown>, string, string | undefined]> = [
@@ -190,6 +216,7 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
   describe('cancel and review', () => {
     it('a requester cancels its own queued request; twice is a CONFLICT', async () => {
       const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput() });
+      await queued(r.id);
       assert.equal((await bob.fails(CANCEL, { id: r.id, reason: 'not mine' })).code, 'FORBIDDEN');
       const canceled = (await alice.ok(CANCEL, { id: r.id, reason: 'filed by mistake' })).cancelDeletionRequest;
       assert.equal(canceled.status, 'CANCELED');
@@ -218,6 +245,7 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
 
     it('cannot cancel once the workflow started it', async () => {
       const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput() });
+      await queued(r.id);
       queue.started.add(r.id);
       assert.equal((await alice.fails(CANCEL, { id: r.id, reason: 'late' })).code, 'CONFLICT');
       assert.equal((await alice.ok(REQUEST, { id: r.id })).deletionRequest.status, 'QUEUED');

@@ -54,6 +54,11 @@ describe('migrations (embedded Postgres)', () => {
     await ds.query(`DELETE FROM model_lineages WHERE name = 'ranges'`);
   });
 
+  it('the intake outbox read has a partial index over stored, unqueued requests', async () => {
+    const [index] = await ds.query(`SELECT indexdef FROM pg_indexes WHERE indexname = 'deletion_requests_outbox'`);
+    assert.match(index.indexdef, /WHERE \(status = 'RECEIVED'::text\)/);
+  });
+
   it('tokens may carry an expiry and a last use, both optional', async () => {
     const rows: Array<{ column_name: string; is_nullable: string }> = await ds.query(`SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = 'api_tokens' AND column_name IN ('expires_at', 'last_used_at') ORDER BY column_name`);
     assert.deepEqual(rows.map((r) => [r.column_name, r.is_nullable]), [['expires_at', 'YES'], ['last_used_at', 'YES']]);

@@ -128,6 +128,16 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     return (await t.operator.ok(REQUEST, { id })).deletionRequest as { status: string; statusReason: string | null; modelVersion: { number: number } | null; events: Array<{ type: string; data: any }> };
   }
 
+  /** The directory the scripted GPU worker wrote the n-th adapter to (1-based). */
+  function adapterDir(n: number): string {
+    return path.join(unlearnInputs[n - 1].outputRoot, `attempt-${n}`);
+  }
+
+  async function adapterDeletions(lineage: string): Promise<string[]> {
+    const rows: Array<{ entity_id: string }> = await t.dataSource.query(`SELECT entity_id FROM event_log WHERE type = 'version.adapter_deleted' AND entity_id LIKE $1 ORDER BY seq`, [`${lineage}#%`]);
+    return rows.map((r) => r.entity_id);
+  }
+
   async function until(id: string, status: string) {
     return eventually(async () => {
       const r = await request(id);
@@ -213,6 +223,11 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     const lineage = (await t.operator.ok(LINEAGE, { name: 'seq' })).modelLineage;
     assert.equal(lineage.championVersion, 4);
     assert.deepEqual(lineage.versions.slice(-2).map((v: any) => v.status), ['REJECTED', 'REJECTED']);
+    // Trained on s3's data and out of every rollback's reach: deleted once the step ended, each an event; the champion's stays.
+    const [v5, v6] = lineage.versions.slice(-2).map((v: any) => v.number);
+    assert.deepEqual([fs.existsSync(adapterDir(unlearnInputs.length - 1)), fs.existsSync(adapterDir(unlearnInputs.length))], [false, false]);
+    assert.ok(fs.existsSync(adapterDir(unlearnInputs.length - 2)), 'the champion\'s adapter is kept');
+    assert.deepEqual(await adapterDeletions('seq'), [`seq#${v5}`, `seq#${v6}`]);
   });
 
   it('re-forgets an earlier person the audit finds above 0.40, from the candidate, and holds them at that version afterwards', async () => {
@@ -242,6 +257,9 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
       [0, 'SUPERSEDED', null, []], [1, 'SUPERSEDED', 0, []], [2, 'REJECTED', 1, []], [3, 'PROMOTED', 2, ['s1']],
     ]);
     assert.match(lineage.versions[2].statusReason, /continued by re-forget pass 1 of attempt 1 \(version 3\) on 1 forgotten people .*: s1/);
+    // Version 2 was kept while the pass continued from it, and deleted once the step ended; the promoted and superseded ones stay.
+    assert.deepEqual([fs.existsSync(path.dirname(pass.parentAdapter!.path)), fs.existsSync(path.dirname(own.parentAdapter!.path))], [false, true]);
+    assert.deepEqual(await adapterDeletions('refo'), ['refo#2']);
     const statuses = done.events.filter((e) => e.type === 'request.status_changed').map((e) => e.data.to);
     assert.deepEqual(statuses.slice(-4), ['AUDITING', 'UNLEARNING', 'AUDITING', 'COMPLETED']);
 
@@ -289,7 +307,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     ));
     await assert.rejects(nobody.beginRequest({ lineage: 'files', requestIds: [id] }), /no GPU worker is polling/);
     assert.deepEqual(dirs(), []);
-    assert.equal((await request(id)).status, 'QUEUED');
+    await until(id, 'QUEUED');
 
     // With the test's GPU worker polling `gpu`: written; a retry (a lost completion) replaces the copy instead of adding one.
     const activities = createControlActivities(plane);

@@ -18,6 +18,10 @@ export class RecordingQueue implements RequestQueue {
     if (!this.enqueued.some((e) => e.requestId === requestId)) this.enqueued.push({ lineage, requestId });
   }
 
+  async enqueueMany(lineage: string, requestIds: readonly string[]): Promise<void> {
+    for (const requestId of requestIds) await this.enqueue(lineage, requestId);
+  }
+
   async cancel(_lineage: string, requestId: string): Promise<boolean> {
     if (this.started.has(requestId)) return false;
     this.canceled.push(requestId);

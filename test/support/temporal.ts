@@ -19,7 +19,7 @@ export function temporalBinary(): string {
 
 let runtimeInstalled = false;
 /** Workers log every state change at INFO; tests keep warnings and errors only. */
-function installQuietRuntime(): void {
+export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('WARN') });

@@ -88,6 +88,11 @@ export class DeletionRequestRepository {
     return row ? toRequest(row) : null;
   }
 
+  /** Locks these requests in one order (by id), so writers of several requests never wait on each other in a cycle. */
+  async lockMany(tx: Db, ids: readonly string[]): Promise<void> {
+    await sql(tx, `SELECT id FROM deletion_requests WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
+  }
+
   async findByIdempotencyKey(requester: string, idempotencyKey: string, db: Db = this.db): Promise<DeletionRequest | null> {
     const row = await one<RequestRow>(db, `${SELECT} WHERE r.requester = $1 AND r.idempotency_key = $2`, [requester, idempotencyKey]);
     return row ? toRequest(row) : null;
@@ -128,9 +133,10 @@ export class DeletionRequestRepository {
     return Number(row!.n);
   }
 
-  async listByStatus(status: RequestStatus, db: Db = this.db): Promise<DeletionRequest[]> {
-    const { rows } = await sql<RequestRow>(db, `${SELECT} WHERE r.status = $1 ORDER BY r.received_at, r.id`, [status]);
-    return rows.map(toRequest);
+  /** The outbox: stored requests not yet queued on their workflow, oldest first (a partial index serves it). */
+  async listReceived(limit: number): Promise<Array<Pick<DeletionRequest, 'id' | 'lineage'>>> {
+    const { rows } = await sql<Pick<RequestRow, 'id' | 'lineage'>>(this.db, `SELECT id, lineage FROM deletion_requests WHERE status = 'RECEIVED' ORDER BY received_at, id LIMIT $1`, [limit]);
+    return rows;
   }
 
   /** Requests carried out by any of these versions and still COMPLETED, oldest first. */
