@@ -15,6 +15,17 @@ function collectTests(dir) {
   }).sort();
 }
 
+// The service's tests and the benchmarks' (each build compiles its own into dist/).
+const TS_TEST_DIRS = [path.join(b.ROOT, 'dist', 'test'), path.join(b.ROOT, 'dist', 'bench', 'test')];
+// pytest runs in gpu-worker/; the benchmarks' Python tests lie beside their package under bench/python.
+const PY_TEST_DIRS = ['tests', path.relative(b.WORKER_DIR, path.join(b.BENCH_DIR, 'python', 'tests'))];
+
+/** Every Python test, or only the files and node ids the filters name (`tests/test_losses.py::test_x -x`). */
+function pytestArgs(filters) {
+  const namesTests = filters.some((f) => !f.startsWith('-') && fs.existsSync(path.join(b.WORKER_DIR, f.split('::')[0])));
+  return namesTests ? filters : [...PY_TEST_DIRS, ...filters];
+}
+
 function countLine(out, re) {
   const m = out.match(re);
   return m ? Number(m[1]) : 0;
@@ -48,14 +59,14 @@ async function main() {
     LETHE_TINY_MODEL_ROOT: tiny,
     LETHE_PYTHON: py.python,
     LETHE_TEMPORAL_BIN: py.temporal,
-    PYTHONPATH: b.WORKER_DIR,
+    PYTHONPATH: b.PYTHONPATH,
   };
 
   let passed = 0;
   let failed = 0;
   if (only !== 'ts') {
     b.log('running Python tests (pytest)…');
-    const r = await runStreaming(py.python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests', ...(only === 'py' ? filters : [])], {
+    const r = await runStreaming(py.python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', ...pytestArgs(only === 'py' ? filters : [])], {
       cwd: b.WORKER_DIR, env,
     });
     passed += countLine(r.stdout, /(\d+) passed/);
@@ -63,7 +74,7 @@ async function main() {
     if (r.status !== 0 && r.status !== 5) failed += failed === 0 ? 1 : 0;
   }
   if (only !== 'py') {
-    let files = collectTests(path.join(b.ROOT, 'dist', 'test'));
+    let files = TS_TEST_DIRS.flatMap(collectTests);
     if (only === 'ts' && filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
     b.log(`running ${files.length} TypeScript test files (node --test)…`);
     const r = await runStreaming(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {

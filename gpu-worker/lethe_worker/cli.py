@@ -1,4 +1,4 @@
-"""Line-oriented entry point for callers outside Temporal (the PULSE benchmark in src/pulse/).
+"""Line-oriented entry point for callers outside Temporal (the PULSE benchmark in bench/pulse/).
 
 `python -m lethe_worker.cli serve` reads one JSON request per stdin line,
     {"id": <any>, "op": "unlearn" | "export_onnx" | "defaults", "payload": {...contract input...}}

@@ -1,4 +1,4 @@
-"""lethe_worker.cli serve: the line protocol the PULSE benchmark (src/pulse/) speaks to the engine."""
+"""lethe_worker.cli serve: the line protocol the PULSE benchmark (bench/pulse/) speaks to the engine."""
 from __future__ import annotations
 
 import json

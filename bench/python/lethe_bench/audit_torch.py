@@ -1,13 +1,13 @@
 """The torch side of the audit parity test and `npm run bench:audit`.
 
-  python -m lethe_worker.bench_audit_torch score --model DIR --items ITEMS.json [--adapter FILE] [--batch-size N]
+  python -m lethe_bench.audit_torch score --model DIR --items ITEMS.json [--adapter FILE] [--batch-size N]
       Scores the given multiple-choice items with torch (lethe_worker.scoring.score_mc, the worker's own
       scorer) on the base model or the base + a peft adapter; prints one JSON object:
       {"questions": n, "seconds": s, "qps": q, "results": [{"id", "logits": {A..D}, "predicted"}]}.
       ITEMS.json is a list of eval items (contracts/eval-item.schema.json) each with an absolute `imagePath`,
       exactly what the TypeScript side scored, so both runtimes see the same questions.
 
-  python -m lethe_worker.bench_audit_torch random-adapter --model DIR --lora JSON --out DIR [--seed N] [--std S]
+  python -m lethe_bench.audit_torch random-adapter --model DIR --lora JSON --out DIR [--seed N] [--std S]
       Writes a peft adapter (adapter_model.safetensors + adapter_config.json) with non-zero random A and B:
       a non-trivial adapter for parity tests without training. Prints {"path", "sha256"}.
 """
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import torch
 
-from .config import LoraSettings
-from .lora import attach_new_adapter
-from .model_io import load_llava
-from .scoring import score_mc
+from lethe_worker.config import LoraSettings
+from lethe_worker.lora import attach_new_adapter
+from lethe_worker.model_io import load_llava
+from lethe_worker.scoring import score_mc
 
 ADAPTER_FILE = "adapter_model.safetensors"
 
@@ -72,7 +72,7 @@ def write_random_adapter(model_dir: Path, lora: dict, out_dir: Path, seed: int, 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lethe_worker.bench_audit_torch")
+    parser = argparse.ArgumentParser(prog="python -m lethe_bench.audit_torch")
     sub = parser.add_subparsers(dest="command", required=True)
     score = sub.add_parser("score")
     score.add_argument("--model", type=Path, required=True)

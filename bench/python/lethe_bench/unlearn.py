@@ -22,14 +22,14 @@ from typing import Any, Optional
 
 import torch
 
-from . import losses
-from .artifacts import sha256_file
-from .config import DEFAULT_HYPER_PARAMETERS, DEFAULT_LORA, METHODS, LoraSettings
-from .datasets import FINETUNED, load_dataset
-from .lora import attach_new_adapter
-from .model_io import load_llava, resolve_device, resolve_dtype
-from .scoring import accuracy, accuracy_by_modality, filter_results, score_mc
-from .unlearn import runtime_device, unlearn
+from lethe_worker import losses
+from lethe_worker.artifacts import sha256_file
+from lethe_worker.config import DEFAULT_HYPER_PARAMETERS, DEFAULT_LORA, METHODS, LoraSettings
+from lethe_worker.datasets import FINETUNED, load_dataset
+from lethe_worker.lora import attach_new_adapter
+from lethe_worker.model_io import load_llava, resolve_device, resolve_dtype
+from lethe_worker.scoring import accuracy, accuracy_by_modality, filter_results, score_mc
+from lethe_worker.unlearn import runtime_device, unlearn
 
 FULL_SIZE_CONFIGS = ("llava-1.5-7b", "llava-1.5-13b")
 

@@ -1,5 +1,5 @@
 // Command-line arguments of `npm run pulse`. Pure: parsing only, every error names the flag.
-import UNLEARNING_DEFAULTS from '../../contracts/unlearning-defaults.json';
+import { UNLEARNING_DEFAULTS } from '../../src/lineages/domain/lineage';
 
 export const SETTINGS = ['finetuned', 'pretrained', 'sustainability'] as const;
 export type Setting = (typeof SETTINGS)[number];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { finetunedSplit, planRounds, pretrainedCounts, pretrainedSplit, seededShuffle, splitIntoParts, stepBudget } from '../../src/pulse/splits';
+import { finetunedSplit, planRounds, pretrainedCounts, pretrainedSplit, seededShuffle, splitIntoParts, stepBudget } from '../../pulse/splits';
 
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(3, '0')}`);
 

@@ -7,7 +7,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const b = require('./lib/bootstrap.cjs');
+const b = require('../../scripts/lib/bootstrap.cjs');
 
 function parseArgs(argv) {
   const value = (name, fallback) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_MAX_STEPS, METHODS, parsePulseArgs, PulseArgsError } from '../../src/pulse/args';
+import { DEFAULT_MAX_STEPS, METHODS, parsePulseArgs, PulseArgsError } from '../../pulse/args';
 
 function rejects(argv: string[], flag: string, pattern: RegExp) {
   assert.throws(() => parsePulseArgs(argv), (e: unknown) => {

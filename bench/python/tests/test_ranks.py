@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from lethe_worker.bench_ranks import answer_rank, main, parse_people, rank_shares
+from lethe_bench.ranks import answer_rank, main, parse_people, rank_shares
 
 
 def test_answer_rank_counts_the_options_at_or_above_the_right_one():

@@ -3,14 +3,14 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AuditMetrics, AuditScope, computeRawMetrics, itemsToScore, metricsForScope, ModalityMetrics, relateMetrics } from '../audits/domain/metrics';
-import { AdapterRef, ScoredItem } from '../audits/domain/eval-item';
-import { selectPretrainedTargets } from '../audits/domain/target-selection';
-import { loadEvalItems, openScorer, RuntimeEvalItem } from '../audits/runtime';
+import { AuditMetrics, AuditScope, computeRawMetrics, itemsToScore, metricsForScope, ModalityMetrics, relateMetrics } from '../../src/audits/domain/metrics';
+import { AdapterRef, ScoredItem } from '../../src/audits/domain/eval-item';
+import { selectPretrainedTargets } from '../../src/audits/domain/target-selection';
+import { loadEvalItems, openScorer, RuntimeEvalItem } from '../../src/audits/runtime';
 import type { Method, Setting, Strategy, Targets } from './args';
 import { finetunedSplit, PeopleSplit, planRounds, pretrainedSplit, RoundPlan, splitIntoParts, stepBudget } from './splits';
-import { DEFAULT_GATE_POLICY } from '../audits/domain/gate-policy';
-import { accuracyOfTally, holdsOf, type ModalityAccuracy, type PassKind, passTraining, peopleAbove, runPasses } from '../orchestration/domain/passes';
+import { DEFAULT_GATE_POLICY } from '../../src/audits/domain/gate-policy';
+import { accuracyOfTally, holdsOf, type ModalityAccuracy, type PassKind, passTraining, peopleAbove, runPasses } from '../../src/orchestration/domain/passes';
 import { EngineDefaults, WorkerClient } from './worker-client';
 import { GOAL } from './report';
 

@@ -1,5 +1,6 @@
 // Who is forgotten and who is retained in each PULSE setting, scaled to the dataset at hand.
 // Pure functions of subject ids and a seed: the same seed always gives the same split.
+import { random } from '../../src/common/seeded-random';
 import type { Strategy } from './args';
 
 export interface PeopleSplit {
@@ -9,18 +10,6 @@ export interface PeopleSplit {
 
 /** PULSE's pre-trained setting: the 45 best-known of 153 celebrities, 20 forgotten and 25 retained. */
 export const PULSE_PRETRAINED = { candidates: 153, selected: 45, forgotten: 20 } as const;
-
-/** Deterministic PRNG (mulberry32): splits must not depend on Math.random. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function seededShuffle<T>(values: readonly T[], seed: number): T[] {
   const out = [...values];

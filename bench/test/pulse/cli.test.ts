@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { peopleAbove, type ModalityAccuracy } from '../../src/orchestration/reforget';
+import { peopleAbove, type ModalityAccuracy } from '../../../src/orchestration/reforget';
 
-const CLI = path.resolve(__dirname, '..', '..', 'src', 'pulse', 'cli.js');
+const CLI = path.resolve(__dirname, '..', '..', 'pulse', 'cli.js');
 
 function pulse(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env, timeout: 600_000 });

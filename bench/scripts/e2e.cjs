@@ -12,9 +12,9 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const b = require('./lib/bootstrap.cjs');
-const { startStack, stopOnSignals } = require('./lib/stack.cjs');
-const { graphql } = require('./lib/first-start.cjs');
+const b = require('../../scripts/lib/bootstrap.cjs');
+const { startStack, stopOnSignals } = require('../../scripts/lib/stack.cjs');
+const { graphql } = require('../../scripts/lib/first-start.cjs');
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -93,7 +93,7 @@ async function forgottenSpread(jsonUrl, token, subjectIds) {
   const metrics = (await response.json()).audit?.metrics;
   const perSubject = metrics?.perSubject ?? {};
   const forgottenRunnerUp = metrics?.forgottenRunnerUp ?? { multimodal: null, text: null };
-  const { aboveGoalAtMean } = require(path.join(b.ROOT, 'dist/src/pulse/report.js'));
+  const { aboveGoalAtMean } = require(path.join(b.ROOT, 'dist/bench/pulse/report.js'));
   const people = subjectIds.map((id) => perSubject[id]).filter((p) => p?.multimodal?.total && p?.text?.total);
   // null when the audit scored nobody (an audit error has no metrics)
   if (!people.length) return { worst: { multimodal: null, text: null }, above: null, forgottenRunnerUp };

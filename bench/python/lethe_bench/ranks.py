@@ -18,9 +18,9 @@ from typing import Any, Iterable, Mapping, Optional
 
 import torch
 
-from .datasets import load_dataset
-from .model_io import load_llava
-from .scoring import score_mc
+from lethe_worker.datasets import load_dataset
+from lethe_worker.model_io import load_llava
+from lethe_worker.scoring import score_mc
 
 MODALITIES = ("multimodal", "text")
 

@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { startDevServer } from '../../src/temporal/dev-server';
-import { startTestApp, writeDataset, writeModelDir } from '../support/app';
-import { RecordingQueue, recordingQueueModule } from '../support/recording-queue';
+import { startTestApp, writeDataset, writeModelDir } from '../../test/support/app';
+import { RecordingQueue, recordingQueueModule } from '../../test/support/recording-queue';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { trainingCodeFingerprint } from '../../src/pulse/fingerprint';
+import { trainingCodeFingerprint } from '../../pulse/fingerprint';
 
 describe('PULSE cache keys', () => {
   it('a change to the training code gives its adapters a new place; its bytecode cache and its file times do not', () => {

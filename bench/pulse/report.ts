@@ -2,10 +2,10 @@
 // issue 6, and the goal check of the sequential-requests strategy search. Pure.
 import type { Method, Setting, Strategy, Targets } from './args';
 import type { ModalityAccuracy, RunResult } from './harness';
-import { isAbove, isBelow } from '../audits/domain/decision';
-import { MODALITIES } from '../audits/domain/eval-item';
-import type { SubjectTally } from '../audits/domain/metrics';
-import { accuracyOfTally, PER_PERSON_GOAL } from '../orchestration/reforget';
+import { isAbove, isBelow } from '../../src/audits/domain/decision';
+import { MODALITIES } from '../../src/audits/domain/eval-item';
+import type { SubjectTally } from '../../src/audits/domain/metrics';
+import { accuracyOfTally, PER_PERSON_GOAL } from '../../src/orchestration/reforget';
 
 export interface RoundLine {
   round: number;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ModalityAccuracy, RunResult } from '../../src/pulse/harness';
-import { evaluateFindings } from '../../src/pulse/findings';
-import { aboveGoalAtMean, aggregate, checkGoal, guessingAbove, jsonLine, SettingReport } from '../../src/pulse/report';
+import type { ModalityAccuracy, RunResult } from '../../pulse/harness';
+import { evaluateFindings } from '../../pulse/findings';
+import { aboveGoalAtMean, aggregate, checkGoal, guessingAbove, jsonLine, SettingReport } from '../../pulse/report';
 
 const M = (multimodal: number, text: number): ModalityAccuracy => ({ multimodal, text });
 
