@@ -134,6 +134,15 @@ class Child {
 }
 
 /**
+ * The GPU worker reads its inputs from the activity and the artifacts directory: it gets no database
+ * and no key, so a compromised training job cannot read other requests or forge the evidence.
+ */
+const GPU_WORKER_WITHHELD = ['DATABASE_URL', 'LETHE_ENCRYPTION_KEY', 'LETHE_CHAIN_KEY', 'LETHE_REPORT_SIGNING_KEY_FILE', 'PGPASSWORD'];
+function gpuWorkerEnv(env) {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !GPU_WORKER_WITHHELD.includes(name)));
+}
+
+/**
  * Starts the stack. Options: dataDir, port (API; 0 for a free one), env (extra env for children), log (line sink),
  * tinyRoot (model + dataset cache dir), py ({python, temporal} from ensurePythonEnv).
  */
@@ -219,7 +228,7 @@ async function startStack(opts) {
     const child = (name, command, args, options) => new Child(name, command, args, options, log, (pid) => reaper.watch(name, pid, true));
     children.api = child('api', process.execPath, [dist('src/main.js')], { cwd: b.ROOT, env });
     children.worker = child('worker', process.execPath, [dist('src/worker.js')], { cwd: b.ROOT, env });
-    children.gpu = child('gpu', opts.py.python, ['-m', 'lethe_worker.worker', '--address', temporalAddress], { cwd: b.WORKER_DIR, env: { ...env, PYTHONPATH: b.WORKER_DIR } });
+    children.gpu = child('gpu', opts.py.python, ['-m', 'lethe_worker.worker', '--address', temporalAddress], { cwd: b.WORKER_DIR, env: { ...gpuWorkerEnv(env), PYTHONPATH: b.WORKER_DIR } });
     const baseUrl = `http://127.0.0.1:${port}`;
     if (stopped) throw new Error('the stack was stopped while it was starting');
     children.api.start();
@@ -272,4 +281,4 @@ function stopOnSignals(_stack, { log, stopped = '', exitCode = 0 }) {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-module.exports = { startStack, stopOnSignals, stopAllStacks, waitForHealth };
+module.exports = { GPU_WORKER_WITHHELD, startStack, stopOnSignals, stopAllStacks, waitForHealth };

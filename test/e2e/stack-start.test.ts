@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { startE2eStack } from './harness';
 
 const STACK = path.resolve(__dirname, '../../../scripts/lib/stack.cjs');
+const { GPU_WORKER_WITHHELD } = require(STACK) as { GPU_WORKER_WITHHELD: string[] };
 
 const gone = (pid: number) => {
   try {
@@ -111,6 +112,10 @@ describe('stack start-up', () => {
       }
       pids = JSON.parse(stdout) as Record<string, number>;
       assert.ok(Object.values(pids).every((pid) => !gone(pid)), 'every child runs before the signal');
+      const environ = (pid: number) => new Set(fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').map((entry) => entry.split('=')[0]));
+      assert.ok(environ(pids.api).has('DATABASE_URL') && environ(pids.api).has('LETHE_ENCRYPTION_KEY'), 'the API has its database and key');
+      const gpuEnv = environ(pids.gpu);
+      assert.deepEqual(GPU_WORKER_WITHHELD.filter((name) => gpuEnv.has(name)), [], 'the GPU worker gets no database and no key');
       supervisor.kill('SIGINT');
       assert.equal(await exited, 130, stderr);
       assert.match(stderr, /SIGINT: stopping every child…[\s\S]*all stopped/);
