@@ -81,7 +81,8 @@ function table(rows) {
 
 const MODALITIES = 'multimodal text';
 const AUDIT_FIELDS = `decision attempt jsonUrl forget { ${MODALITIES} } cumulativeForget { ${MODALITIES} } retain { ${MODALITIES} } general
-  baseline { retain { ${MODALITIES} } general }`;
+  baseline { retain { ${MODALITIES} } general }
+  forgetQuality { ${MODALITIES} } miaAuc { ${MODALITIES} } rankShares { ${MODALITIES} } belowChance { ${MODALITIES} } knowledgeBefore { ${MODALITIES} } noKnowledgeFound`;
 
 /**
  * From the audit's JSON report: the highest accuracy of any one forgotten person per modality, the people above
@@ -90,25 +91,41 @@ const AUDIT_FIELDS = `decision attempt jsonUrl forget { ${MODALITIES} } cumulati
 async function forgottenSpread(jsonUrl, token, subjectIds) {
   const response = await fetch(jsonUrl, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`GET ${jsonUrl}: ${response.status}`);
-  const metrics = (await response.json()).audit?.metrics;
+  const audit = (await response.json()).audit;
+  const metrics = audit?.metrics;
+  const significance = audit?.gatePolicy?.forget?.significance ?? 0.05;
   const perSubject = metrics?.perSubject ?? {};
   const forgottenRunnerUp = metrics?.forgottenRunnerUp ?? { multimodal: null, text: null };
+  // Everyone the lineage forgot so far against the never-seen people (the report's forgetting evidence).
+  const everyone = metrics?.forgetting?.cumulativeForget ?? {};
+  const byModality = (pick) => ({ multimodal: everyone.multimodal ? pick(everyone.multimodal) : null, text: everyone.text ? pick(everyone.text) : null });
+  const cumulative = {
+    cumulativeForgetQuality: byModality((e) => e.forgetQuality?.pValue ?? null),
+    cumulativeMiaAuc: byModality((e) => e.miaAuc?.auc ?? null),
+    cumulativeRankShares: byModality((e) => e.rankShares ?? null),
+    cumulativeBelowChance: byModality((e) => (e.belowChance ? e.belowChance.pValue < significance : null)),
+  };
   const { aboveGoalAtMean } = require(path.join(b.ROOT, 'dist/bench/pulse/report.js'));
   const people = subjectIds.map((id) => perSubject[id]).filter((p) => p?.multimodal?.total && p?.text?.total);
   // null when the audit scored nobody (an audit error has no metrics)
-  if (!people.length) return { worst: { multimodal: null, text: null }, above: null, forgottenRunnerUp };
+  if (!people.length) return { worst: { multimodal: null, text: null }, above: null, forgottenRunnerUp, ...cumulative };
   const worst = (m) => Math.max(...people.map((p) => p[m].correct / p[m].total));
-  return { worst: { multimodal: worst('multimodal'), text: worst('text') }, above: aboveGoalAtMean(people), forgottenRunnerUp };
+  return { worst: { multimodal: worst('multimodal'), text: worst('text') }, above: aboveGoalAtMean(people), forgottenRunnerUp, ...cumulative };
 }
 
 function auditTable(audits) {
   const pair = (m) => `${m.multimodal?.toFixed(2) ?? '-'} / ${m.text?.toFixed(2) ?? '-'}`;
   const kept = (value, base) => (value == null || !base ? '-' : `${Math.round((100 * value) / base)} %`);
-  const header = ['request', 'decision', 're-forgotten', 'forget', 'everyone forgotten', 'worst person', 'above 0.40: seen / at the mean', 'runner-up', 'retain kept', 'general kept'];
+  const header = ['request', 'decision', 're-forgotten', 'forget', 'everyone forgotten', 'worst person', 'above 0.40: seen / at the mean', 'runner-up', 'forget quality', 'MIA AUC', 'below chance', 'everyone: FQ / AUC', 'retain kept', 'general kept'];
+  const flag = (m) => `${m.multimodal == null ? '-' : m.multimodal ? 'yes' : 'no'} / ${m.text == null ? '-' : m.text ? 'yes' : 'no'}`;
+  const auc = (m) => `${m.multimodal?.toFixed(2) ?? '-'} / ${m.text?.toFixed(2) ?? '-'}`;
+  const fq = (m) => `${m.multimodal?.toPrecision(2) ?? '-'} / ${m.text?.toPrecision(2) ?? '-'}`;
   const cells = [header, ...audits.map((a) => [
     a.label, `${a.decision} (attempt ${a.attempt})`, a.reforgotten.join(',') || '-', pair(a.forget), pair(a.cumulativeForget), pair(a.worst),
     a.above == null ? '-' : `${a.above.seen} / ${a.above.atMean.toFixed(1)} of ${a.above.of}`,
     pair(a.forgottenRunnerUp),
+    fq(a.forgetQuality), auc(a.miaAuc), flag(a.belowChance),
+    `${fq(a.cumulativeForgetQuality)}; ${auc(a.cumulativeMiaAuc)}`,
     `${kept(a.retain.multimodal, a.baseline?.retain.multimodal)} / ${kept(a.retain.text, a.baseline?.retain.text)}`,
     kept(a.general, a.baseline?.general),
   ])];
