@@ -17,7 +17,7 @@ export interface IncludedReport {
 }
 
 export interface PulseArgs {
-  /** One setting, or all three (`all`, used to regenerate docs/pulse-results.md). */
+  /** One setting, or all three (`all`, for regenerating docs/research/pulse-results.md). */
   settings: Setting[];
   methods: Method[];
   /** Sustainability only; both unless --strategy is given (Figure 5 shows them side by side). */

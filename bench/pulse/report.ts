@@ -1,5 +1,7 @@
-// The benchmark's numbers: runs aggregated over seeds (mean and spread) into the JSON shape of
-// issue 6, and the goal check of the sequential-requests strategy search. Pure.
+// The benchmark's numbers: runs aggregated over seeds (mean and spread) into one JSON report per
+// setting (setting, method, strategy, targets, baseline, rounds; seeds and spread when there are
+// several; the goal check), and the goal check of the sequential-requests strategy search. Pure.
+// The JSON keeps one shape so that saved reports can be rendered and compared later (--from, --include).
 import type { Method, Setting, Strategy, Targets } from './args';
 import type { ModalityAccuracy, RunResult } from './harness';
 import { isAbove, isBelow } from '../../src/audits/domain/decision';
@@ -226,7 +228,7 @@ export function aggregate(runs: RunResult[]): SettingReport {
   return report;
 }
 
-/** The `--json` line: issue 6's shape for one report, or {"results": [...]} for several. */
+/** The `--json` line: one report's shape (see the top of this file), or {"results": [...]} for several. */
 export function jsonLine(reports: SettingReport[]): string {
   const shape = (r: SettingReport) => ({
     setting: r.setting,

@@ -55,7 +55,7 @@ describe('the evidence chain (embedded Postgres, real app over HTTP)', () => {
     const intact = (await t.operator.ok(VERIFY)).verifyEventChain;
     assert.equal(intact.valid, true);
 
-    // Someone with write access rewrites history and recomputes every hash, as the chain used to be computed.
+    // Someone with write access rewrites history and recomputes every hash with plain SHA-256 (no key), which anyone with write access can do.
     const rows: Row[] = await t.dataSource.query('SELECT * FROM event_log ORDER BY seq');
     const payload = (r: Row) => ({ occurredAt: r.occurred_at, actor: r.actor, type: r.type, entityType: r.entity_type as 'request', entityId: r.entity_id, reason: r.reason, data: r.data });
     const rewrite = async (hash: (prev: string, r: Row) => string) => {

@@ -72,10 +72,10 @@ describe('pulse arguments', () => {
   });
 
   it('--from renders saved reports without a setting; --include adds earlier runs, optionally labelled', () => {
-    const a = parsePulseArgs(['--from', 'a.json', '--from', 'b.json', '--include', 'c.json', '--include', 'd.json= hold at the parent (session 13)', '--docs', 'x.md']);
+    const a = parsePulseArgs(['--from', 'a.json', '--from', 'b.json', '--include', 'c.json', '--include', 'd.json= hold at the parent (variant B)', '--docs', 'x.md']);
     assert.deepEqual(a.settings, []);
     assert.deepEqual(a.from, ['a.json', 'b.json']);
-    assert.deepEqual(a.include, [{ file: 'c.json' }, { file: 'd.json', label: 'hold at the parent (session 13)' }]);
+    assert.deepEqual(a.include, [{ file: 'c.json' }, { file: 'd.json', label: 'hold at the parent (variant B)' }]);
     assert.equal(a.docsFile, 'x.md');
     rejects(['--from', 'a.json', '--include', 'd.json='], '--include', /expected REPORT_JSON or REPORT_JSON=LABEL, got "d.json="/);
   });

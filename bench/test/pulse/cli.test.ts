@@ -32,7 +32,7 @@ describe('npm run pulse', () => {
     assert.match(r.stderr, /--model: \/nonexistent-pulse-root has no model\/ directory/);
   });
 
-  it('sustainability on the tiny LLaVA prints one JSON line of issue 6\'s shape and writes the report', () => {
+  it('sustainability on the tiny LLaVA prints one JSON line of the report shape and writes the report', () => {
     assert.ok(process.env.LETHE_TINY_MODEL_ROOT, 'LETHE_TINY_MODEL_ROOT must be set (npm test sets it)');
     assert.ok(process.env.LETHE_PYTHON, 'LETHE_PYTHON must be set (npm test sets it)');
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-pulse-'));

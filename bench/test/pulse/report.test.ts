@@ -103,7 +103,7 @@ describe('benchmark report', () => {
     assert.equal(r.wallSeconds, 20);
   });
 
-  it('--json prints issue 6\'s shape for one report', () => {
+  it('--json prints the report shape for one report', () => {
     const line = jsonLine([aggregate([run({ rounds: [round(1, { p1: M(0, 0) }, M(0.7, 0.7), 0.55)] })])]);
     const o = JSON.parse(line);
     assert.deepEqual(Object.keys(o).slice(0, 6), ['setting', 'method', 'strategy', 'targets', 'baseline', 'rounds']);
