@@ -1,5 +1,5 @@
 // What a model version still gives away about forgotten people, measured against people it never saw
-// (reference/forgetting-evidence.md): TOFU's forget quality, a loss attack's AUC, the ranks of the right
+// (see docs/architecture.md, the audit): TOFU's forget quality, a loss attack's AUC, the ranks of the right
 // answers and accuracy below chance, per modality. Pure: computed from the per-subject tallies, so any
 // scope can be re-cut without scoring again.
 import { CHANCE_LEVEL, Modality, MODALITIES, OPTION_LETTERS } from './eval-item';

@@ -1,5 +1,5 @@
 // Two-sample statistics that compare the forgotten people's answers with those of people the model
-// never saw (reference/forgetting-evidence.md). Pure, no library: sizes here are small (5 questions
+// never saw (TOFU's forget quality, MUSE's PrivLeak). Pure, no library: sizes here are small (5 questions
 // per person and modality), so every function says how many values it compared.
 import { binomialLowerTail } from './binomial';
 

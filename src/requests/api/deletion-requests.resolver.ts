@@ -31,7 +31,7 @@ export class DeletionRequestsResolver {
     private readonly views: RequestViews,
   ) {}
 
-  @Mutation(() => DeletionRequestModel, { description: 'Files a deletion request; returns once it is durably queued on its lineage' })
+  @Mutation(() => DeletionRequestModel, { description: 'Files a deletion request; returns once it is stored (RECEIVED), and it is queued on its lineage right after, even across a Temporal outage' })
   @Roles('REQUESTER', 'OPERATOR')
   async submitDeletionRequest(@Args('input') input: SubmitDeletionRequestInput, @CurrentPrincipal() principal: Principal): Promise<DeletionRequestModel> {
     return this.views.request(await this.requests.submit(input, principal), principal);
