@@ -82,6 +82,23 @@ export function initialLineageState(lineage: string): LineageWorkflowState {
   return { lineage, queue: [], known: [], active: null, snapshot: null, exports: {}, stepsFinished: 0 };
 }
 
+/**
+ * How many finished requests the workflow still remembers: enough to turn a retried enqueue (the outbox
+ * resends a batch whose answer it lost) into a no-op. The database remembers the rest, and the outbox
+ * only sends stored, unqueued requests, so the workflow's state stays small after any number of requests.
+ */
+export const FINISHED_REQUESTS_REMEMBERED = 1000;
+
+/** Drops the oldest finished requests from `known` beyond FINISHED_REQUESTS_REMEMBERED; queued and active ones stay. */
+export function forgetOldFinished(state: LineageWorkflowState): void {
+  const live = new Set([...state.queue.map((q) => q.requestId), ...(state.active?.requestIds ?? [])]);
+  const finished = state.known.filter((id) => !live.has(id));
+  const excess = finished.length - FINISHED_REQUESTS_REMEMBERED;
+  if (excess <= 0) return;
+  const dropped = new Set(finished.slice(0, excess));
+  state.known = state.known.filter((id) => !dropped.has(id));
+}
+
 /** The requests the next step takes: the head of the queue plus everything queued within the window after it. */
 export function nextBatch(state: LineageWorkflowState, batchingWindowMs: number): string[] {
   const head = state.queue[0];
@@ -113,6 +130,8 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
 
   function enqueue(requestId: string): EnqueueResult {
     if (!state.known.includes(requestId)) {
+      // Amortised: trims only once the finished ones exceed the bound by half again.
+      if (state.known.length - state.queue.length > FINISHED_REQUESTS_REMEMBERED * 1.5) forgetOldFinished(state);
       state.known.push(requestId);
       state.queue.push({ requestId, queuedAt: Date.now() });
       return { accepted: true, position: state.queue.length - 1 };

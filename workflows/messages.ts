@@ -67,7 +67,7 @@ export interface ActiveStep {
 export interface LineageWorkflowState {
   lineage: string;
   queue: QueuedRequest[];
-  /** Dedupe keys: every request id this lineage ever accepted through `enqueue`. */
+  /** Dedupe keys: the queued and active requests, and the most recent finished ones (FINISHED_REQUESTS_REMEMBERED). */
   known: string[];
   active: ActiveStep | null;
   /** Null until the first `describeLineage` of this workflow. */
