@@ -86,7 +86,7 @@ export class AppModule {
         }),
         LineagesModule,
         RequestsModule.withQueue(orchestration),
-        AuditsModule,
+        AuditsModule.withSubjects(LineagesModule),
       ],
       controllers: [HealthController],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],

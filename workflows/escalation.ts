@@ -1,6 +1,6 @@
 // How a FAIL's escalation changes the next attempt. Pure and deterministic (runs in the workflow).
 import type { Escalation } from '../src/audits/domain/decision';
-import type { HyperParameters, UnlearnMethod } from '../src/orchestration/contracts';
+import type { HyperParameters, UnlearnMethod } from '../src/common/gpu-contracts';
 
 export interface AttemptSettings {
   method: UnlearnMethod;

@@ -16,7 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AuditActivities, AuditActivityOutput, ControlActivities, GpuActivities, LineageSnapshot, ReforgetPlan, StepPlan } from '../src/orchestration/activity-types';
-import type { UnlearnOutput } from '../src/orchestration/contracts';
+import type { UnlearnOutput } from '../src/common/gpu-contracts';
 import { GATE_DECISIONS } from '../src/audits/domain/decision';
 import type { GatePolicy } from '../src/audits/domain/gate-policy';
 import { forgottenAbove, passTraining, runPasses, type PassCandidate, type PassKind, type PassVerdict } from '../src/orchestration/domain/passes';

@@ -3,7 +3,7 @@
 // service's activities wrap. Requests go one JSON line at a time; answers carry the request id.
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import * as readline from 'node:readline';
-import type { ExportOnnxOutput, UnlearnOutput } from '../../src/orchestration/contracts';
+import type { ExportOnnxOutput, UnlearnOutput } from '../../src/common/gpu-contracts';
 
 export interface LoraSettings {
   rank: number;

@@ -1,6 +1,6 @@
-import { Module } from '@nestjs/common';
-import { LineagesModule } from '../lineages/lineages.module';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AuditReportResolver } from './api/audit-report.resolver';
+import { ChainVerificationResolver } from './api/chain-verification.resolver';
 import { ReportsController } from './api/reports.controller';
 import { ReportSigner, reportSigningKeyProvider } from './application/report-signing';
 import { ReportService } from './application/report.service';
@@ -11,10 +11,16 @@ import { ReportFactsRepository } from './persistence/report-facts.repository';
  * (DatabaseModule) and the global AuthGuard (AuthModule). The audit activity itself runs in the
  * `audit` worker: see application/runtime-audit-activities.ts.
  */
-@Module({
-  imports: [LineagesModule],
-  providers: [ReportFactsRepository, ReportService, reportSigningKeyProvider, ReportSigner, AuditReportResolver],
-  controllers: [ReportsController],
-  exports: [ReportService],
-})
-export class AuditsModule {}
+@Module({})
+export class AuditsModule {
+  /** `subjects`: a module exporting SUBJECT_REDACTION (the lineages feature), chosen by the app so audits import no feature of theirs. */
+  static withSubjects(subjects: Type | DynamicModule): DynamicModule {
+    return {
+      module: AuditsModule,
+      imports: [subjects],
+      providers: [ReportFactsRepository, ReportService, reportSigningKeyProvider, ReportSigner, AuditReportResolver, ChainVerificationResolver],
+      controllers: [ReportsController],
+      exports: [ReportService],
+    };
+  }
+}

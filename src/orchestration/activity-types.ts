@@ -1,7 +1,7 @@
 // The activities the lineage workflow calls, as types only: workflows/ imports this file with
 // `import type`, the worker registers implementations of these shapes.
 import type { AuditInput, AuditResult } from '../audits/domain/audit-activity';
-import type { ExportOnnxInput, ExportOnnxOutput, FileRef, ForgottenBy, HyperParameters, UnlearnInput, UnlearnMethod, UnlearnOutput } from './contracts';
+import type { ExportOnnxInput, ExportOnnxOutput, FileRef, ForgottenBy, HyperParameters, UnlearnInput, UnlearnMethod, UnlearnOutput } from '../common/gpu-contracts';
 
 export { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE } from '../../workflows/task-queues';
 

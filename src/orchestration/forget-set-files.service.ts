@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { DeletionRequest } from '../requests/domain/deletion-request';
 import type { ForgetSet } from '../requests/domain/forget-set';
 import { ActivityRefusal } from './domain/orchestration-error';
-import type { FileRef, ForgetSetFile } from './contracts';
+import type { FileRef, ForgetSetFile } from '../common/gpu-contracts';
 
 /** Whether a GPU worker is polling for unlearning tasks right now. */
 export interface GpuWorkerPresence {

@@ -3,7 +3,7 @@
 // gone, stops polling, and then no forget-set plaintext is written for it.
 import type { Client } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common';
-import { GPU_TASK_QUEUE } from './contracts';
+import { GPU_TASK_QUEUE } from '../common/gpu-contracts';
 import type { GpuWorkerPresence } from './forget-set-files.service';
 
 /** Longer than a long poll (about 60 s), so an idle worker between two polls still counts. */

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { DataSource } from 'typeorm';
 import { AuditsModule } from '../../src/audits/audits.module';
+import { LineagesModule } from '../../src/lineages/lineages.module';
 import { AuthModule } from '../../src/auth/auth.module';
 import { AuthService } from '../../src/auth/auth.service';
 import { CommonModule } from '../../src/common/common.module';
@@ -44,7 +45,7 @@ const config = loadConfig({ LETHE_DATA_DIR: dataDir, PORT: '0' });
       formatError: formatGraphQLError,
       includeStacktraceInErrorResponses: false,
     }),
-    AuditsModule,
+    AuditsModule.withSubjects(LineagesModule),
   ],
 })
 class ReportsTestModule {}

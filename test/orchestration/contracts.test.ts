@@ -1,4 +1,4 @@
-// Orchestration settings, and the hand-written TypeScript contract types (src/orchestration/contracts.ts) against the JSON
+// Orchestration settings, and the hand-written TypeScript contract types (src/common/gpu-contracts.ts) against the JSON
 // Schemas in contracts/: typed values must validate, and what the workflow changes between
 // attempts (escalation) must keep `unlearn` inputs valid.
 import assert from 'node:assert/strict';
@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020';
-import type { ExportOnnxInput, ExportOnnxOutput, ForgetSetFile, UnlearnInput, UnlearnOutput } from '../../src/orchestration/contracts';
-import { GPU_NON_RETRYABLE_ERROR_TYPES, UNLEARN_METHODS } from '../../src/orchestration/contracts';
+import type { ExportOnnxInput, ExportOnnxOutput, ForgetSetFile, UnlearnInput, UnlearnOutput } from '../../src/common/gpu-contracts';
+import { GPU_NON_RETRYABLE_ERROR_TYPES, UNLEARN_METHODS } from '../../src/common/gpu-contracts';
 import { escalate } from '../../workflows/escalation';
 import { lineageWorkflow } from '../../workflows/lineage.workflow';
 import { LINEAGE_WORKFLOW_TYPE } from '../../workflows/messages';

@@ -19,7 +19,7 @@ import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, type AuditActivityOutput } from '
 import { createControlActivities, createControlPlane } from '../../src/orchestration/control-activities';
 import { DEFAULT_GPU_HEARTBEAT_TIMEOUT_MS } from '../../src/orchestration/orchestration-settings';
 import { TemporalGpuPresence } from '../../src/orchestration/temporal-gpu-presence';
-import { GPU_TASK_QUEUE, type ExportOnnxInput, type UnlearnInput, type UnlearnOutput } from '../../src/orchestration/contracts';
+import { GPU_TASK_QUEUE, type ExportOnnxInput, type UnlearnInput, type UnlearnOutput } from '../../src/common/gpu-contracts';
 import { RunningWorkers } from '../../src/temporal/workers';
 import { startTestApp, writeDataset, writeModelDir, type TestApp } from '../support/app';
 import { START_HOOK_TIMEOUT_MS } from '../support/postgres';

@@ -8,7 +8,7 @@ import { startTestTemporal, type TestTemporal } from '../support/temporal';
 import { RunningWorkers } from '../../src/temporal/workers';
 import { TemporalRequestQueue } from '../../src/orchestration/temporal-request-queue';
 import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE } from '../../src/orchestration/activity-types';
-import { GPU_TASK_QUEUE } from '../../src/orchestration/contracts';
+import { GPU_TASK_QUEUE } from '../../src/common/gpu-contracts';
 import { LINEAGE_WORKFLOWS_PATH } from '../../src/orchestration/workflows-path';
 import { ScriptedPlane } from './scripted-activities';
 

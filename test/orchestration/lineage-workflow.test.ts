@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { lineageWorkflowId } from '../../workflows/messages';
 import { OrchestrationError } from '../../src/orchestration/domain/orchestration-error';
 import type { AuditMetrics } from '../../src/audits/domain/metrics';
-import type { UnlearnInput } from '../../src/orchestration/contracts';
+import type { UnlearnInput } from '../../src/common/gpu-contracts';
 import { TemporalRequestQueue } from '../../src/orchestration/temporal-request-queue';
 import { eventually, recordHistories, startHarness, type Harness } from './harness';
 

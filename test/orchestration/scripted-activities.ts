@@ -13,7 +13,7 @@ import type {
   VersionStatus,
 } from '../../src/orchestration/activity-types';
 import { parseGatePolicy } from '../../src/audits/domain/gate-policy';
-import type { ExportOnnxInput, UnlearnInput, UnlearnOutput } from '../../src/orchestration/contracts';
+import type { ExportOnnxInput, UnlearnInput, UnlearnOutput } from '../../src/common/gpu-contracts';
 
 export interface ScriptedVersion {
   number: number;

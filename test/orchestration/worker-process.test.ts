@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
-import { GPU_TASK_QUEUE, type UnlearnInput } from '../../src/orchestration/contracts';
+import { GPU_TASK_QUEUE, type UnlearnInput } from '../../src/common/gpu-contracts';
 import { RunningWorkers } from '../../src/temporal/workers';
 import { startTestApp, writeDataset, writeModelDir, type TestApp } from '../support/app';
 import { START_HOOK_TIMEOUT_MS } from '../support/postgres';

@@ -3,7 +3,7 @@
 // REQUESTER gets its own request, its own person and aggregates: who else asked to be forgotten,
 // and how the model answers about them, is other people's personal data.
 import type { Principal } from '../../auth/domain/principal';
-import type { Redactor } from '../../lineages/subject-redaction.service';
+import type { Redactor } from '../../common/subject-redaction';
 import { AuditMetrics } from '../domain/metrics';
 import { ComplianceReport } from '../domain/report';
 

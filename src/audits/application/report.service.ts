@@ -1,9 +1,9 @@
 // Compliance reports per request and per version. Owns who may read which report: REQUESTERs
 // only their own requests' reports (anything else is NOT_FOUND, so existence does not leak);
 // version reports are for AUDITORs and OPERATORs (enforced by the routes' @Roles).
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { canSeeEverything, Principal } from '../../auth/domain/principal';
-import { SubjectRedaction } from '../../lineages/subject-redaction.service';
+import { SUBJECT_REDACTION, SubjectRedactionPort } from '../../common/subject-redaction';
 import { AuditError } from '../domain/audit-error';
 import { buildReport, ComplianceReport } from '../domain/report';
 import { ReportFactsRepository } from '../persistence/report-facts.repository';
@@ -23,7 +23,7 @@ export const reportLinks = {
 export class ReportService {
   constructor(
     private readonly facts: ReportFactsRepository,
-    private readonly redaction: SubjectRedaction,
+    @Inject(SUBJECT_REDACTION) private readonly redaction: SubjectRedactionPort,
   ) {}
 
   async requestReport(requestId: string, principal: Principal): Promise<ComplianceReport> {

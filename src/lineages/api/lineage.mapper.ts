@@ -3,7 +3,7 @@
 // that request and its own person of the version, plus counts.
 import type { Principal } from '../../auth/domain/principal';
 import { DatasetSubject, ModelLineage, ModelVersion } from '../domain/lineage';
-import type { Redactor } from '../subject-redaction.service';
+import type { Redactor } from '../../common/subject-redaction';
 import { DatasetSubjectModel, KnowledgeEnum, ModelLineageModel, ModelVersionModel, StrategyEnum, VersionStatusEnum } from './lineage.model';
 
 const seesServerPaths = (principal: Principal) => principal.role === 'OPERATOR';

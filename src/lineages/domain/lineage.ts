@@ -1,6 +1,6 @@
 import { AppError, ErrorCode, InputError } from '../../common/errors';
 import UNLEARNING_DEFAULTS_DOCUMENT from '../../../contracts/unlearning-defaults.json';
-import { ASCENT_OBJECTIVES, KL_REFERENCES, type AscentObjective, type HyperParameters, type LoraConfig, type UnlearnMethod } from '../../orchestration/contracts';
+import { ASCENT_OBJECTIVES, KL_REFERENCES, type AscentObjective, type HyperParameters, type LoraConfig, type UnlearnMethod } from '../../common/gpu-contracts';
 
 export class LineageError extends AppError {
   constructor(code: ErrorCode, message: string, field?: string) {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { HyperParameters, LoraConfig, UnlearnMethod } from '../../orchestration/contracts';
+import type { HyperParameters, LoraConfig, UnlearnMethod } from '../../common/gpu-contracts';
 import { Db, one, sql } from '../../database/sql';
 import { ModelLineage, Strategy } from '../domain/lineage';
 

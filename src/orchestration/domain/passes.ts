@@ -7,7 +7,7 @@
 import { isAbove } from '../../audits/domain/decision';
 import type { GatePolicy } from '../../audits/domain/gate-policy';
 import type { AuditMetrics, SubjectTally } from '../../audits/domain/metrics';
-import type { FileRef, ForgottenBy, HyperParameters } from '../contracts';
+import type { FileRef, ForgottenBy, HyperParameters } from '../../common/gpu-contracts';
 
 /** Accuracy per modality (PULSE's M); null when there is no question of that modality. */
 export interface ModalityAccuracy {

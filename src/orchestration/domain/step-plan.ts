@@ -4,7 +4,7 @@ import { isAuditMetrics } from '../../audits/domain/audit-input';
 import type { AuditMetrics, SubjectTally } from '../../audits/domain/metrics';
 import type { ModelVersion } from '../../lineages/domain/lineage';
 import type { DeletionRequest } from '../../requests/domain/deletion-request';
-import type { FileRef } from '../contracts';
+import type { FileRef } from '../../common/gpu-contracts';
 
 export function subjectIdsOf(requests: readonly DeletionRequest[]): string[] {
   return requests.map((r) => r.datasetSubjectId).filter((id): id is string => id !== null);

@@ -9,7 +9,8 @@ import type { LoggedEvent } from '../../events/domain/event';
 import { RequesterScope, toVersionModel } from '../../lineages/api/lineage.mapper';
 import { ModelVersionModel } from '../../lineages/api/lineage.model';
 import type { ModelVersion } from '../../lineages/domain/lineage';
-import { Redactor, SubjectRedaction } from '../../lineages/subject-redaction.service';
+import type { Redactor } from '../../common/subject-redaction';
+import { SubjectRedaction } from '../../lineages/subject-redaction.service';
 import { DeletionRequest } from '../domain/deletion-request';
 import { DeletionRequestModel, RequestStatusEnum } from './deletion-request.model';
 
