@@ -1,10 +1,12 @@
 // Command-line arguments of `npm run pulse`. Pure: parsing only, every error names the flag.
+import { UNLEARN_METHODS, type UnlearnMethod } from '../../src/common/gpu-contracts';
 import { UNLEARNING_DEFAULTS } from '../../src/lineages/domain/lineage';
 
 export const SETTINGS = ['finetuned', 'pretrained', 'sustainability'] as const;
 export type Setting = (typeof SETTINGS)[number];
-export const METHODS = ['ga', 'ga_klr', 'npo', 'graddiff'] as const;
-export type Method = (typeof METHODS)[number];
+// The service's methods: the benchmark measures exactly what a lineage can run.
+export const METHODS = UNLEARN_METHODS;
+export type Method = UnlearnMethod;
 export const STRATEGIES = ['sequential', 'cumulative'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 export const TARGETS = ['llm', 'projector+llm'] as const;
