@@ -7,6 +7,7 @@ import { COMPLETION_BUCKETS_SECONDS, DurationHistogram, PHASE_BUCKETS_SECONDS } 
 import { OperationsService } from '../operations.service';
 
 type HistogramLabel = 'lineage' | 'le';
+type HistogramObject = MetricObjectWithValues<MetricValueWithName<HistogramLabel>>;
 
 /**
  * A histogram whose buckets the database has already counted: prom-client's Histogram only counts
@@ -15,30 +16,33 @@ type HistogramLabel = 'lineage' | 'le';
 class AggregatedHistogram extends Histogram<HistogramLabel> {
   constructor(
     private readonly metricName: string,
-    help: string,
+    private readonly helpText: string,
     private readonly bounds: readonly number[],
     private readonly read: () => Promise<DurationHistogram[]>,
     registry: Registry,
   ) {
-    super({ name: metricName, help, labelNames: ['lineage'], buckets: [...bounds], registers: [registry] });
+    super({ name: metricName, help: helpText, labelNames: ['lineage'], buckets: [...bounds], registers: [registry] });
   }
 
-  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<HistogramLabel>>> {
-    this.reset();
-    const [shell, histograms] = await Promise.all([super.get(), this.read()]);
+  override get(): Promise<HistogramObject> {
+    return this.aggregate();
+  }
+
+  /** What the registry calls when it writes the text format (prom-client's own calls it from get()). */
+  getForPromString(): Promise<HistogramObject> {
+    return this.aggregate();
+  }
+
+  private async aggregate(): Promise<HistogramObject> {
     const values: MetricValueWithName<HistogramLabel>[] = [];
-    for (const h of histograms) {
+    for (const h of await this.read()) {
       this.bounds.forEach((le, i) => values.push({ metricName: `${this.metricName}_bucket`, labels: { lineage: h.lineage, le: String(le) }, value: h.cumulativeCounts[i] ?? 0 }));
       values.push({ metricName: `${this.metricName}_bucket`, labels: { lineage: h.lineage, le: '+Inf' }, value: h.count });
       values.push({ metricName: `${this.metricName}_sum`, labels: { lineage: h.lineage }, value: h.sumSeconds });
       values.push({ metricName: `${this.metricName}_count`, labels: { lineage: h.lineage }, value: h.count });
     }
-    return { ...shell, values };
-  }
-
-  /** What the registry calls when it writes the text format. */
-  getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<HistogramLabel>>> {
-    return this.get();
+    // The shape prom-client's Histogram returns (its `type` is the string "histogram" at run time).
+    return { name: this.metricName, help: this.helpText, type: 'histogram', aggregator: 'sum', values } as unknown as HistogramObject;
   }
 }
 
