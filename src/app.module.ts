@@ -22,8 +22,8 @@ import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
-import { HealthController } from './health.controller';
 import { LineagesModule } from './lineages/lineages.module';
+import { OperationsModule } from './operations/operations.module';
 import { OrchestrationModule } from './orchestration/orchestration.module';
 import { RequestsModule } from './requests/requests.module';
 
@@ -87,8 +87,8 @@ export class AppModule {
         LineagesModule,
         RequestsModule.withQueue(orchestration),
         AuditsModule.withSubjects(LineagesModule),
+        OperationsModule,
       ],
-      controllers: [HealthController],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };
   }
