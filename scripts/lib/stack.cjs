@@ -115,8 +115,12 @@ class Child {
     return this.proc !== null && this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
-  /** For fault tests: kill without stopping supervision, so the child comes back. */
-  kill(signal = 'SIGKILL') {
+  /** For fault tests: kill without stopping supervision, so the child comes back (restart: false: it stays dead). */
+  kill(signal = 'SIGKILL', { restart = true } = {}) {
+    if (!restart) {
+      this.wanted = false;
+      clearTimeout(this.timer);
+    }
     if (this.proc) this.proc.kill(signal);
   }
 
@@ -142,9 +146,15 @@ function gpuWorkerEnv(env) {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !GPU_WORKER_WITHHELD.includes(name)));
 }
 
+/** The children's names for `count` workers of one kind: worker, worker2, worker3, ... */
+function workerNames(base, count = 1) {
+  return Array.from({ length: count }, (_, i) => (i === 0 ? base : `${base}${i + 1}`));
+}
+
 /**
  * Starts the stack. Options: dataDir, port (API; 0 for a free one), env (extra env for children), log (line sink),
- * tinyRoot (model + dataset cache dir), py ({python, temporal} from ensurePythonEnv).
+ * tinyRoot (model + dataset cache dir), py ({python, temporal} from ensurePythonEnv), workers ({ts, gpu}: how many
+ * TypeScript and GPU workers, 1 each by default; the extra ones are children worker2, gpu2, ...).
  */
 async function startStack(opts) {
   const log = opts.log ?? ((line) => process.stderr.write(line + '\n'));
@@ -159,7 +169,7 @@ async function startStack(opts) {
     // Temporal and Postgres; idempotent, so a second Ctrl-C or a test's after() is harmless.
     stopped ??= (async () => {
       await children.api?.stop();
-      await Promise.all([children.worker?.stop(), children.gpu?.stop()]);
+      await Promise.all(Object.entries(children).filter(([name]) => name !== 'api').map(([, c]) => c.stop()));
       for (const s of stopInfra.reverse()) await s();
       reaper.release();
       activeStops.delete(stop);
@@ -227,8 +237,10 @@ async function startStack(opts) {
     };
     const child = (name, command, args, options) => new Child(name, command, args, options, log, (pid) => reaper.watch(name, pid, true));
     children.api = child('api', process.execPath, [dist('src/main.js')], { cwd: b.ROOT, env });
-    children.worker = child('worker', process.execPath, [dist('src/worker.js')], { cwd: b.ROOT, env });
-    children.gpu = child('gpu', opts.py.python, ['-m', 'lethe_worker.worker', '--address', temporalAddress], { cwd: b.WORKER_DIR, env: { ...gpuWorkerEnv(env), PYTHONPATH: b.WORKER_DIR } });
+    const tsWorkers = workerNames('worker', opts.workers?.ts);
+    const gpuWorkers = workerNames('gpu', opts.workers?.gpu);
+    for (const name of tsWorkers) children[name] = child(name, process.execPath, [dist('src/worker.js')], { cwd: b.ROOT, env });
+    for (const name of gpuWorkers) children[name] = child(name, opts.py.python, ['-m', 'lethe_worker.worker', '--address', temporalAddress], { cwd: b.WORKER_DIR, env: { ...gpuWorkerEnv(env), PYTHONPATH: b.WORKER_DIR } });
     const baseUrl = `http://127.0.0.1:${port}`;
     if (stopped) throw new Error('the stack was stopped while it was starting');
     children.api.start();
@@ -238,8 +250,7 @@ async function startStack(opts) {
       throw new Error(`${err.message}; the API ${exits ? `exited ${children.api.exits.length} time(s) (${exits})` : 'never exited'}`);
     });
     if (stopped) throw new Error('the stack was stopped while it was starting');
-    children.worker.start();
-    children.gpu.start();
+    for (const name of [...tsWorkers, ...gpuWorkers]) children[name].start();
     /** Also stopped by the reaper if this process dies: for helpers the supervisor runs itself (the first ONNX export). */
     const watch = (name, pid) => reaper.watch(name, pid, false);
     return { baseUrl, databaseUrl, temporalAddress, dataDir, children, postgres, stop, env, watch, unwatch: reaper.unwatch, reaperPid: reaper.pid };

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { temporal } from '@temporalio/proto';
 import { GqlClient } from '../support/gql';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -14,7 +15,9 @@ const ROOT = path.resolve(__dirname, '../../..');
 const { startStack } = require(path.join(ROOT, 'scripts/lib/stack.cjs')) as { startStack: (opts: object) => Promise<RunningStack> };
 
 export interface StackChild {
-  kill(signal?: NodeJS.Signals): void;
+  /** restart: false keeps it dead (the supervisor stops restarting it). */
+  kill(signal?: NodeJS.Signals, options?: { restart?: boolean }): void;
+  proc: { pid?: number } | null;
   alive(): boolean;
   stop(): Promise<void>;
   start(): void;
@@ -24,7 +27,8 @@ export interface StackChild {
 export interface RunningStack {
   baseUrl: string;
   dataDir: string;
-  children: { api: StackChild; worker: StackChild; gpu: StackChild };
+  /** worker and gpu, plus worker2, gpu2, ... when startE2eStack's `workers` asks for more than one. */
+  children: { api: StackChild; worker: StackChild; gpu: StackChild; [name: string]: StackChild };
   temporalAddress: string;
   postgres: { restart(downMs?: number): Promise<void> } | null;
   stop(): Promise<void>;
@@ -46,8 +50,11 @@ function requiredEnv(name: string): string {
 /** For before() hooks: Postgres (up to 120 s), Temporal, then the API's health (up to 120 s). */
 export const STACK_START_HOOK_TIMEOUT_MS = 300_000;
 
-/** `port`: the API's (default: a free one); `startTimeoutMs`: how long the API may take to become healthy. */
-export async function startE2eStack(name: string, env: Record<string, string> = {}, options: { port?: number; startTimeoutMs?: number } = {}): Promise<E2eStack> {
+/**
+ * `port`: the API's (default: a free one); `startTimeoutMs`: how long the API may take to become healthy;
+ * `workers`: how many TypeScript and GPU workers (default one of each).
+ */
+export async function startE2eStack(name: string, env: Record<string, string> = {}, options: { port?: number; startTimeoutMs?: number; workers?: { ts?: number; gpu?: number } } = {}): Promise<E2eStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `lethe-e2e-${name}-`));
   // Written as it comes, so a slow or hung run can be watched (tail -f) while it runs.
   const logFile = path.join(dataDir, 'stack.log');
@@ -55,6 +62,7 @@ export async function startE2eStack(name: string, env: Record<string, string> = 
     dataDir,
     port: options.port ?? 0,
     startTimeoutMs: options.startTimeoutMs,
+    workers: options.workers,
     py: { python: requiredEnv('LETHE_PYTHON'), temporal: requiredEnv('LETHE_TEMPORAL_BIN') },
     tinyRoot: requiredEnv('LETHE_TINY_MODEL_ROOT'),
     // Two cores shared by everything: one torch thread for the GPU worker.
@@ -260,6 +268,29 @@ export async function unlearnHeartbeating(temporalAddress: string, lineage: stri
     const description = await new Client({ connection }).workflow.getHandle(`lineage:${lineage}`).describe();
     const pending = description.raw.pendingActivities ?? [];
     return pending.some((a) => a.activityType?.name === 'unlearn' && a.lastHeartbeatTime != null);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The lineage workflow's current run, event by event (Temporal history): who ran what, and when. */
+export async function lineageHistory(temporalAddress: string, lineage: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+  const { Client, Connection } = await import('@temporalio/client');
+  const connection = await Connection.connect({ address: temporalAddress });
+  try {
+    return (await new Client({ connection }).workflow.getHandle(`lineage:${lineage}`).fetchHistory()).events ?? [];
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The pending activities of the lineage workflow, with the worker that last took each. */
+export async function pendingActivities(temporalAddress: string, lineage: string): Promise<{ type: string; heartbeating: boolean; worker: string }[]> {
+  const { Client, Connection } = await import('@temporalio/client');
+  const connection = await Connection.connect({ address: temporalAddress });
+  try {
+    const description = await new Client({ connection }).workflow.getHandle(`lineage:${lineage}`).describe();
+    return (description.raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name ?? '?', heartbeating: a.lastHeartbeatTime != null, worker: a.lastWorkerIdentity ?? '' }));
   } finally {
     await connection.close();
   }
