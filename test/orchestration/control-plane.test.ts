@@ -314,6 +314,9 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     const first = (await activities.beginRequest({ lineage: 'files', requestIds: [id] }))!;
     const retried = (await activities.beginRequest({ lineage: 'files', requestIds: [id] }))!;
     assert.equal(retried.forgetSetFile, first.forgetSetFile);
+    // The audit probes the inline profile from the same file (it has no eval questions about them).
+    assert.deepEqual(first.audit.forgetSubjectIds, []);
+    assert.deepEqual(first.audit.inlineProfiles, { forgetSetFile: first.forgetSetFile, requestIds: [id] });
     assert.equal(retried.unlearn.forgetSet.sha256, first.unlearn.forgetSet.sha256);
     assert.equal(dirs().length, 1);
     assert.equal((await request(id)).status, 'UNLEARNING');
