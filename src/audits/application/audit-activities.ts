@@ -9,6 +9,7 @@ import { GatePolicy, parseGatePolicy } from '../domain/gate-policy';
 import { AuditMetrics, AuditScope, computeRawMetrics, itemsToScore, metricsForScope, relateMetrics, withProbeScores } from '../domain/metrics';
 import { buildProbeSet, ProbeItem, ProbeProfile, profileSubjectId, ProbeWorld } from '../domain/profile-probes';
 import { AuditError } from '../domain/audit-error';
+import { noKnowledgeFound } from '../domain/forgetting-rules';
 
 export interface ScorerOptions {
   exportDir: string;
@@ -173,6 +174,7 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
         reasons: outcome.reasons,
         checks: outcome.checks,
         ...(outcome.escalation ? { escalation: outcome.escalation } : {}),
+        noKnowledgeFound: noKnowledgeFound(measured?.baseline ?? null, policy),
         gatePolicy: policy,
         auditError,
         startedAt,

@@ -64,6 +64,11 @@ export interface AuditResult {
   checks: GateCheck[];
   /** Present exactly when the decision is FAIL: what another attempt should change. */
   escalation?: Escalation;
+  /**
+   * Version 0 showed no more knowledge of this request's people than of never-seen people (forgetting-rules.ts
+   * noKnowledgeFound); false without the numbers. Absent in results recorded before it was reported.
+   */
+  noKnowledgeFound?: boolean;
   /** The validated policy the decision applied; null when the document was invalid. */
   gatePolicy: GatePolicy | null;
   auditError: AuditFailureInfo | null;
