@@ -58,8 +58,8 @@ describe('profile probes', () => {
     assert.deepEqual(occupation.map((i) => i.modality), ['text', 'multimodal', 'multimodal']);
     assert.equal(occupation[0].question, "What is Ada Lind's occupation?");
     assert.equal(occupation[0].imagePath, null);
-    // The image form asks who is on the image, not who is named.
-    assert.equal(occupation[1].question, "What is this person's occupation?");
+    // The same words with the image, as the unlearning step trains on them.
+    assert.equal(occupation[1].question, "What is Ada Lind's occupation?");
     assert.deepEqual(occupation.slice(1).map((i) => i.imagePath), PROFILE.images);
     for (const item of occupation) {
       assert.equal(rightOf(item), 'baker');
@@ -104,7 +104,7 @@ describe('profile probes', () => {
     const { reference } = buildProbeSet([PROFILE], WORLD);
     assert.deepEqual(reference.map((i) => [i.subjectId, i.modality, i.split, i.question]), [
       ['probe:n1', 'text', 'never_seen', "What is Dee Fell's occupation?"],
-      ['probe:n1', 'multimodal', 'never_seen', "What is this person's occupation?"],
+      ['probe:n1', 'multimodal', 'never_seen', "What is Dee Fell's occupation?"],
       ['probe:n1', 'multimodal', 'never_seen', NAME_QUESTION],
       ['probe:n2', 'text', 'never_seen', "What is Eli Voss's occupation?"],
     ]);

@@ -79,11 +79,6 @@ export function questionKind(question: string, name: string): string {
   return q.split('this person').join('{person}');
 }
 
-/** The image form of a fact's question: the name becomes "this person", so the image has to say who it is. */
-function imageQuestion(question: string, name: string): string {
-  return name ? question.split(name).join('this person') : question;
-}
-
 function hashString(s: string): number {
   // FNV-1a: a stable 32-bit number per id (seeds must not depend on anything but the inputs).
   let h = 0x811c9dc5;
@@ -154,7 +149,9 @@ function probesOf(profile: ProbeProfile, split: 'profile' | 'never_seen', world:
       return;
     }
     items.push(item(`fact-${f}-text`, 'text', fact.question, null, fact.answer, others));
-    profile.images.forEach((image, i) => items.push(item(`fact-${f}-image-${i}`, 'multimodal', imageQuestion(fact.question, profile.name), image, fact.answer, others)));
+    // Word for word with the image, as the unlearning step trains on it (gpu-worker data.py): the probe asks
+    // what was unlearned; the name question below asks whether the image alone still says who it is.
+    profile.images.forEach((image, i) => items.push(item(`fact-${f}-image-${i}`, 'multimodal', fact.question, image, fact.answer, others)));
   });
   if (profile.images.length > 0) {
     const otherNames = distractors(profile.name, [world.subjects.map((s) => s.name)], rng);
