@@ -45,7 +45,7 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
   const baselineCache = deps.baselineCache ?? new Map<string, Promise<AuditMetrics>>();
   const batchSize = deps.batchSize ?? DEFAULT_BATCH_SIZE;
   const log = deps.log ?? (() => {});
-  // Probe scores of version 0, latest first; a handful of steps' worth (one profile request's are a few hundred numbers).
+  // Probe scores of version 0 for a handful of steps (one profile request's are a few hundred numbers), the oldest dropped first.
   const probeCache = new Map<string, Promise<ScoredItem[]>>();
   const PROBE_CACHE_ENTRIES = 8;
 
