@@ -10,6 +10,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -292,6 +293,8 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
   async function unlearnAuditAndGate(plan: StepPlan): Promise<void> {
     const active = state.active!;
     const requestIds = plan.requestIds;
+    // Histories from before this check skip it (the marker); only steps of inline profiles reach it.
+    if (onlyInlineProfiles(plan) && patched(NO_KNOWLEDGE_PATCH) && (await completedWithoutUnlearning(plan))) return;
     let settings: AttemptSettings = { method: plan.unlearn.method, hyperParameters: plan.unlearn.hyperParameters };
     for (let attempt = 1; ; attempt++) {
       active.attempt = attempt;
@@ -324,6 +327,21 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
       active.candidateVersion = null;
       settings = escalate(settings, verdict.escalation);
     }
+  }
+
+  /**
+   * Scores version 0 on the step's people first: when it shows no more knowledge of them than of people it
+   * never saw (and the policy does not require unlearning anyway), the step completes without training,
+   * its version-0 audit the evidence. False: train as usual.
+   */
+  async function completedWithoutUnlearning(plan: StepPlan): Promise<boolean> {
+    state.active!.phase = 'AUDITING';
+    const exported = await exportOnce(plan);
+    const verdict = await auditor.audit({ ...plan.audit, versionNumber: 0, exportDir: exported.dir, adapter: null, attempt: 1 });
+    if (verdict.noKnowledgeFound !== true || verdict.gatePolicy?.forget.requireUnlearning !== false) return false;
+    state.active!.phase = 'FINISHING';
+    state.snapshot = await control.completeWithoutUnlearning({ lineage, requestIds: plan.requestIds, audit: verdict });
+    return true;
   }
 
   /** Records a trained adapter as a candidate version, audits it, and records the audit. */
@@ -467,6 +485,13 @@ function droppedPassReason(
     return `${name} did not pass the gate, version ${kept.version} did and is kept: ${passed.verdict.reasons.join('; ')}`;
   }
   return `${name} leaves ${verdict.after} forgotten people above ${line} where version ${kept.version} left ${verdict.before}; version ${kept.version} is kept`;
+}
+
+const NO_KNOWLEDGE_PATCH = 'version-0-first-for-inline-profiles';
+
+/** A step whose people are all described inline: the ones whose knowledge version 0 may never have had. */
+function onlyInlineProfiles(plan: StepPlan): boolean {
+  return (plan.audit.inlineProfiles?.requestIds.length ?? 0) > 0 && plan.audit.forgetSubjectIds.length === 0;
 }
 
 function requireText(value: unknown, field: string): void {

@@ -114,6 +114,13 @@ export interface RejectCandidateInput {
   requestStatus: 'REJECTED' | 'FAILED' | 'UNCHANGED' | null;
 }
 
+/** A step whose people version 0 showed no knowledge of: completed without a new version, its version-0 audit the evidence. */
+export interface CompleteWithoutUnlearningInput {
+  lineage: string;
+  requestIds: string[];
+  audit: AuditActivityOutput;
+}
+
 export interface MarkNeedsReviewInput {
   lineage: string;
   version: number;
@@ -150,6 +157,7 @@ export interface ControlActivities {
   promoteCandidate(input: PromoteInput): Promise<LineageSnapshot>;
   rejectCandidate(input: RejectCandidateInput): Promise<LineageSnapshot>;
   failRequests(input: FailRequestsInput): Promise<void>;
+  completeWithoutUnlearning(input: CompleteWithoutUnlearningInput): Promise<LineageSnapshot>;
   discardForgetSetFile(path: string): Promise<void>;
   /** The next re-forget pass after a candidate's audit, with the requests moved back to UNLEARNING; null when the audit finds nobody forgotten above the limit. */
   planReforget(input: PlanReforgetInput): Promise<ReforgetPlan | null>;

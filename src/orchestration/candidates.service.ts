@@ -10,6 +10,7 @@ import type { RequestLifecycle } from '../requests/request-lifecycle.service';
 import type { RequestOutcomes } from '../requests/request-outcomes.service';
 import type { Retention } from '../requests/retention.service';
 import type {
+  CompleteWithoutUnlearningInput,
   FailRequestsInput,
   LineageSnapshot,
   MarkNeedsReviewInput,
@@ -20,6 +21,7 @@ import type {
   RollbackLineageInput,
   RollbackLineageResult,
 } from './activity-types';
+import { ActivityRefusal } from './domain/orchestration-error';
 import { sameIds } from './domain/step-plan';
 import { SYSTEM_ACTOR, type StepPlanner } from './step-planner.service';
 
@@ -119,6 +121,31 @@ export class Candidates {
     return this.planner.snapshot(input.lineage);
   }
 
+  /**
+   * Completes a step without training: version 0 showed no more knowledge of its people than of people it
+   * never saw. Its version-0 audit is recorded for each request as the evidence, and the requests are
+   * carried out by version 0 (no rollback can undo what no version learned).
+   */
+  async completeWithoutUnlearning(input: CompleteWithoutUnlearningInput): Promise<LineageSnapshot> {
+    const base = await this.versions.findVersion(input.lineage, 0);
+    if (!base) throw new ActivityRefusal('NOT_FOUND', `lineage: ${input.lineage} has no version 0`);
+    // Idempotent per request: version 0 also holds the no-knowledge audits of earlier requests.
+    const recorded = new Set((await this.versions.auditResultsOfVersion(base.id)).map((row) => row.requestId));
+    const missing = input.requestIds.filter((id) => !recorded.has(id));
+    if (missing.length > 0) {
+      await this.versions.recordAudit({
+        lineage: input.lineage, versionNumber: 0, requestIds: missing, attempt: 1,
+        metrics: input.audit, decision: input.audit.decision, reasons: input.audit.reasons, actor: SYSTEM_ACTOR,
+      });
+    }
+    const reason = noKnowledgeReason(input.audit);
+    await this.lifecycle.moveWhere(input.requestIds, ['UNLEARNING'], 'AUDITING', { actor: SYSTEM_ACTOR, reason: 'auditing version 0 before unlearning', data: { version: 0 } });
+    await this.lifecycle.moveWhere(input.requestIds, ['AUDITING'], 'COMPLETED', { actor: SYSTEM_ACTOR, reason, modelVersionId: base.id, data: { version: 0, unlearned: false } });
+    await this.retention.purgeFinished(input.lineage, 'COMPLETED', input.requestIds, SYSTEM_ACTOR);
+    this.log(`lineage ${input.lineage}: ${input.requestIds.join(', ')} completed without unlearning: ${reason}`);
+    return this.planner.snapshot(input.lineage);
+  }
+
   async fail(input: FailRequestsInput): Promise<void> {
     await this.lifecycle.moveWhere(input.requestIds, UNFINISHED, 'FAILED', { actor: SYSTEM_ACTOR, reason: input.reason });
     await this.retention.purgeFinished(input.lineage, 'FAILED', input.requestIds, SYSTEM_ACTOR);
@@ -160,4 +187,16 @@ export class Candidates {
       this.log(`lineage ${lineage}: deleted the adapter of rejected version ${version.number}`);
     }
   }
+}
+
+/** "the model showed no knowledge of this person before unlearning" with version 0's numbers on the request's questions. */
+export function noKnowledgeReason(audit: CompleteWithoutUnlearningInput['audit']): string {
+  const base = audit.baseline;
+  const fmt = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toPrecision(3));
+  const numbers = base
+    ? (['text', 'multimodal'] as const)
+        .map((m) => `${m} ${base.forget[m].correct}/${base.forget[m].total} right (forget quality ${fmt(base.forgetting?.forget[m].forgetQuality?.pValue)}, loss-attack AUC ${fmt(base.forgetting?.forget[m].miaAuc?.auc)})`)
+        .join('; ')
+    : 'no numbers';
+  return `no unlearning needed: the model showed no knowledge of this person before unlearning (version 0 against never-seen people: ${numbers})`;
 }

@@ -47,6 +47,7 @@ export function createControlActivities({ planner, candidates, files }: ReturnTy
     promoteCandidate: (input) => candidates.promote(input),
     rejectCandidate: (input) => candidates.reject(input),
     failRequests: (input) => candidates.fail(input),
+    completeWithoutUnlearning: (input) => candidates.completeWithoutUnlearning(input),
     rollbackLineage: (input) => candidates.rollback(input),
     discardForgetSetFile: async (file) => files.discard(file),
   });

@@ -1,6 +1,7 @@
 // Step planning: which requests a step begins, and everything its operations need (the unlearn,
 // export and audit inputs, the forget-set file), resolved from the control plane's services.
 import path from 'node:path';
+import type { InlineProfilesRef } from '../audits/domain/audit-activity';
 import type { AuditMetrics } from '../audits/domain/metrics';
 import type { LineagesService } from '../lineages/lineages.service';
 import type { ModelVersionsService } from '../lineages/model-versions.service';
@@ -15,6 +16,12 @@ import { ActivityRefusal } from './domain/orchestration-error';
 import { accuracyOfTally, holdsOf, peopleAbove } from './reforget';
 
 export const SYSTEM_ACTOR = 'system:lineage-workflow';
+
+/** The requests of a step that describe their person inline, with the file the audit reads them from; null for none. */
+function inlineProfilesOf(requests: readonly DeletionRequest[], forgetSetFile: string): InlineProfilesRef | null {
+  const requestIds = requests.filter((r) => r.datasetSubjectId === null).map((r) => r.id);
+  return requestIds.length > 0 ? { forgetSetFile, requestIds } : null;
+}
 
 export interface StepSettings {
   /** Adapters and ONNX exports go under this directory. */
@@ -95,6 +102,8 @@ export class StepPlanner {
         modelDir: lineage.baseModel.path,
         datasetDir: lineage.datasetPath,
         forgetSubjectIds: subjectIdsOf(begunRequests),
+        // People described inline have no eval questions: the audit probes them from the same decrypted file.
+        inlineProfiles: inlineProfilesOf(begunRequests, forgetSet.path),
         cumulativeForgetSubjectIds: subjectIdsOf([...earlier, ...begunRequests]),
         baseline: await this.storedBaseline(name),
         parentMetrics: lineage.championVersion === null ? null : await this.storedMetrics(name, lineage.championVersion),

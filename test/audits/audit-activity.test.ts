@@ -6,6 +6,8 @@ import { createAuditActivities, ScorerOptions } from '../../src/audits/applicati
 import { AuditInput } from '../../src/audits/domain/audit-activity';
 import { AuditError } from '../../src/audits/domain/audit-error';
 import { EvalItem, McScorer } from '../../src/audits/domain/eval-item';
+import { noKnowledgeFound } from '../../src/audits/domain/forgetting-rules';
+import { ProbeProfile, ProbeWorld } from '../../src/audits/domain/profile-probes';
 import { contentScorer, generalItem, neverSeenItem, personItem } from './fixtures';
 
 const items: EvalItem[] = [
@@ -177,5 +179,99 @@ describe('audit activity', () => {
     for (const [bad, field] of cases) {
       await assert.rejects(activities.audit(input(bad)), (e: unknown) => e instanceof AuditError && e.field === field);
     }
+  });
+});
+
+describe('audit activity with an inline profile', () => {
+  const people = [
+    { id: 's1', name: 'Sam One', knowledge: 'FINETUNED' },
+    { id: 's2', name: 'Sue Two', knowledge: 'FINETUNED' },
+    { id: 's3', name: 'Sid Three', knowledge: 'FINETUNED' },
+    { id: 'n1', name: 'Nia Four', knowledge: 'NEVER_SEEN' },
+    { id: 'n2', name: 'Ned Five', knowledge: 'NEVER_SEEN' },
+    { id: 'n3', name: 'Noa Six', knowledge: 'NEVER_SEEN' },
+  ];
+  // The probe world: one question kind ("What is X's job?") every person answers, so facts of that kind get distractors.
+  const probeWorld: ProbeWorld = {
+    subjects: people.map((p) => ({ ...p, portrait: `/dataset/lethe/images/${p.id}.png` })),
+    evalItems: people.map((p) => ({
+      ...personItem(`${p.id}-job`, p.id, 'text'), split: p.knowledge === 'NEVER_SEEN' ? 'never_seen' as const : 'fictional' as const,
+      question: `What is ${p.name}'s job?`, options: { A: `job of ${p.id}`, B: 'x', C: 'y', D: 'z' },
+    })),
+  };
+  const profile: ProbeProfile = { subjectId: 'profile:r1', name: 'Pia Inline', facts: [{ question: "What is Pia Inline's job?", answer: 'baker' }], images: ['/forget-sets/step/r1-0.png'] };
+
+  function profileWorld(profiles: ProbeProfile[] = [profile]) {
+    const opened: ScorerOptions[] = [];
+    const scored: EvalItem[][] = [];
+    const activities = createAuditActivities({
+      openScorer(options) {
+        opened.push(options);
+        const forgotten = options.adapter ? options.adapter.path.replace('forget:', '').split(',') : [];
+        return contentScorer((item) => item.split !== 'never_seen' && !forgotten.includes(item.subjectId ?? ''), scored);
+      },
+      loadEvalItems: async () => items,
+      loadProbeWorld: () => probeWorld,
+      loadInlineProfiles: (file, requestIds) => {
+        assert.equal(file, '/forget-sets/step/forget-set.json');
+        return profiles.filter((p) => requestIds.map((id) => `profile:${id}`).includes(p.subjectId));
+      },
+      batchSize: 100,
+    });
+    return { activities, opened, scored };
+  }
+  const profileInput = (overrides: Partial<AuditInput> = {}) =>
+    input({ adapter: { path: 'forget:profile:r1', sha256: SHA }, forgetSubjectIds: [], inlineProfiles: { forgetSetFile: '/forget-sets/step/forget-set.json', requestIds: ['r1'] }, ...overrides });
+
+  it('probes the profile on version 0 and the candidate, against never-seen people asked the same way', async () => {
+    const { activities, opened, scored } = profileWorld();
+    const out = await activities.audit(profileInput());
+    assert.equal(out.auditError, null);
+    assert.equal(out.decision, 'PASS', out.reasons.join('; '));
+    assert.deepEqual(out.metrics!.scope.forgetSubjectIds, ['profile:r1']);
+    // The fact text-only, the fact with the image, the name on the image.
+    assert.deepEqual([out.metrics!.forget.text.total, out.metrics!.forget.multimodal.total], [1, 2]);
+    assert.deepEqual([out.metrics!.forget.text.accuracy, out.baseline!.forget.text.accuracy, out.baseline!.forget.multimodal.accuracy], [0, 1, 1]);
+    // The reference is the never-seen people's probes (3 people x 1 text, 2 image questions), not their eval questions.
+    const evidence = out.metrics!.forgetting!;
+    assert.equal(evidence.missingReference, null);
+    assert.deepEqual([evidence.reference.subjects, evidence.forget.text.referenceN, evidence.forget.multimodal.referenceN], [3, 3, 6]);
+    assert.equal(evidence.forget.text.forgetQuality!.pValue, 1);
+    // Probes are nobody to retain; the dataset people are.
+    assert.equal(out.metrics!.retain.text.total, 3);
+    // Version 0 (eval set), version 0 (probes), the candidate (eval set and probes).
+    assert.deepEqual(opened.map((o) => o.adapter?.path ?? null), [null, null, 'forget:profile:r1']);
+    assert.equal(scored[1].length, 3 + 9);
+    // A second attempt of the step reuses version 0's probe scores.
+    await activities.audit(profileInput({ versionNumber: 2, attempt: 2, baseline: out.baseline }));
+    assert.deepEqual(opened.map((o) => o.adapter?.path ?? null), [null, null, 'forget:profile:r1', 'forget:profile:r1']);
+  });
+
+  it('version 0 of an unknown person answers like the never-seen: the numbers say so', async () => {
+    // A scorer that knows no one: the profile's probes look like the reference on version 0.
+    const out = await createAuditActivities({
+      openScorer: () => contentScorer((item) => item.split === 'fictional'),
+      loadEvalItems: async () => items,
+      loadProbeWorld: () => probeWorld,
+      loadInlineProfiles: () => [profile],
+    }).audit(profileInput());
+    assert.equal(out.auditError, null);
+    assert.equal(out.baseline!.forgetting!.forget.text.forgetQuality!.pValue, 1);
+    assert.equal(noKnowledgeFound(out.baseline, out.gatePolicy), true);
+  });
+
+  it('fails closed (REVIEW) when the profile gives nothing to ask', async () => {
+    const bare: ProbeProfile = { ...profile, images: [], facts: [{ question: 'Favourite colour?', answer: 'red' }] };
+    const { activities } = profileWorld([bare]);
+    const out = await activities.audit(profileInput());
+    assert.equal(out.decision, 'REVIEW');
+    assert.equal(out.auditError!.reason, 'PROFILE_NOT_PROBED');
+    assert.match(out.auditError!.message, /profile:r1: no probe question/);
+  });
+
+  it('accepts a candidate whose only person is inline, and names a bad profile reference', async () => {
+    const { activities } = profileWorld();
+    await assert.rejects(activities.audit(profileInput({ inlineProfiles: { forgetSetFile: '', requestIds: ['r1'] } })), (e: unknown) => e instanceof AuditError && e.field === 'inlineProfiles.forgetSetFile');
+    await assert.rejects(activities.audit(profileInput({ inlineProfiles: { forgetSetFile: '/f', requestIds: [] } })), (e: unknown) => e instanceof AuditError && e.field === 'forgetSubjectIds');
   });
 });

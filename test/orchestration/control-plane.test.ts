@@ -9,13 +9,14 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020';
 import { ApplicationFailure } from '@temporalio/common';
+import { parseGatePolicy } from '../../src/audits/domain/gate-policy';
 import { LineagesService } from '../../src/lineages/lineages.service';
 import { ModelVersionsService } from '../../src/lineages/model-versions.service';
 import { ForgetSets } from '../../src/requests/forget-sets.service';
 import { RequestLifecycle } from '../../src/requests/request-lifecycle.service';
 import { RequestOutcomes } from '../../src/requests/request-outcomes.service';
 import { Retention } from '../../src/requests/retention.service';
-import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, type AuditActivityOutput } from '../../src/orchestration/activity-types';
+import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, type AuditActivityInput, type AuditActivityOutput } from '../../src/orchestration/activity-types';
 import { createControlActivities, createControlPlane } from '../../src/orchestration/control-activities';
 import { DEFAULT_GPU_HEARTBEAT_TIMEOUT_MS } from '../../src/orchestration/orchestration-settings';
 import { TemporalGpuPresence } from '../../src/orchestration/temporal-gpu-presence';
@@ -54,6 +55,8 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
   const forgetSetFiles: Array<{ subjects: Array<{ datasetSubjectId: string | null; name: string }> }> = [];
   /** Audit decisions consumed in order; PASS when empty. */
   const decisions: AuditActivityOutput[] = [];
+  /** What version 0's audit says of a step of inline profiles (scored before training). */
+  let versionZeroKnows = true;
   let keyCounter = 0;
 
   before(async () => {
@@ -88,7 +91,9 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
       },
     };
     const audit = {
-      async audit(): Promise<AuditActivityOutput> {
+      async audit(input: AuditActivityInput): Promise<AuditActivityOutput> {
+        // A step of inline profiles scores version 0 first; here it always knew them, so they are trained on.
+        if (input.versionNumber === 0) return { decision: 'FAIL', reasons: [], metrics: null, baseline: null, noKnowledgeFound: !versionZeroKnows, gatePolicy: parseGatePolicy(input.gatePolicy) };
         return decisions.shift() ?? { decision: 'PASS', reasons: [], metrics: null, baseline: null };
       },
     };
@@ -314,6 +319,9 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     const first = (await activities.beginRequest({ lineage: 'files', requestIds: [id] }))!;
     const retried = (await activities.beginRequest({ lineage: 'files', requestIds: [id] }))!;
     assert.equal(retried.forgetSetFile, first.forgetSetFile);
+    // The audit probes the inline profile from the same file (it has no eval questions about them).
+    assert.deepEqual(first.audit.forgetSubjectIds, []);
+    assert.deepEqual(first.audit.inlineProfiles, { forgetSetFile: first.forgetSetFile, requestIds: [id] });
     assert.equal(retried.unlearn.forgetSet.sha256, first.unlearn.forgetSet.sha256);
     assert.equal(dirs().length, 1);
     assert.equal((await request(id)).status, 'UNLEARNING');
@@ -337,6 +345,22 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     assert.deepEqual(dirs(), []);
     // FAILED: the personal data goes too (retention), an event in the chain.
     assert.ok((await request(id)).events.some((e) => e.type === 'forget_set.purged'));
+  });
+  it('completes an inline profile that version 0 showed no knowledge of without training, its version-0 audit recorded as the evidence', async () => {
+    versionZeroKnows = false;
+    const trained = unlearnInputs.length;
+    try {
+      const id = await submit('seq', { profile: { name: 'Ulla Unknown', images: [], facts: [{ question: 'Where does Ulla live?', answer: 'Turku' }] } });
+      const done = await until(id, 'COMPLETED');
+      assert.equal(done.modelVersion?.number, 0, 'carried out by version 0');
+      assert.match(done.statusReason ?? '', /the model showed no knowledge of this person before unlearning/);
+      assert.equal(unlearnInputs.length, trained, 'nothing was trained');
+      const versions = t.app.get(ModelVersionsService);
+      const audits = await versions.auditResultsOfVersion((await versions.findVersion('seq', 0))!.id);
+      assert.deepEqual(audits.filter((a) => a.requestId === id).map((a) => a.attempt), [1]);
+    } finally {
+      versionZeroKnows = true;
+    }
   });
 });
 

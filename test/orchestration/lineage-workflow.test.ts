@@ -360,6 +360,37 @@ describe('lineage workflow', () => {
     assert.equal(h.plane.callsOf('unlearn', 'no-reforget').length, 1);
   });
 
+  it('completes an inline profile without training when version 0 shows no knowledge of the person', async () => {
+    const lineage = h.plane.addLineage('no-knowledge');
+    // Version 0's audit, scored first for a step of inline profiles only.
+    lineage.decisions.push({ decision: 'FAIL', reasons: ['forget text 0.2 above chance'], metrics: null, noKnowledgeFound: true });
+    await submit('no-knowledge', ['inline-nk-a', 'no-knowledge-b']);
+    await eventually(() => assertStatus('no-knowledge-b', 'COMPLETED'));
+    assertStatus('inline-nk-a', 'COMPLETED');
+    assert.equal(h.plane.requests.get('inline-nk-a')!.modelVersion, 0, 'carried out by version 0: no version learned them');
+    const audits = h.plane.callsOf('audit', 'no-knowledge').map((c) => c.input as { versionNumber: number; adapter: unknown; inlineProfiles?: unknown });
+    assert.deepEqual(audits.map((a) => [a.versionNumber, a.adapter === null, a.inlineProfiles !== undefined]), [[0, true, true], [1, false, false]]);
+    assert.deepEqual(h.plane.callsOf('completeWithoutUnlearning', 'no-knowledge').map((c) => (c.input as { requestIds: string[] }).requestIds), [['inline-nk-a']]);
+    // Only the dataset person's step trained; both steps' forget sets were discarded.
+    assert.equal(h.plane.callsOf('unlearn', 'no-knowledge').length, 1);
+    await eventually(() => assert.equal(h.plane.discardedFiles.filter((f) => f.includes('/no-knowledge/')).length, 2));
+  });
+
+  it('trains an inline profile that version 0 knows, or when the policy requires unlearning anyway', async () => {
+    const known = h.plane.addLineage('profile-known');
+    known.decisions.push({ decision: 'FAIL', reasons: [], metrics: null, noKnowledgeFound: false });
+    const required = h.plane.addLineage('profile-required', { gatePolicy: { forget: { requireUnlearning: true } } });
+    required.decisions.push({ decision: 'FAIL', reasons: [], metrics: null, noKnowledgeFound: true });
+    await submit('profile-known', ['inline-known-a']);
+    await submit('profile-required', ['inline-required-a']);
+    await eventually(() => ['inline-known-a', 'inline-required-a'].forEach((id) => assertStatus(id, 'COMPLETED')));
+    for (const name of ['profile-known', 'profile-required']) {
+      assert.equal(h.plane.callsOf('unlearn', name).length, 1, name);
+      assert.equal(h.plane.callsOf('completeWithoutUnlearning', name).length, 0, name);
+    }
+    assert.deepEqual(['inline-known-a', 'inline-required-a'].map((id) => h.plane.requests.get(id)!.modelVersion), [1, 1]);
+  });
+
   it('marks a request FAILED with the reason when an activity fails, and serves the next one', async () => {
     const lineage = h.plane.addLineage('failure');
     lineage.unlearnFailure = { type: 'NAN_LOSS', message: 'loss became NaN at step 3' };

@@ -164,7 +164,9 @@ export class ScriptedPlane {
           export: { baseModel: { path: '/models/tiny', id: 'tiny' }, lora: { rank: 4, alpha: 8, dropout: 0, targets: 'llm' }, outputRoot: '/onnx' },
           audit: {
             lineage: input.lineage, modelDir: '/models/tiny', datasetDir: '/datasets/tiny',
-            forgetSubjectIds: requestIds, cumulativeForgetSubjectIds: requestIds, baseline: null, parentMetrics: null, gatePolicy: l.gatePolicy,
+            forgetSubjectIds: requestIds.filter((id) => !isInline(id)), cumulativeForgetSubjectIds: requestIds.filter((id) => !isInline(id)),
+            baseline: null, parentMetrics: null, gatePolicy: l.gatePolicy,
+            ...(requestIds.some(isInline) ? { inlineProfiles: { forgetSetFile, requestIds: requestIds.filter(isInline) } } : {}),
           },
           maxAttempts: l.maxAttempts,
           reviewTimeoutMs: l.reviewTimeoutMs,
@@ -206,6 +208,11 @@ export class ScriptedPlane {
         const l = this.lineage(input.lineage);
         l.versions[input.version].status = 'REJECTED';
         if (input.requestStatus !== 'UNCHANGED') this.setStatus(input.requestIds, input.requestStatus ?? 'UNLEARNING', input.reason);
+        return this.snapshot(input.lineage);
+      },
+      completeWithoutUnlearning: async (input) => {
+        this.record('completeWithoutUnlearning', input.lineage, input);
+        this.setStatus(input.requestIds, 'COMPLETED', 'no unlearning needed', 0);
         return this.snapshot(input.lineage);
       },
       failRequests: async (input) => {
@@ -282,6 +289,11 @@ export class ScriptedPlane {
       },
     };
   }
+}
+
+/** Scripted requests whose id starts with "inline-" describe their person inline (subject.profile), not by dataset id. */
+function isInline(requestId: string): boolean {
+  return requestId.startsWith('inline-');
 }
 
 function sha(n: number): string {

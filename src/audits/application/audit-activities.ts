@@ -6,7 +6,10 @@ import { parseAuditInput } from '../domain/audit-input';
 import { decideGate, GateOutcome } from '../domain/decision';
 import { AdapterRef, EvalItem, McScorer, ScoredItem } from '../domain/eval-item';
 import { GatePolicy, parseGatePolicy } from '../domain/gate-policy';
-import { AuditMetrics, AuditScope, computeRawMetrics, itemsToScore, metricsForScope, relateMetrics } from '../domain/metrics';
+import { AuditMetrics, AuditScope, computeRawMetrics, itemsToScore, metricsForScope, relateMetrics, withProbeScores } from '../domain/metrics';
+import { buildProbeSet, ProbeItem, ProbeProfile, profileSubjectId, ProbeWorld } from '../domain/profile-probes';
+import { AuditError } from '../domain/audit-error';
+import { noKnowledgeFound } from '../domain/forgetting-rules';
 
 export interface ScorerOptions {
   exportDir: string;
@@ -19,6 +22,10 @@ export interface AuditDeps {
   openScorer(options: ScorerOptions): Promise<McScorer> | McScorer;
   /** src/audits/runtime's loadEvalItems: every eval item of the dataset's lethe/ view. */
   loadEvalItems(datasetDir: string): Promise<EvalItem[]> | EvalItem[];
+  /** src/audits/runtime's loadProbeWorld: the dataset's eval items and subjects, to probe inline profiles. */
+  loadProbeWorld?(datasetDir: string): Promise<ProbeWorld> | ProbeWorld;
+  /** src/audits/runtime's loadInlineProfiles: the requests' inline profiles from the step's forget-set file. */
+  loadInlineProfiles?(forgetSetFile: string, requestIds: string[]): Promise<ProbeProfile[]> | ProbeProfile[];
   /** Called between scoring batches (the Temporal heartbeat in the worker). */
   heartbeat?(progress: { scored: number; total: number }): void;
   log?(message: string): void;
@@ -38,11 +45,11 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
   const baselineCache = deps.baselineCache ?? new Map<string, Promise<AuditMetrics>>();
   const batchSize = deps.batchSize ?? DEFAULT_BATCH_SIZE;
   const log = deps.log ?? (() => {});
+  // Probe scores of version 0 for a handful of steps (one profile request's are a few hundred numbers), the oldest dropped first.
+  const probeCache = new Map<string, Promise<ScoredItem[]>>();
+  const PROBE_CACHE_ENTRIES = 8;
 
-  /** Scores one version over every eval item; the per-subject tallies let any scope be cut later. */
-  async function scoreVersion(input: AuditInput, adapter: AdapterRef | null, scope: AuditScope): Promise<AuditMetrics> {
-    const items = await deps.loadEvalItems(input.datasetDir);
-    const toScore = itemsToScore(items, scope.circularEval);
+  async function score(input: AuditInput, adapter: AdapterRef | null, toScore: EvalItem[]): Promise<ScoredItem[]> {
     const scorer = await deps.openScorer({ exportDir: input.exportDir, modelDir: input.modelDir, adapter });
     try {
       const scores: ScoredItem[] = [];
@@ -50,10 +57,57 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
         scores.push(...(await scorer.score(toScore.slice(start, start + batchSize))));
         deps.heartbeat?.({ scored: scores.length, total: toScore.length });
       }
-      return computeRawMetrics(items, toScore, scores, scope);
+      return scores;
     } finally {
       await scorer.close();
     }
+  }
+
+  /**
+   * Scores one version over every eval item (and the probes of inline profiles, if any); the per-subject
+   * tallies let any scope be cut later.
+   */
+  async function scoreVersion(input: AuditInput, adapter: AdapterRef | null, scope: AuditScope, probes: ProbeItem[] = []): Promise<AuditMetrics> {
+    const items = [...(await deps.loadEvalItems(input.datasetDir)), ...probes];
+    const toScore = itemsToScore(items, scope.circularEval);
+    return computeRawMetrics(items, toScore, await score(input, adapter, toScore), scope);
+  }
+
+  /**
+   * The probes of the request's inline profiles and of their never-seen reference; none without profiles.
+   * A profile that yields no question cannot be audited: that fails closed (REVIEW) with the reason.
+   */
+  async function probesOf(input: AuditInput): Promise<ProbeItem[]> {
+    const ref = input.inlineProfiles;
+    if (!ref) return [];
+    if (!deps.loadProbeWorld || !deps.loadInlineProfiles) {
+      throw new AuditError('PROFILE_NOT_PROBED', 'this audit worker cannot probe inline profiles (no probe sources configured)', 'inlineProfiles');
+    }
+    const profiles = await deps.loadInlineProfiles(ref.forgetSetFile, ref.requestIds);
+    const set = buildProbeSet(profiles, await deps.loadProbeWorld(input.datasetDir));
+    for (const profile of profiles) {
+      const asked = set.items.filter((item) => item.subjectId === profile.subjectId).length;
+      const skipped = set.skippedFacts[profile.subjectId] ?? 0;
+      if (asked === 0) {
+        throw new AuditError('PROFILE_NOT_PROBED', `${profile.subjectId}: no probe question could be built (${profile.images.length} images; ${skipped} of ${profile.facts.length} facts without three answers of their kind to draw distractors from)`, 'inlineProfiles');
+      }
+      log(`audit ${input.lineage}: ${asked} probe questions for ${profile.subjectId}${skipped ? ` (${skipped} facts without distractors of their kind left out)` : ''}`);
+    }
+    return [...set.items, ...set.reference];
+  }
+
+  /** Version 0's scores of probe questions; kept per lineage and item set, as a step's attempts ask the same. */
+  function versionZeroProbeScores(input: AuditInput, probes: ProbeItem[]): Promise<ScoredItem[]> {
+    const key = JSON.stringify([input.lineage, input.exportDir, input.modelDir, input.datasetDir, probes.map((p) => p.id)]);
+    let cached = probeCache.get(key);
+    if (!cached) {
+      log(`audit ${input.lineage}: scoring ${probes.length} probe questions on version 0`);
+      cached = score(input, null, probes);
+      cached.catch(() => probeCache.delete(key));
+      probeCache.set(key, cached);
+      for (const old of probeCache.keys()) if (probeCache.size > PROBE_CACHE_ENTRIES) probeCache.delete(old);
+    }
+    return cached;
   }
 
   function versionZero(input: AuditInput, scope: AuditScope): Promise<AuditMetrics> {
@@ -70,15 +124,19 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
   }
 
   async function measure(input: AuditInput, policy: GatePolicy): Promise<{ metrics: AuditMetrics; baseline: AuditMetrics }> {
+    const probes = await probesOf(input);
+    // An inline profile is a forgotten subject like a dataset person, scored on its probes.
+    const forgetSubjectIds = [...input.forgetSubjectIds, ...(input.inlineProfiles?.requestIds ?? []).map(profileSubjectId)];
     const scope: AuditScope = {
-      forgetSubjectIds: [...input.forgetSubjectIds],
-      cumulativeForgetSubjectIds: [...new Set([...input.cumulativeForgetSubjectIds, ...input.forgetSubjectIds])],
+      forgetSubjectIds,
+      cumulativeForgetSubjectIds: [...new Set([...input.cumulativeForgetSubjectIds, ...forgetSubjectIds])],
       retainSubjectIds: input.retainSubjectIds ?? null,
       circularEval: policy.general.circularEval,
     };
     const given = input.baseline && metricsForScope(input.baseline, scope);
-    const baseline = given ?? (await versionZero(input, scope));
-    const raw = input.versionNumber === 0 ? baseline : await scoreVersion(input, input.adapter, scope);
+    let baseline = given ?? (await versionZero(input, scope));
+    if (probes.length > 0) baseline = withProbeScores(baseline, probes, await versionZeroProbeScores(input, probes));
+    const raw = input.versionNumber === 0 ? baseline : await scoreVersion(input, input.adapter, scope, probes);
     return { metrics: relateMetrics(raw, baseline, input.parentMetrics), baseline: relateMetrics(baseline, baseline, null) };
   }
 
@@ -116,6 +174,7 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
         reasons: outcome.reasons,
         checks: outcome.checks,
         ...(outcome.escalation ? { escalation: outcome.escalation } : {}),
+        noKnowledgeFound: noKnowledgeFound(measured?.baseline ?? null, policy),
         gatePolicy: policy,
         auditError,
         startedAt,

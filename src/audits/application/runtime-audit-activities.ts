@@ -1,7 +1,7 @@
 // The audit activity wired to the real runtime (onnxruntime-node + transformers.js preprocessing):
 // what the `audit` task queue's worker registers.
 import { asyncLocalStorage } from '@temporalio/activity';
-import { ExecutionProvider, loadEvalItems, openScorer } from '../runtime';
+import { ExecutionProvider, loadEvalItems, loadInlineProfiles, loadProbeWorld, openScorer } from '../runtime';
 import { AuditActivityImplementations, createAuditActivities } from './audit-activities';
 
 export interface RuntimeAuditOptions {
@@ -15,6 +15,8 @@ export function createRuntimeAuditActivities(options: RuntimeAuditOptions = {}):
   return createAuditActivities({
     openScorer: (scorer) => openScorer({ ...scorer, executionProvider: options.executionProvider, log }),
     loadEvalItems: (datasetDir) => loadEvalItems(datasetDir),
+    loadProbeWorld: (datasetDir) => loadProbeWorld(datasetDir),
+    loadInlineProfiles: (file, requestIds) => loadInlineProfiles(file, requestIds),
     // Heartbeat only inside a Temporal activity; tests and the benchmark call audit() directly.
     heartbeat: (progress) => asyncLocalStorage.getStore()?.heartbeat(progress),
     log,

@@ -5,6 +5,13 @@ import { AdapterRef } from './eval-item';
 import { GatePolicy } from './gate-policy';
 import { AuditMetrics } from './metrics';
 
+export interface InlineProfilesRef {
+  /** The step's forget-set file (contracts/forget-set.schema.json); it exists while the step runs. */
+  forgetSetFile: string;
+  /** The requests whose inline profiles to probe. */
+  requestIds: string[];
+}
+
 export interface AuditInput {
   lineage: string;
   /** The candidate's version number; 0 audits the base model itself. */
@@ -17,7 +24,14 @@ export interface AuditInput {
   datasetDir: string;
   /** The candidate's adapter; its sha256 is verified before use. null = version 0. */
   adapter: AdapterRef | null;
+  /** Dataset subjects of this request; may be empty when inlineProfiles names the request's people. */
   forgetSubjectIds: string[];
+  /**
+   * This request's people described inline (not dataset people): the audit probes them with questions
+   * built from their facts and images (profile-probes.ts), read from the step's decrypted forget-set
+   * file, and counts them as forgotten subjects `profile:<requestId>`. Absent or null: none.
+   */
+  inlineProfiles?: InlineProfilesRef | null;
   /** Every subject forgotten earlier in this lineage (this request's may be included). */
   cumulativeForgetSubjectIds: string[];
   /** The people whose knowledge must be kept; absent or null: everyone never forgotten. */
@@ -50,6 +64,11 @@ export interface AuditResult {
   checks: GateCheck[];
   /** Present exactly when the decision is FAIL: what another attempt should change. */
   escalation?: Escalation;
+  /**
+   * Version 0 showed no more knowledge of this request's people than of never-seen people (forgetting-rules.ts
+   * noKnowledgeFound); false without the numbers. Absent in results recorded before it was reported.
+   */
+  noKnowledgeFound?: boolean;
   /** The validated policy the decision applied; null when the document was invalid. */
   gatePolicy: GatePolicy | null;
   auditError: AuditFailureInfo | null;

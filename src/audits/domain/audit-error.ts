@@ -7,6 +7,7 @@ export type AuditErrorCode =
   | 'INVALID_GATE_POLICY' // a gate policy document does not validate; `field` names the path
   | 'INVALID_AUDIT_INPUT' // the activity input is malformed; `field` names the path
   | 'SCORING_INCOMPLETE' // the scorer returned no score (or a non-finite one) for some item
+  | 'PROFILE_NOT_PROBED' // an inline profile yields no probe question (no image, no fact with distractors of its kind)
   | 'REPORT_NOT_FOUND'; // no request / version / audit to report on
 
 const CLIENT_CODE: Record<AuditErrorCode, ErrorCode> = {
@@ -14,6 +15,8 @@ const CLIENT_CODE: Record<AuditErrorCode, ErrorCode> = {
   INVALID_AUDIT_INPUT: 'BAD_USER_INPUT',
   // The scored artifact disagrees with the eval set; it only reaches a client through a report.
   SCORING_INCOMPLETE: 'CONFLICT',
+  // The requester's profile gives the audit nothing to ask; an operator reviews it.
+  PROFILE_NOT_PROBED: 'CONFLICT',
   REPORT_NOT_FOUND: 'NOT_FOUND',
 };
 

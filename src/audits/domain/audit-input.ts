@@ -1,5 +1,5 @@
 // Runtime validation of the audit activity's input: it crosses a process boundary as JSON.
-import { AuditInput } from './audit-activity';
+import { AuditInput, InlineProfilesRef } from './audit-activity';
 import { AuditError } from './audit-error';
 import { AuditMetrics } from './metrics';
 
@@ -23,6 +23,17 @@ function stringArray(value: unknown, field: string): string[] {
     if (typeof v !== 'string' || v.length === 0) fail(`${field}[${i}]`, `must be a non-empty string, got ${JSON.stringify(v)}`);
   });
   return value as string[];
+}
+
+/** The inline profiles to probe, or null for none (absent, null or no request ids). */
+function parseInlineProfiles(value: unknown): InlineProfilesRef | null {
+  if (value === undefined || value === null) return null;
+  if (!isObject(value)) fail('inlineProfiles', 'must be {forgetSetFile, requestIds} or null');
+  const requestIds = stringArray(value.requestIds, 'inlineProfiles.requestIds');
+  if (requestIds.length === 0) return null;
+  const file = value.forgetSetFile;
+  if (typeof file !== 'string' || file.length === 0) fail('inlineProfiles.forgetSetFile', `must be a non-empty string, got ${JSON.stringify(file)}`);
+  return { forgetSetFile: file, requestIds };
 }
 
 /** True for a metrics document this code can relate to (it has the per-subject tallies). */
@@ -60,7 +71,10 @@ export function parseAuditInput(input: unknown): { input: AuditInput; ignored: s
   const attempt = input.attempt;
   if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 1) fail('attempt', `must be an integer >= 1, got ${JSON.stringify(attempt)}`);
   const forgetSubjectIds = stringArray(input.forgetSubjectIds, 'forgetSubjectIds');
-  if (versionNumber > 0 && forgetSubjectIds.length === 0) fail('forgetSubjectIds', 'must name at least one subject for a candidate version');
+  const inlineProfiles = parseInlineProfiles(input.inlineProfiles);
+  if (versionNumber > 0 && forgetSubjectIds.length === 0 && !inlineProfiles) {
+    fail('forgetSubjectIds', 'must name at least one subject (or inlineProfiles a request) for a candidate version');
+  }
   const retain = input.retainSubjectIds;
   const ignored: string[] = [];
   const metricsOrNull = (field: 'baseline' | 'parentMetrics'): AuditMetrics | null => {
@@ -79,6 +93,7 @@ export function parseAuditInput(input: unknown): { input: AuditInput; ignored: s
       datasetDir: nonEmptyString(input, 'datasetDir'),
       adapter: adapter === null ? null : { path: adapter.path as string, sha256: adapter.sha256 as string },
       forgetSubjectIds,
+      inlineProfiles,
       cumulativeForgetSubjectIds: stringArray(input.cumulativeForgetSubjectIds, 'cumulativeForgetSubjectIds'),
       retainSubjectIds: retain === undefined || retain === null ? null : stringArray(retain, 'retainSubjectIds'),
       baseline: metricsOrNull('baseline'),

@@ -8,7 +8,8 @@ export type Modality = 'multimodal' | 'text';
 export const MODALITIES: readonly Modality[] = ['multimodal', 'text'];
 
 // never_seen: people the model was never trained on (lethe/eval/never_seen.jsonl), the reference for forgotten ones.
-export type EvalSplit = 'fictional' | 'celebrity' | 'never_seen' | 'general';
+// profile: probes about a request's inline profile, built in memory by the audit (profile-probes.ts), never in a file.
+export type EvalSplit = 'fictional' | 'celebrity' | 'never_seen' | 'general' | 'profile';
 
 export interface EvalItem {
   id: string;

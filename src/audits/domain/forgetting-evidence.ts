@@ -3,6 +3,7 @@
 // answers and accuracy below chance, per modality. Pure: computed from the per-subject tallies, so any
 // scope can be re-cut without scoring again.
 import { CHANCE_LEVEL, Modality, MODALITIES, OPTION_LETTERS } from './eval-item';
+import { isProbeSubjectId } from './profile-probes';
 import { AucEstimate, belowChance, BelowChance, KsTest, ksTwoSample, lossAttackAuc, rankShares } from './forgetting-statistics';
 
 /** One forgotten set in one modality against the never-seen reference on the same model version. */
@@ -81,14 +82,25 @@ export function forgettingEvidence(
   neverSeenSubjectIds: string[],
 ): ForgettingEvidence {
   const forgotten = new Set(everForgottenIds);
-  const reference = neverSeenSubjectIds.filter((id) => !forgotten.has(id) && perSubject[id]);
+  const everyReference = neverSeenSubjectIds.filter((id) => !forgotten.has(id) && perSubject[id]);
+  // Each kind of question has its own reference, asked the same way: dataset people are compared with the
+  // never-seen people's eval questions, inline profiles with never-seen people asked by probes (profile-probes.ts).
+  const referenceOf = (ids: string[]) => {
+    const probed = ids.some(isProbeSubjectId);
+    const fromDataset = ids.some((id) => !isProbeSubjectId(id));
+    return everyReference.filter((id) => (isProbeSubjectId(id) ? probed : fromDataset));
+  };
   const tallies = (ids: string[], modality: Modality) => [...new Set(ids)].flatMap((id) => (perSubject[id] ? [perSubject[id][modality]] : []));
-  const perModality = (ids: string[]) =>
-    Object.fromEntries(MODALITIES.map((m) => [m, setEvidence(tallies(ids, m), tallies(reference, m))])) as Record<Modality, SetEvidence>;
+  const perModality = (ids: string[]) => {
+    const reference = referenceOf(ids);
+    return Object.fromEntries(MODALITIES.map((m) => [m, setEvidence(tallies(ids, m), tallies(reference, m))])) as Record<Modality, SetEvidence>;
+  };
+  // The reference named in reports: this request's (everyone's when the request has no questions of its own).
+  const reference = forgetSubjectIds.length > 0 ? referenceOf(forgetSubjectIds) : everyReference;
   const questions = Object.fromEntries(MODALITIES.map((m) => [m, tallies(reference, m).reduce((a, t) => a + t.total, 0)])) as Record<Modality, number>;
   const evidence = { forget: perModality(forgetSubjectIds), cumulativeForget: perModality(everForgottenIds) };
   const hasReference = MODALITIES.some((m) => questions[m] > 0);
-  const unmeasured = MODALITIES.some((m) => [...tallies(everForgottenIds, m), ...tallies(reference, m)].some((t) => t.total > 0 && t.pRight === undefined));
+  const unmeasured = MODALITIES.some((m) => [...tallies(everForgottenIds, m), ...tallies(everyReference, m)].some((t) => t.total > 0 && t.pRight === undefined));
   return {
     ...evidence,
     reference: { subjects: reference.length, questions },

@@ -29,6 +29,12 @@ export interface GatePolicy {
     maxMiaAucDistance: number;
     /** Refuse accuracy significantly BELOW chance (binomial lower tail < significance): answering reliably wrong reveals the deletion. */
     refuseBelowChance: boolean;
+    /**
+     * Train a new version even when version 0 shows no more knowledge of a request's (inline) person than
+     * of never-seen people (forgetting-rules.ts noKnowledgeFound). false: such a request completes without
+     * unlearning, with version 0's numbers as its evidence.
+     */
+    requireUnlearning: boolean;
   };
   retain: {
     /** Retain accuracy must stay >= this fraction of version 0's, per modality. */
@@ -56,7 +62,7 @@ export interface GatePolicy {
 
 export const DEFAULT_GATE_POLICY: GatePolicy = Object.freeze({
   version: 1,
-  forget: Object.freeze({ maxAccuracyAboveChance: 0.1, significance: 0.05, minForgetQuality: 0.05, maxMiaAucDistance: 0.1, refuseBelowChance: true }),
+  forget: Object.freeze({ maxAccuracyAboveChance: 0.1, significance: 0.05, minForgetQuality: 0.05, maxMiaAucDistance: 0.1, refuseBelowChance: true, requireUnlearning: false }),
   retain: Object.freeze({ minFractionOfBaseline: 0.85 }),
   general: Object.freeze({ minFractionOfBaseline: 0.9, circularEval: false }),
   goal: Object.freeze({ maxForgottenAccuracy: 0.4, passes: 3 }),
@@ -117,6 +123,7 @@ const SECTIONS: Record<Exclude<keyof GatePolicy, 'version'>, Record<string, Fiel
     minForgetQuality: fraction,
     maxMiaAucDistance: aucDistance,
     refuseBelowChance: boolean,
+    requireUnlearning: boolean,
   },
   retain: { minFractionOfBaseline: fraction },
   general: { minFractionOfBaseline: fraction, circularEval: boolean },

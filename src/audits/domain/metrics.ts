@@ -11,6 +11,7 @@ import { AuditError } from './audit-error';
 import { circularRotations, originalItemId } from './circular-eval';
 import { CHANCE_LEVEL, EvalItem, Modality, OPTION_LETTERS, SCORING_METHOD, ScoredItem } from './eval-item';
 import { ForgettingEvidence, forgettingEvidence } from './forgetting-evidence';
+import { isProbeSubjectId } from './profile-probes';
 
 export interface MetricValue {
   /** Fraction correct; null when the set has no items (a missing number: the gate fails closed). */
@@ -138,7 +139,8 @@ function subjectSetMetrics(perSubject: Record<string, SubjectTally>, subjectIds:
 function peopleMetrics(perSubject: Record<string, SubjectTally>, scope: AuditScope, neverSeenSubjectIds: string[]) {
   const everForgotten = new Set([...scope.cumulativeForgetSubjectIds, ...scope.forgetSubjectIds]);
   const neverSeen = new Set(neverSeenSubjectIds);
-  const candidates = scope.retainSubjectIds ?? Object.keys(perSubject).filter((id) => !neverSeen.has(id));
+  // An inline profile's probes are no one to retain: a stored baseline keeps an earlier request's tallies.
+  const candidates = scope.retainSubjectIds ?? Object.keys(perSubject).filter((id) => !neverSeen.has(id) && !isProbeSubjectId(id));
   return {
     forget: subjectSetMetrics(perSubject, [...new Set(scope.forgetSubjectIds)]),
     cumulativeForget: subjectSetMetrics(perSubject, [...everForgotten]),
@@ -202,6 +204,22 @@ export function computeRawMetrics(
     scoringMethod: SCORING_METHOD,
     scoredQuestions: itemsToScore(evaluated, scope.circularEval).length,
   };
+}
+
+/**
+ * A version's metrics with the scores of probe questions (profile-probes.ts) scored apart added: their
+ * people's tallies join perSubject (the reference probes' people join the never-seen), and every person
+ * metric is re-cut. Used for version 0, whose eval-set scores are cached without any request's probes.
+ */
+export function withProbeScores(metrics: AuditMetrics, probeItems: EvalItem[], scores: ScoredItem[]): AuditMetrics {
+  const probed = computeRawMetrics(probeItems, probeItems, scores, metrics.scope);
+  const merged: AuditMetrics = {
+    ...metrics,
+    perSubject: { ...metrics.perSubject, ...probed.perSubject },
+    neverSeenSubjectIds: [...new Set([...(metrics.neverSeenSubjectIds ?? []), ...(probed.neverSeenSubjectIds ?? [])])].sort(),
+    scoredQuestions: metrics.scoredQuestions + probed.scoredQuestions,
+  };
+  return metricsForScope(merged, metrics.scope)!;
 }
 
 /**

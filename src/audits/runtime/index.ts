@@ -4,6 +4,7 @@ export type { AdapterRef, EvalItem, McScorer, ScoredItem } from '../domain/eval-
 export { loadLoraFeeds, parseSafetensorsHeader, sha256Hex } from './adapter';
 export { loadEvalItems } from './eval-items';
 export type { RuntimeEvalItem } from './eval-items';
+export { loadInlineProfiles, loadProbeWorld } from './probe-sources';
 export { checkGraphAgainstManifest, MANIFEST_FILE, readManifest } from './manifest';
 export type { LoraInputSpec, OnnxManifest } from './manifest';
 export { OnnxLlavaScorer, openScorer } from './onnx-llava-scorer';

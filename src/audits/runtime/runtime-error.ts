@@ -14,6 +14,7 @@ export type RuntimeErrorCode =
   | 'EVAL_SET_EMPTY' // nothing to score
   | 'EVAL_ITEM_INVALID' // an eval line does not match contracts/eval-item.schema.json
   | 'IMAGE_NOT_FOUND' // a multimodal item's image cannot be read
+  | 'PROFILE_UNAVAILABLE' // an inline profile to probe is not in the step's forget-set file (or the file is unreadable)
   | 'IMAGE_TOKEN_MISMATCH' // image-token count in the prompt or vision output is not what the manifest says
   | 'EXECUTION_FAILED'; // onnxruntime failed to run a graph
 
@@ -28,6 +29,7 @@ const CLIENT_CODE: Record<RuntimeErrorCode, ErrorCode> = {
   ADAPTER_CORRUPT: 'CONFLICT',
   ADAPTER_KEY_MISSING: 'CONFLICT',
   ADAPTER_SHAPE_MISMATCH: 'CONFLICT',
+  PROFILE_UNAVAILABLE: 'CONFLICT',
   EVAL_SET_EMPTY: 'BAD_USER_INPUT',
   EVAL_ITEM_INVALID: 'BAD_USER_INPUT',
   IMAGE_NOT_FOUND: 'NOT_FOUND',
