@@ -10,7 +10,6 @@ import {
   continueAsNew,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -294,7 +293,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
     const active = state.active!;
     const requestIds = plan.requestIds;
     // Histories from before this check skip it (the marker); only steps of inline profiles reach it.
-    if (onlyInlineProfiles(plan) && patched(NO_KNOWLEDGE_PATCH) && (await completedWithoutUnlearning(plan))) return;
+    if (onlyInlineProfiles(plan) && (await completedWithoutUnlearning(plan))) return;
     let settings: AttemptSettings = { method: plan.unlearn.method, hyperParameters: plan.unlearn.hyperParameters };
     for (let attempt = 1; ; attempt++) {
       active.attempt = attempt;
@@ -486,8 +485,6 @@ function droppedPassReason(
   }
   return `${name} leaves ${verdict.after} forgotten people above ${line} where version ${kept.version} left ${verdict.before}; version ${kept.version} is kept`;
 }
-
-const NO_KNOWLEDGE_PATCH = 'version-0-first-for-inline-profiles';
 
 /** A step whose people are all described inline: the ones whose knowledge version 0 may never have had. */
 function onlyInlineProfiles(plan: StepPlan): boolean {

@@ -42,15 +42,6 @@ describe('loadEvalItems', () => {
     assert.deepEqual(loadEvalItems(dir, 'general').map((i) => i.id), ['g1']);
   });
 
-  it('reads never-seen people (lethe/eval/never_seen.jsonl, split never_seen) beside the others', () => {
-    const dir = dataset('never-seen', {
-      'people.jsonl': [item('p1', 'fictional', 'text')],
-      'never_seen.jsonl': [item('n1', 'never_seen', 'multimodal'), item('n2', 'never_seen', 'text')],
-    });
-    assert.deepEqual(loadEvalItems(dir).map((i) => i.id).sort(), ['n1', 'n2', 'p1']);
-    assert.deepEqual(loadEvalItems(dir, 'never_seen').map((i) => [i.id, i.split]), [['n1', 'never_seen'], ['n2', 'never_seen']]);
-  });
-
   it('fails on an empty eval set, a missing view or a split with no items', () => {
     rejects(() => loadEvalItems(dataset('empty', { 'people.jsonl': '\n' })), 'EVAL_SET_EMPTY');
     rejects(() => loadEvalItems(path.join(root, 'nowhere')), 'EVAL_SET_EMPTY');
@@ -74,7 +65,9 @@ describe('loadEvalItems', () => {
       if (doc !== null) fs.writeFileSync(path.join(dir, 'lethe', 'subjects.json'), doc);
       return dir;
     };
-    assert.deepEqual(loadEvalItems(withSubjects('ns-ok', subjects('NEVER_SEEN')), 'never_seen').map((i) => i.subjectId), ['n1']);
+    const ok = withSubjects('ns-ok', subjects('NEVER_SEEN'));
+    assert.deepEqual(loadEvalItems(ok).map((i) => [i.id, i.split]).sort(), [['n1-t', 'never_seen'], ['p1', 'fictional']], 'beside the others');
+    assert.deepEqual(loadEvalItems(ok, 'never_seen').map((i) => i.subjectId), ['n1']);
     rejects(() => loadEvalItems(withSubjects('ns-known', subjects('FINETUNED'))), 'EVAL_ITEM_INVALID', /never_seen\.jsonl:1: never_seen item n1-t is about "n1", not a NEVER_SEEN subject/);
     rejects(() => loadEvalItems(withSubjects('ns-none', null)), 'EVAL_ITEM_INVALID', /need .*subjects\.json/);
     rejects(() => loadEvalItems(withSubjects('ns-bad', subjects('MAYBE'))), 'EVAL_ITEM_INVALID', /subjects\.json at subjects\.0\.knowledge/);
