@@ -4,9 +4,9 @@
 const { spawnSync } = require('node:child_process');
 const b = require('../../scripts/lib/bootstrap.cjs');
 
-const [module, ...args] = process.argv.slice(2);
+const [pyModule, ...args] = process.argv.slice(2);
 const py = b.ensurePythonEnv();
-const r = spawnSync(py.python, ['-m', module, ...args], {
+const r = spawnSync(py.python, ['-m', pyModule, ...args], {
   cwd: b.WORKER_DIR,
   stdio: 'inherit',
   env: { ...process.env, PYTHONPATH: b.PYTHONPATH, HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' },
