@@ -51,6 +51,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("LETHE_TORCH_THREADS", "2")))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--reduced", action="store_true", help="tiny hidden sizes (tests of this script only)")
+    parser.add_argument("--from", dest="from_stage", choices=STAGES, help="with --work: reuse the results of the stages before this one")
     parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)  # one stage, in a child process
     return parser.parse_args(argv)
 
@@ -312,10 +313,19 @@ def main(argv: Optional[list[str]] = None) -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="lethe-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     stages: dict[str, dict[str, Any]] = {}
+    done = work / "stages.json"
+    if args.from_stage:
+        if args.work is None or not done.is_file():
+            raise SystemExit("bench:scale: --from needs the --work directory of an earlier run")
+        previous = json.loads(done.read_text())
+        stages = {s: previous[s] for s in STAGES[:STAGES.index(args.from_stage)]}
     try:
         for stage in STAGES:
+            if stage in stages:
+                continue
             _log(f"stage {stage}…")
             stages[stage] = run_stage(args, stage, work)
+            done.write_text(json.dumps(stages))
             _log(f"stage {stage}: {stages[stage]['wall_s']} s, peak RSS {stages[stage]['peak_rss_mb']} MB")
     finally:
         if args.work is None and not args.keep:
