@@ -109,7 +109,7 @@ def build_model(config, seed: int = 0, device: str | torch.device = "cpu", dtype
             model = LlavaForConditionalGeneration(config)
     finally:
         torch.set_default_dtype(previous)
-    return model.eval()
+    return model.to(dtype).eval()  # a no-op where every tensor was created in `dtype`
 
 
 def save_llava_dir(model, tokenizer, out_dir: str | Path, dtype: torch.dtype = torch.float16) -> Path:

@@ -20,7 +20,7 @@ computed (LoRA), so the real work is nearer 4 * P per token: this MFU overstates
 Seconds are those of the training loop (the engine's reference passes before it are not counted).
 
 `--reduced` runs the same code on CPU in fp32 with a few layers and tiny hidden sizes (576 image tokens and the
-32k vocabulary kept) for 1 step at batch size 2: bench/python/tests/test_gpu_check.py runs it so it cannot rot.
+32k vocabulary kept) for 1 step at batch size 1: bench/python/tests/test_gpu_check.py runs it so it cannot rot.
 Prints a table, then ONE JSON object on the last line (with --json).
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     from lethe_worker.config import METHODS
 
     parser = argparse.ArgumentParser(prog="gpu_check", description=__doc__.splitlines()[0])
-    parser.add_argument("--reduced", action="store_true", help="CPU smoke mode: fp32, 2 layers, tiny hidden sizes, 1 step, batch 2")
+    parser.add_argument("--reduced", action="store_true", help="CPU smoke mode: fp32, 2 layers, tiny hidden sizes, 1 step, batch 1")
     parser.add_argument("--config", default="llava-1.5-7b", choices=("llava-1.5-7b", "llava-1.5-13b"))
     parser.add_argument("--layers", type=int, help="decoder layers (default: the configuration's; --reduced: 2)")
     parser.add_argument("--methods", default=",".join(METHODS))
@@ -184,7 +184,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     device = torch.device("cuda" if cuda else "cpu")
     dtype = torch.bfloat16 if cuda else torch.float32
     steps = args.steps or (1 if args.reduced else 4)
-    batch_size = args.batch_size or (2 if args.reduced else None)
+    batch_size = args.batch_size or (1 if args.reduced else None)
     peak = args.peak_tflops or (H100_BF16_DENSE_TFLOPS if cuda else None)
     methods = args.methods.split(",")
     started = time.perf_counter()
@@ -211,8 +211,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     seq = [len(e.input_ids) for e in forget]
     _log(f"{len(forget)} forget and {len(retain)} retain examples of {min(seq)}-{max(seq)} tokens ({config.image_seq_length} image positions)")
 
-    # Warm-up (kernels, allocator): one untimed step of the first method.
-    engine_run(model, tokenizer, methods[0], forget, retain, 1, batch_size, args.seed)
+    if cuda:  # warm-up (kernels, allocator): one untimed step of the first method
+        engine_run(model, tokenizer, methods[0], forget, retain, 1, batch_size, args.seed)
     out: dict[str, Any] = {}
     for method in methods:
         set_peft_model_state_dict(model, lora_start)
