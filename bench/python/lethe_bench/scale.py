@@ -15,7 +15,7 @@ the service's own path on it, each stage in its own process (so that its peak re
            adapter the unlearn stage trained
   torch    the same questions scored by the worker's torch scorer (scoring.score_mc) on base + that adapter
 
-Prints a table, then ONE JSON object on its last line: per stage wall_s and peak_rss_mb, export_bytes,
+Prints a table, then ONE JSON object on its last line: per stage wall_s and peak_rss_mib (MiB), export_bytes,
 audit qps through onnxruntime and torch, max_abs_logit_diff, prediction_agreement, training tokens_per_s.
 The export has no fp16 variant (export_onnx.py writes fp32 graphs only); the JSON says so (export_fp16: null).
 """
@@ -261,7 +261,7 @@ def run_stage(args: argparse.Namespace, stage: str, work: Path) -> dict[str, Any
         raise SystemExit(f"bench:scale: stage {stage} failed (exit {child.returncode}) after {wall:.0f} s")
     result = json.loads(stdout.strip().splitlines()[-1])
     # ru_maxrss is in KiB on Linux.
-    return {**result, "wall_s": round(wall, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    return {**result, "wall_s": round(wall, 1), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
 
 
 def parity(ort_logits: list[dict[str, float]], torch_logits: list[dict[str, float]]) -> tuple[float, float]:
@@ -275,7 +275,7 @@ def report(args: argparse.Namespace, stages: dict[str, dict[str, Any]]) -> dict[
     return {
         "config": "llava-1.5-7b", "layers": args.layers, "reduced": args.reduced, "threads": args.threads,
         "parameters": stages["build"]["parameters"],
-        "stages": {name: {"wall_s": s["wall_s"], "peak_rss_mb": s["peak_rss_mb"]} for name, s in stages.items()},
+        "stages": {name: {"wall_s": s["wall_s"], "peak_rss_mib": s["peak_rss_mib"]} for name, s in stages.items()},
         "model_bytes": stages["build"]["model_bytes"],
         "export_bytes": stages["export"]["export_bytes"], "export_files": stages["export"]["files"],
         "export_fp16": None,  # export_onnx.py writes fp32 graphs only
@@ -291,7 +291,7 @@ def report(args: argparse.Namespace, stages: dict[str, dict[str, Any]]) -> dict[
 
 
 def print_table(stages: dict[str, dict[str, Any]], out: dict[str, Any]) -> None:
-    print(f"{'stage':<10}{'wall_s':>10}{'peak_rss_mb':>14}  detail")
+    print(f"{'stage':<10}{'wall_s':>10}{'peak_rss_mib':>14}  detail")
     details = {
         "build": f"{out['parameters'] / 1e9:.3f} B parameters, {out['model_bytes'] / 2**30:.2f} GiB fp16 safetensors",
         "unlearn": f"{out['unlearn_method']}, {out['unlearn_steps']} steps x {out['unlearn_batch_size']}: {out['training_tokens_per_s']} training tokens/s",
@@ -300,7 +300,7 @@ def print_table(stages: dict[str, dict[str, Any]], out: dict[str, Any]) -> None:
         "torch": f"{out['questions']} questions, {out['torch_qps']} q/s; parity max |dlogit| {out['max_abs_logit_diff']:.2e}, agreement {out['prediction_agreement']:.2f}",
     }
     for name, s in stages.items():
-        print(f"{name:<10}{s['wall_s']:>10.1f}{s['peak_rss_mb']:>14.0f}  {details[name]}", flush=True)
+        print(f"{name:<10}{s['wall_s']:>10.1f}{s['peak_rss_mib']:>14.0f}  {details[name]}", flush=True)
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -326,7 +326,7 @@ def main(argv: Optional[list[str]] = None) -> None:
             _log(f"stage {stage}…")
             stages[stage] = run_stage(args, stage, work)
             done.write_text(json.dumps(stages))
-            _log(f"stage {stage}: {stages[stage]['wall_s']} s, peak RSS {stages[stage]['peak_rss_mb']} MB")
+            _log(f"stage {stage}: {stages[stage]['wall_s']} s, peak RSS {stages[stage]['peak_rss_mib']} MiB")
     finally:
         if args.work is None and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
