@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from .config import CONTRACTS_DIR, METHODS
 from .errors import WorkerError
 
+if TYPE_CHECKING:  # imported where used: training alone (the GPU check) runs without jsonschema
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
+
 
 @lru_cache(maxsize=None)
 def _registry() -> Registry:
+    from referencing import Registry, Resource
+
     resources = []
     for path in sorted(CONTRACTS_DIR.glob("*.schema.json")):
         schema = json.loads(path.read_text())
@@ -23,6 +26,8 @@ def _registry() -> Registry:
 
 @lru_cache(maxsize=None)
 def validator(schema_file: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     schema = json.loads((CONTRACTS_DIR / schema_file).read_text())
     return Draft202012Validator(schema, registry=_registry())
 

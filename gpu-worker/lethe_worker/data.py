@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import torch
-from PIL import Image
 
 from .config import FileRef
 from .contracts import validate_forget_set
@@ -160,6 +159,8 @@ def retain_schedule(n_examples: int, batch_size: int, steps: int, seed: int) -> 
 
 def check_image_decodes(path: Path, request_id: str) -> None:
     """Decodes the whole image (a header alone proves nothing); an image that cannot be read is UNREADABLE_IMAGE, naming its request."""
+    from PIL import Image  # imported where used: training on encoded examples (the GPU check) runs without Pillow
+
     try:
         with Image.open(path) as image:
             if image.width * image.height > MAX_IMAGE_PIXELS:
@@ -171,7 +172,9 @@ def check_image_decodes(path: Path, request_id: str) -> None:
         raise WorkerError(WorkerError.UNREADABLE_IMAGE, f"image {path.name} of request {request_id!r} cannot be decoded ({e})") from None
 
 
-def _load_image(path: Path) -> Image.Image:
+def _load_image(path: Path):
+    from PIL import Image
+
     with Image.open(path) as image:
         return image.convert("RGB")
 

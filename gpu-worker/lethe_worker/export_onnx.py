@@ -8,6 +8,11 @@ Three graphs, exported once per (base model id, LoRA config):
 Every LoRA A/B tensor of every targeted module is a REQUIRED fp32 graph input without an initializer
 (onnxruntime-node silently ignores feeds for inputs that have defaults), with alpha/rank baked in, so
 the audit feeds the raw peft lora_A / lora_B weights of a candidate adapter (zeros for version 0).
+
+A graph past protobuf's 2 GB (the decoder of a real LLaVA in fp32) keeps its weights beside it in ONE file,
+`<graph>.onnx.data` (ONNX external data, a location relative to the graph): the TorchScript exporter writes one file
+per tensor, which _export_graph gathers, tensor by tensor, so an export directory holds at most six files besides
+its manifest and two graphs can never overwrite each other's tensors. onnxruntime reads them from the graph's path.
 """
 from __future__ import annotations
 
@@ -229,11 +234,56 @@ def _export_graph(module: nn.Module, args: tuple, path: Path, input_names: list[
                   dynamic_axes: dict[str, dict[int, str]]) -> None:
     # The TorchScript exporter: the LoRA slots are set from forward arguments, a Python side effect
     # that tracing follows exactly; dynamic batch/sequence axes come from dynamic_axes.
-    torch.onnx.export(
-        module, args, str(path), dynamo=False, opset_version=ONNX_OPSET,
-        input_names=input_names, output_names=[output_name], dynamic_axes=dynamic_axes,
-        do_constant_folding=True,
-    )
+    # Each graph is exported alone in a staging directory: past 2 GB the exporter writes every tensor to its own file
+    # next to the graph, named after the tensor, and those are gathered into `<graph>.onnx.data`.
+    staging = path.parent / f".{path.name}.staging"
+    staging.mkdir()
+    try:
+        torch.onnx.export(
+            module, args, str(staging / path.name), dynamo=False, opset_version=ONNX_OPSET,
+            input_names=input_names, output_names=[output_name], dynamic_axes=dynamic_axes,
+            do_constant_folding=True,
+        )
+        if any(f.name != path.name for f in staging.iterdir()):
+            gather_external_data(staging / path.name, path)
+        else:
+            os.replace(staging / path.name, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# Offsets of tensors in a .data file are multiples of this (what onnx's own writer aligns large tensors to).
+EXTERNAL_DATA_ALIGNMENT = 4096
+
+
+def gather_external_data(src: Path, dst: Path) -> None:
+    """Writes the ONNX model `src`, whose tensors lie in external files beside it, as `dst` + `dst.name + ".data"`:
+    every external tensor in that one file (relative location), copied one tensor at a time (a 7B decoder's
+    weights never sit in memory twice). Tensors stored inside the graph stay there."""
+    import onnx
+    from onnx.external_data_helper import _get_all_tensors, uses_external_data
+
+    model = onnx.load(str(src), load_external_data=False)
+    data_name = dst.name + ".data"
+    offset = 0
+    with open(dst.parent / data_name, "wb") as out:
+        for tensor in _get_all_tensors(model):
+            if not uses_external_data(tensor):
+                continue
+            info = {entry.key: entry.value for entry in tensor.external_data}
+            with open(src.parent / info["location"], "rb") as f:
+                f.seek(int(info.get("offset", 0)))
+                data = f.read(int(info["length"])) if "length" in info else f.read()
+            padding = -offset % EXTERNAL_DATA_ALIGNMENT
+            out.write(b"\0" * padding)
+            offset += padding
+            out.write(data)
+            del tensor.external_data[:]
+            for key, value in (("location", data_name), ("offset", str(offset)), ("length", str(len(data)))):
+                entry = tensor.external_data.add()
+                entry.key, entry.value = key, value
+            offset += len(data)
+    onnx.save_model(model, str(dst))
 
 
 def build_manifest(request: ExportRequest, model: nn.Module, tokenizer, targets: Sequence[LoraTarget],

@@ -12,7 +12,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import torch
 from peft import PeftModel, get_peft_model_state_dict
@@ -58,17 +58,22 @@ def _to_device(batch: dict[str, torch.Tensor], device: torch.device, dtype: torc
     return {k: (v.to(device, dtype) if k == "pixel_values" else v.to(device)) for k, v in batch.items()}
 
 
+# An example to train on: a TrainingExample (the service's), or one already encoded (benchmarks: no image files).
+Example = Union[TrainingExample, EncodedExample]
+
+
 class _Batches:
     """Encodes examples on first use (a retain set can be much larger than the part a run touches)
-    and collates them by index onto the model's device."""
+    and collates them by index onto the model's device. An EncodedExample is used as it is."""
 
-    def __init__(self, processor, examples: list[TrainingExample], device: torch.device, dtype: torch.dtype):
+    def __init__(self, processor, examples: Sequence[Example], device: torch.device, dtype: torch.dtype):
         self.processor, self.examples, self.device, self.dtype = processor, examples, device, dtype
         self.encoded: dict[int, EncodedExample] = {}
 
     def _encoded(self, index: int) -> EncodedExample:
         if index not in self.encoded:
-            self.encoded[index] = encode(self.processor, self.examples[index])
+            example = self.examples[index]
+            self.encoded[index] = example if isinstance(example, EncodedExample) else encode(self.processor, example)
         return self.encoded[index]
 
     def __call__(self, indices: list[int]) -> dict[str, torch.Tensor]:
@@ -221,7 +226,7 @@ def _anchor(model, batches: _Batches, weight: float, steps: int, batch_size: int
     return _Anchor(weight, batches, plan, _planned_reference(model, batches, plan, batch_size, version_zero, alive))
 
 
-def train(model, processor, cfg: UnlearnConfig, forget: list[TrainingExample], retain: list[TrainingExample],
+def train(model, processor, cfg: UnlearnConfig, forget: Sequence[Example], retain: Sequence[Example],
           progress: Optional[Progress] = None, held: Optional[HeldPeople] = None,
           general: Optional[list[TrainingExample]] = None) -> TrainingResult:
     """Runs the method's loss over the forget schedule, plus a retain batch per step when the method uses one,

@@ -302,3 +302,74 @@ def test_tiny_llava_export_matches_peft_on_real_prompts(world, tmp_path):
     got = _ort_logits(sessions, m, ids, mask, pixels, {}, _adapter_feeds(peft_model, m, "decoder"))
     want = _torch_logits(peft_model, ids, mask, pixels)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+
+
+# ---------------------------------------------------------------------------------------------
+# graphs past 2 GB: the exporter's one-file-per-tensor external data, gathered into <graph>.onnx.data
+
+
+def _scattered_model(directory: Path) -> Path:
+    """A small ONNX model (y = x @ W + b) whose two initializers are external files of their own, as the
+    TorchScript exporter writes a graph past 2 GB."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((8, 5)).astype(np.float32), "W")
+    b = numpy_helper.from_array(rng.standard_normal((5,)).astype(np.float32), "b")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["xw"]), helper.make_node("Add", ["xw", "b"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 5])], initializer=[w, b])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", ex.ONNX_OPSET)], ir_version=10)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "g.onnx"
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=False, size_threshold=0)
+    return path
+
+
+def test_gathered_external_data_is_one_aligned_file_with_the_same_outputs(tmp_path):
+    src = _scattered_model(tmp_path / "scattered")
+    assert len(list(src.parent.iterdir())) == 3  # the graph + one file per tensor
+    dst = tmp_path / "out" / "g.onnx"
+    dst.parent.mkdir()
+    ex.gather_external_data(src, dst)
+    assert sorted(f.name for f in dst.parent.iterdir()) == ["g.onnx", "g.onnx.data"]
+    for tensor in onnx.load(str(dst), load_external_data=False).graph.initializer:
+        info = {e.key: e.value for e in tensor.external_data}
+        assert info["location"] == "g.onnx.data" and int(info["offset"]) % ex.EXTERNAL_DATA_ALIGNMENT == 0
+    x = np.random.default_rng(1).standard_normal((3, 8)).astype(np.float32)
+    want = ort.InferenceSession(str(src)).run(None, {"x": x})[0]
+    got = ort.InferenceSession(str(dst)).run(None, {"x": x})[0]
+    np.testing.assert_array_equal(got, want)
+
+
+def test_an_export_directory_holds_the_manifest_and_the_graphs_only(exported):
+    out = Path(exported["out"]["dir"])
+    assert sorted(f.name for f in out.iterdir()) == sorted([ex.MANIFEST_NAME, *ex.GRAPH_FILES.values()])
+
+
+def test_graphs_written_with_external_data_are_gathered_per_graph(model_dir, lora, exported, tmp_path, monkeypatch):
+    """What a graph past 2 GB goes through, on the small model: the exporter's output rewritten as one external
+    file per tensor (as torch writes it past 2 GB) must come out as <graph>.onnx + <graph>.onnx.data, same logits."""
+    real_export = torch.onnx.export
+
+    def scattering_export(module, args, f, **kwargs):
+        real_export(module, args, f, **kwargs)
+        model = onnx.load(f)
+        onnx.save_model(model, f, save_as_external_data=True, all_tensors_to_one_file=False, size_threshold=0)
+
+    monkeypatch.setattr(torch.onnx, "export", scattering_export)
+    payload = {"baseModel": {"path": str(model_dir), "id": "random-llava"}, "lora": lora, "outputRoot": str(tmp_path)}
+    out = Path(ex.export_onnx(payload)["dir"])
+    graphs = list(ex.GRAPH_FILES.values())
+    assert sorted(f.name for f in out.iterdir()) == sorted([ex.MANIFEST_NAME, *graphs, *(g + ".data" for g in graphs)])
+    base = Path(exported["out"]["dir"])
+    ids = np.array([[PAD_TOKEN_ID, 4, 8, 9, 6]], dtype=np.int64)
+    want = ort.InferenceSession(str(base / "embed.onnx")).run(None, {"input_ids": ids})[0]
+    got = ort.InferenceSession(str(out / "embed.onnx")).run(None, {"input_ids": ids})[0]
+    np.testing.assert_array_equal(got, want)
+    manifest = exported["manifest"]
+    feeds = {"inputs_embeds": want, "attention_mask": np.array([[0, 1, 1, 1, 1]], dtype=np.int64)}
+    feeds.update({i["name"]: np.full(i["shape"], 0.01, dtype=np.float32) for i in manifest["loraInputs"] if i["graph"] == "decoder"})
+    np.testing.assert_allclose(ort.InferenceSession(str(out / "decoder.onnx")).run(None, feeds)[0],
+                               ort.InferenceSession(str(base / "decoder.onnx")).run(None, feeds)[0], rtol=1e-5, atol=1e-5)

@@ -31,7 +31,8 @@ from lethe_worker.model_io import load_llava, resolve_device, resolve_dtype
 from lethe_worker.scoring import accuracy, accuracy_by_modality, filter_results, score_mc
 from lethe_worker.unlearn import runtime_device, unlearn
 
-FULL_SIZE_CONFIGS = ("llava-1.5-7b", "llava-1.5-13b")
+from .fullsize import FULL_SIZE_CONFIGS, llava_config
+
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
@@ -125,22 +126,6 @@ def accuracy_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     return {"methods": out}
 
 
-def _full_size_config(name: str, num_layers: Optional[int]):
-    """llava-1.5-7b/13b-hf architecture (CLIP ViT-L/14 at 336 px + Vicuna), randomly initialised."""
-    from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig
-
-    big = name == "llava-1.5-13b"
-    text = LlamaConfig(
-        vocab_size=32064, hidden_size=5120 if big else 4096, intermediate_size=13824 if big else 11008,
-        num_hidden_layers=num_layers or (40 if big else 32), num_attention_heads=40 if big else 32,
-        num_key_value_heads=40 if big else 32, max_position_embeddings=4096, pad_token_id=32001,
-    )
-    vision = CLIPVisionConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24, num_attention_heads=16,
-                              image_size=336, patch_size=14, projection_dim=768, hidden_act="quick_gelu")
-    return LlavaConfig(vision_config=vision, text_config=text, image_token_index=32000, projector_hidden_act="gelu",
-                       vision_feature_select_strategy="default", vision_feature_layer=-2, image_seq_length=576)
-
-
 def _synthetic_batch(config, batch_size: int, text_tokens: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
     """A multimodal training batch of llava-1.5 shape: 576 image positions + `text_tokens` text, answer = last 8 tokens."""
     image_tokens = config.image_seq_length
@@ -160,7 +145,7 @@ def throughput_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     device_name, dtype_name = runtime_device()
     device = resolve_device(device_name)
     dtype = resolve_dtype(dtype_name, device)
-    config = _full_size_config(args.config, args.num_layers)
+    config = llava_config(args.config, args.num_layers)
     torch.manual_seed(args.seed)
     with torch.device(device):
         model = LlavaForConditionalGeneration(config).to(dtype)
