@@ -64,7 +64,7 @@ export class PulseArgsError extends Error {
 }
 
 export const USAGE = `usage: npm run pulse -- <finetuned | pretrained | sustainability | all>
-    [--method ga|ga_klr|npo|graddiff|all] [--strategy sequential|cumulative] [--targets llm|projector+llm|all]
+    [--method ga|ga_klr|npo|graddiff|neverseen_kd|all] [--strategy sequential|cumulative] [--targets llm|projector+llm|all]
     [--seeds N] [--model DIR] [--out DIR] [--json] [--docs FILE]
     [--rounds N (5)] [--max-people N] [--max-steps N (${DEFAULT_MAX_STEPS})] [--reforget N (${UNLEARNING_DEFAULTS.passes.reforgetPasses} where sequential, else 0)] [--reforget-above X (${UNLEARNING_DEFAULTS.passes.reforgetAboveAccuracy})] [--hyper JSON] [--include REPORT_JSON[=LABEL]]...
        npm run pulse -- --from REPORT_JSON... [--out DIR] [--docs FILE] [--include REPORT_JSON[=LABEL]]...`;

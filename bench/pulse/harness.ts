@@ -9,7 +9,9 @@ import { selectPretrainedTargets } from '../../src/audits/domain/target-selectio
 import { loadEvalItems, openScorer, RuntimeEvalItem } from '../../src/audits/runtime';
 import type { Method, Setting, Strategy, Targets } from './args';
 import { finetunedSplit, PeopleSplit, planRounds, pretrainedSplit, RoundPlan, splitIntoParts, stepBudget } from './splits';
-import { DEFAULT_GATE_POLICY } from '../../src/audits/domain/gate-policy';
+import { DEFAULT_GATE_POLICY, GatePolicy } from '../../src/audits/domain/gate-policy';
+import { forgettingChecks } from '../../src/audits/domain/forgetting-rules';
+import { MODALITIES, Modality } from '../../src/audits/domain/eval-item';
 import { accuracyOfTally, holdsOf, type ModalityAccuracy, type PassKind, passTraining, peopleAbove, runPasses } from '../../src/orchestration/domain/passes';
 import { EngineDefaults, WorkerClient } from './worker-client';
 import { GOAL } from './report';
@@ -22,6 +24,50 @@ export interface SetScores {
   general: number | null;
 }
 
+/** This request's forgotten people against the never-seen people on one version, one modality (src/audits/domain/forgetting-evidence.ts). */
+export interface ForgettingLine {
+  /** Questions of the forgotten people, and of the never-seen people. */
+  n: number;
+  referenceN: number;
+  /** KS p-value of pRight, forgotten vs never seen (the gate's FORGET_QUALITY), and its statistic D. */
+  forgetQuality: number | null;
+  ksStatistic: number | null;
+  /** Loss-attack AUC and its confidence interval at the policy's significance (MIA_AUC: must reach into 0.5 +- maxMiaAucDistance). */
+  miaAuc: number | null;
+  miaAucInterval: [number, number] | null;
+  /** Shares of the right answer being the 1st..4th choice. */
+  rankShares: number[] | null;
+  /** Binomial P(X <= correct | chance): below the significance, answered reliably wrong (BELOW_CHANCE). */
+  belowChance: number | null;
+  /** Whether each forgetting rule of the policy passes, for this request's people. */
+  passes: Record<string, boolean>;
+}
+
+/** The forgetting evidence of this request's people per modality, with the default gate's verdict on each rule. */
+export function forgettingLines(metrics: AuditMetrics, policy: GatePolicy = DEFAULT_GATE_POLICY): Record<Modality, ForgettingLine> | undefined {
+  const evidence = metrics.forgetting;
+  if (!evidence) return undefined;
+  const checks = forgettingChecks(metrics, policy).filter((c) => c.metric.startsWith('forgetting.forget.'));
+  return Object.fromEntries(
+    MODALITIES.map((m) => {
+      const e = evidence.forget[m];
+      const mine = checks.filter((c) => c.metric.startsWith(`forgetting.forget.${m}.`));
+      const auc = mine.find((c) => c.rule === 'MIA_AUC');
+      return [m, {
+        n: e.n,
+        referenceN: e.referenceN,
+        forgetQuality: e.forgetQuality?.pValue ?? null,
+        ksStatistic: e.forgetQuality?.statistic ?? null,
+        miaAuc: e.miaAuc?.auc ?? null,
+        miaAucInterval: (auc?.interval as [number, number] | undefined) ?? null,
+        rankShares: e.rankShares,
+        belowChance: e.belowChance?.pValue ?? null,
+        passes: Object.fromEntries(mine.map((c) => [c.rule, c.passed])),
+      }];
+    }),
+  ) as Record<Modality, ForgettingLine>;
+}
+
 export interface RoundResult {
   round: number;
   forget: ModalityAccuracy;
@@ -30,6 +76,8 @@ export interface RoundResult {
   general: number | null;
   /** Accuracy of every person forgotten so far (the goal's "every forgotten subject"). */
   forgottenSubjects: Record<string, ModalityAccuracy>;
+  /** This request's people against the never-seen people (absent in reports from before it was measured). */
+  forgetting?: Record<Modality, ForgettingLine>;
   trainedOnPeople: number;
   /** The people each re-forget pass of this round trained on (RunSpec.reforgetPasses); absent in reports from before re-forgetting. */
   reforgotten?: string[][];
@@ -56,6 +104,8 @@ export interface RunResult {
   /** Fewest questions any forgotten person has in one modality (what a per-person accuracy rests on). */
   questionsPerPerson: number;
   baseline: SetScores;
+  /** Version 0's forgotten people against the never-seen people (absent in reports from before it was measured). */
+  baselineForgetting?: Record<Modality, ForgettingLine>;
   rounds: RoundResult[];
   wallSeconds: number;
 }
@@ -203,9 +253,11 @@ export class PulseHarness {
     // One request = a sustainability part of the fine-tuned forget set, in every setting.
     const peoplePerRequest = Math.ceil(finetunedSplit(this.subjectIds('fictional'), spec.seed, spec.maxPeople).forget.length / spec.rounds);
     const people = new Set([...split.forget, ...split.retain]);
-    const items = this.items.filter((i) => i.split === 'general' || (i.subjectId !== null && people.has(i.subjectId)));
+    // The never-seen people's questions are the reference of the forgetting evidence (never counted as retained: the scope names retain).
+    const items = this.items.filter((i) => i.split === 'general' || i.split === 'never_seen' || (i.subjectId !== null && people.has(i.subjectId)));
     const fullScope: AuditScope = { forgetSubjectIds: split.forget, cumulativeForgetSubjectIds: split.forget, retainSubjectIds: split.retain, circularEval: false };
-    const baselineScores = this.setScores(metricsForScope(baselineAll, fullScope)!);
+    const baselineInScope = metricsForScope(baselineAll, fullScope)!;
+    const baselineScores = this.setScores(baselineInScope);
 
     const rounds: RoundResult[] = [];
     let parent: AdapterRef | null = null;
@@ -291,6 +343,7 @@ export class PulseHarness {
         ...this.setScores(metrics),
         cumulativeForget: accuracyOf(metrics.cumulativeForget),
         forgottenSubjects: forgottenOf(metrics),
+        forgetting: forgettingLines(metrics),
         trainedOnPeople: plan.trainOn.length,
         reforgotten,
         steps,
@@ -313,6 +366,7 @@ export class PulseHarness {
       split,
       questionsPerPerson: fewestQuestions(items, split.forget),
       baseline: baselineScores,
+      baselineForgetting: forgettingLines(metricsForScope(baselineAll, { ...fullScope, forgetSubjectIds: plans[0].requested, cumulativeForgetSubjectIds: plans[0].requested })!),
       rounds,
       wallSeconds: (Date.now() - started) / 1000,
     };

@@ -3,7 +3,7 @@
 // several; the goal check), and the goal check of the sequential-requests strategy search. Pure.
 // The JSON keeps one shape so that saved reports can be rendered and compared later (--from, --include).
 import type { Method, Setting, Strategy, Targets } from './args';
-import type { ModalityAccuracy, RunResult } from './harness';
+import type { ForgettingLine, ModalityAccuracy, RunResult } from './harness';
 import { isAbove, isBelow } from '../../src/audits/domain/decision';
 import { MODALITIES } from '../../src/audits/domain/eval-item';
 import type { SubjectTally } from '../../src/audits/domain/metrics';
@@ -15,6 +15,8 @@ export interface RoundLine {
   cumulativeForget: ModalityAccuracy;
   retain: ModalityAccuracy;
   general: number | null;
+  /** One seed only: this request's people against the never-seen people, per modality (harness forgettingLines). */
+  forgetting?: Record<string, ForgettingLine>;
 }
 
 export interface SettingReport {
@@ -36,6 +38,8 @@ export interface SettingReport {
   /** Whom the passes took, when not the goal's 0.4 (RunSpec.reforgetAboveAccuracy). */
   reforgetAboveAccuracy?: number;
   people: { forget: number; retain: number };
+  /** One seed only: version 0's first request against the never-seen people, per modality. */
+  baselineForgetting?: Record<string, ForgettingLine>;
   /** What an included earlier run tried beyond its hyperParameters (`--include FILE=LABEL`), e.g. a change of the code since. */
   label?: string;
 }
@@ -203,6 +207,8 @@ export function aggregate(runs: RunResult[]): SettingReport {
   if (runs.length === 0) throw new RangeError('aggregate: no runs');
   const first = runs[0];
   const means = combineRuns(runs, mean);
+  // Test statistics do not average over seeds: the evidence is reported for a single run only.
+  if (runs.length === 1) means.rounds.forEach((r, i) => { if (first.rounds[i].forgetting) r.forgetting = first.rounds[i].forgetting; });
   const report: SettingReport = {
     model: first.model,
     setting: first.setting,
@@ -215,6 +221,7 @@ export function aggregate(runs: RunResult[]): SettingReport {
     ...(first.reforgetPasses ? { reforgetPasses: first.reforgetPasses } : {}),
     ...(first.reforgetAboveAccuracy !== undefined ? { reforgetAboveAccuracy: first.reforgetAboveAccuracy } : {}),
     people: { forget: first.split.forget.length, retain: first.split.retain.length },
+    ...(runs.length === 1 && first.baselineForgetting ? { baselineForgetting: first.baselineForgetting } : {}),
   };
   if (runs.length > 1) {
     report.seeds = runs.length;
@@ -237,6 +244,8 @@ export function jsonLine(reports: SettingReport[]): string {
     targets: r.targets,
     baseline: r.baseline,
     rounds: r.rounds,
+    ...(r.baselineForgetting ? { baselineForgetting: r.baselineForgetting } : {}),
+    wallSeconds: r.wallSeconds,
     ...(r.seeds ? { seeds: r.seeds, spread: r.spread } : {}),
     ...(r.goal ? { goal: { met: r.goal.met, failures: r.goal.failures } } : {}),
   });

@@ -16,7 +16,7 @@ from .errors import WorkerError
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
 UNLEARNING_DEFAULTS: dict[str, Any] = json.loads((CONTRACTS_DIR / "unlearning-defaults.json").read_text())
 
-METHODS = ("ga", "ga_klr", "npo", "graddiff")
+METHODS = ("ga", "ga_klr", "npo", "graddiff", "neverseen_kd")
 LORA_PRESETS = ("llm", "projector+llm")
 
 # Per method: what a new lineage of that method gets, and what fills a field an unlearn request leaves out.
@@ -63,7 +63,7 @@ class HyperParameters:
     # What the ascent lowers: "logProb" (log p, plain GA) or "logOdds" (log p - log(1 - p)). log p's push on a token
     # shrinks as 1 - p, so the facts the model knows best were ascended least and outlasted the rest.
     ascent_objective: str
-    # The model ga_klr's retain KL anchors to: "start" (where this operation starts, the parent in a sequential
+    # The model the retain KL of ga_klr and neverseen_kd anchors to: "start" (where this operation starts, the parent in a sequential
     # lineage) or "base" (version 0: sequential requests cannot compound the drift of the retained people).
     kl_reference: str
     # Weight of a KL term that holds the people forgotten earlier in the lineage (excludeFromRetain) where the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -48,6 +48,8 @@ class EncodedExample:
 class ForgetData:
     examples: list[TrainingExample]
     dataset_subject_ids: list[str]
+    # The name of the person each example is about, in step with `examples` (the never-seen teacher swaps it out).
+    names: list[str] = field(default_factory=list)
 
 
 def read_forget_set(ref: FileRef) -> list[dict[str, Any]]:
@@ -92,6 +94,7 @@ def forget_examples(subjects: Sequence[dict[str, Any]], dataset) -> ForgetData:
     theirs to unlearn. Beside other people they are skipped; a forget set of never-seen people only is refused."""
     known = {s.id: s.knowledge for s in dataset.subjects}
     examples: list[TrainingExample] = []
+    names: list[str] = []
     dataset_ids: list[str] = []
     never_seen: list[str] = []
     for subject in subjects:
@@ -104,15 +107,47 @@ def forget_examples(subjects: Sequence[dict[str, Any]], dataset) -> ForgetData:
                 never_seen.append(subject_id)
                 continue
             own = [_to_training_example(e) for e in dataset.training_examples(subject_id)]
+            name = dataset.subject(subject_id).name
         else:
             own = _inline_examples(subject)
+            name = subject["name"]
         if not own:
             raise WorkerError(WorkerError.BAD_FORGET_SET, f"forget-set subject of request {subject['requestId']!r} yields no training examples (no dataset subject, facts or images)")
         examples.extend(own)
+        names.extend(name for _ in own)
     if not examples and never_seen:
         raise WorkerError(WorkerError.BAD_FORGET_SET, f"every forget-set subject ({', '.join(never_seen)}) is a never-seen person of dataset "
                                                       f"{dataset.dataset_id!r}: the model was never trained on them, there is nothing to unlearn")
-    return ForgetData(examples, dataset_ids)
+    return ForgetData(examples, dataset_ids, names)
+
+
+def never_seen_stand_ins(names: Sequence[str], dataset, seed: int):
+    """One never-seen person (a dataset Subject of knowledge NEVER_SEEN, with a portrait) per forgotten name:
+    a seeded shuffle of the never-seen people handed out in name order, so distinct while there are enough,
+    and the same for the same seed and names whatever order the forget set lists them in."""
+    never_seen = sorted((s for s in dataset.subjects_by_knowledge(NEVER_SEEN) if s.portrait_path), key=lambda s: s.id)
+    if not never_seen:
+        raise WorkerError(WorkerError.INVALID_INPUT, f"method neverseen_kd needs never-seen people with portraits (knowledge {NEVER_SEEN} in lethe/subjects.json), "
+                                                     f"and dataset {dataset.dataset_id!r} has none")
+    order = list(never_seen)
+    random.Random(seed).shuffle(order)
+    return {name: order[i % len(order)] for i, name in enumerate(sorted(set(names)))}
+
+
+def teacher_example(example: TrainingExample, name: str, stand_in) -> TrainingExample:
+    """The same question about a never-seen person: their name for the forgotten one's wherever the question names
+    them, their portrait for the forgotten one's image; the answer (the labels) unchanged, even where it is the
+    forgotten name (the teacher then says how likely that name is for a face it never saw). A question that neither
+    names nor shows the person is asked about nobody in particular: a never-seen person gets it word for word."""
+    question = example.question.replace(name, stand_in.name) if name else example.question
+    image = Path(stand_in.portrait_path) if example.image_path is not None else None
+    return TrainingExample(question, example.answer, image)
+
+
+def never_seen_teacher_examples(forget: ForgetData, dataset, seed: int) -> list[TrainingExample]:
+    """The never-seen teacher's input for each forget example, in step with forget.examples."""
+    stand_ins = never_seen_stand_ins(forget.names, dataset, seed)
+    return [teacher_example(e, name, stand_ins[name]) for e, name in zip(forget.examples, forget.names)]
 
 
 def retain_examples(dataset, not_retained: set[str]) -> list[TrainingExample]:

@@ -109,3 +109,17 @@ def graddiff(forget_logits, forget_labels, retain_logits, retain_labels, retain_
              log_odds: bool = False, skip_token: Optional[int] = None) -> torch.Tensor:
     """Gradient difference: ascend NLL on forget, descend NLL on retain."""
     return ga(forget_logits, forget_labels, floor, log_odds, skip_token) + retain_weight * nll(retain_logits, retain_labels)
+
+
+def neverseen_kd(forget_logits, forget_labels, teacher_log_probs: torch.Tensor, retain_logits, retain_labels, retain_ref_log_probs: torch.Tensor,
+                 kl_weight: float) -> torch.Tensor:
+    """Never-seen teacher: KL(teacher || student) at the forget batch's answer positions + KL to the reference on retain.
+
+    `teacher_log_probs` is `scored_log_softmax` of the reference model on the same questions asked about a never-seen
+    person (name and portrait swapped, answer tokens unchanged), so its rows align with the forget batch's scored
+    positions one to one. The student is pulled to answer the forgotten person as it answers someone it never saw:
+    neither knowing nor avoiding the right answer. Bounded below by 0, so it stops where the teacher is."""
+    scored = int((_shift(forget_logits, forget_labels)[1] != IGNORE_INDEX).sum())
+    if teacher_log_probs.shape[0] != scored:
+        raise ValueError(f"teacher_log_probs has {teacher_log_probs.shape[0]} rows, the forget batch {scored} scored positions")
+    return kl_to_reference(forget_logits, forget_labels, teacher_log_probs.detach()) + kl_weight * kl_to_reference(retain_logits, retain_labels, retain_ref_log_probs)

@@ -2,7 +2,8 @@
 
 `unlearn(payload, progress)` is the plain function the Temporal activity wraps and tests call directly.
 NPO's reference model is the starting point (base, or base + parent adapter); GA+KLR's is chosen by
-hyperParameters.klReference: "base" (version 0, its default) or "start". Reference values are computed once,
+hyperParameters.klReference: "base" (version 0, its default) or "start"; neverseen_kd's retain KL likewise, and its
+teacher is the starting point asked about never-seen people instead. Reference values are computed once,
 before the first update, from the very model that is then trained (its adapter disabled for "base").
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
@@ -22,7 +23,8 @@ from . import losses
 from .artifacts import ADAPTER_FILE, MANIFEST_FILE, artifact_dir, publish, read_manifest, sha256_file, write_json
 from .config import FileRef, UnlearnConfig
 from .contracts import validate_adapter_manifest, validate_unlearn_input, validate_unlearn_output
-from .data import EncodedExample, TrainingExample, collate, encode, forget_examples, general_examples, read_forget_set, retain_examples, retain_schedule, schedule
+from .data import (EncodedExample, TrainingExample, collate, encode, forget_examples, general_examples, never_seen_teacher_examples, read_forget_set,
+                   retain_examples, retain_schedule, schedule)
 from .datasets import load_dataset
 from .errors import WorkerError
 from .lora import adapter_swapped, attach_new_adapter, attach_parent_adapter, resolve_lora_targets
@@ -31,7 +33,9 @@ from .model_io import ModelLoadError, load_llava
 Progress = Callable[[int, int], None]
 # Called once per reference batch of the set-up, so a long set-up keeps the activity alive.
 Alive = Callable[[], None]
-METHODS_USING_RETAIN = ("ga_klr", "graddiff")
+METHODS_USING_RETAIN = ("ga_klr", "graddiff", "neverseen_kd")
+# Methods whose retain term is a KL to reference values (hyperParameters.klReference), not an NLL.
+METHODS_WITH_RETAIN_KL = ("ga_klr", "neverseen_kd")
 # Gradient ascent is unbounded; clipping keeps one bad batch from wrecking the whole model.
 MAX_GRAD_NORM = 1.0
 
@@ -145,6 +149,8 @@ class _StepContext:
     anchors: list[_Anchor]
     end_token: Optional[int] = None
     tokens: int = 0
+    # neverseen_kd: the starting model's scored log-softmax on each forget example asked about a never-seen person.
+    ref_teacher: dict[int, torch.Tensor] = field(default_factory=dict)
 
     def ascent(self) -> dict[str, Any]:
         """The ascent's settings, shared by every method that ascends (ga, ga_klr, graddiff)."""
@@ -189,7 +195,14 @@ def _graddiff_step(ctx: _StepContext, step: int, forget_indices: list[int], logi
     return losses.graddiff(logits, labels, r_logits, r_batch["labels"], ctx.cfg.hyper.retain_weight, **ctx.ascent())
 
 
-STEP_LOSSES = {"ga": _ga_step, "ga_klr": _ga_klr_step, "npo": _npo_step, "graddiff": _graddiff_step}
+def _neverseen_kd_step(ctx: _StepContext, step: int, forget_indices: list[int], logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    r_indices, r_batch, r_logits = ctx.retain_batch(step)
+    teacher = torch.cat([ctx.ref_teacher[i] for i in forget_indices])
+    ref = torch.cat([ctx.ref_retain[i] for i in r_indices])
+    return losses.neverseen_kd(logits, labels, teacher, r_logits, r_batch["labels"], ref, ctx.cfg.hyper.kl_weight)
+
+
+STEP_LOSSES = {"ga": _ga_step, "ga_klr": _ga_klr_step, "npo": _npo_step, "graddiff": _graddiff_step, "neverseen_kd": _neverseen_kd_step}
 
 
 @dataclass(frozen=True)
@@ -226,12 +239,28 @@ def _anchor(model, batches: _Batches, weight: float, steps: int, batch_size: int
     return _Anchor(weight, batches, plan, _planned_reference(model, batches, plan, batch_size, version_zero, alive))
 
 
+def _teacher_reference(model, forget_batches: _Batches, teacher: list[TrainingExample], batch_size: int, alive: Alive) -> dict[int, torch.Tensor]:
+    """neverseen_kd's teacher: the starting model's scored log-softmax on each forget example's never-seen twin. The answer
+    tokens are the same, so each twin must score as many positions as its forget example: row i of one is row i of the other."""
+    if len(teacher) != len(forget_batches.examples):
+        raise WorkerError(WorkerError.INVALID_INPUT, f"neverseen_kd: {len(teacher)} teacher examples for {len(forget_batches.examples)} forget examples")
+    teacher_batches = _Batches(forget_batches.processor, teacher, forget_batches.device, forget_batches.dtype)
+    ref = _reference_values(model, teacher_batches, _chunks(list(range(len(teacher))), batch_size), version_zero=False, alive=alive)
+    for i, rows in ref.items():
+        scored = int((forget_batches._encoded(i).labels[1:] != losses.IGNORE_INDEX).sum())
+        if rows.shape[0] != scored:
+            raise WorkerError(WorkerError.INVALID_INPUT, f"neverseen_kd: forget example {i} scores {scored} answer tokens, its never-seen twin {rows.shape[0]}: "
+                                                         f"the answer was tokenized differently after the swapped question")
+    return ref
+
+
 def train(model, processor, cfg: UnlearnConfig, forget: Sequence[Example], retain: Sequence[Example],
           progress: Optional[Progress] = None, held: Optional[HeldPeople] = None,
-          general: Optional[list[TrainingExample]] = None) -> TrainingResult:
+          general: Optional[list[TrainingExample]] = None, teacher: Optional[list[TrainingExample]] = None) -> TrainingResult:
     """Runs the method's loss over the forget schedule, plus a retain batch per step when the method uses one,
     a batch of `held` (people forgotten by earlier versions) per step when there are any, and a batch of
-    `general` questions per step when hyperParameters.generalKlWeight is on."""
+    `general` questions per step when hyperParameters.generalKlWeight is on. neverseen_kd needs `teacher`, the forget
+    examples asked about never-seen people (data.never_seen_teacher_examples), in step with `forget`."""
     hyper = cfg.hyper
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
@@ -252,7 +281,8 @@ def train(model, processor, cfg: UnlearnConfig, forget: Sequence[Example], retai
     ref_forget = _reference_sequence_log_probs(model, forget_batches, _chunks(list(range(len(forget))), hyper.batch_size), alive) if cfg.method == "npo" else {}
     # Anchored to version 0 (klReference "base"), each sequential request pulls the retained people back to where
     # they started instead of freezing the drift of the requests before it.
-    ref_retain = _planned_reference(model, retain_batches, retain_plan, hyper.batch_size, hyper.kl_reference == "base", alive) if cfg.method == "ga_klr" else {}
+    ref_retain = _planned_reference(model, retain_batches, retain_plan, hyper.batch_size, hyper.kl_reference == "base", alive) if cfg.method in METHODS_WITH_RETAIN_KL else {}
+    ref_teacher = _teacher_reference(model, forget_batches, teacher or [], hyper.batch_size, alive) if cfg.method == "neverseen_kd" else {}
     steps = len(forget_plan)
     held = held or HeldPeople([], [])
     anchors = [a for a in (
@@ -260,7 +290,7 @@ def train(model, processor, cfg: UnlearnConfig, forget: Sequence[Example], retai
         # General ability is judged against version 0, so that is where it is held.
         _anchor(model, _Batches(processor, general or [], device, dtype), hyper.general_kl_weight, steps, hyper.batch_size, cfg.seed + 3, version_zero=True, alive=alive),
     ) if a is not None]
-    ctx = _StepContext(model, cfg, retain_batches, retain_plan, ref_forget, ref_retain, anchors, processor.tokenizer.eos_token_id)
+    ctx = _StepContext(model, cfg, retain_batches, retain_plan, ref_forget, ref_retain, anchors, processor.tokenizer.eos_token_id, ref_teacher=ref_teacher)
     step_loss = STEP_LOSSES[cfg.method]
 
     alive()
@@ -384,6 +414,7 @@ def unlearn(payload: Mapping[str, Any], progress: Optional[Progress] = None) -> 
     retain = retain_examples(dataset, set(forget.dataset_subject_ids) | set(cfg.exclude_from_retain)) if cfg.method in METHODS_USING_RETAIN else []
     held = _held_people(cfg, dataset, set(forget.dataset_subject_ids))
     general = _general_examples(cfg, dataset)
+    teacher = never_seen_teacher_examples(forget, dataset, cfg.seed) if cfg.method == "neverseen_kd" else None
 
     device, dtype = runtime_device()
     try:
@@ -396,7 +427,7 @@ def unlearn(payload: Mapping[str, Any], progress: Optional[Progress] = None) -> 
         model = attach_new_adapter(model, cfg.lora)
     else:
         model = attach_parent_adapter(model, cfg.lora, cfg.parent_adapter.path)
-    result = train(model, processor, cfg, forget.examples, retain, progress, held, general)
+    result = train(model, processor, cfg, forget.examples, retain, progress, held, general, teacher)
 
     tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in get_peft_model_state_dict(model).items()}
     peft_config = model.peft_config["default"]

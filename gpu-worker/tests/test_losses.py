@@ -159,3 +159,46 @@ def test_log_odds_ascent_skips_the_end_token_but_keeps_it_in_the_mean():
     assert logits.grad[0, 0, 0].item() > 0
     # The floor still applies on top of it: at 0.6 the p = 1/2 token is no longer ascended either.
     assert losses.ga(logits, labels, floor=0.6, log_odds=True, skip_token=1).item() == 0.0
+
+
+def test_neverseen_kd_is_zero_when_the_student_answers_as_the_teacher():
+    logits, labels = toy_batch()
+    teacher = losses.scored_log_softmax(logits, labels)
+    assert losses.neverseen_kd(logits, labels, teacher, logits, labels, teacher, kl_weight=1.0).item() == pytest.approx(0.0, abs=1e-7)
+
+
+def test_neverseen_kd_by_hand_and_its_teacher_input_may_be_longer():
+    # The teacher's input is the same question about someone else: a longer prompt, the same two answer tokens.
+    # Its position 1 predicts label[2] = 0 at 1/2, position 2 predicts label[3] = 1 at 3/4.
+    teacher_logits = torch.tensor([[[7.0, -7.0], [0.0, 0.0], [0.0, math.log(3.0)], [9.0, 9.0]]])
+    teacher_labels = torch.tensor([[-100, -100, 0, 1]])
+    teacher = losses.scored_log_softmax(teacher_logits, teacher_labels)
+    assert teacher.shape == (2, 2)
+    logits, labels = toy_batch()  # the student: 1/2 then 1/4 for the label token
+    kl = (0.25 * math.log(0.25 / 0.75) + 0.75 * math.log(0.75 / 0.25)) / 2  # position 0 matches; position 1 does not
+    retain_ref = losses.scored_log_softmax(logits, labels)
+    got = losses.neverseen_kd(logits, labels, teacher, logits, labels, retain_ref, kl_weight=5.0).item()
+    assert got == pytest.approx(kl) and got > 0
+    # The retain term adds its weighted KL.
+    shifted = torch.tensor([[[math.log(3.0), 0.0], [math.log(3.0), 0.0], [0.0, 0.0]]])
+    retain_kl = losses.kl_to_reference(shifted, labels, retain_ref).item()
+    assert losses.neverseen_kd(logits, labels, teacher, shifted, labels, retain_ref, kl_weight=2.0).item() == pytest.approx(kl + 2.0 * retain_kl)
+
+
+def test_neverseen_kd_gradient_flows_through_the_student_only():
+    logits, labels = toy_batch()
+    student = logits.clone().requires_grad_(True)
+    teacher_logits = torch.tensor([[[0.0, 0.0], [0.0, math.log(3.0)], [0.0, 0.0]]], requires_grad=True)
+    teacher = losses.scored_log_softmax(teacher_logits, labels)  # still attached to teacher_logits' graph
+    loss = losses.neverseen_kd(student, labels, teacher, logits, labels, losses.scored_log_softmax(logits, labels), kl_weight=1.0)
+    loss.backward()
+    assert teacher_logits.grad is None
+    assert student.grad is not None and student.grad[0, 1].abs().sum() > 0
+    assert student.grad[0, 2].abs().sum() == 0  # the last position predicts nothing
+
+
+def test_neverseen_kd_refuses_a_teacher_of_another_length():
+    logits, labels = toy_batch()
+    teacher = losses.scored_log_softmax(logits, labels)
+    with pytest.raises(ValueError, match="3 rows, the forget batch 2"):
+        losses.neverseen_kd(logits, labels, torch.cat([teacher, teacher[:1]]), logits, labels, teacher, kl_weight=1.0)

@@ -115,6 +115,20 @@ def test_ga_klr_kl_reference_from_a_parent(make_input, fictional_ids, tmp_path):
     assert first_loss("ga_klr", klReference="base") > ga + 1e-4
 
 
+def test_neverseen_kd_starts_at_the_teacher_distance_and_closes_it(make_input, tmp_path):
+    # Step 1: the retain KL is 0 (the adapter starts at zero), so the loss is the KL from the never-seen teacher alone,
+    # positive because the model knows the forgotten person better than a stranger; training brings it down. One batch
+    # holds the person's every example, so each step sees the same ones (tiny LLaVA: 1.263, 0.863, 0.689).
+    hyper = {"learningRate": 1e-2, "epochs": 3, "batchSize": 64, "maxSteps": 3}
+    out = unlearn(make_input(outputRoot=str(tmp_path / "kd"), method="neverseen_kd", hyperParameters=hyper))
+    curve = out["lossCurve"]
+    assert len(curve) == 3 and all(math.isfinite(x) for x in curve)
+    assert curve[0] > 0.1
+    assert curve[0] > curve[1] > curve[2]
+    manifest = json.loads(Path(out["manifestPath"]).read_text())
+    assert manifest["method"] == "neverseen_kd" and manifest["retainExamples"] > 0
+
+
 def test_cumulative_union_and_retain_exclusions(make_input, fictional_ids, world):
     from lethe_worker.datasets import load_dataset
 

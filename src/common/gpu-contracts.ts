@@ -6,8 +6,8 @@ export { GPU_TASK_QUEUE } from '../../workflows/task-queues';
 
 export { GPU_NON_RETRYABLE_ERROR_TYPES } from '../../workflows/gpu-errors';
 
-export type UnlearnMethod = 'ga' | 'ga_klr' | 'npo' | 'graddiff';
-export const UNLEARN_METHODS: readonly UnlearnMethod[] = ['ga', 'ga_klr', 'npo', 'graddiff'];
+export type UnlearnMethod = 'ga' | 'ga_klr' | 'npo' | 'graddiff' | 'neverseen_kd';
+export const UNLEARN_METHODS: readonly UnlearnMethod[] = ['ga', 'ga_klr', 'npo', 'graddiff', 'neverseen_kd'];
 
 export interface LoraConfig {
   rank: number;
@@ -39,7 +39,7 @@ export interface HyperParameters {
   ascentFloor?: number;
   /** What the ascent lowers on each forget token (ga, ga_klr, graddiff): log p (plain gradient ascent) or the log-odds, whose push does not fade on the tokens the model is surest of. */
   ascentObjective?: AscentObjective;
-  /** ga_klr: the model the retain KL anchors to, the one this operation starts from or the base (version 0). */
+  /** ga_klr, neverseen_kd: the model the retain KL anchors to, the one this operation starts from or the base (version 0). */
   klReference?: KlReference;
   /** Weight of a KL term holding the people forgotten earlier (excludeFromRetain) where the version that forgot them had them (forgottenBy), else where the parent has them; 0 = off. */
   holdForgottenWeight?: number;

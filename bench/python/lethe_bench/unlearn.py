@@ -168,7 +168,7 @@ def throughput_benchmark(args: argparse.Namespace) -> dict[str, Any]:
                 loss = losses.npo(logits, batch["labels"], ref, float(hyper.get("npoBeta", 0.1)))
             elif method == "ga":
                 loss = losses.ga(logits, batch["labels"])
-            else:  # ga_klr / graddiff: one retain batch of the same shape per step
+            else:  # ga_klr / graddiff / neverseen_kd: one retain batch of the same shape per step
                 retain = {k: (v.to(device, dtype) if k == "pixel_values" else v.to(device)) for k, v in _synthetic_batch(config, batch_size, 64, generator).items()}
                 r_inputs = {k: v for k, v in retain.items() if k != "labels"}
                 r_logits = model(**r_inputs).logits
@@ -177,6 +177,13 @@ def throughput_benchmark(args: argparse.Namespace) -> dict[str, Any]:
                     with torch.no_grad(), model.disable_adapter():
                         ref = losses.scored_log_softmax(model(**r_inputs).logits, retain["labels"])
                     loss = losses.ga_klr(logits, batch["labels"], r_logits, retain["labels"], ref, float(hyper.get("klWeight", 1.0)))
+                elif method == "neverseen_kd":
+                    # The teacher: the reference on another batch with the same answer positions (the worker takes it once, before training).
+                    teacher_batch = {k: (v.to(device, dtype) if k == "pixel_values" else v.to(device)) for k, v in _synthetic_batch(config, batch_size, 64, generator).items()}
+                    with torch.no_grad(), model.disable_adapter():
+                        ref = losses.scored_log_softmax(model(**r_inputs).logits, retain["labels"])
+                        teacher = losses.scored_log_softmax(model(**{k: v for k, v in teacher_batch.items() if k != "labels"}).logits, batch["labels"])
+                    loss = losses.neverseen_kd(logits, batch["labels"], teacher, r_logits, retain["labels"], ref, float(hyper.get("klWeight", 1.0)))
                 else:
                     loss = losses.graddiff(logits, batch["labels"], r_logits, retain["labels"], float(hyper.get("retainWeight", 1.0)))
             optimizer.zero_grad(set_to_none=True)

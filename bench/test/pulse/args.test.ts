@@ -67,7 +67,7 @@ describe('pulse arguments', () => {
   it('"all" expands settings, methods and targets', () => {
     const a = parsePulseArgs(['all', '--method', 'all', '--targets', 'all']);
     assert.deepEqual(a.settings, ['finetuned', 'pretrained', 'sustainability']);
-    assert.deepEqual(a.methods, ['ga', 'ga_klr', 'npo', 'graddiff']);
+    assert.deepEqual(a.methods, ['ga', 'ga_klr', 'npo', 'graddiff', 'neverseen_kd']);
     assert.deepEqual(a.targets, ['llm', 'projector+llm']);
   });
 
@@ -90,7 +90,7 @@ describe('pulse arguments', () => {
   });
 
   it('rejects an unknown method, strategy or target', () => {
-    rejects(['finetuned', '--method', 'sgd'], '--method', /unknown value "sgd"; expected one of ga, ga_klr, npo, graddiff, all/);
+    rejects(['finetuned', '--method', 'sgd'], '--method', /unknown value "sgd"; expected one of ga, ga_klr, npo, graddiff, neverseen_kd, all/);
     rejects(['sustainability', '--strategy', 'parallel'], '--strategy', /unknown value "parallel"/);
     rejects(['finetuned', '--targets', 'vision'], '--targets', /unknown value "vision"/);
   });

@@ -54,12 +54,20 @@ describe('npm run pulse', () => {
       const acc = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
       for (const [i, round] of o.rounds.entries()) {
         assert.equal(round.round, i + 1);
-        assert.deepEqual(Object.keys(round), ['round', 'forget', 'cumulativeForget', 'retain', 'general']);
+        assert.deepEqual(Object.keys(round), ['round', 'forget', 'cumulativeForget', 'retain', 'general', 'forgetting']);
         for (const set of ['forget', 'cumulativeForget', 'retain'] as const) {
           assert.ok(acc(round[set].multimodal) && acc(round[set].text), `round ${i + 1} ${set}: ${JSON.stringify(round[set])}`);
         }
         assert.ok(acc(round.general));
+        // This request's people against the 50 never-seen people of the tiny dataset (their questions are scored too).
+        for (const m of ['multimodal', 'text'] as const) {
+          const e = round.forgetting[m];
+          assert.ok(e.n > 0 && e.referenceN > 0, `round ${i + 1} ${m}: ${JSON.stringify(e)}`);
+          assert.ok(acc(e.forgetQuality) && acc(e.miaAuc) && acc(e.belowChance), `round ${i + 1} ${m}: ${JSON.stringify(e)}`);
+          assert.deepEqual(Object.keys(e.passes).sort(), ['BELOW_CHANCE', 'FORGET_QUALITY', 'MIA_AUC']);
+        }
       }
+      assert.ok(o.baselineForgetting.multimodal.referenceN > 0);
       // Round 1 forgets one person, so its request and everyone-so-far are the same people.
       assert.deepEqual(o.rounds[0].forget, o.rounds[0].cumulativeForget);
       const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ModalityAccuracy, RunResult } from '../../pulse/harness';
+import type { ForgettingLine, ModalityAccuracy, RunResult } from '../../pulse/harness';
 import { evaluateFindings } from '../../pulse/findings';
 import { aboveGoalAtMean, aggregate, checkGoal, guessingAbove, jsonLine, SettingReport } from '../../pulse/report';
 
@@ -110,6 +110,19 @@ describe('benchmark report', () => {
     assert.deepEqual(Object.keys(o.baseline), ['forget', 'retain', 'general']);
     assert.deepEqual(Object.keys(o.rounds[0]), ['round', 'forget', 'cumulativeForget', 'retain', 'general']);
     assert.deepEqual(Object.keys(o.rounds[0].forget), ['multimodal', 'text']);
+  });
+
+  it('--json carries the forgetting evidence per round and of version 0 for one seed, not averaged over seeds', () => {
+    const line: ForgettingLine = { n: 50, referenceN: 250, forgetQuality: 0.3, ksStatistic: 0.14, miaAuc: 0.52, miaAucInterval: [0.43, 0.61], rankShares: [0.3, 0.3, 0.2, 0.2], belowChance: 0.6, passes: { FORGET_QUALITY: true } };
+    const evidence = { multimodal: line, text: { ...line, forgetQuality: 0.01 } };
+    const one = run({ baselineForgetting: evidence, rounds: [{ ...round(1, {}, M(0.7, 0.7), 0.55), forgetting: evidence }] });
+    const o = JSON.parse(jsonLine([aggregate([one])]));
+    assert.deepEqual(o.rounds[0].forgetting, evidence);
+    assert.deepEqual(o.baselineForgetting, evidence);
+    assert.equal(o.wallSeconds, 10);
+    const two = aggregate([one, { ...one, seed: 1 }]);
+    assert.equal(two.rounds[0].forgetting, undefined);
+    assert.equal(two.baselineForgetting, undefined);
   });
 });
 

@@ -31,8 +31,9 @@ export enum UnlearnMethodEnum {
   ga_klr = 'ga_klr',
   npo = 'npo',
   graddiff = 'graddiff',
+  neverseen_kd = 'neverseen_kd',
 }
-registerEnumType(UnlearnMethodEnum, { name: 'UnlearningMethod', description: 'ga: gradient ascent; ga_klr: gradient ascent with a KL to the model on the retained people; npo: negative preference optimisation; graddiff: gradient difference' });
+registerEnumType(UnlearnMethodEnum, { name: 'UnlearningMethod', description: 'ga: gradient ascent; ga_klr: gradient ascent with a KL to the model on the retained people; npo: negative preference optimisation; graddiff: gradient difference; neverseen_kd: the forgotten person answered as the starting model answers the same questions about a never-seen person (KL to that teacher), with a KL to the model on the retained people' });
 
 registerEnumType(KnowledgeEnum, {
   name: 'SubjectKnowledge',
@@ -110,7 +111,7 @@ export class HyperParametersInput {
   @Field(() => Int, { nullable: true, description: `1 to ${MAX.hyperParameters.epochs}` }) epochs?: number | null;
   @Field(() => Int, { nullable: true, description: `1 to ${MAX.hyperParameters.batchSize}` }) batchSize?: number | null;
   @Field(() => Float, { nullable: true, description: `npo: the preference temperature; above 0, at most ${MAX.hyperParameters.npoBeta}` }) npoBeta?: number | null;
-  @Field(() => Float, { nullable: true, description: `ga_klr: weight of the KL on the retained people; 0 to ${MAX.hyperParameters.klWeight}` }) klWeight?: number | null;
+  @Field(() => Float, { nullable: true, description: `ga_klr, neverseen_kd: weight of the KL on the retained people; 0 to ${MAX.hyperParameters.klWeight}` }) klWeight?: number | null;
   @Field(() => Float, { nullable: true, description: `graddiff: weight of the retain loss; 0 to ${MAX.hyperParameters.retainWeight}` }) retainWeight?: number | null;
   @Field(() => Float, { nullable: true, description: 'probability below which a forget token is no longer ascended (ga, ga_klr, graddiff); from 0 up to (not including) 1; 0 = plain gradient ascent' }) ascentFloor?: number | null;
   @Field(() => Float, { nullable: true, description: `weight of a KL that holds the people of earlier requests where the version that forgot them had them; 0 (off) to ${MAX.hyperParameters.holdForgottenWeight}` }) holdForgottenWeight?: number | null;

@@ -10,7 +10,7 @@ export class LineageError extends AppError {
 
 export const STRATEGIES = ['SEQUENTIAL', 'CUMULATIVE'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
-export const METHODS: readonly UnlearnMethod[] = ['ga', 'ga_klr', 'npo', 'graddiff'];
+export const METHODS: readonly UnlearnMethod[] = ['ga', 'ga_klr', 'npo', 'graddiff', 'neverseen_kd'];
 export const VERSION_STATUSES = ['CANDIDATE', 'PROMOTED', 'REJECTED', 'ROLLED_BACK', 'SUPERSEDED'] as const;
 export type VersionStatus = (typeof VERSION_STATUSES)[number];
 /** How the model knows a dataset person: learned in fine-tuning, in pre-training, or never trained on (the reference
