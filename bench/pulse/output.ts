@@ -8,6 +8,10 @@ import { evaluateFindings, forgotten, generalKept, MIN_KNOWN_ACCURACY } from './
 import type { RunResult } from './harness';
 import { fmt, GOAL, guessingAbove, pct, SettingReport } from './report';
 import { GOAL_PASSES } from '../../src/orchestration/reforget';
+import { DEFAULT_LORA } from '../../src/lineages/domain/lineage';
+
+// Figures 4 and 5 show the runs on a new lineage's LoRA targets (Table 3 compares targets).
+const FIGURE_TARGETS = DEFAULT_LORA.targets;
 
 export interface OutputOptions {
   reports: SettingReport[];
@@ -37,7 +41,7 @@ export interface Figure {
 /** The figures a set of reports supports (a figure is left out when its runs are missing). */
 export function figures(reports: SettingReport[]): Figure[] {
   const out: Figure[] = [];
-  const oneShot = reports.filter((r) => r.setting !== 'sustainability' && r.targets === 'llm');
+  const oneShot = reports.filter((r) => r.setting !== 'sustainability' && r.targets === FIGURE_TARGETS);
   if (oneShot.length > 0) out.push({ file: 'figure4-normalised.png', title: 'PULSE Figure 4: forget as % forgotten, retain and general as % kept (vs version 0)', svg: figure4Svg(oneShot) });
   for (const setting of ['finetuned', 'pretrained'] as const) {
     const rows = reports.filter((r) => r.setting === setting);
@@ -45,7 +49,7 @@ export function figures(reports: SettingReport[]): Figure[] {
       out.push({ file: `table3-${setting}.png`, title: `PULSE Table 3 (${setting}): modality x update target`, svg: table3Svg(`${setting}: accuracy (%) by modality and update target`, table3Rows(rows)) });
     }
   }
-  const sustain = reports.filter((r) => r.setting === 'sustainability' && r.targets === 'llm');
+  const sustain = reports.filter((r) => r.setting === 'sustainability' && r.targets === FIGURE_TARGETS);
   if (sustain.length > 0) out.push({ file: 'figure5-rounds.png', title: 'PULSE Figure 5: per-round curves, sequential vs cumulative', svg: figure5Svg(sustain) });
   return out;
 }

@@ -143,7 +143,10 @@ def engine_run(model, tokenizer, method: str, forget: list, retain: list, steps:
                         forget_set=FileRef(here, ""), exclude_from_retain=(), forgotten_by=(), method=method, hyper=hyper,
                         lora=LoraSettings.from_json(DEFAULT_LORA), seed=seed, output_root=here)
     n = hyper.batch_size * steps
-    return train(model, SimpleNamespace(tokenizer=tokenizer), cfg, forget[:n], retain[:n]), hyper
+    # neverseen_kd's teacher asks each forget question about a never-seen person; a random model has none, and the
+    # same examples cost the same compute (one extra forward each before training).
+    teacher = forget[:n] if method == "neverseen_kd" else None
+    return train(model, SimpleNamespace(tokenizer=tokenizer), cfg, forget[:n], retain[:n], teacher=teacher), hyper
 
 
 def ga_py_loop(model, tokenizer, forget: list, steps: int, batch_size: int, lr: float, device, dtype) -> tuple[int, float]:
