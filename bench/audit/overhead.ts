@@ -1,15 +1,15 @@
 // What the forgetting evidence adds to an audit's time on the tiny LLaVA:
-//   node dist/test/audits/runtime/audit-overhead.js [rounds]   (LETHE_TINY_MODEL_ROOT and LETHE_PYTHON set)
+//   node dist/bench/audit/overhead.js [rounds]   (LETHE_TINY_MODEL_ROOT and LETHE_PYTHON set)
 // Runs the audit activity (version 0 + a candidate with a random adapter, fresh baseline cache) on the tiny
 // world without never-seen people and with 50 of them (10 questions each, like the others), alternately,
-// and prints one JSON line: seconds per audit of each and the relative overhead. Without never-seen people
-// in the world yet, the 50 are copies of the first 50 fictional people's questions under new ids (the same
-// images and lengths: the scoring cost of real ones).
+// and prints one JSON line: seconds per audit of each and the relative overhead. The 50 are copies of the
+// first 50 fictional people's questions under new ids (the same images and lengths: the scoring cost of real
+// ones), so the same world serves both arms.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createRuntimeAuditActivities } from '../../../src/audits/application/runtime-audit-activities';
-import { AuditInput } from '../../../src/audits/domain/audit-activity';
-import { ensureTinyExport, REPO_ROOT, tinyModel, writeRandomAdapter } from './torch-reference';
+import { createRuntimeAuditActivities } from '../../src/audits/application/runtime-audit-activities';
+import { AuditInput } from '../../src/audits/domain/audit-activity';
+import { ensureTinyExport, REPO_ROOT, tinyModel, writeRandomAdapter } from '../../test/audits/runtime/torch-reference';
 
 const NEVER_SEEN_PEOPLE = 50;
 
