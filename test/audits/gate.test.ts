@@ -241,10 +241,10 @@ describe('forget checks on small samples (the significance rule)', () => {
 describe('gate policy documents', () => {
   it('gives a policy without forget.significance the default 0.05', () => {
     const old = parseGatePolicy({ version: 3, forget: { maxAccuracyAboveChance: 0.2 } });
-    assert.deepEqual(old.forget, { maxAccuracyAboveChance: 0.2, significance: 0.05, minForgetQuality: 0.05, maxMiaAucDistance: 0.1, refuseBelowChance: true, requireUnlearning: false });
+    assert.deepEqual(old.forget, { maxAccuracyAboveChance: 0.2, significance: 0.05, minForgetQuality: 0.05, maxMiaAucDistance: 0.1, refuseBelowChance: true, requireUnlearning: true });
     assert.equal(parseGatePolicy({ forget: { significance: 0.5 } }).forget.significance, 0.5);
-    // forget.requireUnlearning: train even a person version 0 showed no knowledge of (default: complete without).
-    assert.equal(parseGatePolicy({ forget: { requireUnlearning: true } }).forget.requireUnlearning, true);
+    // forget.requireUnlearning: train even a person version 0 showed no knowledge of (default); false completes without.
+    assert.equal(parseGatePolicy({ forget: { requireUnlearning: false } }).forget.requireUnlearning, false);
     assert.throws(() => parseGatePolicy({ forget: { requireUnlearning: 'yes' } }), /must be true or false/);
     assert.equal(parseGatePolicy({ forget: { significance: 0.001 } }).forget.significance, 0.001);
   });

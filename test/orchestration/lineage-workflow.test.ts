@@ -361,7 +361,7 @@ describe('lineage workflow', () => {
   });
 
   it('completes an inline profile without training when version 0 shows no knowledge of the person', async () => {
-    const lineage = h.plane.addLineage('no-knowledge');
+    const lineage = h.plane.addLineage('no-knowledge', { gatePolicy: { forget: { requireUnlearning: false } } });
     // Version 0's audit, scored first for a step of inline profiles only.
     lineage.decisions.push({ decision: 'FAIL', reasons: ['forget text 0.2 above chance'], metrics: null, noKnowledgeFound: true });
     await submit('no-knowledge', ['inline-nk-a', 'no-knowledge-b']);
@@ -377,9 +377,9 @@ describe('lineage workflow', () => {
   });
 
   it('trains an inline profile that version 0 knows, or when the policy requires unlearning anyway', async () => {
-    const known = h.plane.addLineage('profile-known');
+    const known = h.plane.addLineage('profile-known', { gatePolicy: { forget: { requireUnlearning: false } } });
     known.decisions.push({ decision: 'FAIL', reasons: [], metrics: null, noKnowledgeFound: false });
-    const required = h.plane.addLineage('profile-required', { gatePolicy: { forget: { requireUnlearning: true } } });
+    const required = h.plane.addLineage('profile-required');
     required.decisions.push({ decision: 'FAIL', reasons: [], metrics: null, noKnowledgeFound: true });
     await submit('profile-known', ['inline-known-a']);
     await submit('profile-required', ['inline-required-a']);

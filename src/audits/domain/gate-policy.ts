@@ -62,7 +62,7 @@ export interface GatePolicy {
 
 export const DEFAULT_GATE_POLICY: GatePolicy = Object.freeze({
   version: 1,
-  forget: Object.freeze({ maxAccuracyAboveChance: 0.1, significance: 0.05, minForgetQuality: 0.05, maxMiaAucDistance: 0.1, refuseBelowChance: true, requireUnlearning: false }),
+  forget: Object.freeze({ maxAccuracyAboveChance: 0.1, significance: 0.05, minForgetQuality: 0.05, maxMiaAucDistance: 0.1, refuseBelowChance: true, requireUnlearning: true }),
   retain: Object.freeze({ minFractionOfBaseline: 0.85 }),
   general: Object.freeze({ minFractionOfBaseline: 0.9, circularEval: false }),
   goal: Object.freeze({ maxForgottenAccuracy: 0.4, passes: 3 }),

@@ -134,7 +134,8 @@ function answersByKind(world: ProbeWorld): Map<string, string[]> {
 }
 
 function probesOf(profile: ProbeProfile, split: 'profile' | 'never_seen', world: ProbeWorld, byKind: Map<string, string[]>, seed: number) {
-  const rng = random((seed ^ hashString(profile.subjectId)) >>> 0);
+  // Seeded by the person, not the request: the same person is asked the same probes whoever asks and whenever.
+  const rng = random((seed ^ hashString(profile.name)) >>> 0);
   const items: ProbeItem[] = [];
   let skipped = 0;
   const item = (id: string, modality: EvalItem['modality'], question: string, image: string | null, right: string, others: string[]): ProbeItem => ({
