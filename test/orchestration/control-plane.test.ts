@@ -117,6 +117,8 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     await t.operator.ok(CREATE_LINEAGE, { input: { name: 'cum', baseModelPath: model, datasetPath: dataset, strategy: 'CUMULATIVE' } });
     await t.operator.ok(CREATE_LINEAGE, { input: { name: 'refo', baseModelPath: model, datasetPath: dataset, reforgetPasses: 1, reforgetAboveAccuracy: 0.4 } });
     await t.operator.ok(CREATE_LINEAGE, { input: { name: 'refo-edge', baseModelPath: model, datasetPath: dataset, reforgetPasses: 1 } });
+    // Completes people version 0 does not know without training (an operator's choice; the default trains).
+    await t.operator.ok(CREATE_LINEAGE, { input: { name: 'trusting', baseModelPath: model, datasetPath: dataset, gatePolicy: { forget: { requireUnlearning: false } } } });
   }, { timeout: START_HOOK_TIMEOUT_MS });
   after(async () => {
     await workers?.shutdown();
@@ -350,13 +352,13 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     versionZeroKnows = false;
     const trained = unlearnInputs.length;
     try {
-      const id = await submit('seq', { profile: { name: 'Ulla Unknown', images: [], facts: [{ question: 'Where does Ulla live?', answer: 'Turku' }] } });
+      const id = await submit('trusting', { profile: { name: 'Ulla Unknown', images: [], facts: [{ question: 'Where does Ulla live?', answer: 'Turku' }] } });
       const done = await until(id, 'COMPLETED');
       assert.equal(done.modelVersion?.number, 0, 'carried out by version 0');
       assert.match(done.statusReason ?? '', /the model showed no knowledge of this person before unlearning/);
       assert.equal(unlearnInputs.length, trained, 'nothing was trained');
       const versions = t.app.get(ModelVersionsService);
-      const audits = await versions.auditResultsOfVersion((await versions.findVersion('seq', 0))!.id);
+      const audits = await versions.auditResultsOfVersion((await versions.findVersion('trusting', 0))!.id);
       assert.deepEqual(audits.filter((a) => a.requestId === id).map((a) => a.attempt), [1]);
     } finally {
       versionZeroKnows = true;
