@@ -7,7 +7,7 @@ import { figure4Svg, figure5Svg, table3Rows, table3Svg } from './charts';
 import { evaluateFindings, forgotten, generalKept, MIN_KNOWN_ACCURACY } from './findings';
 import type { RunResult } from './harness';
 import { fmt, GOAL, guessingAbove, pct, SettingReport } from './report';
-import { GOAL_PASSES } from '../../src/orchestration/reforget';
+import { DEFAULT_GATE_POLICY } from '../../src/audits/domain/gate-policy';
 import { DEFAULT_LORA } from '../../src/lineages/domain/lineage';
 
 // Figures 4 and 5 show the runs on a new lineage's LoRA targets (Table 3 compares targets).
@@ -139,7 +139,7 @@ function protocolLines(reports: SettingReport[]): string[] {
 /** Said once wherever a listed run re-forgot (the runs' names only say how many passes). */
 function reforgetLines(reports: SettingReport[]): string[] {
   if (!reports.some((r) => r.reforgetPasses)) return [];
-  return [`- Re-forgetting (--reforget N): after a sequential request's operation and audit, up to N more operations, each on the people forgotten so far whom the audit still finds above ${GOAL.maxForgottenAccuracy} in either modality (or the run's --reforget-above), continuing the adapter and holding everyone else at the version that last trained on them. A pass that leaves more forgotten people above ${GOAL.maxForgottenAccuracy} than the adapter it continues is dropped and ends the passes. Then up to ${GOAL_PASSES} goal passes, each on just the people still above ${GOAL.maxForgottenAccuracy}, with the log-odds ascent and a seed of its own, kept only if it leaves fewer of them. The audit that picks them is the one reported, as with the service's gate.`];
+  return [`- Re-forgetting (--reforget N): after a sequential request's operation and audit, up to N more operations, each on the people forgotten so far whom the audit still finds above ${GOAL.maxForgottenAccuracy} in either modality (or the run's --reforget-above), continuing the adapter and holding everyone else at the version that last trained on them. A pass that leaves more forgotten people above ${GOAL.maxForgottenAccuracy} than the adapter it continues is dropped and ends the passes. Then up to ${DEFAULT_GATE_POLICY.goal.passes} goal passes, each on just the people still above ${GOAL.maxForgottenAccuracy}, with the log-odds ascent and a seed of its own, kept only if it leaves fewer of them. The audit that picks them is the one reported, as with the service's gate.`];
 }
 
 export function renderMarkdown(o: Pick<OutputOptions, 'reports' | 'searched' | 'command' | 'wallSeconds'>): string {

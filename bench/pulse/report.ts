@@ -7,7 +7,8 @@ import type { ForgettingLine, ModalityAccuracy, RunResult } from './harness';
 import { isAbove, isBelow } from '../../src/audits/domain/decision';
 import { MODALITIES } from '../../src/audits/domain/eval-item';
 import type { SubjectTally } from '../../src/audits/domain/metrics';
-import { accuracyOfTally, PER_PERSON_GOAL } from '../../src/orchestration/reforget';
+import { DEFAULT_GATE_POLICY } from '../../src/audits/domain/gate-policy';
+import { accuracyOfTally } from '../../src/orchestration/domain/passes';
 
 export interface RoundLine {
   round: number;
@@ -45,7 +46,7 @@ export interface SettingReport {
 }
 
 /** The goal beyond the paper, checked on the last round of a sequence of requests. */
-export const GOAL = { maxForgottenAccuracy: PER_PERSON_GOAL, minRetainOfBaseline: 0.8, minGeneralOfBaseline: 0.9 } as const;
+export const GOAL = { maxForgottenAccuracy: DEFAULT_GATE_POLICY.goal.maxForgottenAccuracy, minRetainOfBaseline: 0.8, minGeneralOfBaseline: 0.9 } as const;
 
 export interface GoalCheck {
   /** The run checked: with several seeds, the first that misses the goal (else the first). */

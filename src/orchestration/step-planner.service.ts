@@ -13,7 +13,7 @@ import type { LineageSnapshot, PlanReforgetInput, ReforgetPlan, StepPlan } from 
 import { heldAtVersions, seedOf, storedAudit, subjectIdsOf } from './domain/step-plan';
 import { ForgetSetFiles, type ForgetSetOwner } from './forget-set-files.service';
 import { ActivityRefusal } from './domain/orchestration-error';
-import { accuracyOfTally, holdsOf, peopleAbove } from './reforget';
+import { accuracyOfTally, holdsOf, peopleAbove } from './domain/passes';
 
 export const SYSTEM_ACTOR = 'system:lineage-workflow';
 

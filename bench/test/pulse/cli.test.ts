@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { peopleAbove, type ModalityAccuracy } from '../../../src/orchestration/reforget';
+import { peopleAbove, type ModalityAccuracy } from '../../../src/orchestration/domain/passes';
 
 const CLI = path.resolve(__dirname, '..', '..', 'pulse', 'cli.js');
 
