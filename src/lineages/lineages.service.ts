@@ -8,7 +8,7 @@ import { InputError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { EventLog } from '../events/event-log.service';
 import { confineToRoots } from './domain/path-roots';
-import { DatasetSubject, defaultHyperParameters, Knowledge, KNOWLEDGE, LINEAGE_NAME, LineageError, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseReforgetAboveAccuracy, parseReforgetPasses, STRATEGIES, Strategy } from './domain/lineage';
+import { DatasetSubject, defaultHyperParameters, Knowledge, KNOWLEDGE, LINEAGE_NAME, LineageError, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseProfileRetentionDays, parseReforgetAboveAccuracy, parseReforgetPasses, STRATEGIES, Strategy } from './domain/lineage';
 import { DatasetSubjectRepository } from './persistence/dataset-subject.repository';
 import { LineageRepository } from './persistence/lineage.repository';
 import { ModelVersionRepository } from './persistence/model-version.repository';
@@ -27,6 +27,7 @@ export interface CreateLineageInput {
   batchingWindowSeconds?: number | null;
   reforgetPasses?: number | null;
   reforgetAboveAccuracy?: number | null;
+  profileRetentionDays?: number | null;
   gatePolicy?: unknown;
 }
 
@@ -88,6 +89,7 @@ export class LineagesService {
     if (!Number.isInteger(window) || window < 0 || window > 86400) throw new InputError('input.batchingWindowSeconds', 'must be an integer from 0 to 86400');
     const reforgetPasses = parseReforgetPasses(input.reforgetPasses, 'input.reforgetPasses');
     const reforgetAboveAccuracy = parseReforgetAboveAccuracy(input.reforgetAboveAccuracy, 'input.reforgetAboveAccuracy');
+    const profileRetentionDays = parseProfileRetentionDays(input.profileRetentionDays, 'input.profileRetentionDays');
     const method = parseMethod(input.method, 'input.method');
     const lineage: Omit<ModelLineage, 'createdAt'> = {
       name,
@@ -100,6 +102,7 @@ export class LineagesService {
       batchingWindowSeconds: window,
       reforgetPasses,
       reforgetAboveAccuracy,
+      profileRetentionDays,
       gatePolicy: validGatePolicy(input.gatePolicy, 'input.gatePolicy', 1),
       gatePolicyVersion: 1,
       championVersion: 0,
@@ -128,7 +131,7 @@ export class LineagesService {
         type: 'lineage.created',
         entityType: 'lineage',
         entityId: name,
-        data: { baseModel: lineage.baseModel, datasetPath: lineage.datasetPath, strategy, method: lineage.method, lora: lineage.lora, gatePolicy: lineage.gatePolicy, reforgetPasses, reforgetAboveAccuracy, subjects: subjects.length },
+        data: { baseModel: lineage.baseModel, datasetPath: lineage.datasetPath, strategy, method: lineage.method, lora: lineage.lora, gatePolicy: lineage.gatePolicy, reforgetPasses, reforgetAboveAccuracy, profileRetentionDays, subjects: subjects.length },
       });
     });
     return (await this.lineages.find(name))!;

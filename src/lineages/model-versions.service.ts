@@ -52,7 +52,8 @@ export class ModelVersionsService {
     private readonly eventLog: EventLog,
   ) {}
 
-  private async lockLineage(tx: Db, name: string): Promise<ModelLineage> {
+  /** Holds the lineage's row for the rest of `tx`: promotion, rollback and the purge of what a rollback needs serialise on it. */
+  async lockLineage(tx: Db, name: string): Promise<ModelLineage> {
     const lineage = await this.lineages.findForUpdate(tx, name);
     if (!lineage) throw new LineageError('NOT_FOUND', `no lineage ${name}`, 'lineage');
     return lineage;

@@ -141,7 +141,7 @@ export class Candidates {
     const reason = noKnowledgeReason(input.audit);
     await this.lifecycle.moveWhere(input.requestIds, ['UNLEARNING'], 'AUDITING', { actor: SYSTEM_ACTOR, reason: 'auditing version 0 before unlearning', data: { version: 0 } });
     await this.lifecycle.moveWhere(input.requestIds, ['AUDITING'], 'COMPLETED', { actor: SYSTEM_ACTOR, reason, modelVersionId: base.id, data: { version: 0, unlearned: false } });
-    await this.retention.purgeFinished(input.lineage, 'COMPLETED', input.requestIds, SYSTEM_ACTOR);
+    await this.retention.purgeFinished(input.lineage, 'COMPLETED', input.requestIds, SYSTEM_ACTOR, { rollbackCanUndo: false });
     this.log(`lineage ${input.lineage}: ${input.requestIds.join(', ')} completed without unlearning: ${reason}`);
     return this.planner.snapshot(input.lineage);
   }

@@ -28,7 +28,7 @@ export const CONTROL_PLANE = Symbol('CONTROL_PLANE');
 type ControlPlane = ReturnType<typeof createControlPlane>;
 
 @Module({
-  imports: [TemporalModule, RequestsModule.withQueue(OrchestrationModule, { queueStoredRequests: false })],
+  imports: [TemporalModule, RequestsModule.withQueue(OrchestrationModule, { queueStoredRequests: false, sweepRetention: false })],
   providers: [
     {
       provide: CONTROL_PLANE,

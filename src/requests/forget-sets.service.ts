@@ -54,11 +54,25 @@ export class ForgetSets {
     return (await this.load(request.id)).content?.note ?? null;
   }
 
-  /** Erases a request's personal data for good (the digest stays), with its event. false when it was already purged. */
-  async purgeIn(tx: Db, requestId: string, actor: string, reason: string): Promise<boolean> {
-    const purged = await this.forgetSets.purge(tx, requestId);
+  /** Erases a request's personal data for good (the digest stays), with its event. false when it was already purged (or kept past `onlyIfKeptUntilBy`). */
+  async purgeIn(tx: Db, requestId: string, actor: string, reason: string, onlyIfKeptUntilBy?: Date): Promise<boolean> {
+    const purged = await this.forgetSets.purge(tx, requestId, onlyIfKeptUntilBy);
     if (purged) await this.eventLog.append(tx, { actor, type: 'forget_set.purged', entityType: 'request', entityId: requestId, reason });
     return purged;
+  }
+
+  /** Keeps a completed request's personal data until `until` for a rollback (the retention sweep purges it then), with its event. */
+  async keepForRollback(requestId: string, until: Date, actor: string, reason: string): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      if (await this.forgetSets.keepUntil(tx, requestId, until)) {
+        await this.eventLog.append(tx, { actor, type: 'forget_set.kept', entityType: 'request', entityId: requestId, reason, data: { until: until.toISOString() } });
+      }
+    });
+  }
+
+  /** The requests whose personal data was kept for a rollback until `now` or earlier and is not purged yet. */
+  keptUntil(now: Date): Promise<string[]> {
+    return this.forgetSets.listKeptUntil(now);
   }
 
   /** purgeIn, in its own transaction. */

@@ -12,6 +12,7 @@ import { RequestViews } from './api/request-view';
 import { QUEUE_STORED_REQUESTS, RequestQueuer } from './request-queuer.service';
 import { RequestsService } from './requests.service';
 import { Retention } from './retention.service';
+import { RetentionSweeper, SWEEP_RETENTION } from './retention-sweeper.service';
 
 /**
  * Deletion requests: intake, status rules, personal data and its retention, and their GraphQL side.
@@ -23,8 +24,9 @@ export class RequestsModule {
   /**
    * `queueStoredRequests`: run the outbox reconciler (RequestQueuer) in this process. The API does,
    * where submissions kick it; the TypeScript worker needs only the services and leaves it off.
+   * `sweepRetention`: purge the inline profiles whose rollback window ended (RetentionSweeper), likewise.
    */
-  static withQueue(queue: Type | DynamicModule, { queueStoredRequests = true } = {}): DynamicModule {
+  static withQueue(queue: Type | DynamicModule, { queueStoredRequests = true, sweepRetention = true } = {}): DynamicModule {
     return {
       module: RequestsModule,
       imports: [LineagesModule, queue],
@@ -38,6 +40,8 @@ export class RequestsModule {
         IntakeWriter,
         { provide: QUEUE_STORED_REQUESTS, useValue: queueStoredRequests },
         RequestQueuer,
+        { provide: SWEEP_RETENTION, useValue: sweepRetention },
+        RetentionSweeper,
         RequestsService,
         RequestViews,
         DeletionRequestsResolver,

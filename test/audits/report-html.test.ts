@@ -26,6 +26,7 @@ async function facts(overrides: Partial<ReportFacts> = {}): Promise<ReportFacts>
       completedAt: new Date(Date.UTC(2025, 0, 2, 11)),
       forgetSetDigest: DIGEST,
       forgetSetPurgedAt: null,
+      forgetSetKeptUntil: null,
     },
     versionNumber: 2,
     versions: [

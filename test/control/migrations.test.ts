@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../../src/database/data-source';
 import { MIGRATIONS } from '../../migrations';
+import { DEFAULT_PROFILE_RETENTION_DAYS } from '../../src/lineages/domain/lineage';
 import { START_HOOK_TIMEOUT_MS, startTestPostgres, TestPostgres } from '../support/postgres';
 
 async function tables(ds: DataSource): Promise<string[]> {
@@ -41,17 +42,26 @@ describe('migrations (embedded Postgres)', () => {
     assert.equal((await tables(ds)).length, 8);
   });
 
-  it('one initial schema: a lineage must state its re-forget settings (no column defaults), within their ranges', async () => {
-    assert.deepEqual(MIGRATIONS.map((m) => m.name), ['InitialSchema1763800000000']);
+  it('a lineage must state its re-forget and retention settings (no column defaults), within their ranges', async () => {
     const insert = (name: string, columns: string, values: string) =>
       ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version${columns}) VALUES ($1, '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1${values})`, [name]);
-    await assert.rejects(insert('no-passes', ', reforget_above_accuracy', ', 0.2'), /null value in column "reforget_passes"/);
-    await assert.rejects(insert('no-above', ', reforget_passes', ', 3'), /null value in column "reforget_above_accuracy"/);
-    await insert('ranges', ', reforget_passes, reforget_above_accuracy', ', 5, 0');
-    for (const bad of ['reforget_passes = 6', 'reforget_passes = -1', 'reforget_above_accuracy = 1', 'reforget_above_accuracy = -0.1']) {
+    await assert.rejects(insert('no-passes', ', reforget_above_accuracy, profile_retention_days', ', 0.2, 30'), /null value in column "reforget_passes"/);
+    await assert.rejects(insert('no-above', ', reforget_passes, profile_retention_days', ', 3, 30'), /null value in column "reforget_above_accuracy"/);
+    await assert.rejects(insert('no-retention', ', reforget_passes, reforget_above_accuracy', ', 3, 0.2'), /null value in column "profile_retention_days"/);
+    await insert('ranges', ', reforget_passes, reforget_above_accuracy, profile_retention_days', ', 5, 0, 0');
+    for (const bad of ['reforget_passes = 6', 'reforget_passes = -1', 'reforget_above_accuracy = 1', 'reforget_above_accuracy = -0.1', 'profile_retention_days = -1', 'profile_retention_days = 366']) {
       await assert.rejects(ds.query(`UPDATE model_lineages SET ${bad} WHERE name = 'ranges'`), /check constraint/, bad);
     }
     await ds.query(`DELETE FROM model_lineages WHERE name = 'ranges'`);
+  });
+
+  it('a lineage made before the retention window existed gets the default window', async () => {
+    await undoThrough('ProfileRetention1765100000000');
+    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, gate_policy, gate_policy_version) VALUES ('older', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, 3, 0.2, '{}', 1)`);
+    await ds.runMigrations({ transaction: 'each' });
+    const [row] = await ds.query(`SELECT profile_retention_days FROM model_lineages WHERE name = 'older'`);
+    assert.equal(row.profile_retention_days, DEFAULT_PROFILE_RETENTION_DAYS);
+    await ds.query(`DELETE FROM model_lineages WHERE name = 'older'`);
   });
 
   it('the intake outbox read has a partial index over stored, unqueued requests', async () => {
@@ -65,7 +75,7 @@ describe('migrations (embedded Postgres)', () => {
   });
 
   it('dataset people are FINETUNED, PRETRAINED or NEVER_SEEN', async () => {
-    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, gate_policy, gate_policy_version) VALUES ('with-never-seen', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, 3, 0.2, '{}', 1)`);
+    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, profile_retention_days, gate_policy, gate_policy_version) VALUES ('with-never-seen', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, 3, 0.2, 30, '{}', 1)`);
     await ds.query(`INSERT INTO dataset_subjects (lineage, id, name, knowledge) VALUES ('with-never-seen', 'n001', 'Disa Pujiador', 'NEVER_SEEN')`);
     await assert.rejects(ds.query(`INSERT INTO dataset_subjects (lineage, id, name, knowledge) VALUES ('with-never-seen', 'x', 'X', 'UNKNOWN')`), /check constraint/);
     await ds.query(`DELETE FROM dataset_subjects WHERE lineage = 'with-never-seen'`);
@@ -80,7 +90,7 @@ describe('migrations (embedded Postgres)', () => {
   });
 
   it('enforces one idempotency key per requester', async () => {
-    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, gate_policy, gate_policy_version) VALUES ('l', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, 3, 0.2, '{}', 1)`);
+    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, profile_retention_days, gate_policy, gate_policy_version) VALUES ('l', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, 3, 0.2, 30, '{}', 1)`);
     const insert = (id: string, requester: string) =>
       ds.query(`INSERT INTO deletion_requests (id, requester, idempotency_key, payload_digest, lineage, legal_basis, status, received_at, due_at, updated_at) VALUES ($1, $2, 'k', $3, 'l', 'b', 'RECEIVED', now(), now(), now())`, [id, requester, 'a'.repeat(64)]);
     await insert('00000000-0000-4000-8000-000000000001', 'alice');

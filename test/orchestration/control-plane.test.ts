@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseGatePolicy } from '../../src/audits/domain/gate-policy';
+import { DEFAULT_PROFILE_RETENTION_DAYS } from '../../src/lineages/domain/lineage';
 import { LineagesService } from '../../src/lineages/lineages.service';
 import { ModelVersionsService } from '../../src/lineages/model-versions.service';
 import { ForgetSets } from '../../src/requests/forget-sets.service';
@@ -27,6 +28,7 @@ import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
 import { startTestTemporal, type TestTemporal } from '../support/temporal';
 import { eventually, lineageWorkflowBundle } from './harness';
 
+const DAY_MS = 86_400_000;
 const CONTRACTS = path.resolve(__dirname, '../../../contracts');
 const SUBMIT = `mutation($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id status } }`;
 const REQUEST = `query($id: ID!) { deletionRequest(id: $id) { id status statusReason modelVersion { number } events { type data } } }`;
@@ -117,6 +119,8 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     await t.operator.ok(CREATE_LINEAGE, { input: { name: 'cum', baseModelPath: model, datasetPath: dataset, strategy: 'CUMULATIVE' } });
     await t.operator.ok(CREATE_LINEAGE, { input: { name: 'refo', baseModelPath: model, datasetPath: dataset, reforgetPasses: 1, reforgetAboveAccuracy: 0.4 } });
     await t.operator.ok(CREATE_LINEAGE, { input: { name: 'refo-edge', baseModelPath: model, datasetPath: dataset, reforgetPasses: 1 } });
+    await t.operator.ok(CREATE_LINEAGE, { input: { name: 'window', baseModelPath: model, datasetPath: dataset } });
+    await t.operator.ok(CREATE_LINEAGE, { input: { name: 'no-window', baseModelPath: model, datasetPath: dataset, profileRetentionDays: 0 } });
     // Completes people version 0 does not know without training (an operator's choice; the default trains).
     await t.operator.ok(CREATE_LINEAGE, { input: { name: 'trusting', baseModelPath: model, datasetPath: dataset, gatePolicy: { forget: { requireUnlearning: false } } } });
   }, { timeout: START_HOOK_TIMEOUT_MS });
@@ -210,13 +214,53 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     const done = await until(id, 'COMPLETED');
     assert.equal(done.modelVersion?.number, 4);
     assert.deepEqual(forgetSetFiles.at(-1)!.subjects.map((s) => s.name), ['Quentin Inline']);
-    // Retention on a SEQUENTIAL lineage: the inline profile is purged at completion (an event,
-    // written by the promotion right after the status change)...
-    await eventually(async () => assert.ok((await request(id)).events.some((e) => e.type === 'forget_set.purged')));
-    // ...so a rollback that would undo it is refused: the person could not be unlearned again.
+    // Retention on a SEQUENTIAL lineage: the inline profile is kept for the rollback window (an event with its end)...
+    const kept = await eventually(async () => {
+      const event = (await request(id)).events.find((e) => e.type === 'forget_set.kept');
+      assert.ok(event, 'kept for the rollback window');
+      return new Date(event.data.until);
+    });
+    assert.ok(Math.abs(kept.getTime() - Date.now() - DEFAULT_PROFILE_RETENTION_DAYS * DAY_MS) < 60_000, `kept ${DEFAULT_PROFILE_RETENTION_DAYS} days: ${kept.toISOString()}`);
+    // ...purged by the sweep once the window ended (an event in the chain), and not a moment before...
+    const retention = t.app.get(Retention);
+    assert.deepEqual(await retention.purgeEndedRollbackWindows(new Date(kept.getTime() - 1000), 'test'), []);
+    assert.deepEqual(await retention.purgeEndedRollbackWindows(new Date(kept.getTime() + 1000), 'test'), [id]);
+    const [purged] = await t.dataSource.query(`SELECT reason FROM event_log WHERE type = 'forget_set.purged' AND entity_id = $1`, [id]);
+    assert.match(purged.reason, /30-day rollback window after completion ended/);
+    // ...so a rollback that would undo it is refused from then on: the person could not be unlearned again.
     const refused = await t.operator.fails(ROLLBACK, { lineage: 'seq', to: 3, reason: 'would undo the inline profile' });
     assert.equal(refused.code, 'CONFLICT');
     assert.match(refused.message, new RegExp(`would undo request\\(s\\) ${id}`));
+  });
+
+  it('keeps a completed inline profile for the rollback window, so a rollback within it unlearns the person again', async () => {
+    const id = await submit('window', { profile: { name: 'Wanda Window', images: [], facts: [{ question: 'Where does Wanda live?', answer: 'Bergen' }] } });
+    assert.equal((await until(id, 'COMPLETED')).modelVersion?.number, 1);
+    await t.operator.ok(ROLLBACK, { lineage: 'window', to: 0, reason: 'version 1 loses general accuracy' });
+    const redone = await eventually(async () => {
+      const r = await until(id, 'COMPLETED');
+      assert.equal(r.modelVersion?.number, 2);
+      return r;
+    }, 30_000);
+    assert.ok(redone.events.some((e) => e.type === 'request.status_changed' && e.data.to === 'REOPENED'));
+    assert.deepEqual(forgetSetFiles.at(-1)!.subjects.map((s) => s.name), ['Wanda Window'], 'the redo trained on the kept profile');
+    // Each completion opens a window; the profile stays until the last one ends.
+    await eventually(async () => assert.equal((await request(id)).events.filter((e) => e.type === 'forget_set.kept').length, 2));
+    assert.ok(!(await request(id)).events.some((e) => e.type === 'forget_set.purged'));
+    // The report says until when the personal data is kept, and why.
+    const res = await fetch(`${t.baseUrl}/reports/requests/${id}.json`, { headers: { authorization: `Bearer ${t.operator.token}` } });
+    const report = (await res.json()) as { request: { forgetSetPurgedAt: string | null; forgetSetKeptUntil: string | null } };
+    const lastKept = (await request(id)).events.filter((e) => e.type === 'forget_set.kept').at(-1)!;
+    assert.deepEqual([report.request.forgetSetPurgedAt, report.request.forgetSetKeptUntil], [null, lastKept.data.until]);
+  });
+
+  it('purges a completed inline profile at once on a lineage with a 0-day rollback window', async () => {
+    const id = await submit('no-window', { profile: { name: 'Zeno Zero', images: [], facts: [{ question: 'Where does Zeno live?', answer: 'Oslo' }] } });
+    await until(id, 'COMPLETED');
+    await eventually(async () => assert.ok((await request(id)).events.some((e) => e.type === 'forget_set.purged')));
+    assert.ok(!(await request(id)).events.some((e) => e.type === 'forget_set.kept'));
+    const refused = await t.operator.fails(ROLLBACK, { lineage: 'no-window', to: 0, reason: 'would undo the inline profile' });
+    assert.equal(refused.code, 'CONFLICT');
   });
 
   it('fails closed: a candidate that never passes the audit is rejected and the request FAILED', async () => {
@@ -360,6 +404,9 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
       const versions = t.app.get(ModelVersionsService);
       const audits = await versions.auditResultsOfVersion((await versions.findVersion('trusting', 0))!.id);
       assert.deepEqual(audits.filter((a) => a.requestId === id).map((a) => a.attempt), [1]);
+      // No rollback reaches version 0: the profile is not kept for one.
+      await eventually(async () => assert.ok((await request(id)).events.some((e) => e.type === 'forget_set.purged')));
+      assert.ok(!(await request(id)).events.some((e) => e.type === 'forget_set.kept'));
     } finally {
       versionZeroKnows = true;
     }

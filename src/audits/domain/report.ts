@@ -19,6 +19,8 @@ export interface RequestFacts {
   /** sha256 of the forget set; the content itself never appears in a report. */
   forgetSetDigest: string | null;
   forgetSetPurgedAt: Date | null;
+  /** Not purged yet: kept encrypted until then so that a rollback can unlearn the person again; purged then. */
+  forgetSetKeptUntil: Date | null;
 }
 
 export interface VersionFacts {
@@ -75,11 +77,12 @@ export interface ComplianceReport {
   kind: 'request' | 'version';
   generatedAt: string;
   lineage: string;
-  request: (Omit<RequestFacts, 'receivedAt' | 'dueAt' | 'completedAt' | 'forgetSetPurgedAt'> & {
+  request: (Omit<RequestFacts, 'receivedAt' | 'dueAt' | 'completedAt' | 'forgetSetPurgedAt' | 'forgetSetKeptUntil'> & {
     receivedAt: string;
     dueAt: string;
     completedAt: string | null;
     forgetSetPurgedAt: string | null;
+    forgetSetKeptUntil: string | null;
     due: DueState;
   }) | null;
   /** The version this report is about (the one that carried out the request, or the last attempt). */
@@ -209,6 +212,7 @@ export function buildReport(facts: ReportFacts): ComplianceReport {
       dueAt: request.dueAt.toISOString(),
       completedAt: request.completedAt?.toISOString() ?? null,
       forgetSetPurgedAt: request.forgetSetPurgedAt?.toISOString() ?? null,
+      forgetSetKeptUntil: request.forgetSetKeptUntil?.toISOString() ?? null,
       due: dueState(request, facts.now),
     },
     versionNumber,

@@ -20,6 +20,7 @@ interface RequestRow {
   due_at: Date;
   digest: string | null;
   purged_at: Date | null;
+  kept_until: Date | null;
   completed_at: Date | null;
   carried_by: number | null;
 }
@@ -78,7 +79,7 @@ export class ReportFactsRepository {
     const row = await one<RequestRow>(
       this.db,
       `SELECT r.id, r.requester, r.lineage, r.dataset_subject_id, r.legal_basis, r.status, r.status_reason, r.received_at, r.due_at,
-              f.digest, f.purged_at, v.number AS carried_by,
+              f.digest, f.purged_at, f.kept_until, v.number AS carried_by,
               CASE WHEN r.status = 'COMPLETED' THEN (
                 SELECT max(e.occurred_at) FROM event_log e
                  WHERE e.entity_type = 'request' AND e.entity_id = r.id::text
@@ -105,6 +106,7 @@ export class ReportFactsRepository {
         completedAt: row.completed_at,
         forgetSetDigest: row.digest,
         forgetSetPurgedAt: row.purged_at,
+        forgetSetKeptUntil: row.purged_at ? null : row.kept_until,
       },
     };
   }

@@ -74,7 +74,9 @@ function requestSection(r: NonNullable<ComplianceReport['request']>): string {
     ['Completed', e(r.completedAt ?? 'not completed')],
     ['Status', `${e(r.status)}${r.statusReason ? ` — ${e(r.statusReason)}` : ''}`],
     ['Forget set sha256 (content not shown)', `<code id="forget-set-digest">${e(r.forgetSetDigest ?? 'none')}</code>`],
-    ['Forget set personal data purged', e(r.forgetSetPurgedAt ?? 'not yet (kept encrypted while cumulative audits need it)')],
+    ['Forget set personal data purged', e(r.forgetSetPurgedAt ?? (r.forgetSetKeptUntil
+      ? `not yet: kept encrypted until ${r.forgetSetKeptUntil} so that a rollback can unlearn the person again, and purged then`
+      : 'not yet (kept encrypted while the request is open or a cumulative lineage retrains on it)'))],
   ])}`;
 }
 

@@ -22,6 +22,7 @@ export function toLineageModel(lineage: ModelLineage, principal: Principal): Mod
     batchingWindowSeconds: lineage.batchingWindowSeconds,
     reforgetPasses: lineage.reforgetPasses,
     reforgetAboveAccuracy: lineage.reforgetAboveAccuracy,
+    profileRetentionDays: lineage.profileRetentionDays,
     gatePolicy: lineage.gatePolicy,
     gatePolicyVersion: lineage.gatePolicyVersion,
     championVersion: lineage.championVersion,

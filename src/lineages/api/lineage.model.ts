@@ -1,9 +1,10 @@
 import { Field, Float, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { GraphQLJSON } from '../../common/json.scalar';
 import { PageInfo } from '../../common/page-info.model';
-import { DEFAULT_LORA, DEFAULT_METHOD, DEFAULT_REFORGET_ABOVE_ACCURACY, DEFAULT_REFORGET_PASSES, EXPERIMENTAL_KNOBS, MAX_REFORGET_PASSES, UNLEARNING_DEFAULTS } from '../domain/lineage';
+import { DEFAULT_LORA, DEFAULT_METHOD, DEFAULT_PROFILE_RETENTION_DAYS, DEFAULT_REFORGET_ABOVE_ACCURACY, DEFAULT_REFORGET_PASSES, EXPERIMENTAL_KNOBS, MAX_PROFILE_RETENTION_DAYS, MAX_REFORGET_PASSES, UNLEARNING_DEFAULTS } from '../domain/lineage';
 
 const REFORGET_ABOVE_DESCRIPTION = 'A re-forget pass takes the forgotten dataset people whose audited accuracy is above this in either modality (PULSE asks for at most 0.4 a person; a lower value also re-forgets people at the edge of it).';
+const PROFILE_RETENTION_DESCRIPTION = 'Days a completed inline profile stays encrypted on a SEQUENTIAL lineage so that a rollback past its version can unlearn the person again; when they end it is purged (an event in the chain) and such a rollback is refused. 0: purged at completion.';
 const REFORGET_PASSES_DESCRIPTION = `After a candidate's audit, up to this many more unlearning passes on the forgotten dataset people the audit still finds above reforgetAboveAccuracy in either modality; the last is gated, unless it fails the gate where the one it continues passed. 0: none.`;
 
 export enum StrategyEnum {
@@ -77,6 +78,7 @@ export class ModelLineageModel {
   @Field(() => Int) batchingWindowSeconds!: number;
   @Field(() => Int, { description: REFORGET_PASSES_DESCRIPTION }) reforgetPasses!: number;
   @Field(() => Float, { description: REFORGET_ABOVE_DESCRIPTION }) reforgetAboveAccuracy!: number;
+  @Field(() => Int, { description: PROFILE_RETENTION_DESCRIPTION }) profileRetentionDays!: number;
   @Field(() => GraphQLJSON) gatePolicy!: unknown;
   @Field(() => Int) gatePolicyVersion!: number;
   @Field(() => Int, { nullable: true }) championVersion!: number | null;
@@ -140,5 +142,6 @@ export class CreateModelLineageInput {
   @Field(() => Int, { nullable: true }) batchingWindowSeconds?: number | null;
   @Field(() => Int, { nullable: true, description: `${REFORGET_PASSES_DESCRIPTION} Default ${DEFAULT_REFORGET_PASSES}, at most ${MAX_REFORGET_PASSES}.` }) reforgetPasses?: number | null;
   @Field(() => Float, { nullable: true, description: `${REFORGET_ABOVE_DESCRIPTION} Default ${DEFAULT_REFORGET_ABOVE_ACCURACY}, from 0 up to (not including) 1.` }) reforgetAboveAccuracy?: number | null;
+  @Field(() => Int, { nullable: true, description: `${PROFILE_RETENTION_DESCRIPTION} Default ${DEFAULT_PROFILE_RETENTION_DAYS}, at most ${MAX_PROFILE_RETENTION_DAYS}.` }) profileRetentionDays?: number | null;
   @Field(() => GraphQLJSON, { nullable: true, description: 'gate policy document; omitted fields take the defaults' }) gatePolicy?: unknown;
 }

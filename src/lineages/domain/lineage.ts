@@ -34,6 +34,11 @@ export interface ModelLineage {
    */
   reforgetPasses: number;
   reforgetAboveAccuracy: number;
+  /**
+   * Days a COMPLETED inline profile stays encrypted on a SEQUENTIAL lineage, so that a rollback past it can
+   * unlearn the person again; then it is purged and such a rollback is refused. 0: purged at completion.
+   */
+  profileRetentionDays: number;
   /** Validated by src/audits/domain/gate-policy.ts; `gatePolicy.version` equals gatePolicyVersion. */
   gatePolicy: Record<string, unknown>;
   gatePolicyVersion: number;
@@ -130,6 +135,15 @@ function inRange(value: unknown, field: string, range: Range): number {
 /** A lineage's reforgetAboveAccuracy: absent takes the default. */
 export function parseReforgetAboveAccuracy(value: number | null | undefined, field: string): number {
   return inRange(value ?? DEFAULT_REFORGET_ABOVE_ACCURACY, field, { min: 0, max: 1, belowMax: true });
+}
+
+/** Long enough to notice and roll back a bad version; short, because it is personal data kept only for that. */
+export const DEFAULT_PROFILE_RETENTION_DAYS = 30;
+export const MAX_PROFILE_RETENTION_DAYS = 365;
+
+/** A lineage's profileRetentionDays: absent takes the default. */
+export function parseProfileRetentionDays(value: number | null | undefined, field: string): number {
+  return inRange(value ?? DEFAULT_PROFILE_RETENTION_DAYS, field, { min: 0, max: MAX_PROFILE_RETENTION_DAYS, integer: true });
 }
 
 /** A lineage's reforgetPasses: absent takes the default. */

@@ -15,6 +15,7 @@ interface LineageRow {
   batching_window_seconds: number;
   reforget_passes: number;
   reforget_above_accuracy: number;
+  profile_retention_days: number;
   gate_policy: Record<string, unknown>;
   gate_policy_version: number;
   champion_version: number | null;
@@ -33,6 +34,7 @@ function toLineage(row: LineageRow): ModelLineage {
     batchingWindowSeconds: row.batching_window_seconds,
     reforgetPasses: row.reforget_passes,
     reforgetAboveAccuracy: row.reforget_above_accuracy,
+    profileRetentionDays: row.profile_retention_days,
     gatePolicy: row.gate_policy,
     gatePolicyVersion: row.gate_policy_version,
     championVersion: row.champion_version,
@@ -48,8 +50,8 @@ export class LineageRepository {
   async insertIfAbsent(tx: Db, lineage: Omit<ModelLineage, 'createdAt'>): Promise<boolean> {
     const { count } = await sql(
       tx,
-      `INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, gate_policy, gate_policy_version, champion_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (name) DO NOTHING`,
+      `INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, profile_retention_days, gate_policy, gate_policy_version, champion_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (name) DO NOTHING`,
       [
         lineage.name,
         JSON.stringify(lineage.baseModel),
@@ -61,6 +63,7 @@ export class LineageRepository {
         lineage.batchingWindowSeconds,
         lineage.reforgetPasses,
         lineage.reforgetAboveAccuracy,
+        lineage.profileRetentionDays,
         JSON.stringify(lineage.gatePolicy),
         lineage.gatePolicyVersion,
         lineage.championVersion,

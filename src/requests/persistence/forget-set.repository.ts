@@ -8,6 +8,7 @@ export interface ForgetSetRow {
   sealed: Sealed | null;
   digest: string;
   purgedAt: Date | null;
+  keptUntil: Date | null;
 }
 
 interface Row {
@@ -17,6 +18,7 @@ interface Row {
   auth_tag: Buffer | null;
   digest: string;
   purged_at: Date | null;
+  kept_until: Date | null;
 }
 
 function toRow(row: Row): ForgetSetRow {
@@ -25,6 +27,7 @@ function toRow(row: Row): ForgetSetRow {
     sealed: row.ciphertext && row.iv && row.auth_tag ? { ciphertext: row.ciphertext, iv: row.iv, authTag: row.auth_tag } : null,
     digest: row.digest,
     purgedAt: row.purged_at,
+    keptUntil: row.kept_until,
   };
 }
 
@@ -47,9 +50,23 @@ export class ForgetSetRepository {
     return rows.map(toRow);
   }
 
-  /** Erases the personal data; the digest stays as evidence of what was held. false if already purged. */
-  async purge(tx: Db, requestId: string): Promise<boolean> {
-    const { count } = await sql(tx, 'UPDATE forget_sets SET ciphertext = NULL, iv = NULL, auth_tag = NULL, purged_at = now() WHERE request_id = $1 AND purged_at IS NULL', [requestId]);
+  /** Until when a completed request's personal data stays for a rollback; false if already purged. */
+  async keepUntil(tx: Db, requestId: string, until: Date): Promise<boolean> {
+    const { count } = await sql(tx, 'UPDATE forget_sets SET kept_until = $2 WHERE request_id = $1 AND purged_at IS NULL', [requestId, until]);
+    return count === 1;
+  }
+
+  /** The request ids whose personal data is kept until `now` or earlier and not purged yet, soonest first. */
+  async listKeptUntil(now: Date, db: Db = this.dataSource.manager): Promise<string[]> {
+    const { rows } = await sql<{ request_id: string }>(db, 'SELECT request_id FROM forget_sets WHERE purged_at IS NULL AND kept_until <= $1 ORDER BY kept_until, request_id', [now]);
+    return rows.map((r) => r.request_id);
+  }
+
+  /** Erases the personal data; the digest stays as evidence of what was held. false if already purged (or, with `onlyIfKeptUntilBy`, kept longer). */
+  async purge(tx: Db, requestId: string, onlyIfKeptUntilBy?: Date): Promise<boolean> {
+    const { count } = onlyIfKeptUntilBy
+      ? await sql(tx, 'UPDATE forget_sets SET ciphertext = NULL, iv = NULL, auth_tag = NULL, purged_at = now() WHERE request_id = $1 AND purged_at IS NULL AND kept_until <= $2', [requestId, onlyIfKeptUntilBy])
+      : await sql(tx, 'UPDATE forget_sets SET ciphertext = NULL, iv = NULL, auth_tag = NULL, purged_at = now() WHERE request_id = $1 AND purged_at IS NULL', [requestId]);
     return count === 1;
   }
 }
