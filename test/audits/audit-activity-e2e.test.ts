@@ -122,7 +122,16 @@ describe('audit activity on the tiny LLaVA (onnxruntime-node)', { timeout: 900_0
     // Its runner-up share is counted from the same logits: a share of questions, for a person that was scored.
     for (const share of [m.forgottenRunnerUp!.multimodal, m.forgottenRunnerUp!.text]) assert.ok(share !== null && share >= 0 && share <= 1, `runner-up share ${share}`);
     assert.ok(['PASS', 'FAIL', 'REVIEW'].includes(out.decision));
-    assert.equal(out.checks.length, 7 + 12);
+    // Accuracy: forget and cumulative forget per modality in both prompt formats, retain per modality, general;
+    // forgetting: three rules x two scopes x two modalities in both formats.
+    assert.equal(out.checks.length, 11 + 24);
+    // The same person asked in the mllmu prompt format, against the never-seen people asked that way.
+    const other = m.otherFormats!.mllmu!;
+    for (const modality of ['multimodal', 'text'] as const) {
+      assert.equal(other.forget[modality].total, m.forget[modality].total);
+      assert.equal(other.forgetting.forget[modality].referenceN, m.forgetting!.forget[modality].referenceN);
+      assert.ok(other.forgetting.forget[modality].forgetQuality !== null && other.forgetting.forget[modality].miaAuc !== null);
+    }
     // Against the never-seen people on the same candidate: five questions per modality against theirs, every rule with a number.
     const evidence = m.forgetting!;
     assert.equal(evidence.missingReference, null);

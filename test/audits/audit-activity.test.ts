@@ -67,9 +67,13 @@ describe('audit activity', () => {
     assert.equal(out.baseline!.forget.multimodal.accuracy, 1);
     assert.equal(out.adapterSha256, SHA);
     assert.equal(out.gatePolicy!.version, 1);
-    // version 0 then the candidate, each over 12 questions in batches of 3.
+    // version 0 over 12 questions, then the candidate over those and the 6 of the forgotten and never-seen people
+    // asked again in the other prompt format, in batches of 3.
     assert.deepEqual(opened.map((o) => o.adapter?.path ?? null), [null, 'forget:s1']);
-    assert.deepEqual(heartbeats.map((h) => h.scored), [3, 6, 9, 12, 3, 6, 9, 12]);
+    assert.deepEqual(heartbeats.map((h) => h.scored), [3, 6, 9, 12, 3, 6, 9, 12, 15, 18]);
+    const other = out.metrics!.otherFormats!.mllmu!;
+    assert.deepEqual([other.forget.multimodal.total, other.forget.text.accuracy, other.forgetting.forget.text.referenceN], [1, 0, 2]);
+    assert.ok(out.checks.some((c) => c.metric === 'otherFormats.mllmu.forget.text.accuracy' && c.passed));
     // The forgotten person answers like the never-seen people; version 0 knew them.
     const evidence = out.metrics!.forgetting!;
     assert.deepEqual([evidence.forget.text.n, evidence.forget.text.referenceN, evidence.reference.subjects], [1, 2, 2]);
@@ -104,7 +108,10 @@ describe('audit activity', () => {
     );
     assert.deepEqual(opened.map((o) => o.adapter?.path), ['forget:s2']);
     assert.equal(out.decision, 'FAIL');
-    assert.deepEqual(out.checks.filter((c) => !c.passed).map((c) => c.metric), ['cumulativeForget.multimodal.accuracy', 'cumulativeForget.text.accuracy']);
+    assert.deepEqual(out.checks.filter((c) => !c.passed).map((c) => c.metric), [
+      'cumulativeForget.multimodal.accuracy', 'cumulativeForget.text.accuracy',
+      'otherFormats.mllmu.cumulativeForget.multimodal.accuracy', 'otherFormats.mllmu.cumulativeForget.text.accuracy',
+    ]);
     assert.equal(out.escalation!.direction, 'STRENGTHEN_FORGETTING');
     assert.equal(out.metrics!.cumulativeForget.multimodal.accuracy, 0.5);
     assert.equal(out.metrics!.forget.text.deltaFromParent, -1); // v1 still knew s2
@@ -114,7 +121,8 @@ describe('audit activity', () => {
     const { activities, scored } = world();
     const out = await activities.audit(input({ gatePolicy: { general: { circularEval: true } } }));
     assert.equal(out.metrics!.scope.circularEval, true);
-    assert.equal(out.metrics!.scoredQuestions, 10 + 2 * 4);
+    // 10 person and general questions, 4 rotations of each general one, 6 person questions in the other format.
+    assert.equal(out.metrics!.scoredQuestions, 10 + 2 * 4 + 6);
     assert.equal(scored.flat().filter((i) => i.split === 'general').length, 2 * 2 * 4);
   });
 

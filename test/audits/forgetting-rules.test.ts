@@ -7,7 +7,7 @@ import { EvalItem, Modality, MODALITIES, OPTION_LETTERS, OptionLetter, rightOpti
 import { NO_NEVER_SEEN_PEOPLE } from '../../src/audits/domain/forgetting-evidence';
 import { forgettingChecks, noKnowledgeFound } from '../../src/audits/domain/forgetting-rules';
 import { DEFAULT_GATE_POLICY, parseGatePolicy } from '../../src/audits/domain/gate-policy';
-import { AuditMetrics, computeRawMetrics } from '../../src/audits/domain/metrics';
+import { AuditMetrics, computeRawMetrics, metricsForScope, otherFormatItems } from '../../src/audits/domain/metrics';
 import { random } from '../../src/common/seeded-random';
 import { personItem } from './fixtures';
 
@@ -28,16 +28,18 @@ function questionsOf(subjectId: string, neverSeen = false): EvalItem[] {
  * One model version: every option's logit is noise; `knowledge(subjectId)` is added to the right option's
  * (0 = the model never saw the person, > 0 still knows, < 0 answers reliably wrong).
  */
-function audit(forgotten: string[], knowledge: (subjectId: string) => number, seed: number, neverSeenPeople = 50): AuditMetrics {
+function audit(forgotten: string[], knowledge: (subjectId: string, item: EvalItem) => number, seed: number, neverSeenPeople = 50, askOtherFormats = false): AuditMetrics {
   const neverSeen = Array.from({ length: neverSeenPeople }, (_, i) => `n${i}`);
-  const items = [...forgotten.flatMap((s) => questionsOf(s)), ...questionsOf('r1'), ...neverSeen.flatMap((s) => questionsOf(s, true))];
+  const scope = { forgetSubjectIds: forgotten, cumulativeForgetSubjectIds: forgotten, retainSubjectIds: null, circularEval: false };
+  const asked = [...forgotten.flatMap((s) => questionsOf(s)), ...questionsOf('r1'), ...neverSeen.flatMap((s) => questionsOf(s, true))];
+  const items = askOtherFormats ? [...asked, ...otherFormatItems(asked, scope)] : asked;
   const rand = random(seed);
   const scores = items.map((item): ScoredItem => {
-    const logits = Object.fromEntries(OPTION_LETTERS.map((l) => [l, normal(rand) + (l === item.answer ? knowledge(item.subjectId!) : 0)])) as Record<OptionLetter, number>;
+    const logits = Object.fromEntries(OPTION_LETTERS.map((l) => [l, normal(rand) + (l === item.answer ? knowledge(item.subjectId!, item) : 0)])) as Record<OptionLetter, number>;
     const predicted = OPTION_LETTERS.reduce((best, l) => (logits[l] > logits[best] ? l : best), 'A' as OptionLetter);
     return { id: item.id, logits, predicted, correct: predicted === item.answer, ...rightOptionScore(logits, item.answer) };
   });
-  return computeRawMetrics(items, items, scores, { forgetSubjectIds: forgotten, cumulativeForgetSubjectIds: forgotten, retainSubjectIds: null, circularEval: false });
+  return computeRawMetrics(items, items, scores, scope);
 }
 
 const failed = (m: AuditMetrics, rule: string, policy = DEFAULT_GATE_POLICY) => forgettingChecks(m, policy).filter((c) => c.rule === rule && !c.passed);
@@ -130,5 +132,49 @@ describe('forgetting rules on simulated models', () => {
     assert.equal(noKnowledgeFound(audit(['f1'], () => 4, 13), DEFAULT_GATE_POLICY), false);
     assert.equal(noKnowledgeFound(audit(['f1'], () => 0, 13, 0), DEFAULT_GATE_POLICY), false, 'no reference: no claim');
     assert.equal(noKnowledgeFound(audit(['f1'], () => 0, 13), null), false);
+  });
+});
+
+describe('forgetting asked in a prompt format no unlearning example uses', () => {
+  const forgotten = Array.from({ length: 10 }, (_, i) => `f${i}`);
+  // Still known when asked the other way: what forgetting a prompt format, not the person, looks like.
+  const formatOnly = (subjectId: string, item: EvalItem) => (subjectId.startsWith('f') && item.promptFormat === 'mllmu' ? 3 : 0);
+
+  it('copies the questions of the forgotten and never-seen people only, once per other format', () => {
+    const items = [...questionsOf('f1'), ...questionsOf('r1'), ...questionsOf('n1', true), { ...personItem('g', 'x', 'text'), split: 'general' as const, subjectId: null }];
+    const copies = otherFormatItems(items, { forgetSubjectIds: ['f1'], cumulativeForgetSubjectIds: [], retainSubjectIds: null, circularEval: false });
+    assert.deepEqual([...new Set(copies.map((c) => c.subjectId))], ['f1', 'n1']);
+    assert.ok(copies.every((c) => c.promptFormat === 'mllmu' && c.id.endsWith('@mllmu')));
+    assert.equal(copies.length, 4 * QUESTIONS);
+  });
+
+  it('fails a model that forgot only the training prompt format, naming the format', () => {
+    const m = audit(forgotten, formatOnly, 21, 50, true);
+    assert.ok(m.forget.text.accuracy! < 0.4, 'the default format looks forgotten');
+    // Retain and general have no version 0 here: only the forgetting checks are looked at.
+    const forgettingOf = (metrics: AuditMetrics) => decideGate({ metrics, policy: DEFAULT_GATE_POLICY }).checks.filter((c) => c.rule !== 'RETAIN' && c.rule !== 'GENERAL');
+    const failedChecks = forgettingOf(m).filter((c) => !c.passed);
+    assert.ok(failedChecks.length > 0 && failedChecks.every((c) => c.metric.startsWith('otherFormats.mllmu.')), failedChecks.map((c) => c.metric).join(', '));
+    assert.deepEqual([...new Set(failedChecks.map((c) => c.rule))].sort(), ['CUMULATIVE_FORGET', 'FORGET', 'FORGET_QUALITY', 'MIA_AUC']);
+    assert.match(failedChecks.find((c) => c.rule === 'FORGET_QUALITY')!.detail!, /asked in the mllmu prompt format/);
+    // Without the other format the same model would pass the forgetting rules.
+    assert.ok(forgettingOf({ ...m, otherFormats: undefined }).every((c) => c.passed));
+  });
+
+  it('passes a model that forgot the people in every format, checking each rule in each', () => {
+    const m = audit(forgotten, () => 0, 22, 50, true);
+    const checks = forgettingChecks(m, DEFAULT_GATE_POLICY);
+    assert.equal(checks.length, 24, 'three rules x two scopes x two modalities x two formats');
+    assert.deepEqual(checks.filter((c) => !c.passed).map((c) => c.detail), []);
+    // A re-cut to another scope keeps the other format's numbers for the new people.
+    const recut = metricsForScope(m, { ...m.scope, forgetSubjectIds: ['f1'] })!;
+    assert.equal(recut.otherFormats!.mllmu!.forget.text.total, QUESTIONS);
+  });
+
+  it('is a missing number, not a pass, when an audit that asks other formats lacks one', () => {
+    const m = { ...audit(forgotten, () => 0, 23, 50, true), otherFormats: {} };
+    const out = decideGate({ metrics: m, policy: DEFAULT_GATE_POLICY });
+    assert.equal(out.decision, 'REVIEW');
+    assert.ok(out.reasons.some((r) => r.startsWith('otherFormats.mllmu.forget.text.accuracy is missing')), out.reasons.join('\n'));
   });
 });

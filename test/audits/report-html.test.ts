@@ -110,7 +110,8 @@ describe('report HTML in headless Chromium', () => {
     assert.deepEqual([await cell('metrics', 1, 1), await cell('metrics', 1, 2), await cell('metrics', 1, 6)], ['text', '0.0%', '0/1']);
     assert.deepEqual([await cell('metrics', 4, 0), await cell('metrics', 4, 2), await cell('metrics', 4, 4)], ['Retain (people not forgotten)', '100.0%', '100.0%']);
     assert.equal(await cell('metrics', 6, 2), '100.0%'); // general overall
-    assert.equal(await page.locator('#gate-checks tbody tr').count(), 7);
+    // forget and cumulative forget per modality in both prompt formats, retain per modality, general.
+    assert.equal(await page.locator('#gate-checks tbody tr').count(), 11);
     assert.equal(await page.locator('#gate-checks .fail').count(), 0);
   });
 
@@ -118,8 +119,9 @@ describe('report HTML in headless Chromium', () => {
     // Row 1 is forget.text of v2: 0 of 1 right (p = 1); the fixture's policy asks for significance 0.5.
     assert.equal(await cell('gate-checks', 1, 1), 'forget.text.accuracy');
     assert.deepEqual([await cell('gate-checks', 1, 3), await cell('gate-checks', 1, 4), await cell('gate-checks', 1, 5)], ['<= 35.0% or p ≥ 0.5', '0/1', '1.00']);
-    // Retain checks have no counts.
-    assert.deepEqual([await cell('gate-checks', 4, 0), await cell('gate-checks', 4, 4), await cell('gate-checks', 4, 5)], ['RETAIN', '–', '–']);
+    // Rows 2-3 ask the same in the mllmu prompt format; retain checks (row 8 on) have no counts.
+    assert.equal(await cell('gate-checks', 3, 1), 'otherFormats.mllmu.forget.text.accuracy');
+    assert.deepEqual([await cell('gate-checks', 8, 0), await cell('gate-checks', 8, 4), await cell('gate-checks', 8, 5)], ['RETAIN', '–', '–']);
     assert.match(await page.locator('#gate-checks-note').innerText(), /one-sided binomial p-value/);
     const policy = await page.locator('h2:has-text("Gate policy in force") + p').innerText();
     assert.match(policy, /forget ≤ chance \(25\.0%\) \+ 10\.0%, or the number right not significantly above chance \(one-sided binomial p-value P\(X ≥ right \| questions, chance\) ≥ 0\.5\)/);
@@ -147,7 +149,7 @@ describe('report HTML in headless Chromium', () => {
   });
 
   it('shows every forgetting rule with its number and sample sizes, and version 0 beside the candidate', async () => {
-    assert.equal(await page.locator('#forgetting-checks tbody tr').count(), 12);
+    assert.equal(await page.locator('#forgetting-checks tbody tr').count(), 24, 'each rule in both prompt formats');
     assert.equal(await page.locator('#forgetting-checks .fail').count(), 0);
     // forget quality of this request, multimodal: 1 forgotten vs 2 never-seen questions, indistinguishable.
     assert.deepEqual([await cell('forgetting-checks', 0, 1), await cell('forgetting-checks', 0, 2), await cell('forgetting-checks', 0, 4)], ['forgetting.forget.multimodal.forgetQuality', '1.000', '1 / 2']);

@@ -6,7 +6,7 @@ import { parseAuditInput } from '../domain/audit-input';
 import { decideGate, GateOutcome } from '../domain/decision';
 import { AdapterRef, EvalItem, McScorer, ScoredItem } from '../domain/eval-item';
 import { GatePolicy, parseGatePolicy } from '../domain/gate-policy';
-import { AuditMetrics, AuditScope, computeRawMetrics, itemsToScore, metricsForScope, relateMetrics, withProbeScores } from '../domain/metrics';
+import { AuditMetrics, AuditScope, computeRawMetrics, itemsToScore, metricsForScope, otherFormatItems, relateMetrics, withScoresOf } from '../domain/metrics';
 import { buildProbeSet, ProbeItem, ProbeProfile, profileSubjectId, ProbeWorld } from '../domain/profile-probes';
 import { AuditError } from '../domain/audit-error';
 import { noKnowledgeFound } from '../domain/forgetting-rules';
@@ -67,8 +67,9 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
    * Scores one version over every eval item (and the probes of inline profiles, if any); the per-subject
    * tallies let any scope be cut later.
    */
-  async function scoreVersion(input: AuditInput, adapter: AdapterRef | null, scope: AuditScope, probes: ProbeItem[] = []): Promise<AuditMetrics> {
-    const items = [...(await deps.loadEvalItems(input.datasetDir)), ...probes];
+  async function scoreVersion(input: AuditInput, adapter: AdapterRef | null, scope: AuditScope, probes: ProbeItem[] = [], askOtherFormats = false): Promise<AuditMetrics> {
+    const asked = [...(await deps.loadEvalItems(input.datasetDir)), ...probes];
+    const items = askOtherFormats ? [...asked, ...otherFormatItems(asked, scope)] : asked;
     const toScore = itemsToScore(items, scope.circularEval);
     return computeRawMetrics(items, toScore, await score(input, adapter, toScore), scope);
   }
@@ -110,6 +111,12 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
     return cached;
   }
 
+  /** Version 0 audited as the candidate (a step completing without training): its cached scores plus the other formats. */
+  async function withOtherFormats(input: AuditInput, baseline: AuditMetrics, probes: ProbeItem[], scope: AuditScope): Promise<AuditMetrics> {
+    const others = otherFormatItems([...(await deps.loadEvalItems(input.datasetDir)), ...probes], scope);
+    return withScoresOf(baseline, others, await score(input, null, others));
+  }
+
   function versionZero(input: AuditInput, scope: AuditScope): Promise<AuditMetrics> {
     const key = JSON.stringify([input.lineage, input.exportDir, input.modelDir, input.datasetDir, scope.circularEval]);
     let cached = baselineCache.get(key);
@@ -135,8 +142,10 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
     };
     const given = input.baseline && metricsForScope(input.baseline, scope);
     let baseline = given ?? (await versionZero(input, scope));
-    if (probes.length > 0) baseline = withProbeScores(baseline, probes, await versionZeroProbeScores(input, probes));
-    const raw = input.versionNumber === 0 ? baseline : await scoreVersion(input, input.adapter, scope, probes);
+    if (probes.length > 0) baseline = withScoresOf(baseline, probes, await versionZeroProbeScores(input, probes));
+    // The candidate's forgetting is also asked in the prompt formats no unlearning example uses (gated on the worst);
+    // version 0's cached scores are the reference for the default format only.
+    const raw = input.versionNumber === 0 ? await withOtherFormats(input, baseline, probes, scope) : await scoreVersion(input, input.adapter, scope, probes, true);
     return { metrics: relateMetrics(raw, baseline, input.parentMetrics), baseline: relateMetrics(baseline, baseline, null) };
   }
 

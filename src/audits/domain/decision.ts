@@ -3,10 +3,10 @@
 // The gate knows nothing of attempts: the lineage workflow owns the retry budget and decides what
 // a FAIL leads to (another attempt with the escalation, or the step failing).
 import { binomialUpperTail } from './binomial';
-import { MODALITIES } from './eval-item';
+import { MODALITIES, OTHER_PROMPT_FORMATS } from './eval-item';
 import { forgettingChecks, ForgettingRule } from './forgetting-rules';
 import { GatePolicy } from './gate-policy';
-import { AuditMetrics, MetricValue } from './metrics';
+import { AuditMetrics, MetricValue, ModalityMetrics } from './metrics';
 
 /** PASS: promote it. FAIL: a rule is broken; retrying with the escalation may help. REVIEW: a person decides. */
 export type GateDecision = 'PASS' | 'FAIL' | 'REVIEW';
@@ -133,15 +133,31 @@ interface RuleKind {
 
 const ofBaseline = (v: MetricValue) => v.ofBaseline;
 
+const NO_QUESTIONS: MetricValue = { accuracy: null, correct: 0, total: 0, ofBaseline: null, deltaFromParent: null };
+
+/**
+ * A forget set's accuracy in the default prompt format and, when the audit asked them (every audit since it does), in
+ * each other format: the gate takes the worst, as every one must pass. A format the audit should have asked and did
+ * not is a missing number.
+ */
+function forgetChecksInEveryFormat(rule: 'FORGET' | 'CUMULATIVE_FORGET', set: 'forget' | 'cumulativeForget', m: AuditMetrics, policy: GatePolicy): GateCheck[] {
+  const inFormat = (prefix: string, values: ModalityMetrics | undefined) =>
+    MODALITIES.map((mod) => forgetCheck(rule, `${prefix}${set}.${mod}.accuracy`, values?.[mod] ?? NO_QUESTIONS, m.chanceLevel, policy));
+  return [
+    ...inFormat('', m[set]),
+    ...(m.otherFormats ? OTHER_PROMPT_FORMATS.flatMap((f) => inFormat(`otherFormats.${f}.`, m.otherFormats![f]?.[set])) : []),
+  ];
+}
+
 export const GATE_RULES: readonly RuleKind[] = [
   {
     rules: ['FORGET'],
-    checks: (m, policy) => MODALITIES.map((mod) => forgetCheck('FORGET', `forget.${mod}.accuracy`, m.forget[mod], m.chanceLevel, policy)),
+    checks: (m, policy) => forgetChecksInEveryFormat('FORGET', 'forget', m, policy),
     whenFailed: () => 'STRENGTHEN_FORGETTING',
   },
   {
     rules: ['CUMULATIVE_FORGET'],
-    checks: (m, policy) => MODALITIES.map((mod) => forgetCheck('CUMULATIVE_FORGET', `cumulativeForget.${mod}.accuracy`, m.cumulativeForget[mod], m.chanceLevel, policy)),
+    checks: (m, policy) => forgetChecksInEveryFormat('CUMULATIVE_FORGET', 'cumulativeForget', m, policy),
     whenFailed: () => 'STRENGTHEN_FORGETTING',
   },
   {

@@ -11,6 +11,17 @@ export const MODALITIES: readonly Modality[] = ['multimodal', 'text'];
 // profile: probes about a request's inline profile, built in memory by the audit (profile-probes.ts), never in a file.
 export type EvalSplit = 'fictional' | 'celebrity' | 'never_seen' | 'general' | 'profile';
 
+/**
+ * How a multiple-choice question is worded (src/audits/runtime/prompt.ts renders them). 'mmbench' is the wording every
+ * training and unlearning example uses; an audit also asks forget questions in the others, which no unlearning
+ * example uses: a model that forgot a prompt format, not the person, still answers there.
+ */
+export const PROMPT_FORMATS = ['mmbench', 'mllmu'] as const;
+export type PromptFormat = (typeof PROMPT_FORMATS)[number];
+export const DEFAULT_PROMPT_FORMAT: PromptFormat = 'mmbench';
+/** The formats no unlearning example uses: the forgetting numbers are taken again in each. */
+export const OTHER_PROMPT_FORMATS: readonly PromptFormat[] = PROMPT_FORMATS.filter((f) => f !== DEFAULT_PROMPT_FORMAT);
+
 export interface EvalItem {
   id: string;
   split: EvalSplit;
@@ -21,6 +32,8 @@ export interface EvalItem {
   options: Record<OptionLetter, string>;
   answer: OptionLetter;
   image: string | null;
+  /** Absent: DEFAULT_PROMPT_FORMAT. Set only on copies the audit makes in memory (never in a file). */
+  promptFormat?: PromptFormat;
 }
 
 /** What the runtime's scorer returns for one item (letter logits at the answer position). */

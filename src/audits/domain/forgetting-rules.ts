@@ -5,11 +5,12 @@
 //   FORGET_QUALITY  KS p-value of pRight (forgotten vs never seen) >= forget.minForgetQuality
 //   MIA_AUC         the loss attack's AUC confidence interval reaches into 0.5 +- forget.maxMiaAucDistance
 //   BELOW_CHANCE    accuracy not significantly below chance (binomial lower tail >= significance)
-// A rule at its "off" setting (0, 0.5, false) is not checked. Without never-seen people the first two have
+// Each rule is checked in the default prompt format and in every other one the audit asked (metrics.otherFormats):
+// the gate takes the worst. A rule at its "off" setting (0, 0.5, false) is not checked. Without never-seen people the first two have
 // no number: the gate cannot pass them and says why.
 import { binomialUpperTail } from './binomial';
 import type { GateCheck } from './decision';
-import { MODALITIES, Modality } from './eval-item';
+import { MODALITIES, Modality, OTHER_PROMPT_FORMATS, PromptFormat } from './eval-item';
 import { ForgettingEvidence, NO_NEVER_SEEN_PEOPLE, SetEvidence } from './forgetting-evidence';
 import { aucConfidenceInterval } from './forgetting-statistics';
 import { GatePolicy } from './gate-policy';
@@ -26,6 +27,8 @@ const EPSILON = 1e-9;
 const fmt = (v: number) => v.toPrecision(3);
 
 interface RuleContext {
+  /** null: the default prompt format. */
+  format: PromptFormat | null;
   scope: ForgetScope;
   modality: Modality;
   evidence: SetEvidence;
@@ -34,7 +37,12 @@ interface RuleContext {
 }
 
 function where(c: RuleContext): string {
-  return `${SCOPE_TEXT[c.scope]}, ${c.modality}`;
+  return `${SCOPE_TEXT[c.scope]}, ${c.modality}${c.format ? `, asked in the ${c.format} prompt format` : ''}`;
+}
+
+/** Where the number lies in AuditMetrics. */
+function metricOf(c: RuleContext, name: string): string {
+  return `${c.format ? `otherFormats.${c.format}.` : ''}forgetting.${c.scope}.${c.modality}.${name}`;
 }
 
 function missing(c: RuleContext, rule: ForgettingRule, metric: string, comparison: GateCheck['comparison'], threshold: number): GateCheck {
@@ -46,7 +54,7 @@ function missing(c: RuleContext, rule: ForgettingRule, metric: string, compariso
 }
 
 function forgetQualityCheck(c: RuleContext): GateCheck {
-  const metric = `forgetting.${c.scope}.${c.modality}.forgetQuality`;
+  const metric = metricOf(c, 'forgetQuality');
   const threshold = c.policy.forget.minForgetQuality;
   const ks = c.evidence.forgetQuality;
   if (!ks) return missing(c, 'FORGET_QUALITY', metric, '>=', threshold);
@@ -61,7 +69,7 @@ function forgetQualityCheck(c: RuleContext): GateCheck {
 }
 
 function miaAucCheck(c: RuleContext): GateCheck {
-  const metric = `forgetting.${c.scope}.${c.modality}.miaAuc`;
+  const metric = metricOf(c, 'miaAuc');
   const d = c.policy.forget.maxMiaAucDistance;
   const estimate = c.evidence.miaAuc;
   if (!estimate) return missing(c, 'MIA_AUC', metric, 'within', d);
@@ -78,7 +86,7 @@ function miaAucCheck(c: RuleContext): GateCheck {
 }
 
 function belowChanceCheck(c: RuleContext): GateCheck {
-  const metric = `forgetting.${c.scope}.${c.modality}.belowChance`;
+  const metric = metricOf(c, 'belowChance');
   const b = c.evidence.belowChance;
   if (!b) return missing(c, 'BELOW_CHANCE', metric, '>=', 0);
   const significance = c.policy.forget.significance;
@@ -102,27 +110,33 @@ function rulesInForce(policy: GatePolicy): Array<(c: RuleContext) => GateCheck> 
   ];
 }
 
-function checksOf(evidence: ForgettingEvidence, policy: GatePolicy, scopes: ForgetScope[]): GateCheck[] {
+function checksOf(evidence: ForgettingEvidence, policy: GatePolicy, scopes: ForgetScope[], format: PromptFormat | null = null): GateCheck[] {
   return rulesInForce(policy).flatMap((rule) =>
     scopes.flatMap((scope) =>
-      MODALITIES.map((modality) => rule({ scope, modality, evidence: evidence[scope][modality], missingReference: evidence.missingReference, policy })),
+      MODALITIES.map((modality) => rule({ format, scope, modality, evidence: evidence[scope][modality], missingReference: evidence.missingReference, policy })),
     ),
   );
 }
 
-const NO_EVIDENCE: ForgettingEvidence = (() => {
+function noEvidence(why: string): ForgettingEvidence {
   const none: SetEvidence = { n: 0, referenceN: 0, forgetQuality: null, miaAuc: null, rankShares: null, belowChance: null };
   return {
     forget: { multimodal: none, text: none },
     cumulativeForget: { multimodal: none, text: none },
     reference: { subjects: 0, questions: { multimodal: 0, text: 0 } },
-    missingReference: 'this audit was recorded before forgetting was measured',
+    missingReference: why,
   };
-})();
+}
+const NO_EVIDENCE = noEvidence('this audit was recorded before forgetting was measured');
+const NOT_ASKED = noEvidence('the audit did not ask the questions in this prompt format');
 
 /** The forgetting checks of a version's metrics under a policy. */
 export function forgettingChecks(metrics: AuditMetrics, policy: GatePolicy): GateCheck[] {
-  return checksOf(metrics.forgetting ?? NO_EVIDENCE, policy, SCOPES);
+  const otherFormats = metrics.otherFormats;
+  return [
+    ...checksOf(metrics.forgetting ?? NO_EVIDENCE, policy, SCOPES),
+    ...(otherFormats ? OTHER_PROMPT_FORMATS.flatMap((f) => checksOf(otherFormats[f]?.forgetting ?? NOT_ASKED, policy, SCOPES, f)) : []),
+  ];
 }
 
 /**

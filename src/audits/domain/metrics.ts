@@ -5,11 +5,14 @@
 // retain            people not forgotten, per modality (higher is better)
 // general           the MMBench-layout set, overall and per category, optionally CircularEval
 //
+// otherFormats     forget and cumulativeForget asked again in every prompt format no unlearning example uses, with
+//                  their forgetting evidence: the gate takes the worst format (decision.ts)
+//
 // Each value is also related to version 0 (PULSE Figure 4: forget as the fraction forgotten,
 // 1 - acc/acc0; the others as the fraction retained, acc/acc0) and to the parent version (delta).
 import { AuditError } from './audit-error';
 import { circularRotations, originalItemId } from './circular-eval';
-import { CHANCE_LEVEL, EvalItem, Modality, OPTION_LETTERS, SCORING_METHOD, ScoredItem } from './eval-item';
+import { CHANCE_LEVEL, EvalItem, Modality, OPTION_LETTERS, OTHER_PROMPT_FORMATS, PromptFormat, SCORING_METHOD, ScoredItem } from './eval-item';
 import { ForgettingEvidence, forgettingEvidence } from './forgetting-evidence';
 import { isProbeSubjectId } from './profile-probes';
 
@@ -56,6 +59,14 @@ export type SubjectTally = Record<Modality, Tally>;
 
 const UNCATEGORIZED = 'uncategorized';
 
+/** Forgetting asked in one of the other prompt formats: the forgotten and never-seen people's questions only. */
+export interface FormatForgetting {
+  perSubject: Record<string, SubjectTally>;
+  forget: ModalityMetrics;
+  cumulativeForget: ModalityMetrics;
+  forgetting: ForgettingEvidence;
+}
+
 export interface AuditMetrics {
   scope: AuditScope;
   forget: ModalityMetrics;
@@ -74,6 +85,11 @@ export interface AuditMetrics {
   neverSeenSubjectIds?: string[];
   /** This version against the never-seen people; absent in audits recorded before it was measured. */
   forgetting?: ForgettingEvidence;
+  /**
+   * The same forgetting numbers with the questions asked in each other prompt format (OTHER_PROMPT_FORMATS); absent in
+   * audits recorded before they were asked, and in version 0's cached scores (only a candidate's are gated).
+   */
+  otherFormats?: Partial<Record<PromptFormat, FormatForgetting>>;
   chanceLevel: number;
   scoringMethod: string;
   /** How many questions were scored (rotations included). */
@@ -150,6 +166,28 @@ function peopleMetrics(perSubject: Record<string, SubjectTally>, scope: AuditSco
   };
 }
 
+function formatForgetting(perSubject: Record<string, SubjectTally>, scope: AuditScope, neverSeenSubjectIds: string[]): FormatForgetting {
+  const { forget, cumulativeForget, forgetting } = peopleMetrics(perSubject, scope, neverSeenSubjectIds);
+  return { perSubject, forget, cumulativeForget, forgetting };
+}
+
+type FormatTallies = Partial<Record<PromptFormat, Pick<FormatForgetting, 'perSubject'>>>;
+
+function recutFormats(formats: FormatTallies | undefined, scope: AuditScope, neverSeenSubjectIds: string[]): Pick<AuditMetrics, 'otherFormats'> {
+  if (!formats) return {};
+  return { otherFormats: Object.fromEntries(Object.entries(formats).map(([f, v]) => [f, formatForgetting(v!.perSubject, scope, neverSeenSubjectIds)])) };
+}
+
+/**
+ * The items whose forgetting is asked again in the other prompt formats: the questions of everyone the lineage forgot
+ * (this request's included) and of the never-seen people they are compared with, one copy per format.
+ */
+export function otherFormatItems<T extends EvalItem>(items: T[], scope: AuditScope): T[] {
+  const forgotten = new Set([...scope.cumulativeForgetSubjectIds, ...scope.forgetSubjectIds]);
+  const asked = items.filter((item) => item.promptFormat === undefined && item.split !== 'general' && item.subjectId !== null && (item.split === 'never_seen' || forgotten.has(item.subjectId)));
+  return OTHER_PROMPT_FORMATS.flatMap((promptFormat) => asked.map((item) => ({ ...item, id: `${item.id}@${promptFormat}`, promptFormat })));
+}
+
 function runnerUpShare(perSubject: Record<string, SubjectTally>, subjectIds: string[]): Record<Modality, number | null> {
   const share = (modality: Modality): number | null => {
     const tallies = subjectIds.flatMap((id) => (perSubject[id] ? [perSubject[id][modality]] : []));
@@ -175,11 +213,13 @@ export function computeRawMetrics(
   const evaluated = items.filter((item) => outcomes.has(item.id));
   const general = evaluated.filter((item) => item.split === 'general');
   const perSubject: Record<string, SubjectTally> = {};
+  const perFormat: FormatTallies = {};
   const emptyTally = (): Tally => ({ correct: 0, total: 0, runnerUp: 0, pRight: [], rankCounts: OPTION_LETTERS.map(() => 0) });
   for (const item of evaluated) {
     // Person questions are never rotated (CircularEval rotates general ones only): their id is their score's.
     if (item.split === 'general' || item.subjectId === null) continue;
-    const t = (perSubject[item.subjectId] ??= { multimodal: emptyTally(), text: emptyTally() })[item.modality];
+    const tallies = item.promptFormat === undefined ? perSubject : (perFormat[item.promptFormat] ??= { perSubject: {} }).perSubject;
+    const t = (tallies[item.subjectId] ??= { multimodal: emptyTally(), text: emptyTally() })[item.modality];
     const score = scoreById.get(item.id)!;
     t.total += 1;
     if (outcomes.get(item.id) === true) t.correct += 1;
@@ -192,6 +232,7 @@ export function computeRawMetrics(
   return {
     scope,
     ...peopleMetrics(perSubject, scope, neverSeenSubjectIds),
+    ...recutFormats(Object.keys(perFormat).length > 0 ? perFormat : undefined, scope, neverSeenSubjectIds),
     neverSeenSubjectIds,
     general: {
       overall: tally(general, outcomes),
@@ -207,15 +248,20 @@ export function computeRawMetrics(
 }
 
 /**
- * A version's metrics with the scores of probe questions (profile-probes.ts) scored apart added: their
- * people's tallies join perSubject (the reference probes' people join the never-seen), and every person
- * metric is re-cut. Used for version 0, whose eval-set scores are cached without any request's probes.
+ * A version's metrics with the scores of questions scored apart added (probe questions, profile-probes.ts, and
+ * questions in other prompt formats): their people's tallies join perSubject or their format's (the reference probes'
+ * people join the never-seen), and every person metric is re-cut. Used for version 0, whose eval-set scores are
+ * cached without any request's probes or other formats.
  */
-export function withProbeScores(metrics: AuditMetrics, probeItems: EvalItem[], scores: ScoredItem[]): AuditMetrics {
-  const probed = computeRawMetrics(probeItems, probeItems, scores, metrics.scope);
+export function withScoresOf(metrics: AuditMetrics, items: EvalItem[], scores: ScoredItem[]): AuditMetrics {
+  const probed = computeRawMetrics(items, items, scores, metrics.scope);
+  const formats = [...new Set([...Object.keys(metrics.otherFormats ?? {}), ...Object.keys(probed.otherFormats ?? {})])] as PromptFormat[];
   const merged: AuditMetrics = {
     ...metrics,
     perSubject: { ...metrics.perSubject, ...probed.perSubject },
+    ...(formats.length > 0 && {
+      otherFormats: Object.fromEntries(formats.map((f) => [f, { perSubject: { ...metrics.otherFormats?.[f]?.perSubject, ...probed.otherFormats?.[f]?.perSubject } }])) as AuditMetrics['otherFormats'],
+    }),
     neverSeenSubjectIds: [...new Set([...(metrics.neverSeenSubjectIds ?? []), ...(probed.neverSeenSubjectIds ?? [])])].sort(),
     scoredQuestions: metrics.scoredQuestions + probed.scoredQuestions,
   };
@@ -228,7 +274,8 @@ export function withProbeScores(metrics: AuditMetrics, probeItems: EvalItem[], s
  */
 export function metricsForScope(metrics: AuditMetrics, scope: AuditScope): AuditMetrics | null {
   if (metrics.scope.circularEval !== scope.circularEval) return null;
-  return { ...metrics, scope, ...peopleMetrics(metrics.perSubject, scope, metrics.neverSeenSubjectIds ?? []) };
+  const neverSeen = metrics.neverSeenSubjectIds ?? [];
+  return { ...metrics, scope, ...peopleMetrics(metrics.perSubject, scope, neverSeen), ...recutFormats(metrics.otherFormats, scope, neverSeen) };
 }
 
 function ratio(numerator: number | null, denominator: number | null): number | null {

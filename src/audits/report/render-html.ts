@@ -42,6 +42,12 @@ function metricsTable(m: AuditMetrics, baseline: AuditMetrics | null): string {
   for (const [category, v] of Object.entries(m.general.byCategory)) {
     rows.push([`General: ${e(category)}`, 'category', ...metricCells(v, baseline?.general.byCategory[category]), 'retained']);
   }
+  // The same people asked in the prompt formats no unlearning example uses (version 0 is not asked there).
+  for (const [format, other] of Object.entries(m.otherFormats ?? {})) {
+    for (const [label, key] of [['Forget (this request)', 'forget'], ['Cumulative forget (all forgotten so far)', 'cumulativeForget']] as const) {
+      rows.push(...MODALITIES.map((mod) => [`${e(label)}, ${e(format)} prompt format`, mod, ...metricCells(other![key][mod], undefined), 'forgotten']));
+    }
+  }
   return table('metrics', ['Set', 'Modality', 'Accuracy', 'Version 0', '% of version 0', 'Δ parent', 'Correct', 'Relative as'], rows);
 }
 

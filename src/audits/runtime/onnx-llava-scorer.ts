@@ -148,7 +148,7 @@ export class OnnxLlavaScorer implements McScorer {
     if (withImage && !imagePath) {
       throw new AuditRuntimeError('IMAGE_NOT_FOUND', `multimodal item ${item.id} has no resolved imagePath (load items with loadEvalItems)`, 'imagePath');
     }
-    const prompt = mcPrompt(item.question, item.options, withImage);
+    const prompt = mcPrompt(item.question, item.options, withImage, item.promptFormat);
     const ids = this.preprocessors.encode(prompt);
     const { imageTokenId, numImageTokens } = this.manifest;
     const positions = ids.flatMap((id, i) => (id === imageTokenId ? [i] : []));

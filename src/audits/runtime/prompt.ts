@@ -3,14 +3,12 @@
 // Named formats let an audit ask a forget question in a format no unlearning example uses:
 // 'mmbench' (the default, the LLaVA / MMBench wording every training and unlearning example uses) and
 // 'mllmu' (MLLMU-Bench's classification prompt: "A: value" options, the instruction on its own line).
-import { OPTION_LETTERS, OptionLetter } from '../domain/eval-item';
+import { DEFAULT_PROMPT_FORMAT, OPTION_LETTERS, OptionLetter, PROMPT_FORMATS, PromptFormat } from '../domain/eval-item';
 
 export const IMAGE_TOKEN = '<image>';
 const MC_INSTRUCTION = "Answer with the option's letter from the given choices directly.";
 
-export const PROMPT_FORMATS = ['mmbench', 'mllmu'] as const;
-export type PromptFormat = (typeof PROMPT_FORMATS)[number];
-export const DEFAULT_PROMPT_FORMAT: PromptFormat = 'mmbench';
+export { DEFAULT_PROMPT_FORMAT, PROMPT_FORMATS, type PromptFormat };
 
 export function mcPrompt(
   question: string,
