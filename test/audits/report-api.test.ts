@@ -170,7 +170,8 @@ describe('compliance reports over HTTP and GraphQL', { timeout: 180_000 }, () =>
 
   it('answers the forgetting evidence of a request in GraphQL', async () => {
     const q = `{ auditReport(requestId: "${REQUEST}") { forgetQuality { multimodal text } miaAuc { multimodal text }
-      rankShares { multimodal text } belowChance { multimodal text } knowledgeBefore { multimodal text } noKnowledgeFound } }`;
+      rankShares { multimodal text } belowChance { multimodal text } knowledgeBefore { multimodal text } noKnowledgeFound
+      promptFormats { format forget { multimodal text } forgetQuality { multimodal text } miaAuc { multimodal text } } } }`;
     const { data, errors } = await graphql(q, tokens.alice);
     assert.equal(errors, undefined);
     const r = data.auditReport;
@@ -181,6 +182,9 @@ describe('compliance reports over HTTP and GraphQL', { timeout: 180_000 }, () =>
     assert.deepEqual(r.belowChance, { multimodal: false, text: false });
     assert.deepEqual(r.knowledgeBefore, { multimodal: 1, text: 1 });
     assert.equal(r.noKnowledgeFound, false, 'version 0 knew s1');
+    // The same numbers asked in the mllmu prompt format, beside the default's.
+    assert.deepEqual(r.promptFormats.map((f: { format: string }) => f.format), ['mmbench', 'mllmu']);
+    for (const f of r.promptFormats) assert.deepEqual([f.forget, f.forgetQuality, f.miaAuc], [{ multimodal: 0, text: 0 }, { multimodal: 1, text: 1 }, { multimodal: 0.5, text: 0.5 }], f.format);
   });
 
   it('serves an HTML page that opens in headless Chromium with the bearer token and shows the numbers', async () => {

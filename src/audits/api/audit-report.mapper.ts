@@ -1,7 +1,9 @@
+import { DEFAULT_PROMPT_FORMAT } from '../domain/eval-item';
+import { ForgettingEvidence } from '../domain/forgetting-evidence';
 import { AuditMetrics, ModalityMetrics } from '../domain/metrics';
 import { ComplianceReport } from '../domain/report';
 import { ForgettingReport } from '../domain/forgetting-report';
-import { AuditBaselineModel, AuditReportModel, GateDecisionEnum, ModalityAccuracyModel } from './audit-report.model';
+import { AuditBaselineModel, AuditReportModel, GateDecisionEnum, ModalityAccuracyModel, PromptFormatForgettingModel } from './audit-report.model';
 
 const accuracies = (m: ModalityMetrics | undefined): ModalityAccuracyModel => ({
   multimodal: m?.multimodal.accuracy ?? null,
@@ -25,6 +27,25 @@ function forgettingFields(f: ForgettingReport | null): Pick<AuditReportModel, 'f
   };
 }
 
+function formatForgetting(format: string, forget: ModalityMetrics, evidence: ForgettingEvidence | undefined): PromptFormatForgettingModel {
+  const e = evidence?.forget;
+  return {
+    format,
+    forget: accuracies(forget),
+    forgetQuality: { multimodal: e?.multimodal.forgetQuality?.pValue ?? null, text: e?.text.forgetQuality?.pValue ?? null },
+    miaAuc: { multimodal: e?.multimodal.miaAuc?.auc ?? null, text: e?.text.miaAuc?.auc ?? null },
+  };
+}
+
+/** Every prompt format the audit asked this request's people in, the default first. */
+function promptFormats(m: AuditMetrics | null): PromptFormatForgettingModel[] {
+  if (!m?.otherFormats) return [];
+  return [
+    formatForgetting(DEFAULT_PROMPT_FORMAT, m.forget, m.forgetting),
+    ...Object.entries(m.otherFormats).map(([format, other]) => formatForgetting(format, other!.forget, other!.forgetting)),
+  ];
+}
+
 /** The core numbers of a request's report; null when nothing was audited for it yet. */
 export function toAuditReportModel(report: ComplianceReport): AuditReportModel | null {
   const audit = report.audit;
@@ -42,6 +63,7 @@ export function toAuditReportModel(report: ComplianceReport): AuditReportModel |
     retain: accuracies(m?.retain),
     general: m?.general.overall.accuracy ?? null,
     ...forgettingFields(audit.forgetting),
+    promptFormats: promptFormats(m ?? null),
     baseline: audit.baseline ? baselineOf(audit.baseline) : null,
     gatePolicyVersion: audit.gatePolicy?.version ?? null,
     htmlUrl: report.links.html,

@@ -47,6 +47,14 @@ export class AuditBaselineModel {
   @Field(() => Float, { nullable: true }) general!: number | null;
 }
 
+@ObjectType('PromptFormatForgetting', { description: 'This request\'s people asked in one prompt format: the gate checks every format and takes the worst' })
+export class PromptFormatForgettingModel {
+  @Field({ description: 'mmbench: the wording every training and unlearning example uses; others (mllmu: MLLMU-Bench\'s) no unlearning example uses' }) format!: string;
+  @Field(() => ModalityAccuracyModel) forget!: ModalityAccuracyModel;
+  @Field(() => ModalityValueModel, { description: 'KS p-value against never-seen people asked the same way' }) forgetQuality!: ModalityValueModel;
+  @Field(() => ModalityValueModel, { description: 'the loss attack\'s AUC against never-seen people asked the same way' }) miaAuc!: ModalityValueModel;
+}
+
 @ObjectType('AuditReport', { description: 'The PULSE audit of the version that carried out (or last attempted) a deletion request' })
 export class AuditReportModel {
   @Field(() => ID) requestId!: string;
@@ -71,6 +79,8 @@ export class AuditReportModel {
   rankShares!: ModalitySharesModel;
   @Field(() => ModalityFlagModel, { description: 'this request\'s accuracy is significantly below chance (binomial, at the policy\'s significance): answering reliably wrong reveals the deletion' })
   belowChance!: ModalityFlagModel;
+  @Field(() => [PromptFormatForgettingModel], { description: 'forget, forgetQuality and miaAuc in each prompt format the audit asked, the default first; empty for audits recorded before formats were asked' })
+  promptFormats!: PromptFormatForgettingModel[];
   @Field(() => ModalityAccuracyModel, { description: 'version 0\'s accuracy on this request\'s questions: what there was to forget' })
   knowledgeBefore!: ModalityAccuracyModel;
   @Field(() => Boolean, { description: 'version 0 answered this request\'s people like people it never saw (every forgetting rule passes on version 0)' })
