@@ -20,6 +20,7 @@ async function main() {
   // LETHE_TINY_MODEL_ROOT: an already built model + dataset (skips the build, e.g. during development).
   const tinyRoot = process.env.LETHE_TINY_MODEL_ROOT || b.ensureTinyModel(py);
   b.buildTypeScript();
+  b.ensureConsole();
   const dataDir = path.resolve(b.ROOT, process.env.LETHE_DATA_DIR || '.data');
   const port = Number(process.env.PORT || 3000);
   b.log(`starting Lethe (data in ${dataDir})…`);
