@@ -8,7 +8,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 export default defineConfig({
   root: here,
-  // Served under /console by the API (src/console/console-static.ts).
+  // Served under /console by the API (src/console/api/console-static.ts).
   base: '/console/',
   logLevel: 'warn',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },

@@ -36,8 +36,10 @@ async function main() {
   await ensureBaseExport({ baseUrl: stack.baseUrl, token, py, workerDir: b.WORKER_DIR, artifactsDir, log: b.log, watch: stack.watch });
   // The token stays in its file (mode 600): terminals and logs travel further than the data dir.
   const tokenLine = `operator token: in ${displayPath(path.join(dataDir, 'operator.token'))} (mode 600)`;
+  const { CONSOLE_PATH } = require(path.join(b.ROOT, 'dist/src/console/api/console-static.js'));
   process.stderr.write(`
 Lethe is ready on ${stack.baseUrl}/graphql (started in ${((Date.now() - started) / 1000).toFixed(1)} s)
+web console: ${stack.baseUrl}${CONSOLE_PATH}/ (sign in with a token)
 ${tokenLine}
 
 Try:

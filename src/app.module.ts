@@ -12,7 +12,7 @@ import { AuthService } from './auth/auth.service';
 import type { Role } from './auth/domain/principal';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
-import { mountConsole } from './console/console-static';
+import { mountConsole } from './console/api/console-static';
 import { AppErrorFilter } from './common/app-error.filter';
 import { AppError, AuthError, InputError } from './common/errors';
 import { findUnstorableLiteral, findUnstorableVariable } from './common/storable-text';

@@ -17,7 +17,7 @@ const PYTHONPATH = [WORKER_DIR, path.join(BENCH_DIR, 'python')].join(path.delimi
 // The code that builds the tiny LLaVA and its world; any change to it rebuilds the model.
 const TINY_SOURCES = [path.join(WORKER_DIR, 'lethe_worker', 'tiny'), path.join(WORKER_DIR, 'lethe_worker', 'model_io.py')];
 const TINY_SEED = 1234;
-// The web console's sources and its build (served by the API under /console: src/console/console-static.ts).
+// The web console's sources and its build (served by the API under /console: src/console/api/console-static.ts).
 const CONSOLE_DIR = path.join(ROOT, 'console');
 const CONSOLE_OUT = path.join(ROOT, 'dist', 'console');
 

@@ -117,7 +117,6 @@ describe('web console (real API and browser, recorded queue)', { timeout: 10 * 6
     assert.match(message, /input\.subject\.profile\.images\[0\]/, `the message names the image: ${message}`);
     assert.equal(await page.getByLabel('Images (PNG or JPEG)').getAttribute('aria-invalid'), 'true');
     assert.equal(await errorBeside(page, 'Name'), '', 'the error is beside the image field only');
-    await screenshot(page, 'file-request-bad-image');
     assert.equal((await t.operator.ok('{ deletionRequests { totalCount } }')).deletionRequests.totalCount, before, 'nothing was stored');
     await page.close();
   });

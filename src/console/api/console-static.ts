@@ -8,8 +8,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 
 export const CONSOLE_PATH = '/console';
 
-/** Where scripts/lib/bootstrap.cjs (ensureConsole) writes the build; this file runs from dist/src/console/. */
-export const CONSOLE_BUILD_DIR = path.resolve(__dirname, '..', '..', 'console');
+/** Where scripts/lib/bootstrap.cjs (ensureConsole) writes the build; this file runs from dist/src/console/api/. */
+export const CONSOLE_BUILD_DIR = path.resolve(__dirname, '..', '..', '..', 'console');
 
 /**
  * Scripts and styles from this origin only, data from /graphql only, images from uploads previewed in the page
