@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { RequestLifecycle } from '../../src/requests/request-lifecycle.service';
 import { startTestApp, writeDataset, writeModelDir, type TestApp } from '../support/app';
 import { launchChromium } from '../support/chromium';
 import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
@@ -16,13 +17,15 @@ const SUBMIT = 'mutation ($input: SubmitDeletionRequestInput!) { submitDeletionR
 
 describe('web console (real API and browser, recorded queue)', { timeout: 10 * 60_000 }, () => {
   let t: TestApp;
+  let queue: RecordingQueue;
   let browser: Browser;
   let alice: string;
   let bob: string;
   let auditor: string;
 
   before(async () => {
-    t = await startTestApp({ orchestration: recordingQueueModule(new RecordingQueue()) });
+    queue = new RecordingQueue();
+    t = await startTestApp({ orchestration: recordingQueueModule(queue) });
     const dataset = writeDataset(path.join(t.postgres.dir, 'dataset'), [
       { id: 's1', name: 'Ada Fictional', knowledge: 'FINETUNED' },
       { id: 's2', name: 'Bo Fictional', knowledge: 'FINETUNED' },
@@ -97,6 +100,26 @@ describe('web console (real API and browser, recorded queue)', { timeout: 10 * 6
     assert.match(refusal ?? '', /FORBIDDEN/);
     assert.doesNotMatch(await other.content(), /Ada Fictional/, 'nothing of the request reaches the page');
     await other.close();
+  });
+
+  it('a request in training shows the step of total from the worker\'s heartbeat, updating without a reload', async () => {
+    const { submitDeletionRequest: filed } = await t.operator.withToken(alice).ok(SUBMIT, { input: { lineage: 'main', idempotencyKey: 'alice-progress', legalBasis: 'GDPR Art. 17(1)(a)', subject: { datasetSubjectId: 's2' } } });
+    // The recorded queue stands in for the workflow: the request is where the workflow would have moved it.
+    await t.app.get(RequestLifecycle).transitionNow(filed.id, 'UNLEARNING', { actor: 'workflow' });
+    queue.progressOf.set(filed.id, { phase: 'UNLEARNING', attempt: 2, reforgetPass: 0, activity: 'unlearn', step: 3, total: 12 });
+    const page = await signIn(browser, t.baseUrl, alice);
+    await page.goto(`${t.baseUrl}/console/#/requests/${filed.id}`);
+    const line = page.locator('.step-line');
+    await line.getByText('Training: step 3 of 12').waitFor();
+    assert.match(await line.textContent() ?? '', /\(attempt 2\)/);
+    assert.equal(await page.getByRole('progressbar').getAttribute('value'), '3');
+    queue.progressOf.set(filed.id, { phase: 'UNLEARNING', attempt: 2, reforgetPass: 0, activity: 'unlearn', step: 9, total: 12 });
+    await line.getByText('Training: step 9 of 12').waitFor();
+    queue.progressOf.delete(filed.id);
+    await t.app.get(RequestLifecycle).transitionNow(filed.id, 'FAILED', { actor: 'workflow', reason: 'test: ends here' });
+    await page.locator('.progress .status').getByText('FAILED').waitFor();
+    assert.equal(await line.count(), 0, 'no progress once the request left its step');
+    await page.close();
   });
 
   it('the service\'s message about a bad image appears next to the image field, and nothing is filed', async () => {

@@ -2,6 +2,7 @@
 // LLaVA), driven in Debian's Chromium: a privacy officer files a request and follows it to COMPLETED without
 // reloading and exports its report; another requester cannot see it; an operator approves a candidate the gate held
 // for review, rolls the lineage back with the reopened request named before it runs, and sees it reopened.
+// While a request trains or is audited, its page shows the step of total from the running activity's heartbeat.
 // Two trainings in all: the lineage trains two steps a version and its gate promotes whatever it can measure
 // (ALWAYS_PROMOTE_GATE_POLICY), so the screens, not forgetting quality, decide the outcome here.
 import assert from 'node:assert/strict';
@@ -59,15 +60,19 @@ describe('web console on the whole stack', { timeout: 40 * 60_000 }, () => {
       const phase = await page.locator('.phases li[aria-current="step"]').textContent({ timeout: 5000 }).catch(() => null);
       const status = await page.locator('.progress .status').first().textContent();
       if (phase) seen.add(phase);
+      const [stepLine] = await page.locator('.step-line').allTextContents();
+      if (stepLine && /(step|question) \d+ of \d+/.test(stepLine)) seen.add(`heartbeat: ${stepLine}`);
       if (status && status !== 'UNLEARNING' && status !== 'AUDITING' && status !== 'QUEUED' && status !== 'RECEIVED') {
         assert.equal(status, 'COMPLETED', `the request ended ${status}: ${await page.locator('.progress').textContent()}`);
         break;
       }
-      if (phase === 'UNLEARNING' && !seen.has('shot')) await screenshot(page, 'request-in-progress').then(() => seen.add('shot'));
+      if (stepLine?.startsWith('Training') && !seen.has('shot')) await screenshot(page, 'request-in-progress').then(() => seen.add('shot'));
       assert.ok(Date.now() < deadline, `not COMPLETED within ${REQUEST_TIMEOUT_MS} ms; phases seen ${[...seen]}`);
       await page.waitForTimeout(500);
     }
     assert.ok(seen.has('UNLEARNING') || seen.has('AUDITING'), `the page showed the work in progress: ${[...seen]}`);
+    // The step of total comes from the running activity's heartbeat (training steps, or the audit's questions).
+    assert.ok([...seen].some((s) => s.startsWith('heartbeat: ')), `the page showed a heartbeat's count: ${[...seen]}`);
     assert.equal(await page.evaluate('window.__sameDocument'), true, 'no reload');
 
     const report = page.getByRole('region', { name: 'Compliance report' });
@@ -160,7 +165,7 @@ describe('web console on the whole stack', { timeout: 40 * 60_000 }, () => {
     const outcome = rollback.locator('.ok, .field-error, .error').first();
     await outcome.waitFor({ timeout: 120_000 });
     assert.equal(await outcome.textContent(), 'Rolled back to version 1; reopened 1 request(s).');
-    await page.locator('[data-version="2"]').getByText('ROLLED_BACK').first().waitFor();
+    await page.locator('[data-version="2"]').getByText('ROLLED BACK').first().waitFor();
 
     await page.goto(`${e2e.stack.baseUrl}/console/#/requests/${heldId}`);
     await page.getByRole('region', { name: 'Timeline' }).getByText(/COMPLETED → REOPENED/).waitFor();

@@ -117,7 +117,22 @@ interface RequestDetailData extends RequestRow {
   updatedAt: string;
   events: EventRow[];
   modelVersion: { number: number; status: string; parentNumber: number | null; method: string | null } | null;
+  progress: StepProgress | null;
 }
+interface StepProgress {
+  phase: string;
+  attempt: number;
+  reforgetPass: number;
+  activity: string | null;
+  step: number | null;
+  total: number | null;
+}
+/** What each activity's heartbeat counts. */
+const ACTIVITY_TEXT: Record<string, { doing: string; unit: string }> = {
+  unlearn: { doing: 'Training', unit: 'step' },
+  export_onnx: { doing: 'Exporting the model for the audit', unit: 'step' },
+  audit: { doing: 'Auditing', unit: 'question' },
+};
 const M = '{ text multimodal }';
 export interface AuditReportData {
   decision: string;
@@ -139,10 +154,25 @@ export const AUDIT_FIELDS = `decision reasons versionNumber attempt gatePolicyVe
 
 async function loadRequest(id: string): Promise<{ request: RequestDetailData; report: AuditReportData | null }> {
   const data = await gql<{ deletionRequest: RequestDetailData; auditReport: AuditReportData | null }>(
-    `query ($id: ID!) { deletionRequest(id: $id) { ${ROW} legalBasis note updatedAt events { seq type actor reason occurredAt data } modelVersion { number status parentNumber method } } auditReport(requestId: $id) { ${AUDIT_FIELDS} } }`,
+    `query ($id: ID!) { deletionRequest(id: $id) { ${ROW} legalBasis note updatedAt events { seq type actor reason occurredAt data } modelVersion { number status parentNumber method } progress { phase attempt reforgetPass activity step total } } auditReport(requestId: $id) { ${AUDIT_FIELDS} } }`,
     { id },
   );
   return { request: data.deletionRequest, report: data.auditReport };
+}
+
+/** The running step from the worker's heartbeat: "Training: step 3 of 12". */
+function StepLine({ progress }: { progress: StepProgress }) {
+  const text = progress.activity ? ACTIVITY_TEXT[progress.activity] : undefined;
+  const extra = [progress.attempt > 1 ? `attempt ${progress.attempt}` : '', progress.reforgetPass > 0 ? `re-forget pass ${progress.reforgetPass}` : ''].filter(Boolean).join(', ');
+  const counted = progress.step !== null && progress.total !== null && progress.total > 0;
+  return (
+    <p class="step-line">
+      {text ? text.doing : progress.phase.toLowerCase()}
+      {counted && `: ${text?.unit ?? 'step'} ${progress.step} of ${progress.total} `}
+      {counted && <progress max={progress.total!} value={progress.step!} aria-label={`${text?.doing ?? progress.phase} progress`} />}
+      {extra && <span class="muted"> ({extra})</span>}
+    </p>
+  );
 }
 
 function Progress({ request }: { request: RequestDetailData }) {
@@ -159,6 +189,7 @@ function Progress({ request }: { request: RequestDetailData }) {
         Phase: <Status status={request.status} />
         {!SETTLED.has(request.status) && <span class="muted"> (updates every {POLL_MS / 1000} s)</span>}
       </p>
+      {request.progress && <StepLine progress={request.progress} />}
       {(request.statusReason ?? last?.reason) && <p class="reason">{request.statusReason ?? last?.reason}</p>}
     </div>
   );
