@@ -102,6 +102,22 @@ describe('web console (real API and browser, recorded queue)', { timeout: 10 * 6
     await other.close();
   });
 
+  it('a privacy officer cancels its waiting request, with the reason the API asks for', async () => {
+    const { submitDeletionRequest: filed } = await t.operator.withToken(alice).ok(SUBMIT, { input: { lineage: 'main', idempotencyKey: 'alice-cancel', legalBasis: 'GDPR Art. 17(1)(a)', subject: { datasetSubjectId: 's3' } } });
+    const page = await signIn(browser, t.baseUrl, alice);
+    await page.goto(`${t.baseUrl}/console/#/requests/${filed.id}`);
+    const form = page.getByRole('form', { name: 'Cancel this request' });
+    await form.getByRole('button', { name: 'Cancel request' }).click();
+    await form.locator('.field-error').waitFor();
+    assert.match(await errorBeside(page, 'Reason for cancelling'), /reason.*\(BAD_USER_INPUT\)/);
+    await form.getByLabel('Reason for cancelling').fill('the data subject withdrew the request');
+    await form.getByRole('button', { name: 'Cancel request' }).click();
+    await page.locator('.progress .status').getByText('CANCELED').waitFor();
+    assert.equal(await form.count(), 0, 'a canceled request cannot be canceled again');
+    assert.equal((await t.operator.ok('query ($id: ID!) { deletionRequest(id: $id) { status } }', { id: filed.id })).deletionRequest.status, 'CANCELED');
+    await page.close();
+  });
+
   it('a request in training shows the step of total from the worker\'s heartbeat, updating without a reload', async () => {
     const { submitDeletionRequest: filed } = await t.operator.withToken(alice).ok(SUBMIT, { input: { lineage: 'main', idempotencyKey: 'alice-progress', legalBasis: 'GDPR Art. 17(1)(a)', subject: { datasetSubjectId: 's2' } } });
     // The recorded queue stands in for the workflow: the request is where the workflow would have moved it.
