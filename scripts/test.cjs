@@ -54,6 +54,7 @@ async function main() {
   const tiny = b.ensureTinyModel(py);
   b.ensureChromium();
   b.buildTypeScript();
+  b.ensureConsole();
   const env = {
     ...process.env,
     LETHE_TINY_MODEL_ROOT: tiny,

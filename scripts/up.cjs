@@ -20,6 +20,7 @@ async function main() {
   // LETHE_TINY_MODEL_ROOT: an already built model + dataset (skips the build, e.g. during development).
   const tinyRoot = process.env.LETHE_TINY_MODEL_ROOT || b.ensureTinyModel(py);
   b.buildTypeScript();
+  b.ensureConsole();
   const dataDir = path.resolve(b.ROOT, process.env.LETHE_DATA_DIR || '.data');
   const port = Number(process.env.PORT || 3000);
   b.log(`starting Lethe (data in ${dataDir})…`);
@@ -35,8 +36,10 @@ async function main() {
   await ensureBaseExport({ baseUrl: stack.baseUrl, token, py, workerDir: b.WORKER_DIR, artifactsDir, log: b.log, watch: stack.watch });
   // The token stays in its file (mode 600): terminals and logs travel further than the data dir.
   const tokenLine = `operator token: in ${displayPath(path.join(dataDir, 'operator.token'))} (mode 600)`;
+  const { CONSOLE_PATH } = require(path.join(b.ROOT, 'dist/src/console/api/console-static.js'));
   process.stderr.write(`
 Lethe is ready on ${stack.baseUrl}/graphql (started in ${((Date.now() - started) / 1000).toFixed(1)} s)
+web console: ${stack.baseUrl}${CONSOLE_PATH}/ (sign in with a token)
 ${tokenLine}
 
 Try:

@@ -12,6 +12,7 @@ import { AuthService } from './auth/auth.service';
 import type { Role } from './auth/domain/principal';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
+import { mountConsole } from './console/api/console-static';
 import { AppErrorFilter } from './common/app-error.filter';
 import { AppError, AuthError, InputError } from './common/errors';
 import { findUnstorableLiteral, findUnstorableVariable } from './common/storable-text';
@@ -132,6 +133,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const app = await NestFactory.create(AppModule.forRoot(config, options.orchestration), { bodyParser: false, logger: options.logger ?? ['log', 'error', 'warn'] });
   app.use(bodyParserByCaller(app.get(AuthService)));
   app.use(payloadTooLarge);
+  mountConsole(app);
   app.enableShutdownHooks();
   await app.init();
   await app.get(AuthService).ensureBootstrapOperatorToken();

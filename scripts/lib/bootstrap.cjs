@@ -17,6 +17,9 @@ const PYTHONPATH = [WORKER_DIR, path.join(BENCH_DIR, 'python')].join(path.delimi
 // The code that builds the tiny LLaVA and its world; any change to it rebuilds the model.
 const TINY_SOURCES = [path.join(WORKER_DIR, 'lethe_worker', 'tiny'), path.join(WORKER_DIR, 'lethe_worker', 'model_io.py')];
 const TINY_SEED = 1234;
+// The web console's sources and its build (served by the API under /console: src/console/api/console-static.ts).
+const CONSOLE_DIR = path.join(ROOT, 'console');
+const CONSOLE_OUT = path.join(ROOT, 'dist', 'console');
 
 function log(msg) {
   process.stderr.write(`[lethe] ${msg}\n`);
@@ -162,4 +165,18 @@ function buildTypeScript() {
   run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--build', path.join(ROOT, 'tsconfig.json'), path.join(BENCH_DIR, 'tsconfig.json')]);
 }
 
-module.exports = { ROOT, CACHE, WORKER_DIR, BENCH_DIR, PYTHONPATH, log, run, ensureNodeModules, ensureChromium, ensurePythonEnv, ensureTinyModel, tinyModelDir, buildTypeScript };
+/**
+ * Type-checks and builds the web console (Preact + Vite, console/) into dist/console when it is missing or its
+ * sources or the locked packages changed: the build records the hash of what it was built from.
+ */
+function ensureConsole() {
+  const stamp = path.join(CONSOLE_OUT, '.lethe-sources');
+  const want = hashFiles([CONSOLE_DIR, path.join(ROOT, 'package-lock.json')], { root: ROOT });
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want) return;
+  log('building the web console…');
+  run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(CONSOLE_DIR, 'tsconfig.json')]);
+  run(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', path.join(CONSOLE_DIR, 'vite.config.mjs')]);
+  fs.writeFileSync(stamp, want);
+}
+
+module.exports = { ROOT, CACHE, WORKER_DIR, BENCH_DIR, PYTHONPATH, log, run, ensureNodeModules, ensureChromium, ensurePythonEnv, ensureTinyModel, tinyModelDir, buildTypeScript, ensureConsole };

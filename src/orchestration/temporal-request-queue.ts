@@ -4,9 +4,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { Client, isGrpcServiceError, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { RequestQueue, ReviewDecision } from '../requests/domain/request-queue.port';
+import type { RequestQueue, ReviewDecision, StepProgress } from '../requests/domain/request-queue.port';
 import { cancelUpdate, enqueueManyUpdate, enqueueUpdate, lineageWorkflowId, LINEAGE_WORKFLOW_TYPE, reviewUpdate, rollbackUpdate, stateQuery, type LineageWorkflowInput, type LineageWorkflowState } from '../../workflows/messages';
 import { CONTROL_TASK_QUEUE } from './activity-types';
+import { heartbeatCount } from './domain/heartbeat';
 import { fromWorkflowFailure } from './domain/orchestration-error';
 
 /** gRPC RESOURCE_EXHAUSTED: the server caps the updates in flight per workflow (history.maxInFlightUpdates). */
@@ -46,6 +47,26 @@ export class TemporalRequestQueue implements RequestQueue {
 
   async rollback(lineage: string, toVersion: number, reason: string, actor: string): Promise<void> {
     await this.send(lineage, rollbackUpdate, [{ toVersion, reason, actor }]);
+  }
+
+  async progress(lineage: string, requestId: string): Promise<StepProgress | null> {
+    const handle = this.client.workflow.getHandle(lineageWorkflowId(lineage));
+    const [state, description] = await Promise.all([handle.query(stateQuery), handle.describe()]);
+    const active = state.active;
+    if (!active || !active.requestIds.includes(requestId)) return null;
+    // A step runs one activity at a time; the one that heartbeated is the one at work.
+    const pending = description.raw.pendingActivities ?? [];
+    const running = pending.find((a) => a.lastHeartbeatTime) ?? pending[0];
+    const payload = running?.heartbeatDetails?.payloads?.[0];
+    const count = payload ? heartbeatCount(this.client.options.loadedDataConverter.payloadConverter.fromPayload(payload)) : null;
+    return {
+      phase: active.phase,
+      attempt: active.attempt,
+      reforgetPass: active.reforgetPass,
+      activity: running?.activityType?.name ?? null,
+      step: count?.step ?? null,
+      total: count?.total ?? null,
+    };
   }
 
   /** The workflow's state (queue, active step, versions), for operators and tests. */

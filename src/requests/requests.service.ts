@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { canSeeEverything, Principal, actorOf } from '../auth/domain/principal';
 import { AuthError, InputError } from '../common/errors';
@@ -11,8 +11,8 @@ import { DeletionRequest, dueDate } from './domain/deletion-request';
 import { ForgetSetContent } from './domain/forget-set';
 import { assertImagesDecode } from './domain/image-check';
 import { RequestError } from './domain/request-error';
-import { REQUEST_QUEUE, RequestQueue, ReviewDecision } from './domain/request-queue.port';
-import { CANCELABLE, RequestStatus } from './domain/request-status';
+import { REQUEST_QUEUE, RequestQueue, ReviewDecision, StepProgress } from './domain/request-queue.port';
+import { CANCELABLE, IN_STEP, RequestStatus } from './domain/request-status';
 import { SubmissionInput, validateSubmission } from './domain/submission';
 import { ForgetSets } from './forget-sets.service';
 import { DeletionRequestRepository, RequestCursor, RequestFilter } from './persistence/deletion-request.repository';
@@ -38,6 +38,7 @@ function reasonText(reason: string, field = 'reason'): string {
  */
 @Injectable()
 export class RequestsService {
+  private readonly logger = new Logger('Requests');
   constructor(
     private readonly dataSource: DataSource,
     private readonly requests: DeletionRequestRepository,
@@ -170,6 +171,20 @@ export class RequestsService {
     if (request.status !== 'NEEDS_REVIEW') throw new RequestError('CONFLICT', `is ${request.status}, not NEEDS_REVIEW`, 'id');
     await this.queue.review(request.lineage, id, decision, why, actorOf(principal));
     return (await this.requests.findById(id))!;
+  }
+
+  /**
+   * Where an UNLEARNING or AUDITING request stands in its running step. Best effort: the workflow answers for
+   * itself, and while Temporal cannot be reached the request reads without its progress rather than failing.
+   */
+  async progress(request: Pick<DeletionRequest, 'id' | 'lineage' | 'status'>): Promise<StepProgress | null> {
+    if (!IN_STEP.includes(request.status)) return null;
+    try {
+      return await this.queue.progress(request.lineage, request.id);
+    } catch (err) {
+      this.logger.warn(`progress of request ${request.id} on lineage ${request.lineage}: ${(err as Error).message}`);
+      return null;
+    }
   }
 
   /** An operator's rollback of a lineage; the workflow carries it out once its running step ends. */

@@ -24,7 +24,7 @@ import { sql } from '../../src/database/sql';
 import { EventLog } from '../../src/events/event-log.service';
 import { EventsModule } from '../../src/events/events.module';
 import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
-import { launchChromium } from './chromium';
+import { launchChromium } from '../support/chromium';
 import { auditHistory, DIGEST, REQUEST, SHA1, SHA2 } from './fixtures';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-audit-reports-'));

@@ -5,7 +5,7 @@ import { AuditResult } from '../../src/audits/domain/audit-activity';
 import { buildReport, ComplianceReport, dueState, ReportFacts, StoredAudit } from '../../src/audits/domain/report';
 import { NO_NEVER_SEEN_PEOPLE } from '../../src/audits/domain/forgetting-evidence';
 import { renderReportHtml } from '../../src/audits/report/render-html';
-import { launchChromium } from './chromium';
+import { launchChromium } from '../support/chromium';
 import { auditHistory, DIGEST, REQUEST, SHA1, SHA2 } from './fixtures';
 
 async function facts(overrides: Partial<ReportFacts> = {}): Promise<ReportFacts> {

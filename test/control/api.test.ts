@@ -531,6 +531,7 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       { name: 'datasetSubjects', allowed: ['auditor', 'operator'], run: (c) => c.request(SUBJECTS, { lineage: 'main' }) },
       { name: 'modelLineage', allowed: ['auditor', 'operator'], run: (c) => c.request(LINEAGE, { name: 'main' }) },
       { name: 'verifyEventChain', allowed: ['auditor', 'operator'], run: (c) => c.request(VERIFY) },
+      { name: 'viewer', allowed: ['requester', 'auditor', 'operator'], run: (c) => c.request('{ viewer { role owner } }') },
     ];
     let counter = 0;
     for (const op of operations) {
@@ -549,6 +550,11 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
     it('a requester cannot read another requester\'s request', async () => {
       const { submitDeletionRequest: r } = await alice.ok(SUBMIT, { input: submitInput() });
       assert.equal((await bob.fails(REQUEST, { id: r.id })).code, 'FORBIDDEN');
+    });
+
+    it('viewer names the caller\'s role and owner (the console follows it)', async () => {
+      assert.deepEqual((await alice.ok('{ viewer { role owner } }')).viewer, { role: 'REQUESTER', owner: 'alice' });
+      assert.deepEqual((await auditor.ok('{ viewer { role owner } }')).viewer, { role: 'AUDITOR', owner: 'audit-office' });
     });
 
     it('a wrong token is UNAUTHENTICATED', async () => {

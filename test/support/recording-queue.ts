@@ -1,7 +1,7 @@
 // A RequestQueue that records calls, for tests of the API alone (no workflow). The integration
 // tests use the real Temporal queue instead.
 import { Module } from '@nestjs/common';
-import { REQUEST_QUEUE, RequestQueue, ReviewDecision } from '../../src/requests/domain/request-queue.port';
+import { REQUEST_QUEUE, RequestQueue, ReviewDecision, StepProgress } from '../../src/requests/domain/request-queue.port';
 
 export class RecordingQueue implements RequestQueue {
   readonly enqueued: Array<{ lineage: string; requestId: string }> = [];
@@ -10,6 +10,8 @@ export class RecordingQueue implements RequestQueue {
   readonly rollbacks: Array<{ lineage: string; toVersion: number; reason: string; actor: string }> = [];
   /** Set to make enqueue fail, e.g. to test recovery. */
   failEnqueue: Error | null = null;
+  /** What `progress` answers, by request id (none: no running step carries the request). */
+  readonly progressOf = new Map<string, StepProgress>();
   /** Request ids the "workflow" already started: cancel returns false for them. */
   readonly started = new Set<string>();
 
@@ -20,6 +22,10 @@ export class RecordingQueue implements RequestQueue {
 
   async enqueueMany(lineage: string, requestIds: readonly string[]): Promise<void> {
     for (const requestId of requestIds) await this.enqueue(lineage, requestId);
+  }
+
+  async progress(_lineage: string, requestId: string): Promise<StepProgress | null> {
+    return this.progressOf.get(requestId) ?? null;
   }
 
   async cancel(_lineage: string, requestId: string): Promise<boolean> {

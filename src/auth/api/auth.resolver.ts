@@ -25,6 +25,12 @@ export class ApiTokenModel {
   @Field(() => GraphQLISODateTime, { nullable: true }) revokedAt!: Date | null;
 }
 
+@ObjectType('Viewer', { description: 'The caller, as its bearer token names it' })
+export class ViewerModel {
+  @Field(() => RoleEnum) role!: RoleEnum;
+  @Field() owner!: string;
+}
+
 @ObjectType('ApiTokenEdge')
 export class ApiTokenEdge {
   @Field() cursor!: string;
@@ -49,6 +55,11 @@ const isCursor = (v: unknown): v is CursorPosition =>
 @Resolver()
 export class AuthResolver {
   constructor(private readonly auth: AuthService) {}
+
+  @Query(() => ViewerModel, { description: 'Who the bearer token belongs to: clients (the console) show what the role may do' })
+  viewer(@CurrentPrincipal() principal: Principal): ViewerModel {
+    return { role: principal.role as RoleEnum, owner: principal.owner };
+  }
 
   @Mutation(() => ApiTokenModel)
   @Roles('OPERATOR')

@@ -39,6 +39,16 @@ export class DeletionRequestModel {
   datasetSubjectName!: string | null;
 }
 
+@ObjectType('RequestProgress', { description: 'Where a request stands in the step its lineage is running now' })
+export class RequestProgressModel {
+  @Field({ description: 'the step\'s phase: PREPARING, UNLEARNING, AUDITING, NEEDS_REVIEW or FINISHING' }) phase!: string;
+  @Field(() => Int) attempt!: number;
+  @Field(() => Int, { description: '0 during the attempt\'s own operation, k during its k-th re-forget or goal pass' }) reforgetPass!: number;
+  @Field(() => String, { nullable: true, description: 'the activity at work: unlearn (training), export_onnx, audit; null between activities' }) activity!: string | null;
+  @Field(() => Int, { nullable: true, description: 'from the activity\'s last heartbeat: the training step (or audit question) reached; null before the first' }) step!: number | null;
+  @Field(() => Int, { nullable: true, description: 'from the same heartbeat: how many there are' }) total!: number | null;
+}
+
 @ObjectType('DeletionRequestEdge')
 export class DeletionRequestEdge {
   @Field() cursor!: string;

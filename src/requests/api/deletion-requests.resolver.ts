@@ -13,6 +13,7 @@ import {
   DeletionRequestConnection,
   DeletionRequestFilter,
   DeletionRequestModel,
+  RequestProgressModel,
   ReviewDecisionEnum,
   SubmitDeletionRequestInput,
 } from './deletion-request.model';
@@ -93,6 +94,11 @@ export class DeletionRequestsResolver {
     if (!request.modelVersionId) return null;
     const version = await this.versions.findVersionById(request.modelVersionId);
     return version && this.views.version(request, version, principal);
+  }
+
+  @ResolveField(() => RequestProgressModel, { nullable: true, description: 'while UNLEARNING or AUDITING: the running step\'s phase and its activity\'s last heartbeat (null otherwise, or while the workflow cannot be asked)' })
+  async progress(@Parent() request: DeletionRequestModel): Promise<RequestProgressModel | null> {
+    return this.requests.progress(request);
   }
 
   @ResolveField(() => [EventModel], { description: 'the request\'s history from the event log' })

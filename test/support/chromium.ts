@@ -1,4 +1,4 @@
-// Headless Debian Chromium for report rendering tests. Installed by the test setup when missing
+// Headless Debian Chromium for the report rendering and web console tests. Installed by the test setup when missing
 // (only as root: apt is the system's package registry, not a download at run time).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -1,0 +1,2 @@
+// Vite bundles the stylesheet the app imports.
+declare module '*.css';
