@@ -4,7 +4,7 @@
 import type { Principal } from '../../auth/domain/principal';
 import { DatasetSubject, ModelLineage, ModelVersion } from '../domain/lineage';
 import type { Redactor } from '../../common/subject-redaction';
-import { DatasetSubjectModel, KnowledgeEnum, ModelLineageModel, ModelVersionModel, StrategyEnum, VersionStatusEnum } from './lineage.model';
+import { DatasetSubjectModel, KnowledgeEnum, ModelLineageModel, ModelVersionModel, ServingKindEnum, StrategyEnum, VersionStatusEnum } from './lineage.model';
 
 const seesServerPaths = (principal: Principal) => principal.role === 'OPERATOR';
 
@@ -19,6 +19,7 @@ export function toLineageModel(lineage: ModelLineage, principal: Principal): Mod
     method: lineage.method,
     hyperParameters: lineage.hyperParameters,
     lora: lineage.lora,
+    servingKind: lineage.servingKind as ServingKindEnum,
     batchingWindowSeconds: lineage.batchingWindowSeconds,
     reforgetPasses: lineage.reforgetPasses,
     reforgetAboveAccuracy: lineage.reforgetAboveAccuracy,
