@@ -26,6 +26,7 @@ import { LineagesModule } from './lineages/lineages.module';
 import { OperationsModule } from './operations/operations.module';
 import { OrchestrationModule } from './orchestration/orchestration.module';
 import { RequestsModule } from './requests/requests.module';
+import { ServingModule } from './serving/serving.module';
 
 /** 10 images of 5 MB in base64 (4/3) plus the rest of the request: only for callers who may send images. */
 export const MAX_BODY_BYTES = 80 * 1024 * 1024;
@@ -91,6 +92,7 @@ export class AppModule {
         RequestsModule.withQueue(orchestration),
         AuditsModule.withSubjects(LineagesModule),
         OperationsModule,
+        ServingModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

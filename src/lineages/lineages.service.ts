@@ -165,6 +165,10 @@ export class LineagesService {
     return this.lineages.find(name);
   }
 
+  list(): Promise<ModelLineage[]> {
+    return this.lineages.list();
+  }
+
   async subjectsPage(lineage: string, first: number, afterId: string | null): Promise<{ subjects: DatasetSubject[]; totalCount: number; hasNextPage: boolean }> {
     await this.get(lineage);
     const page = await this.subjects.page(lineage, first + 1, afterId);

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { loadLoraFeeds } from './adapter';
 import { RuntimeEvalItem } from './eval-items';
 import { checkGraphAgainstManifest, GraphName, OnnxManifest, readManifest } from './manifest';
-import { DecodingOptions, GeneratedToken, TokenChooser } from './generation';
+import { DecodingOptions, TokenChooser, TokenLogprob } from './generation';
 import { loadPreprocessors, Preprocessors } from './preprocessing';
 import { IMAGE_TOKEN, mcPrompt } from './prompt';
 import { AuditRuntimeError } from './runtime-error';
@@ -48,10 +48,15 @@ export interface GenerationInput {
   images: (string | Uint8Array)[];
 }
 
+/** A token with its text and log-probability (OpenAI's `logprobs`). */
+export interface TokenText extends TokenLogprob {
+  text: string;
+}
+
 export interface Generation {
   text: string;
-  /** The generated tokens (the end-of-sequence token left out), each with its text and log-probability. */
-  tokens: (GeneratedToken & { text: string })[];
+  /** The generated tokens (the end-of-sequence token left out), each with the most likely alternatives at its position. */
+  tokens: (TokenText & { top: TokenText[] })[];
   /** Prompt length in tokens, image positions included. */
   promptTokens: number;
   /** stop: the model ended the answer; length: maxTokens was reached. */
@@ -225,7 +230,8 @@ export class OnnxLlavaScorer implements McScorer {
         finishReason = 'stop';
         break;
       }
-      tokens.push({ ...next, text: this.preprocessors.decode([next.tokenId]) });
+      const withText = (t: TokenLogprob): TokenText => ({ ...t, text: this.preprocessors.decode([t.tokenId]) });
+      tokens.push({ ...withText(next), top: next.top.map(withText) });
       flush(false);
       if (tokens.length === options.maxTokens) break;
       const embedded = await this.run('embed', { input_ids: new ort.Tensor('int64', BigInt64Array.of(BigInt(next.tokenId)), [1, 1]) });

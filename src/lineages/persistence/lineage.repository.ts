@@ -80,6 +80,11 @@ export class LineageRepository {
     return row ? toLineage(row) : null;
   }
 
+  async list(db: Db = this.dataSource.manager): Promise<ModelLineage[]> {
+    const { rows } = await sql<LineageRow>(db, 'SELECT * FROM model_lineages ORDER BY name');
+    return rows.map(toLineage);
+  }
+
   /** Serialises version changes of one lineage (promotion, rollback, numbering). */
   async findForUpdate(tx: Db, name: string): Promise<ModelLineage | null> {
     const row = await one<LineageRow>(tx, 'SELECT * FROM model_lineages WHERE name = $1 FOR UPDATE', [name]);
