@@ -106,10 +106,12 @@ export class ServingService implements OnModuleDestroy {
   }
 
   /**
-   * A file of a servable version's adapter, with its sha256: the weights' is checked against the version record
-   * before anything is sent, so an altered file is refused rather than served.
+   * A file of a servable version's adapter, with the sha256 of the bytes sent. The weights' sha256 is checked against
+   * the version record before anything is sent, so an altered file is refused rather than served. The peft config
+   * names the base model by the lineage's model id instead of the server path training wrote into it (paths are for
+   * OPERATORs only).
    */
-  async adapterFile(name: string, versionNumber: number, file: AdapterFile): Promise<{ path: string; sha256: string; servedBy: ServedBy }> {
+  async adapterFile(name: string, versionNumber: number, file: AdapterFile): Promise<{ path: string | null; bytes: Buffer | null; sha256: string; servedBy: ServedBy }> {
     const lineage = await this.lineages.find(name);
     if (!lineage) throw new ServingError('NOT_FOUND', `no model lineage ${JSON.stringify(name)}`, 'lineage');
     const version = await this.versions.findVersion(name, versionNumber);
@@ -122,10 +124,15 @@ export class ServingService implements OnModuleDestroy {
     }
     const target = file === 'adapter_model.safetensors' ? version.adapterUri : path.join(path.dirname(version.adapterUri), file);
     if (!fs.existsSync(target)) throw new ServingError('NOT_FOUND', `the ${file} of version ${versionNumber} is missing on the server`, 'version');
+    if (file === 'adapter_config.json') {
+      const config = { ...(JSON.parse(fs.readFileSync(target, 'utf8')) as Record<string, unknown>), base_model_name_or_path: lineage.baseModel.id };
+      const bytes = Buffer.from(JSON.stringify(config, null, 2));
+      return { path: null, bytes, sha256: createHash('sha256').update(bytes).digest('hex'), servedBy: servedBy(lineage, version) };
+    }
     const sha256 = await sha256OfFile(target);
-    if (file === 'adapter_model.safetensors' && sha256 !== version.adapterSha256) {
+    if (sha256 !== version.adapterSha256) {
       throw new ServingError('CONFLICT', `the adapter file of version ${versionNumber} has sha256 ${sha256}, the version record says ${version.adapterSha256}: not served`, 'version');
     }
-    return { path: target, sha256, servedBy: servedBy(lineage, version) };
+    return { path: target, bytes: null, sha256, servedBy: servedBy(lineage, version) };
   }
 }

@@ -1,7 +1,7 @@
 // Handing the champion to an external model server (SERVING and OPERATOR tokens; docs/serving.md):
 //   GET /models/:lineage/champion                                   manifest: version, base model, LoRA, adapter sha256 and URLs
 //   GET /models/:lineage/versions/:n/adapter.safetensors             the peft weights (also .../adapter_model.safetensors)
-//   GET /models/:lineage/versions/:n/adapter_config.json             the peft config beside them
+//   GET /models/:lineage/versions/:n/adapter_config.json             the peft config beside them (base model named by its id)
 // Files carry their sha256 (header Lethe-Adapter-Sha256 for the weights, Repr-Digest for every file).
 import { Controller, Get, Param, Req, Res, UseFilters } from '@nestjs/common';
 import type { Request, Response } from 'express';
@@ -44,6 +44,7 @@ export class ChampionController {
     };
     if (adapterFile === 'adapter_model.safetensors') Object.assign(headers, servedByHeaders(found.servedBy));
     response.set(headers);
-    response.sendFile(found.path, { dotfiles: 'allow' });
+    if (found.bytes) response.send(found.bytes);
+    else response.sendFile(found.path!, { dotfiles: 'allow' });
   }
 }
