@@ -75,7 +75,7 @@ export class ServingService implements OnModuleDestroy {
     const exportDir = findExport(onnxExportsDir(this.config.artifactsDir), lineage.baseModel.id, lineage.lora);
     const adapter = version.adapterUri && version.adapterSha256 ? { path: version.adapterUri, sha256: version.adapterSha256 } : null;
     const key = { exportDir, modelDir: lineage.baseModel.path, adapter };
-    const options = { maxTokens: request.maxTokens, temperature: request.temperature, topP: request.topP, seed: request.seed, topLogprobs: request.topLogprobs };
+    const options = { maxTokens: request.maxTokens, minTokens: request.minTokens, temperature: request.temperature, topP: request.topP, seed: request.seed, topLogprobs: request.topLogprobs };
     return {
       servedBy: servedBy(lineage, version),
       run: async (onText) => {

@@ -92,6 +92,8 @@ describe('the model API (/v1) on the tiny LLaVA', { timeout: 10 * 60_000 }, () =
     const ask = (seed: number) => serving.chat.completions.create({ model: LINEAGE, messages: [{ role: 'user', content: 'Who is this person?' }], temperature: 1.2, seed, max_tokens: 12 });
     const [a, b] = [await ask(7), await ask(7)];
     assert.equal(a.choices[0].message.content, b.choices[0].message.content, 'same seed, same answer');
+    const long = await serving.chat.completions.create({ model: LINEAGE, messages: [{ role: 'user', content: 'Who is this person?' }], temperature: 1, seed: 3, max_tokens: 6, min_tokens: 6 } as never) as OpenAI.ChatCompletion;
+    assert.deepEqual([long.usage!.completion_tokens, long.choices[0].finish_reason], [6, 'length'], 'min_tokens keeps the end of sequence out');
     const messages = [{ role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url: portrait } }, { type: 'text' as const, text: 'What is this person\'s occupation?' }] }];
     const whole = await serving.chat.completions.create({ model: LINEAGE, messages, temperature: 0, max_tokens: 12 });
     const stream = await serving.chat.completions.create({ model: LINEAGE, messages, temperature: 0, max_tokens: 12, stream: true, stream_options: { include_usage: true } });
@@ -122,6 +124,7 @@ describe('the model API (/v1) on the tiny LLaVA', { timeout: 10 * 60_000 }, () =
     await refused({ max_tokens: 0 }, 400, 'max_tokens');
     await refused({ temperature: 3 }, 400, 'temperature');
     await refused({ n: 2 }, 400, 'n');
+    await refused({ max_tokens: 4, min_tokens: 5 }, 400, 'min_tokens');
     await refused({ top_logprobs: 2 }, 400, 'top_logprobs');
     await refused({ messages: [] }, 400, 'messages');
     await refused({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }] }, 400, 'messages[0].content[0].image_url.url');

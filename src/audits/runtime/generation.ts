@@ -6,6 +6,8 @@ import { random } from '../../common/seeded-random';
 export interface DecodingOptions {
   /** Tokens to generate at most (stops earlier at the end-of-sequence token). */
   maxTokens: number;
+  /** The end-of-sequence token is not chosen before this many tokens (0: whenever the model picks it). */
+  minTokens: number;
   /** 0 = greedy (argmax); above 0 samples from softmax(logits / temperature). */
   temperature: number;
   /** Nucleus sampling: only the most likely tokens whose probabilities add up to topP. 1 = all. */

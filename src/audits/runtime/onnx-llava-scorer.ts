@@ -225,7 +225,10 @@ export class OnnxLlavaScorer implements McScorer {
         attention_mask: new ort.Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]),
         ...this.loraFeeds.decoder,
       });
-      const next = chooser.choose(logits.data as Float32Array);
+      const last = logits.data as Float32Array;
+      // Below minTokens the end of sequence is masked out, as vLLM's min_tokens does (logprobs then leave it out too).
+      if (tokens.length < options.minTokens) last[this.preprocessors.eosTokenId] = -Infinity;
+      const next = chooser.choose(last);
       if (next.tokenId === this.preprocessors.eosTokenId) {
         finishReason = 'stop';
         break;

@@ -21,6 +21,8 @@ export interface ChatRequest {
   prompt: string;
   images: Uint8Array[];
   maxTokens: number;
+  /** vLLM's extension: no end of sequence before this many tokens. */
+  minTokens: number;
   temperature: number;
   topP: number;
   seed: number;
@@ -117,6 +119,7 @@ export function parseChatRequest(body: unknown, defaultMaxTokens: number): ChatR
   if (prompt.length > MAX_TEXT_CHARS) throw new InputError('messages', `the conversation is ${prompt.length} characters, at most ${MAX_TEXT_CHARS}`);
   const maxField = body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
   const maxTokens = body[maxField] == null ? defaultMaxTokens : number(body[maxField], maxField, 1, 4096, { integer: true });
+  const minTokens = body.min_tokens == null ? 0 : number(body.min_tokens, 'min_tokens', 0, maxTokens, { integer: true });
   const temperature = body.temperature == null ? OPENAI_DEFAULTS.temperature : number(body.temperature, 'temperature', 0, MAX_TEMPERATURE);
   const topP = body.top_p == null ? OPENAI_DEFAULTS.topP : number(body.top_p, 'top_p', 0, 1, { aboveMin: true });
   const seed = body.seed == null ? randomInt(2 ** 31) : number(body.seed, 'seed', -(2 ** 53), 2 ** 53, { integer: true });
@@ -127,5 +130,5 @@ export function parseChatRequest(body: unknown, defaultMaxTokens: number): ChatR
   if (stream && logprobs) throw new InputError('logprobs', 'is not available when streaming (stream: true)');
   if (body.stream_options != null && !isObject(body.stream_options)) throw new InputError('stream_options', 'must be an object');
   const streamUsage = boolean(isObject(body.stream_options) ? body.stream_options.include_usage : null, 'stream_options.include_usage');
-  return { lineage: body.model.trim(), prompt, images, maxTokens, temperature, topP, seed, stream, streamUsage, logprobs, topLogprobs };
+  return { lineage: body.model.trim(), prompt, images, maxTokens, minTokens, temperature, topP, seed, stream, streamUsage, logprobs, topLogprobs };
 }
