@@ -12,7 +12,7 @@ import { ModelLineage, ModelVersion } from '../lineages/domain/lineage';
 import { LineagesService } from '../lineages/lineages.service';
 import { ModelVersionsService } from '../lineages/model-versions.service';
 import { ChampionRuntimes } from './champion-runtimes';
-import { ChatRequest } from './domain/chat-request';
+import { ChatRequest, parseChatRequest } from './domain/chat-request';
 import { ServedBy } from './domain/chat-response';
 import { isServable, SERVABLE_STATUSES } from './domain/servable';
 import { ServingError } from './domain/serving-error';
@@ -60,23 +60,27 @@ export class ServingService implements OnModuleDestroy {
     return { lineage, version };
   }
 
+  /** A lineage as a model, with the version that answers now. */
+  async model(name: string): Promise<{ lineage: ModelLineage; servedBy: ServedBy }> {
+    const { lineage, version } = await this.champion(name, 'model');
+    return { lineage, servedBy: servedBy(lineage, version) };
+  }
+
   async models(): Promise<{ lineage: ModelLineage; servedBy: ServedBy }[]> {
     const out = [];
-    for (const lineage of await this.lineages.list()) {
-      const { version } = await this.champion(lineage.name, 'model');
-      out.push({ lineage, servedBy: servedBy(lineage, version) });
-    }
+    for (const lineage of await this.lineages.list()) out.push(await this.model(lineage.name));
     return out;
   }
 
-  /** Resolves the champion now; the caller sends its headers before generating (streaming). */
-  async prepareChat(request: ChatRequest): Promise<PreparedAnswer> {
+  /** Checks the request and resolves the champion now; the caller sends its headers before generating (streaming). */
+  async prepareChat(body: unknown): Promise<{ request: ChatRequest; answer: PreparedAnswer }> {
+    const request = parseChatRequest(body, this.config.chatMaxTokens);
     const { lineage, version } = await this.champion(request.lineage, 'model');
     const exportDir = findExport(onnxExportsDir(this.config.artifactsDir), lineage.baseModel.id, lineage.lora);
     const adapter = version.adapterUri && version.adapterSha256 ? { path: version.adapterUri, sha256: version.adapterSha256 } : null;
     const key = { exportDir, modelDir: lineage.baseModel.path, adapter };
     const options = { maxTokens: request.maxTokens, minTokens: request.minTokens, temperature: request.temperature, topP: request.topP, seed: request.seed, topLogprobs: request.topLogprobs };
-    return {
+    const answer: PreparedAnswer = {
       servedBy: servedBy(lineage, version),
       run: async (onText) => {
         try {
@@ -87,6 +91,7 @@ export class ServingService implements OnModuleDestroy {
         }
       },
     };
+    return { request, answer };
   }
 
   /** What an external server needs to follow the champion (docs/serving.md). `baseUrl`: this service as the caller reached it. */

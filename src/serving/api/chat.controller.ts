@@ -4,13 +4,11 @@
 //   GET  /v1/models/:model
 // Every answer names the version and adapter sha256 that produced it, in headers and in the body (`lethe`).
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Get, Inject, Logger, Param, Post, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Logger, Param, Post, Res, UseFilters } from '@nestjs/common';
 import type { Response } from 'express';
 import { AppErrorHttpFilter } from '../../audits/api/app-error-http.filter';
 import { Roles } from '../../auth/api/auth.decorators';
 import { AppError } from '../../common/errors';
-import { APP_CONFIG, AppConfig } from '../../config/config';
-import { parseChatRequest } from '../domain/chat-request';
 import { chunkBody, completionBody, ServedBy, servedByHeaders, usageChunkBody } from '../domain/chat-response';
 import { ServingService } from '../serving.service';
 
@@ -23,10 +21,7 @@ function modelEntry(lineage: { name: string; createdAt: Date }, servedBy: Served
 export class ChatController {
   private readonly logger = new Logger('Serving');
 
-  constructor(
-    private readonly serving: ServingService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly serving: ServingService) {}
 
   @Get('models')
   @Roles('SERVING', 'OPERATOR')
@@ -37,15 +32,14 @@ export class ChatController {
   @Get('models/:model')
   @Roles('SERVING', 'OPERATOR')
   async model(@Param('model') model: string) {
-    const { lineage, version } = await this.serving.champion(model, 'model');
-    return modelEntry(lineage, { lineage: lineage.name, version: version.number, adapterSha256: version.adapterSha256 });
+    const { lineage, servedBy } = await this.serving.model(model);
+    return modelEntry(lineage, servedBy);
   }
 
   @Post('chat/completions')
   @Roles('SERVING', 'OPERATOR')
   async completions(@Body() body: unknown, @Res() response: Response): Promise<void> {
-    const request = parseChatRequest(body, this.config.chatMaxTokens);
-    const answer = await this.serving.prepareChat(request);
+    const { request, answer } = await this.serving.prepareChat(body);
     const envelope = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), servedBy: answer.servedBy, seed: request.seed };
     response.set({ ...servedByHeaders(answer.servedBy), 'Cache-Control': 'no-store' });
     if (!request.stream) {
