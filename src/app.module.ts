@@ -27,13 +27,14 @@ import { LineagesModule } from './lineages/lineages.module';
 import { OperationsModule } from './operations/operations.module';
 import { OrchestrationModule } from './orchestration/orchestration.module';
 import { RequestsModule } from './requests/requests.module';
+import { ServingModule } from './serving/serving.module';
 
-/** 10 images of 5 MB in base64 (4/3) plus the rest of the request: only for callers who may submit. */
+/** 10 images of 5 MB in base64 (4/3) plus the rest of the request: only for callers who may send images. */
 export const MAX_BODY_BYTES = 80 * 1024 * 1024;
-/** Every other body (no token, an invalid one, a role that cannot submit): queries and small mutations. */
+/** Every other body (no token, an invalid one, a role that cannot send images): queries and small mutations. */
 export const MAX_UNPRIVILEGED_BODY_BYTES = 64 * 1024;
-/** The roles allowed to call submitDeletionRequest, the one operation that carries images. */
-const SUBMITTING_ROLES: readonly Role[] = ['REQUESTER', 'OPERATOR'];
+/** The roles allowed to call what carries images: submitDeletionRequest (REQUESTER, OPERATOR) and chat completions (SERVING, OPERATOR). */
+const IMAGE_SENDING_ROLES: readonly Role[] = ['REQUESTER', 'OPERATOR', 'SERVING'];
 
 /** An AppError raised before any resolver runs, with its HTTP status (Apollo answers 500 otherwise). */
 function refuseOperation(error: AppError, status: number): never {
@@ -43,7 +44,7 @@ function refuseOperation(error: AppError, status: number): never {
 /**
  * Checks on the whole operation once it is known, before any resolver runs. They depend on the
  * variables or on who is calling, so they cannot be validation rules (Apollo caches validated documents).
- * - The schema is for callers with a token.
+ * - The schema is for callers with a token, and not for SERVING tokens (model endpoints only).
  * - No argument may carry text Postgres would store differently from what was sent (NUL, lone surrogates).
  */
 const operationChecks = {
@@ -52,6 +53,9 @@ const operationChecks = {
       async didResolveOperation({ document, request, contextValue }: { document: DocumentNode; request: { variables?: Record<string, unknown> }; contextValue: { req: AuthenticatedRequest } }) {
         if (!contextValue.req.principal && usesIntrospection(document)) {
           refuseOperation(new AuthError('UNAUTHENTICATED', 'introspection needs an Authorization: Bearer <token> header'), 401);
+        }
+        if (contextValue.req.principal?.role === 'SERVING') {
+          refuseOperation(new AuthError('FORBIDDEN', 'SERVING may call the model endpoints (/v1, /models) only, not GraphQL'), 403);
         }
         const unstorable = findUnstorableVariable(request.variables ?? {}, '') ?? findUnstorableLiteral(document);
         if (unstorable) refuseOperation(new InputError(unstorable.field, unstorable.problem), 400);
@@ -89,6 +93,7 @@ export class AppModule {
         RequestsModule.withQueue(orchestration),
         AuditsModule.withSubjects(LineagesModule),
         OperationsModule,
+        ServingModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };
@@ -111,7 +116,7 @@ function bodyParserByCaller(auth: AuthService) {
   const small = json({ limit: MAX_UNPRIVILEGED_BODY_BYTES });
   const large = json({ limit: MAX_BODY_BYTES });
   return (req: AuthenticatedRequest, res: Response, next: NextFunction): void => {
-    const parse = () => (req.principal && SUBMITTING_ROLES.includes(req.principal.role) ? large : small)(req, res, next);
+    const parse = () => (req.principal && IMAGE_SENDING_ROLES.includes(req.principal.role) ? large : small)(req, res, next);
     if (!req.headers.authorization) return parse();
     auth.authenticate(req.headers.authorization).then(
       (principal) => {

@@ -30,6 +30,13 @@ export interface AppConfig {
   artifactsDir: string;
   /** Days a deletion request has to be carried out (GDPR Art. 12(3): one month). */
   dueDays: number;
+  /** Chat completions: tokens generated when the caller sets no max_tokens. */
+  chatMaxTokens: number;
+}
+
+/** Where export_onnx writes the ONNX graphs of a base model + LoRA config: the audits and the chat endpoint read them. */
+export function onnxExportsDir(artifactsDir: string): string {
+  return path.join(artifactsDir, 'onnx');
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -133,5 +140,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     datasetRoots: roots(env, 'LETHE_DATASET_ROOTS', [datasetRoot, nonEmpty(env, 'LETHE_TINY_MODEL_ROOT')]),
     artifactsDir: path.resolve(cwd, nonEmpty(env, 'LETHE_ARTIFACTS_DIR') ?? path.join(dataDir, 'artifacts')),
     dueDays: integer(env, 'LETHE_DUE_DAYS', 30, 1, 90),
+    chatMaxTokens: integer(env, 'LETHE_CHAT_MAX_TOKENS', 64, 1, 4096),
   };
 }

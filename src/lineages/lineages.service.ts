@@ -9,6 +9,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { EventLog } from '../events/event-log.service';
 import { confineToRoots } from './domain/path-roots';
 import { DatasetSubject, defaultHyperParameters, Knowledge, KNOWLEDGE, LINEAGE_NAME, LineageError, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseProfileRetentionDays, parseReforgetAboveAccuracy, parseReforgetPasses, STRATEGIES, Strategy } from './domain/lineage';
+import { parseServingKind } from './domain/serving-kind';
 import { DatasetSubjectRepository } from './persistence/dataset-subject.repository';
 import { LineageRepository } from './persistence/lineage.repository';
 import { ModelVersionRepository } from './persistence/model-version.repository';
@@ -22,6 +23,8 @@ export interface CreateLineageInput {
   method?: string | null;
   hyperParameters?: unknown;
   lora?: unknown;
+  /** The model server its adapters are made for; refused when that server cannot load the LoRA targets. */
+  servingKind?: string | null;
   /** Research knobs (maxSteps, ascentObjective, klReference): unsupported, for benchmarks. */
   experimental?: unknown;
   batchingWindowSeconds?: number | null;
@@ -91,11 +94,14 @@ export class LineagesService {
     const reforgetAboveAccuracy = parseReforgetAboveAccuracy(input.reforgetAboveAccuracy, 'input.reforgetAboveAccuracy');
     const profileRetentionDays = parseProfileRetentionDays(input.profileRetentionDays, 'input.profileRetentionDays');
     const method = parseMethod(input.method, 'input.method');
+    const lora = parseLora(input.lora, 'input.lora');
+    const servingKind = parseServingKind(input.servingKind, lora, { servingKind: 'input.servingKind', targets: 'input.lora.targets' });
     const lineage: Omit<ModelLineage, 'createdAt'> = {
       name,
       baseModel: { path: path.resolve(baseModelPath), id: input.baseModelId?.trim() || path.basename(path.resolve(baseModelPath)) },
       datasetPath: path.resolve(datasetPath),
-      lora: parseLora(input.lora, 'input.lora'),
+      lora,
+      servingKind,
       strategy,
       method,
       hyperParameters: parseHyperParameters(input.hyperParameters, input.experimental, defaultHyperParameters(method, hasGeneralQuestions), { hyperParameters: 'input.hyperParameters', experimental: 'input.experimental' }),
@@ -131,7 +137,7 @@ export class LineagesService {
         type: 'lineage.created',
         entityType: 'lineage',
         entityId: name,
-        data: { baseModel: lineage.baseModel, datasetPath: lineage.datasetPath, strategy, method: lineage.method, lora: lineage.lora, gatePolicy: lineage.gatePolicy, reforgetPasses, reforgetAboveAccuracy, profileRetentionDays, subjects: subjects.length },
+        data: { baseModel: lineage.baseModel, datasetPath: lineage.datasetPath, strategy, method: lineage.method, lora: lineage.lora, servingKind, gatePolicy: lineage.gatePolicy, reforgetPasses, reforgetAboveAccuracy, profileRetentionDays, subjects: subjects.length },
       });
     });
     return (await this.lineages.find(name))!;
@@ -157,6 +163,10 @@ export class LineagesService {
 
   find(name: string): Promise<ModelLineage | null> {
     return this.lineages.find(name);
+  }
+
+  list(): Promise<ModelLineage[]> {
+    return this.lineages.list();
   }
 
   async subjectsPage(lineage: string, first: number, afterId: string | null): Promise<{ subjects: DatasetSubject[]; totalCount: number; hasNextPage: boolean }> {

@@ -2,6 +2,7 @@
 // export and audit inputs, the forget-set file), resolved from the control plane's services.
 import path from 'node:path';
 import type { InlineProfilesRef } from '../audits/domain/audit-activity';
+import { onnxExportsDir } from '../config/config';
 import type { AuditMetrics } from '../audits/domain/metrics';
 import type { LineagesService } from '../lineages/lineages.service';
 import type { ModelVersionsService } from '../lineages/model-versions.service';
@@ -96,7 +97,7 @@ export class StepPlanner {
         seed: seedOf(name),
         outputRoot: path.join(this.settings.artifactsDir, 'adapters', name),
       },
-      export: { baseModel: lineage.baseModel, lora: lineage.lora, outputRoot: path.join(this.settings.artifactsDir, 'onnx') },
+      export: { baseModel: lineage.baseModel, lora: lineage.lora, outputRoot: onnxExportsDir(this.settings.artifactsDir) },
       audit: {
         lineage: name,
         modelDir: lineage.baseModel.path,

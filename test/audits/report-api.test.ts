@@ -57,8 +57,8 @@ const tokens: Record<'alice' | 'bob' | 'auditor', string> = { alice: '', bob: ''
 async function seed(db: DataSource): Promise<void> {
   const { v1, v2 } = await auditHistory();
   const m = db.manager;
-  await sql(m, `INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, profile_retention_days, gate_policy, gate_policy_version, champion_version)
-    VALUES ('default', '{"id":"tiny","path":"/m"}', '/d', '{"rank":8,"alpha":16,"dropout":0,"targets":"llm"}', 'SEQUENTIAL', 'ga', '{}', 0, 0, 0.4, 30, '{"version":2}', 2, 2)`);
+  await sql(m, `INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, profile_retention_days, gate_policy, gate_policy_version, champion_version, serving_kind)
+    VALUES ('default', '{"id":"tiny","path":"/m"}', '/d', '{"rank":8,"alpha":16,"dropout":0,"targets":"llm"}', 'SEQUENTIAL', 'ga', '{}', 0, 0, 0.4, 30, '{"version":2}', 2, 2, 'ONNX_RUNTIME')`);
   await sql(m, `INSERT INTO dataset_subjects (lineage, id, name, knowledge) VALUES ('default', 's1', 'Ada Example', 'FINETUNED')`);
   const version = async (n: number, parent: number | null, status: string, sha: string | null) =>
     (await sql<{ id: string }>(m, `INSERT INTO model_versions (lineage, number, parent_number, adapter_uri, adapter_sha256, method, request_ids, status)

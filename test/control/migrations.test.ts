@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../../src/database/data-source';
 import { MIGRATIONS } from '../../migrations';
-import { DEFAULT_PROFILE_RETENTION_DAYS } from '../../src/lineages/domain/lineage';
+import { DEFAULT_PROFILE_RETENTION_DAYS, DEFAULT_SERVING_KIND } from '../../src/lineages/domain/lineage';
 import { START_HOOK_TIMEOUT_MS, startTestPostgres, TestPostgres } from '../support/postgres';
 
 async function tables(ds: DataSource): Promise<string[]> {
@@ -42,13 +42,16 @@ describe('migrations (embedded Postgres)', () => {
     assert.equal((await tables(ds)).length, 8);
   });
 
-  it('a lineage must state its re-forget and retention settings (no column defaults), within their ranges', async () => {
+  it('a lineage must state its re-forget, retention and serving settings (no column defaults), within their ranges', async () => {
+    // serving_kind is stated in every insert but the one that leaves it out.
     const insert = (name: string, columns: string, values: string) =>
       ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version${columns}) VALUES ($1, '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1${values})`, [name]);
-    await assert.rejects(insert('no-passes', ', reforget_above_accuracy, profile_retention_days', ', 0.2, 30'), /null value in column "reforget_passes"/);
-    await assert.rejects(insert('no-above', ', reforget_passes, profile_retention_days', ', 3, 30'), /null value in column "reforget_above_accuracy"/);
-    await assert.rejects(insert('no-retention', ', reforget_passes, reforget_above_accuracy', ', 3, 0.2'), /null value in column "profile_retention_days"/);
-    await insert('ranges', ', reforget_passes, reforget_above_accuracy, profile_retention_days', ', 5, 0, 0');
+    await assert.rejects(insert('no-passes', ', reforget_above_accuracy, profile_retention_days, serving_kind', ", 0.2, 30, 'VLLM'"), /null value in column "reforget_passes"/);
+    await assert.rejects(insert('no-above', ', reforget_passes, profile_retention_days, serving_kind', ", 3, 30, 'VLLM'"), /null value in column "reforget_above_accuracy"/);
+    await assert.rejects(insert('no-retention', ', reforget_passes, reforget_above_accuracy, serving_kind', ", 3, 0.2, 'VLLM'"), /null value in column "profile_retention_days"/);
+    await assert.rejects(insert('no-kind', ', reforget_passes, reforget_above_accuracy, profile_retention_days', ', 3, 0.2, 30'), /null value in column "serving_kind"/);
+    await assert.rejects(insert('bad-kind', ', reforget_passes, reforget_above_accuracy, profile_retention_days, serving_kind', ", 3, 0.2, 30, 'TGI'"), /check constraint/);
+    await insert('ranges', ', reforget_passes, reforget_above_accuracy, profile_retention_days, serving_kind', ", 5, 0, 0, 'ONNX_RUNTIME'");
     for (const bad of ['reforget_passes = 6', 'reforget_passes = -1', 'reforget_above_accuracy = 1', 'reforget_above_accuracy = -0.1', 'profile_retention_days = -1', 'profile_retention_days = 366']) {
       await assert.rejects(ds.query(`UPDATE model_lineages SET ${bad} WHERE name = 'ranges'`), /check constraint/, bad);
     }
@@ -64,6 +67,18 @@ describe('migrations (embedded Postgres)', () => {
     await ds.query(`DELETE FROM model_lineages WHERE name = 'older'`);
   });
 
+  it('a lineage made before serving kinds existed is served by the service itself; SERVING tokens exist from then on', async () => {
+    await undoThrough('Serving1765200000000');
+    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, profile_retention_days, gate_policy, gate_policy_version) VALUES ('older', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, 3, 0.2, 30, '{}', 1)`);
+    await assert.rejects(ds.query(`INSERT INTO api_tokens (token_sha256, role, owner) VALUES (repeat('a', 64), 'SERVING', 'x')`), /check constraint/);
+    await ds.runMigrations({ transaction: 'each' });
+    const [row] = await ds.query(`SELECT serving_kind FROM model_lineages WHERE name = 'older'`);
+    assert.equal(row.serving_kind, DEFAULT_SERVING_KIND);
+    await ds.query(`INSERT INTO api_tokens (token_sha256, role, owner) VALUES (repeat('a', 64), 'SERVING', 'x')`);
+    await ds.query(`DELETE FROM api_tokens WHERE owner = 'x'`);
+    await ds.query(`DELETE FROM model_lineages WHERE name = 'older'`);
+  });
+
   it('the intake outbox read has a partial index over stored, unqueued requests', async () => {
     const [index] = await ds.query(`SELECT indexdef FROM pg_indexes WHERE indexname = 'deletion_requests_outbox'`);
     assert.match(index.indexdef, /WHERE \(status = 'RECEIVED'::text\)/);
@@ -75,7 +90,7 @@ describe('migrations (embedded Postgres)', () => {
   });
 
   it('dataset people are FINETUNED, PRETRAINED or NEVER_SEEN', async () => {
-    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, profile_retention_days, gate_policy, gate_policy_version) VALUES ('with-never-seen', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, 3, 0.2, 30, '{}', 1)`);
+    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, profile_retention_days, gate_policy, gate_policy_version, serving_kind) VALUES ('with-never-seen', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, 3, 0.2, 30, '{}', 1, 'ONNX_RUNTIME')`);
     await ds.query(`INSERT INTO dataset_subjects (lineage, id, name, knowledge) VALUES ('with-never-seen', 'n001', 'Disa Pujiador', 'NEVER_SEEN')`);
     await assert.rejects(ds.query(`INSERT INTO dataset_subjects (lineage, id, name, knowledge) VALUES ('with-never-seen', 'x', 'X', 'UNKNOWN')`), /check constraint/);
     await ds.query(`DELETE FROM dataset_subjects WHERE lineage = 'with-never-seen'`);
@@ -90,7 +105,7 @@ describe('migrations (embedded Postgres)', () => {
   });
 
   it('enforces one idempotency key per requester', async () => {
-    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, profile_retention_days, gate_policy, gate_policy_version) VALUES ('l', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, 3, 0.2, 30, '{}', 1)`);
+    await ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, profile_retention_days, gate_policy, gate_policy_version, serving_kind) VALUES ('l', '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, 3, 0.2, 30, '{}', 1, 'ONNX_RUNTIME')`);
     const insert = (id: string, requester: string) =>
       ds.query(`INSERT INTO deletion_requests (id, requester, idempotency_key, payload_digest, lineage, legal_basis, status, received_at, due_at, updated_at) VALUES ($1, $2, 'k', $3, 'l', 'b', 'RECEIVED', now(), now(), now())`, [id, requester, 'a'.repeat(64)]);
     await insert('00000000-0000-4000-8000-000000000001', 'alice');

@@ -2,7 +2,7 @@
 // GraphQL auditReport are all cut from it). AUDITORs and OPERATORs keep the full report; a
 // REQUESTER gets its own request, its own person and aggregates: who else asked to be forgotten,
 // and how the model answers about them, is other people's personal data.
-import type { Principal } from '../../auth/domain/principal';
+import { canSeeEverything, type Principal } from '../../auth/domain/principal';
 import type { Redactor } from '../../common/subject-redaction';
 import { AuditMetrics } from '../domain/metrics';
 import { ComplianceReport } from '../domain/report';
@@ -47,7 +47,7 @@ export function reportViewFor(report: ComplianceReport, principal: Principal, re
     ...report.audit,
     auditError: report.audit.auditError && { ...report.audit.auditError, message: report.audit.auditError.message.replace(SERVER_PATH, '[server path]') },
   };
-  if (principal.role !== 'REQUESTER') return { ...report, audit };
+  if (canSeeEverything(principal)) return { ...report, audit };
   if (!requester) throw new Error('a REQUESTER sees a report only through one of its requests');
   const { redact } = requester;
   const own = new Set([requester.datasetSubjectId]);

@@ -41,7 +41,7 @@ export class ReportService {
       links: reportLinks.request(requestId),
       now: new Date(),
     });
-    if (principal.role !== 'REQUESTER') return reportViewFor(report, principal);
+    if (canSeeEverything(principal)) return reportViewFor(report, principal);
     const own = [record.datasetSubjectId];
     const redact = await this.redaction.redactorFor(record.lineage, own, reportTexts(report));
     return reportViewFor(report, principal, { requestId, datasetSubjectId: record.datasetSubjectId, redact });

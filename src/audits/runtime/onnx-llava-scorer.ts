@@ -1,5 +1,6 @@
-// Multiple-choice scoring of a LLaVA version on onnxruntime-node: the graphs export_onnx wrote,
-// with the candidate's LoRA tensors fed as inputs on every run (zeros for version 0).
+// Multiple-choice scoring and text generation of a LLaVA version on onnxruntime-node: the graphs
+// export_onnx wrote, with the version's LoRA tensors fed as inputs on every run (zeros for version 0).
+// The audit scores with it and the chat endpoint generates with it, so what answers is what was audited.
 //
 // Per batch: prompts -> token ids (the single <image> token expanded to numImageTokens positions)
 // -> LEFT padding -> embed graph; images -> vision graph; image features merged into the
@@ -7,11 +8,13 @@
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AdapterRef, EvalItem, McScorer, OPTION_LETTERS, OptionLetter, rightOptionScore, ScoredItem } from '../domain/eval-item';
+import * as fs from 'node:fs';
 import { loadLoraFeeds } from './adapter';
 import { RuntimeEvalItem } from './eval-items';
 import { checkGraphAgainstManifest, GraphName, OnnxManifest, readManifest } from './manifest';
+import { DecodingOptions, TokenChooser, TokenLogprob } from './generation';
 import { loadPreprocessors, Preprocessors } from './preprocessing';
-import { mcPrompt } from './prompt';
+import { IMAGE_TOKEN, mcPrompt } from './prompt';
 import { AuditRuntimeError } from './runtime-error';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
@@ -37,6 +40,28 @@ export interface ScoreOptions {
 
 /** An item to score: an EvalItem, with its image as an absolute path for multimodal questions. */
 export type ScorableItem = EvalItem & Partial<Pick<RuntimeEvalItem, 'imagePath'>>;
+
+/** What to generate from: a prompt holding one IMAGE_TOKEN per image, and the images in that order. */
+export interface GenerationInput {
+  prompt: string;
+  /** Image files, or the bytes of PNG / JPEG images. */
+  images: (string | Uint8Array)[];
+}
+
+/** A token with its text and log-probability (OpenAI's `logprobs`). */
+export interface TokenText extends TokenLogprob {
+  text: string;
+}
+
+export interface Generation {
+  text: string;
+  /** The generated tokens (the end-of-sequence token left out), each with the most likely alternatives at its position. */
+  tokens: (TokenText & { top: TokenText[] })[];
+  /** Prompt length in tokens, image positions included. */
+  promptTokens: number;
+  /** stop: the model ended the answer; length: maxTokens was reached. */
+  finishReason: 'stop' | 'length';
+}
 
 const DEFAULT_BATCH_SIZE = 32;
 const GRAPHS: GraphName[] = ['vision', 'embed', 'decoder'];
@@ -81,6 +106,16 @@ async function createSessions(exportDir: string, manifest: OnnxManifest, provide
   }
 }
 
+function readContextLength(modelDir: string): number | null {
+  try {
+    const config = JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as { text_config?: { max_position_embeddings?: unknown } };
+    const n = config.text_config?.max_position_embeddings;
+    return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
 function argmaxLetter(logits: Record<OptionLetter, number>): OptionLetter {
   // First maximum wins, as Python's max() in the torch scorer.
   return OPTION_LETTERS.reduce((best, letter) => (logits[letter] > logits[best] ? letter : best), OPTION_LETTERS[0]);
@@ -97,6 +132,8 @@ export class OnnxLlavaScorer implements McScorer {
     private readonly loraFeeds: Record<'vision' | 'decoder', Record<string, ort.Tensor>>,
     private readonly preprocessors: Preprocessors,
     private readonly batchSize: number,
+    /** The language model's context (max_position_embeddings of config.json); null when the config has none. */
+    readonly contextLength: number | null,
   ) {}
 
   /** Validates manifest, adapter (sha256 first) and graphs before anything is scored. */
@@ -116,7 +153,8 @@ export class OnnxLlavaScorer implements McScorer {
       await Promise.all(GRAPHS.map((g) => sessions[g].release()));
       throw e;
     }
-    return new OnnxLlavaScorer(manifest, provider, sessions, loraFeeds, preprocessors, options.batchSize ?? DEFAULT_BATCH_SIZE);
+    return new OnnxLlavaScorer(manifest, provider, sessions, loraFeeds, preprocessors, options.batchSize ?? DEFAULT_BATCH_SIZE,
+      readContextLength(options.modelDir));
   }
 
   async score(items: ScorableItem[], opts: ScoreOptions = {}): Promise<ScoredItem[]> {
@@ -136,6 +174,75 @@ export class OnnxLlavaScorer implements McScorer {
       });
     }
     return results;
+  }
+
+  /**
+   * Generates an answer to one prompt, token by token (the decoder graph has no key-value cache: each step
+   * runs it over the whole sequence). onText receives the new text as it is decoded (streaming).
+   */
+  async generate(input: GenerationInput, options: DecodingOptions, onText?: (delta: string) => void): Promise<Generation> {
+    const { imageTokenId, numImageTokens, hiddenSize } = this.manifest;
+    const raw = this.preprocessors.encode(input.prompt);
+    const positions = raw.flatMap((id, i) => (id === imageTokenId ? [i] : []));
+    if (positions.length !== input.images.length) {
+      throw new AuditRuntimeError('IMAGE_TOKEN_MISMATCH',
+        `the prompt tokenises to ${positions.length} image tokens (${IMAGE_TOKEN}) for ${input.images.length} images`);
+    }
+    const ids: number[] = [];
+    const imageAt: number[] = [];
+    for (const id of raw) {
+      if (id !== imageTokenId) {
+        ids.push(id);
+        continue;
+      }
+      imageAt.push(ids.length);
+      for (let k = 0; k < numImageTokens; k++) ids.push(imageTokenId);
+    }
+    if (this.contextLength !== null && ids.length + options.maxTokens > this.contextLength) {
+      throw new AuditRuntimeError('PROMPT_TOO_LONG',
+        `the prompt is ${ids.length} tokens (images count ${numImageTokens} each) and ${options.maxTokens} more are asked for; ` +
+        `the model's context is ${this.contextLength}`, 'maxTokens');
+    }
+    const embeds = new Float32Array((ids.length + options.maxTokens) * hiddenSize);
+    embeds.set((await this.run('embed', { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]) })).data as Float32Array);
+    const features = await this.imageFeatures(input.images);
+    imageAt.forEach((at, i) => embeds.set(features[i], at * hiddenSize));
+    const chooser = new TokenChooser(options);
+    const tokens: Generation['tokens'] = [];
+    let length = ids.length;
+    let emitted = '';
+    let finishReason: Generation['finishReason'] = 'length';
+    const flush = (final: boolean) => {
+      const text = this.preprocessors.decode(tokens.map((t) => t.tokenId));
+      // A character split over byte tokens decodes to U+FFFD until its last byte arrives.
+      if (!final && text.endsWith('\uFFFD')) return;
+      if (text.length > emitted.length && text.startsWith(emitted)) onText?.(text.slice(emitted.length));
+      emitted = text;
+    };
+    while (tokens.length < options.maxTokens) {
+      const logits = await this.run('decoder', {
+        inputs_embeds: new ort.Tensor('float32', embeds.subarray(0, length * hiddenSize), [1, length, hiddenSize]),
+        attention_mask: new ort.Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]),
+        ...this.loraFeeds.decoder,
+      });
+      const last = logits.data as Float32Array;
+      // Below minTokens the end of sequence is masked out, as vLLM's min_tokens does (logprobs then leave it out too).
+      if (tokens.length < options.minTokens) last[this.preprocessors.eosTokenId] = -Infinity;
+      const next = chooser.choose(last);
+      if (next.tokenId === this.preprocessors.eosTokenId) {
+        finishReason = 'stop';
+        break;
+      }
+      const withText = (t: TokenLogprob): TokenText => ({ ...t, text: this.preprocessors.decode([t.tokenId]) });
+      tokens.push({ ...withText(next), top: next.top.map(withText) });
+      flush(false);
+      if (tokens.length === options.maxTokens) break;
+      const embedded = await this.run('embed', { input_ids: new ort.Tensor('int64', BigInt64Array.of(BigInt(next.tokenId)), [1, 1]) });
+      embeds.set(embedded.data as Float32Array, length * hiddenSize);
+      length++;
+    }
+    flush(true);
+    return { text: emitted, tokens, promptTokens: ids.length, finishReason };
   }
 
   async close(): Promise<void> {
@@ -164,16 +271,18 @@ export class OnnxLlavaScorer implements McScorer {
     return { index, ids: expanded, imagePath, imageAt: at };
   }
 
-  private async pixelsOf(imagePath: string): Promise<Float32Array> {
-    const cached = this.pixelCache.get(imagePath);
+  /** Files are cached by path (the audit asks about the same portraits many times); bytes are not. */
+  private async pixelsOf(image: string | Uint8Array): Promise<Float32Array> {
+    const cached = typeof image === 'string' ? this.pixelCache.get(image) : undefined;
     if (cached) return cached;
-    const { data, dims } = await this.preprocessors.pixels(imagePath);
+    const { data, dims } = await this.preprocessors.pixels(image);
     const size = this.manifest.imageSize;
     if (dims.length !== 3 || dims[1] !== size || dims[2] !== size) {
+      const what = typeof image === 'string' ? image : 'an image';
       throw new AuditRuntimeError('MODEL_DIR_INVALID',
-        `image processor gives pixel values [${dims.join(', ')}] for ${imagePath}; the vision graph takes [3, ${size}, ${size}]`);
+        `image processor gives pixel values [${dims.join(', ')}] for ${what}; the vision graph takes [3, ${size}, ${size}]`);
     }
-    this.pixelCache.set(imagePath, data);
+    if (typeof image === 'string') this.pixelCache.set(image, data);
     return data;
   }
 
@@ -186,9 +295,8 @@ export class OnnxLlavaScorer implements McScorer {
     }
   }
 
-  /** Image features of the batch's images, one [numImageTokens * hidden] block per image, in row order. */
-  private async imageFeatures(batch: EncodedItem[]): Promise<Float32Array[]> {
-    const paths = batch.flatMap((e) => (e.imagePath ? [e.imagePath] : []));
+  /** Image features of these images, one [numImageTokens * hidden] block per image, in order. */
+  private async imageFeatures(paths: (string | Uint8Array)[]): Promise<Float32Array[]> {
     if (paths.length === 0) return [];
     const size = this.manifest.imageSize;
     const plane = 3 * size * size;
@@ -221,7 +329,7 @@ export class OnnxLlavaScorer implements McScorer {
         mask[offset + i] = 1n;
       });
     });
-    const features = await this.imageFeatures(batch);
+    const features = await this.imageFeatures(batch.flatMap((e) => (e.imagePath ? [e.imagePath] : [])));
     const embedded = await this.run('embed', { input_ids: new ort.Tensor('int64', ids, [batch.length, width]) });
     const embeds = embedded.data as Float32Array;
     let image = 0;

@@ -24,8 +24,12 @@ function resizeTarget(config: ResizeConfig, width: number, height: number): { wi
 export interface Preprocessors {
   /** Token ids of a prompt, with the special tokens the tokenizer's post-processor adds (as in Python). */
   encode(text: string): number[];
-  /** Pixel values [3, H, W] (fp32, normalised) and their dims. */
-  pixels(imagePath: string): Promise<{ data: Float32Array; dims: number[] }>;
+  /** Text of token ids, special tokens left out (generation). */
+  decode(ids: number[]): string;
+  /** The end-of-sequence token generation stops at. */
+  eosTokenId: number;
+  /** Pixel values [3, H, W] (fp32, normalised) and their dims, of an image file or of an image's bytes (PNG, JPEG). */
+  pixels(image: string | Uint8Array): Promise<{ data: Float32Array; dims: number[] }>;
 }
 
 export async function loadPreprocessors(modelDir: string): Promise<Preprocessors> {
@@ -51,12 +55,15 @@ export async function loadPreprocessors(modelDir: string): Promise<Preprocessors
   }
   return {
     encode: (text) => tokenizer.encode(text),
-    async pixels(imagePath) {
+    decode: (ids) => tokenizer.decode(ids, { skip_special_tokens: true }),
+    eosTokenId: tokenizer.eos_token_id,
+    async pixels(source) {
       let image: RawImage;
       try {
-        image = await RawImage.read(imagePath);
+        image = typeof source === 'string' ? await RawImage.read(source) : await RawImage.fromBlob(new Blob([source]));
       } catch (e) {
-        throw new AuditRuntimeError('IMAGE_NOT_FOUND', `cannot read image ${imagePath}: ${(e as Error).message}`, 'image');
+        const what = typeof source === 'string' ? source : `of ${source.length} bytes`;
+        throw new AuditRuntimeError('IMAGE_NOT_FOUND', `cannot read image ${what}: ${(e as Error).message}`, 'image');
       }
       image = image.rgb();
       // Resize as Pillow does (see pillow-resize.ts); the processor's own resize is then a no-op.

@@ -16,7 +16,9 @@ export type RuntimeErrorCode =
   | 'IMAGE_NOT_FOUND' // a multimodal item's image cannot be read
   | 'PROFILE_UNAVAILABLE' // an inline profile to probe is not in the step's forget-set file (or the file is unreadable)
   | 'IMAGE_TOKEN_MISMATCH' // image-token count in the prompt or vision output is not what the manifest says
-  | 'EXECUTION_FAILED'; // onnxruntime failed to run a graph
+  | 'EXECUTION_FAILED' // onnxruntime failed to run a graph
+  | 'EXPORT_NOT_FOUND' // no ONNX export of the lineage's base model and LoRA config exists yet
+  | 'PROMPT_TOO_LONG'; // prompt plus the tokens to generate exceed the model's context
 
 // Client codes only matter if a runtime error reaches GraphQL (through a report): a bad artifact
 // conflicts with the version record, a bad eval set is bad input.
@@ -35,6 +37,8 @@ const CLIENT_CODE: Record<RuntimeErrorCode, ErrorCode> = {
   IMAGE_NOT_FOUND: 'NOT_FOUND',
   IMAGE_TOKEN_MISMATCH: 'CONFLICT',
   EXECUTION_FAILED: 'CONFLICT',
+  EXPORT_NOT_FOUND: 'CONFLICT',
+  PROMPT_TOO_LONG: 'BAD_USER_INPUT',
 };
 
 export class AuditRuntimeError extends AppError {

@@ -6,7 +6,7 @@ import type { Principal, Role } from '../domain/principal';
 export const ROLES_KEY = 'lethe:roles';
 export const PUBLIC_KEY = 'lethe:public';
 
-/** Restricts a resolver or route to these roles. Without it any authenticated caller passes. */
+/** Restricts a resolver or route to these roles. Without it any authenticated caller passes, except SERVING (principal.ts). */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 
 /** Opts a route out of authentication (health checks). Everything else needs a bearer token. */

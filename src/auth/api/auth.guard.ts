@@ -19,7 +19,7 @@ export class AuthGuard implements CanActivate {
     // Field resolvers run once per parent: authenticate once per HTTP request.
     request.principal ??= await this.auth.authenticate(request.headers.authorization);
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
-    if (roles) assertAllowed(request.principal, roles, `call ${context.getHandler().name}`);
+    assertAllowed(request.principal, roles ?? null, `call ${context.getHandler().name}`);
     return true;
   }
 }

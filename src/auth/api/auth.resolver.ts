@@ -10,8 +10,9 @@ export enum RoleEnum {
   REQUESTER = 'REQUESTER',
   OPERATOR = 'OPERATOR',
   AUDITOR = 'AUDITOR',
+  SERVING = 'SERVING',
 }
-registerEnumType(RoleEnum, { name: 'Role' });
+registerEnumType(RoleEnum, { name: 'Role', description: 'REQUESTER: its own requests; AUDITOR: reads everything; OPERATOR: everything; SERVING: only the model endpoints (/v1, champion manifest and adapter download), no GraphQL' });
 
 @ObjectType('ApiToken')
 export class ApiTokenModel {

@@ -1,6 +1,7 @@
 import { AuthError } from '../../common/errors';
 
-export const ROLES = ['REQUESTER', 'OPERATOR', 'AUDITOR'] as const;
+/** SERVING: model calls (/v1) and champion adapter downloads, nothing else (see AuthGuard). */
+export const ROLES = ['REQUESTER', 'OPERATOR', 'AUDITOR', 'SERVING'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Who is calling: resolved from a bearer token. */
@@ -28,13 +29,18 @@ export function actorOf(principal: Principal): string {
   return `${principal.role}:${principal.owner}`;
 }
 
-/** REQUESTERs see only what they filed; AUDITORs and OPERATORs see everything. */
+/** AUDITORs and OPERATORs see everything; REQUESTERs only what they filed; SERVING nothing of the control plane. */
 export function canSeeEverything(principal: Principal): boolean {
-  return principal.role !== 'REQUESTER';
+  return principal.role === 'AUDITOR' || principal.role === 'OPERATOR';
 }
 
-export function assertAllowed(principal: Principal, allowed: readonly Role[], operation: string): void {
-  if (!allowed.includes(principal.role)) throw new AuthError('FORBIDDEN', `${principal.role} may not ${operation}`);
+/** Roles that may call only what names them explicitly: a handler without @Roles is not theirs. */
+const ONLY_WHERE_NAMED: readonly Role[] = ['SERVING'];
+
+/** `allowed`: the handler's @Roles, or null when it has none (any role but those ONLY_WHERE_NAMED). */
+export function assertAllowed(principal: Principal, allowed: readonly Role[] | null, operation: string): void {
+  const permitted = allowed ? allowed.includes(principal.role) : !ONLY_WHERE_NAMED.includes(principal.role);
+  if (!permitted) throw new AuthError('FORBIDDEN', `${principal.role} may not ${operation}`);
 }
 
 export const TOKEN_PREFIX = 'lethe_';

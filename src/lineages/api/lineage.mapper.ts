@@ -1,10 +1,10 @@
 // The one place that decides what each role sees of lineages and versions. Server paths are for
 // OPERATORs; a REQUESTER reaches a version only through one of its own requests and sees only
 // that request and its own person of the version, plus counts.
-import type { Principal } from '../../auth/domain/principal';
+import { canSeeEverything, type Principal } from '../../auth/domain/principal';
 import { DatasetSubject, ModelLineage, ModelVersion } from '../domain/lineage';
 import type { Redactor } from '../../common/subject-redaction';
-import { DatasetSubjectModel, KnowledgeEnum, ModelLineageModel, ModelVersionModel, StrategyEnum, VersionStatusEnum } from './lineage.model';
+import { DatasetSubjectModel, KnowledgeEnum, ModelLineageModel, ModelVersionModel, ServingKindEnum, StrategyEnum, VersionStatusEnum } from './lineage.model';
 
 const seesServerPaths = (principal: Principal) => principal.role === 'OPERATOR';
 
@@ -19,6 +19,7 @@ export function toLineageModel(lineage: ModelLineage, principal: Principal): Mod
     method: lineage.method,
     hyperParameters: lineage.hyperParameters,
     lora: lineage.lora,
+    servingKind: lineage.servingKind as ServingKindEnum,
     batchingWindowSeconds: lineage.batchingWindowSeconds,
     reforgetPasses: lineage.reforgetPasses,
     reforgetAboveAccuracy: lineage.reforgetAboveAccuracy,
@@ -45,7 +46,7 @@ export function toVersionModel(version: ModelVersion, principal: Principal, requ
     requestCount: version.requestIds.length,
     reforgottenSubjectCount: version.reforgottenSubjectIds.length,
   };
-  if (principal.role !== 'REQUESTER') return full;
+  if (canSeeEverything(principal)) return full;
   if (!requester) throw new Error('a REQUESTER sees a version only through one of its requests');
   return {
     ...full,

@@ -1,7 +1,8 @@
 import { Field, Float, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { GraphQLJSON } from '../../common/json.scalar';
 import { PageInfo } from '../../common/page-info.model';
-import { DEFAULT_LORA, DEFAULT_METHOD, DEFAULT_PROFILE_RETENTION_DAYS, DEFAULT_REFORGET_ABOVE_ACCURACY, DEFAULT_REFORGET_PASSES, EXPERIMENTAL_KNOBS, MAX_PROFILE_RETENTION_DAYS, MAX_REFORGET_PASSES, UNLEARNING_DEFAULTS } from '../domain/lineage';
+import { LOADABLE_TARGETS } from '../domain/serving-kind';
+import { DEFAULT_LORA, DEFAULT_METHOD, DEFAULT_PROFILE_RETENTION_DAYS, DEFAULT_REFORGET_ABOVE_ACCURACY, DEFAULT_REFORGET_PASSES, DEFAULT_SERVING_KIND, EXPERIMENTAL_KNOBS, MAX_PROFILE_RETENTION_DAYS, MAX_REFORGET_PASSES, UNLEARNING_DEFAULTS } from '../domain/lineage';
 
 const REFORGET_ABOVE_DESCRIPTION = 'A re-forget pass takes the forgotten dataset people whose audited accuracy is above this in either modality (PULSE asks for at most 0.4 a person; a lower value also re-forgets people at the edge of it).';
 const PROFILE_RETENTION_DESCRIPTION = 'Days a completed inline profile stays encrypted on a SEQUENTIAL lineage so that a rollback past its version can unlearn the person again; when they end it is purged (an event in the chain) and such a rollback is refused. 0: purged at completion.';
@@ -12,6 +13,16 @@ export enum StrategyEnum {
   CUMULATIVE = 'CUMULATIVE',
 }
 registerEnumType(StrategyEnum, { name: 'UnlearningStrategy', description: 'SEQUENTIAL continues the champion adapter; CUMULATIVE retrains from the base on every forget set so far' });
+
+export enum ServingKindEnum {
+  ONNX_RUNTIME = 'ONNX_RUNTIME',
+  VLLM = 'VLLM',
+  TRANSFORMERS = 'TRANSFORMERS',
+}
+const SERVING_KIND_DESCRIPTION = 'The model server the lineage\'s adapters are made for, which bounds the LoRA targets: ' +
+  Object.entries(LOADABLE_TARGETS).map(([kind, targets]) => `${kind} loads ${targets.join(' or ')}`).join('; ') +
+  '. ONNX_RUNTIME is the service\'s own /v1/chat/completions (docs/serving.md).';
+registerEnumType(ServingKindEnum, { name: 'ServingKind', description: SERVING_KIND_DESCRIPTION });
 
 export enum VersionStatusEnum {
   CANDIDATE = 'CANDIDATE',
@@ -75,6 +86,7 @@ export class ModelLineageModel {
   @Field() method!: string;
   @Field(() => GraphQLJSON) hyperParameters!: unknown;
   @Field(() => GraphQLJSON) lora!: unknown;
+  @Field(() => ServingKindEnum) servingKind!: ServingKindEnum;
   @Field(() => Int) batchingWindowSeconds!: number;
   @Field(() => Int, { description: REFORGET_PASSES_DESCRIPTION }) reforgetPasses!: number;
   @Field(() => Float, { description: REFORGET_ABOVE_DESCRIPTION }) reforgetAboveAccuracy!: number;
@@ -138,6 +150,7 @@ export class CreateModelLineageInput {
   @Field(() => UnlearnMethodEnum, { nullable: true, description: `default ${DEFAULT_METHOD}` }) method?: UnlearnMethodEnum | null;
   @Field(() => HyperParametersInput, { nullable: true }) hyperParameters?: HyperParametersInput | null;
   @Field(() => LoraInput, { nullable: true }) lora?: LoraInput | null;
+  @Field(() => ServingKindEnum, { nullable: true, description: `default ${DEFAULT_SERVING_KIND}; a lineage whose lora.targets it cannot load is refused` }) servingKind?: ServingKindEnum | null;
   @Field(() => GraphQLJSON, { nullable: true, description: `UNSUPPORTED research knobs for benchmarks, merged into the hyper-parameters: {${EXPERIMENTAL_KNOBS.join(', ')}}. They may change or go without notice; production lineages leave this out.` }) experimental?: unknown;
   @Field(() => Int, { nullable: true }) batchingWindowSeconds?: number | null;
   @Field(() => Int, { nullable: true, description: `${REFORGET_PASSES_DESCRIPTION} Default ${DEFAULT_REFORGET_PASSES}, at most ${MAX_REFORGET_PASSES}.` }) reforgetPasses?: number | null;

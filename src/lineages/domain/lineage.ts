@@ -10,6 +10,9 @@ export class LineageError extends AppError {
 
 export const STRATEGIES = ['SEQUENTIAL', 'CUMULATIVE'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
+/** The model server a lineage's adapters are made for (serving-kind.ts: which LoRA targets each loads). */
+export const SERVING_KINDS = ['ONNX_RUNTIME', 'VLLM', 'TRANSFORMERS'] as const;
+export type ServingKind = (typeof SERVING_KINDS)[number];
 export const METHODS: readonly UnlearnMethod[] = ['ga', 'ga_klr', 'npo', 'graddiff', 'neverseen_kd'];
 export const VERSION_STATUSES = ['CANDIDATE', 'PROMOTED', 'REJECTED', 'ROLLED_BACK', 'SUPERSEDED'] as const;
 export type VersionStatus = (typeof VERSION_STATUSES)[number];
@@ -23,6 +26,7 @@ export interface ModelLineage {
   baseModel: { path: string; id: string };
   datasetPath: string;
   lora: LoraConfig;
+  servingKind: ServingKind;
   strategy: Strategy;
   method: UnlearnMethod;
   hyperParameters: HyperParameters;
@@ -83,6 +87,7 @@ export interface UnlearningDefaults {
   unsetHyperParameters: Required<Omit<HyperParameters, 'learningRate' | 'epochs' | 'batchSize' | 'maxSteps'>>;
   generalKlWeightWithGeneralQuestions: number;
   lora: LoraConfig;
+  servingKind: ServingKind;
   passes: { reforgetPasses: number; reforgetAboveAccuracy: number; goalPasses: number; goalPassAscentObjective: AscentObjective };
   maxima: { hyperParameters: Record<NumericHyperParameter, number>; lora: { rank: number; alpha: number; dropout: number }; reforgetPasses: number };
 }
@@ -90,6 +95,7 @@ export interface UnlearningDefaults {
 export const UNLEARNING_DEFAULTS = UNLEARNING_DEFAULTS_DOCUMENT as UnlearningDefaults;
 export const DEFAULT_METHOD: UnlearnMethod = UNLEARNING_DEFAULTS.method;
 export const DEFAULT_LORA: LoraConfig = UNLEARNING_DEFAULTS.lora;
+export const DEFAULT_SERVING_KIND: ServingKind = UNLEARNING_DEFAULTS.servingKind;
 export const DEFAULT_REFORGET_PASSES = UNLEARNING_DEFAULTS.passes.reforgetPasses;
 export const DEFAULT_REFORGET_ABOVE_ACCURACY = UNLEARNING_DEFAULTS.passes.reforgetAboveAccuracy;
 export const MAX_REFORGET_PASSES = UNLEARNING_DEFAULTS.maxima.reforgetPasses;

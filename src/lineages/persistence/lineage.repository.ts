@@ -2,13 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { HyperParameters, LoraConfig, UnlearnMethod } from '../../common/gpu-contracts';
 import { Db, one, sql } from '../../database/sql';
-import { ModelLineage, Strategy } from '../domain/lineage';
+import { ModelLineage, ServingKind, Strategy } from '../domain/lineage';
 
 interface LineageRow {
   name: string;
   base_model: { path: string; id: string };
   dataset_path: string;
   lora_config: LoraConfig;
+  serving_kind: ServingKind;
   strategy: Strategy;
   method: UnlearnMethod;
   hyper_parameters: HyperParameters;
@@ -28,6 +29,7 @@ function toLineage(row: LineageRow): ModelLineage {
     baseModel: row.base_model,
     datasetPath: row.dataset_path,
     lora: row.lora_config,
+    servingKind: row.serving_kind,
     strategy: row.strategy,
     method: row.method,
     hyperParameters: row.hyper_parameters,
@@ -50,8 +52,8 @@ export class LineageRepository {
   async insertIfAbsent(tx: Db, lineage: Omit<ModelLineage, 'createdAt'>): Promise<boolean> {
     const { count } = await sql(
       tx,
-      `INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, profile_retention_days, gate_policy, gate_policy_version, champion_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (name) DO NOTHING`,
+      `INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, reforget_passes, reforget_above_accuracy, profile_retention_days, gate_policy, gate_policy_version, champion_version, serving_kind)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (name) DO NOTHING`,
       [
         lineage.name,
         JSON.stringify(lineage.baseModel),
@@ -67,6 +69,7 @@ export class LineageRepository {
         JSON.stringify(lineage.gatePolicy),
         lineage.gatePolicyVersion,
         lineage.championVersion,
+        lineage.servingKind,
       ],
     );
     return count === 1;
@@ -75,6 +78,11 @@ export class LineageRepository {
   async find(name: string, db: Db = this.dataSource.manager): Promise<ModelLineage | null> {
     const row = await one<LineageRow>(db, 'SELECT * FROM model_lineages WHERE name = $1', [name]);
     return row ? toLineage(row) : null;
+  }
+
+  async list(db: Db = this.dataSource.manager): Promise<ModelLineage[]> {
+    const { rows } = await sql<LineageRow>(db, 'SELECT * FROM model_lineages ORDER BY name');
+    return rows.map(toLineage);
   }
 
   /** Serialises version changes of one lineage (promotion, rollback, numbering). */

@@ -42,7 +42,8 @@ function text(value: unknown, field: string, { min = 1, max = MAX_TEXT } = {}): 
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function decodeImage(value: unknown, field: string): ForgetSetImage {
+/** A base64 PNG or JPEG (a data: URL prefix allowed), bounded and checked; the chat endpoint takes images the same way. */
+export function decodeImage(value: unknown, field: string): ForgetSetImage {
   if (typeof value !== 'string') throw new InputError(field, 'must be a base64 string');
   const data = value.replace(/^data:image\/(png|jpeg);base64,/, '').replace(/\s+/g, '');
   // Reject before decoding: base64 is 4/3 of the bytes.

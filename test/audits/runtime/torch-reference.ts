@@ -44,13 +44,17 @@ export function runWorkerModule<T>(python: string, module: string, args: string[
   return JSON.parse(lines[lines.length - 1]) as T;
 }
 
-/** The tiny model's export for TEST_LORA (reused when complete: the export is keyed on model id + LoRA). */
-export function ensureTinyExport(model: TinyModel, lora = TEST_LORA): string {
+/**
+ * The tiny model's export for `lora` (reused when complete: the export is keyed on model id + LoRA), by default under
+ * the repository's .data; `where` puts it where a service looks for a lineage's export (its base model id, its artifacts).
+ */
+export function ensureTinyExport(model: TinyModel, lora: object = TEST_LORA,
+  where = { id: `tiny-llava@${path.basename(model.root)}`, outputRoot: path.join(REPO_ROOT, '.data', 'onnx-exports') }): string {
   const out = runWorkerModule<{ dir: string }>(model.python, 'lethe_worker.export_onnx', [
     '--model', model.modelDir,
-    '--id', `tiny-llava@${path.basename(model.root)}`,
+    '--id', where.id,
     '--lora', JSON.stringify(lora),
-    '--out', path.join(REPO_ROOT, '.data', 'onnx-exports'),
+    '--out', where.outputRoot,
   ]);
   return out.dir;
 }
