@@ -21,6 +21,9 @@ export type VersionStatus = (typeof VERSION_STATUSES)[number];
 export const KNOWLEDGE = ['FINETUNED', 'PRETRAINED', 'NEVER_SEEN'] as const;
 export type Knowledge = (typeof KNOWLEDGE)[number];
 
+/** How a REQUESTER may look up a dataset's people: a search, never the whole list. */
+export const REQUESTER_SUBJECT_SEARCH = { minSearchLength: 2, maxResults: 20 } as const;
+
 export interface ModelLineage {
   name: string;
   baseModel: { path: string; id: string };
