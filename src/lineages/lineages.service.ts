@@ -9,7 +9,7 @@ import { canSeeEverything, Principal } from '../auth/domain/principal';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { EventLog } from '../events/event-log.service';
 import { confineToRoots } from './domain/path-roots';
-import { DatasetSubject, defaultHyperParameters, Knowledge, KNOWLEDGE, LINEAGE_NAME, LineageError, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseProfileRetentionDays, parseReforgetAboveAccuracy, parseReforgetPasses, REQUESTER_SUBJECT_SEARCH, STRATEGIES, Strategy } from './domain/lineage';
+import { DatasetSubject, defaultHyperParameters, Knowledge, KNOWLEDGE, LINEAGE_NAME, LineageError, MAX_SUBJECT_SEARCH_LENGTH, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseProfileRetentionDays, parseReforgetAboveAccuracy, parseReforgetPasses, REQUESTER_SUBJECT_SEARCH, STRATEGIES, Strategy } from './domain/lineage';
 import { parseServingKind } from './domain/serving-kind';
 import { DatasetSubjectRepository } from './persistence/dataset-subject.repository';
 import { LineageRepository } from './persistence/lineage.repository';
@@ -188,6 +188,7 @@ export class LineagesService {
   ): Promise<{ subjects: DatasetSubject[]; totalCount: number; hasNextPage: boolean }> {
     await this.get(lineage);
     const search = request.search?.trim() || null;
+    if (search !== null && search.length > MAX_SUBJECT_SEARCH_LENGTH) throw new InputError('search', `must be at most ${MAX_SUBJECT_SEARCH_LENGTH} characters`);
     const everything = canSeeEverything(principal);
     if (!everything) {
       const { minSearchLength, maxResults } = REQUESTER_SUBJECT_SEARCH;

@@ -562,6 +562,7 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
         assert.deepEqual([refused.code, refused.field], ['BAD_USER_INPUT', field], JSON.stringify(vars));
       }
       assert.equal((await alice.fails(SEARCH, { lineage: 'nope', search: 'ada' })).code, 'NOT_FOUND');
+      assert.equal((await auditor.fails(SEARCH, { lineage: 'search', search: 'a'.repeat(201) })).field, 'search');
     });
 
     it('eventLog pages the whole log newest first, narrowed by entity type or entity', async () => {

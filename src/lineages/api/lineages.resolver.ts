@@ -6,7 +6,7 @@ import { GraphQLJSON } from '../../common/json.scalar';
 import { decodeCursor, encodeCursor, pageSize } from '../../common/pagination';
 import { LineagesService } from '../lineages.service';
 import { ModelVersionsService } from '../model-versions.service';
-import { REQUESTER_SUBJECT_SEARCH } from '../domain/lineage';
+import { MAX_SUBJECT_SEARCH_LENGTH, REQUESTER_SUBJECT_SEARCH } from '../domain/lineage';
 import { toLineageModel, toLineageSummaryModel, toSubjectModel, toVersionModel } from './lineage.mapper';
 import { CreateModelLineageInput, DatasetSubjectConnection, ModelLineageModel, ModelLineageSummaryConnection, ModelVersionModel } from './lineage.model';
 
@@ -56,7 +56,7 @@ export class LineagesResolver {
   }
 
   @Query(() => DatasetSubjectConnection, {
-    description: `The people in the lineage's dataset, by id; search matches id or name, any case. AUDITORs and OPERATORs list everyone; a REQUESTER must search (at least ${REQUESTER_SUBJECT_SEARCH.minSearchLength} characters, at most ${REQUESTER_SUBJECT_SEARCH.maxResults} results a page) and never gets NEVER_SEEN people`,
+    description: `The people in the lineage's dataset, by id; search (at most ${MAX_SUBJECT_SEARCH_LENGTH} characters) matches id or name, any case. AUDITORs and OPERATORs list everyone; a REQUESTER must search (at least ${REQUESTER_SUBJECT_SEARCH.minSearchLength} characters, at most ${REQUESTER_SUBJECT_SEARCH.maxResults} results a page) and never gets NEVER_SEEN people`,
   })
   @Roles('REQUESTER', 'AUDITOR', 'OPERATOR')
   async datasetSubjects(

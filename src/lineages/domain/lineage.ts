@@ -23,6 +23,8 @@ export type Knowledge = (typeof KNOWLEDGE)[number];
 
 /** How a REQUESTER may look up a dataset's people: a search, never the whole list. */
 export const REQUESTER_SUBJECT_SEARCH = { minSearchLength: 2, maxResults: 20 } as const;
+/** Longer than any name or id; bounds what one search makes Postgres match. */
+export const MAX_SUBJECT_SEARCH_LENGTH = 200;
 
 export interface ModelLineage {
   name: string;
