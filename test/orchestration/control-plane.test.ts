@@ -234,7 +234,7 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     assert.match(refused.message, new RegExp(`would undo request\\(s\\) ${id}`));
     // The console's confirmation asks first, and is told the same by the same rule.
     const preview = (await t.operator.ok(PREVIEW, { lineage: 'seq', to: 3 })).rollbackPreview;
-    assert.equal(preview.conflict, refused.message);
+    assert.equal(refused.message, `toVersion: ${preview.conflict}`);
     assert.ok(preview.reopenedRequestIds.includes(id));
   });
 
