@@ -278,7 +278,12 @@ describe('web console (real API and browser, recorded queue)', { timeout: 10 * 6
     const { eventLog: rb } = await t.operator.ok('{ eventLog(entityType: "lineage", entityId: "rb") { totalCount edges { node { seq } } } }');
     assert.ok(rb.totalCount >= 1, 'its creation at least');
     const want = rb.edges.map((e: { node: { seq: string } }) => e.node.seq).join();
-    await page.waitForFunction(`[...document.querySelectorAll('tr[data-seq]')].map((tr) => tr.getAttribute('data-seq')).join() === ${JSON.stringify(want)}`);
+    // The filtered answer replaces the whole log's rows: read until it has come.
+    let shown = '';
+    for (const deadline = Date.now() + 10_000; shown !== want && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+      shown = (await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-seq')))).join();
+    }
+    assert.equal(shown, want);
     const about = await page.locator('tr[data-seq] td:nth-child(5)').allTextContents();
     assert.ok(about.every((a) => a === 'lineage rb'), about.join(' | '));
     await page.getByRole('button', { name: 'Verify the event chain' }).click();
