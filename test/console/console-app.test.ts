@@ -13,7 +13,7 @@ import { startTestApp, writeDataset, writeModelDir, type TestApp } from '../supp
 import { launchChromium } from '../support/chromium';
 import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
 import { recordingQueueModule, RecordingQueue } from '../support/recording-queue';
-import { DESKTOP, errorBeside, issueToken, PHONE, screenshot, signIn } from './driver';
+import { DESKTOP, errorBeside, issueToken, PHONE, readUntil, screenshot, signIn } from './driver';
 
 const SUBMIT = 'mutation ($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id } }';
 
@@ -204,12 +204,9 @@ describe('web console (real API and browser, recorded queue)', { timeout: 10 * 6
     await page.getByLabel('Lineage (the model)').fill('main');
     const search = page.getByLabel('Search people');
     await search.fill('a');
-    // The answer for the new search replaces the one before: read until it has come.
+    // The answer for the new search replaces the one before.
     const tooShort = /search.*at least 2 characters.*\(BAD_USER_INPUT\)/;
-    let message = '';
-    for (const deadline = Date.now() + 10_000; !tooShort.test(message) && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
-      message = await errorBeside(page, 'Search people');
-    }
+    const message = await readUntil(() => errorBeside(page, 'Search people'), (m) => tooShort.test(m));
     assert.match(message, tooShort);
     await search.fill('ada');
     const person = page.getByLabel('Person', { exact: true });
@@ -278,11 +275,8 @@ describe('web console (real API and browser, recorded queue)', { timeout: 10 * 6
     const { eventLog: rb } = await t.operator.ok('{ eventLog(entityType: "lineage", entityId: "rb") { totalCount edges { node { seq } } } }');
     assert.ok(rb.totalCount >= 1, 'its creation at least');
     const want = rb.edges.map((e: { node: { seq: string } }) => e.node.seq).join();
-    // The filtered answer replaces the whole log's rows: read until it has come.
-    let shown = '';
-    for (const deadline = Date.now() + 10_000; shown !== want && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
-      shown = (await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-seq')))).join();
-    }
+    // The filtered answer replaces the whole log's rows.
+    const shown = await readUntil(async () => (await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-seq')))).join(), (v) => v === want);
     assert.equal(shown, want);
     const about = await page.locator('tr[data-seq] td:nth-child(5)').allTextContents();
     assert.ok(about.every((a) => a === 'lineage rb'), about.join(' | '));
