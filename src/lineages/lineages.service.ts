@@ -162,7 +162,8 @@ export class LineagesService {
     return { subjects: page.slice(0, first), totalCount: await this.subjects.count(lineage), hasNextPage: page.length > first };
   }
 
-  findSubject(lineage: string, id: string): Promise<DatasetSubject | null> {
-    return this.subjects.find(lineage, id);
+  /** Whether the lineage exists, and its dataset subject `subjectId` (null when none is asked or none has that id). */
+  findSubject(lineage: string, subjectId: string | null): Promise<{ lineageExists: boolean; subject: DatasetSubject | null }> {
+    return this.subjects.findInLineage(lineage, subjectId);
   }
 }
