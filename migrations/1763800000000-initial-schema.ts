@@ -20,6 +20,17 @@ export class InitialSchema1763800000000 implements MigrationInterface {
         -- recorded at most once a minute per token, so authentication does not write on every call
         last_used_at timestamptz
       )`);
+    // Any change to who a token is or whether it is valid (revocation, expiry, deletion) is pushed to
+    // every API process, which evicts the token from its cache of valid tokens (src/auth/domain/principal-cache.ts).
+    await db.query(`
+      CREATE FUNCTION api_tokens_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('lethe_api_token_changed', OLD.id::text);
+        RETURN NULL;
+      END $$`);
+    await db.query(
+      `CREATE TRIGGER api_tokens_changed AFTER UPDATE OF token_sha256, role, owner, revoked_at, expires_at OR DELETE ON api_tokens FOR EACH ROW EXECUTE FUNCTION api_tokens_notify_change()`,
+    );
     await db.query(`
       CREATE TABLE model_lineages (
         name text PRIMARY KEY,
@@ -135,5 +146,6 @@ export class InitialSchema1763800000000 implements MigrationInterface {
       await db.query(`DROP TABLE ${table}`);
     }
     await db.query(`DROP FUNCTION event_log_forbid_change()`);
+    await db.query(`DROP FUNCTION api_tokens_notify_change()`);
   }
 }

@@ -81,6 +81,7 @@ async function generateLoad({ baseUrl, token, plan, rate, concurrency, warmup }:
       result.errors.push((err as Error).message);
     }
   };
+  parentPort?.postMessage({ timing: true });
   const started = performance.now();
   if (rate > 0) {
     const sent: Array<Promise<void>> = [];
@@ -106,10 +107,22 @@ async function generateLoad({ baseUrl, token, plan, rate, concurrency, warmup }:
   return result;
 }
 
-function runLoad(load: Load): Promise<LoadResult> {
+/**
+ * Runs the load in a worker thread. `apiCpuMs`: CPU time of this (the API's) thread while the timed
+ * part ran, the cost of the submissions that contention on a shared machine does not change.
+ */
+function runLoad(load: Load): Promise<LoadResult & { apiCpuMs: number }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(__filename, { workerData: load });
-    worker.once('message', resolve);
+    let cpuAtStart = process.threadCpuUsage();
+    worker.on('message', (message: LoadResult | { timing: true }) => {
+      if ('timing' in message) {
+        cpuAtStart = process.threadCpuUsage();
+        return;
+      }
+      const used = process.threadCpuUsage(cpuAtStart);
+      resolve({ ...message, apiCpuMs: (used.user + used.system) / 1000 });
+    });
     worker.once('error', reject);
   });
 }
@@ -145,6 +158,7 @@ async function main(): Promise<void> {
     const unique = Math.round(total * (1 - duplicateShare));
     // Submission i reuses the key (and payload) of an earlier one for the duplicate share.
     const plan = Array.from({ length: total }, (_, i) => (i < unique ? i : Math.floor(((i - unique) * 7919) % unique)));
+    const loadAverage = +os.loadavg()[0].toFixed(2);
     const load = await runLoad({ baseUrl: t.baseUrl, token, plan, rate, concurrency, warmup });
     const stored = unique + warmup;
     const idsByKey = new Map<number, Set<string>>();
@@ -177,6 +191,8 @@ async function main(): Promise<void> {
       p50Ms: +percentile(latencies, 50).toFixed(2),
       p99Ms: +percentile(latencies, 99).toFixed(2),
       maxMs: +latencies[latencies.length - 1].toFixed(2),
+      apiCpuMsPerSubmission: +(load.apiCpuMs / total).toFixed(2),
+      loadAverageAtStart: loadAverage,
       errors: load.errors.length,
       allQueuedAfterMs,
       requestsStored: requests,
@@ -187,10 +203,10 @@ async function main(): Promise<void> {
       ...(enqueuedOnce === null ? {} : { enqueueCallsEqualUniqueKeys: enqueuedOnce }),
     };
     const exactlyOnce = load.errors.length === 0 && requests === stored && received === 0 && queuedEvents === stored && oneIdPerKey && chain.valid && enqueuedOnce !== false;
-    console.log('| offered/s | achieved/s | p50 ms | p99 ms | max ms | stored | queued | exactly once |');
-    console.log('|---|---|---|---|---|---|---|---|');
+    console.log('| offered/s | achieved/s | p50 ms | p99 ms | max ms | API CPU ms/submission | stored | queued | exactly once |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
     console.log(
-      `| ${rate > 0 ? rate : `closed, ${concurrency} clients`} | ${report.achievedPerSecond} | ${report.p50Ms} | ${report.p99Ms} | ${report.maxMs} | ${requests}/${stored} | ${queuedEvents}/${stored} | ${exactlyOnce ? 'yes' : 'NO'} |`,
+      `| ${rate > 0 ? rate : `closed, ${concurrency} clients`} | ${report.achievedPerSecond} | ${report.p50Ms} | ${report.p99Ms} | ${report.maxMs} | ${report.apiCpuMsPerSubmission} | ${requests}/${stored} | ${queuedEvents}/${stored} | ${exactlyOnce ? 'yes' : 'NO'} |`,
     );
     console.log(JSON.stringify({ ...report, exactlyOnce }));
     if (load.errors.length) console.error(`errors (first 3): ${load.errors.slice(0, 3).join('; ')}`);
