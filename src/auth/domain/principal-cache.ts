@@ -40,7 +40,8 @@ export class PrincipalCache {
   }
 
   set(tokenSha256: string, principal: Principal, expiresAt: Date | null): void {
-    this.delete(tokenSha256, principal.tokenId);
+    this.forgetToken(principal.tokenId);
+    this.byHash.delete(tokenSha256);
     if (this.byHash.size >= this.maxEntries) {
       const [oldest, entry] = this.byHash.entries().next().value!;
       this.delete(oldest, entry.principal.tokenId);
