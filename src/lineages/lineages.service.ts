@@ -161,9 +161,4 @@ export class LineagesService {
     const page = await this.subjects.page(lineage, first + 1, afterId);
     return { subjects: page.slice(0, first), totalCount: await this.subjects.count(lineage), hasNextPage: page.length > first };
   }
-
-  /** Whether the lineage exists, and its dataset subject `subjectId` (null when none is asked or none has that id). */
-  findSubject(lineage: string, subjectId: string | null): Promise<{ lineageExists: boolean; subject: DatasetSubject | null }> {
-    return this.subjects.findInLineage(lineage, subjectId);
-  }
 }

@@ -56,7 +56,8 @@ export class RequestsService {
     const submission = validateSubmission(input);
     const digest = this.cipher.digest(submission.canonicalPayload);
     for (;;) {
-      const existing = await this.requests.findByIdempotencyKey(principal.owner, submission.idempotencyKey);
+      const datasetSubjectId = submission.subject.kind === 'dataset' ? submission.subject.datasetSubjectId : null;
+      const { existing, lineageExists, subjectName } = await this.requests.findForIntake(principal.owner, submission.idempotencyKey, submission.lineage, datasetSubjectId);
       if (existing) {
         if (existing.payloadDigest !== digest) {
           throw new RequestError('CONFLICT', 'was already used for a different request', 'input.idempotencyKey');
@@ -64,13 +65,11 @@ export class RequestsService {
         if (existing.status === 'RECEIVED') this.queuer.kick();
         return existing;
       }
-      const datasetSubjectId = submission.subject.kind === 'dataset' ? submission.subject.datasetSubjectId : null;
-      const { lineageExists, subject } = await this.lineages.findSubject(submission.lineage, datasetSubjectId);
       if (!lineageExists) throw new RequestError('NOT_FOUND', `no lineage ${submission.lineage}`, 'input.lineage');
       let content: ForgetSetContent;
       if (submission.subject.kind === 'dataset') {
-        if (!subject) throw new RequestError('NOT_FOUND', `lineage ${submission.lineage} has no dataset subject ${datasetSubjectId}`, 'input.subject.datasetSubjectId');
-        content = { name: subject.name, datasetSubjectId: subject.id, images: [], facts: [], note: submission.note };
+        if (subjectName === null) throw new RequestError('NOT_FOUND', `lineage ${submission.lineage} has no dataset subject ${datasetSubjectId}`, 'input.subject.datasetSubjectId');
+        content = { name: subjectName, datasetSubjectId, images: [], facts: [], note: submission.note };
       } else {
         const { name, images, facts } = submission.subject;
         await assertImagesDecode(images, 'input.subject.profile.images');
@@ -104,7 +103,7 @@ export class RequestsService {
       if (inserted) {
         this.queuer.kick();
         // As stored: nothing else has touched the row yet (the kick above queues it later).
-        return { ...request, datasetSubjectName: subject?.name ?? null, statusReason: null, updatedAt: receivedAt, modelVersionId: null };
+        return { ...request, datasetSubjectName: subjectName, statusReason: null, updatedAt: receivedAt, modelVersionId: null };
       }
     }
   }

@@ -17,24 +17,6 @@ export class DatasetSubjectRepository {
     );
   }
 
-  async find(lineage: string, id: string): Promise<DatasetSubject | null> {
-    return one<DatasetSubject>(this.dataSource.manager, 'SELECT lineage, id, name, knowledge FROM dataset_subjects WHERE lineage = $1 AND id = $2', [lineage, id]);
-  }
-
-  /**
-   * Whether the lineage exists and, when `id` is given, its dataset subject of that id: one round
-   * trip for intake, which checks both on every submission.
-   */
-  async findInLineage(lineage: string, id: string | null): Promise<{ lineageExists: boolean; subject: DatasetSubject | null }> {
-    const row = await one<{ id: string | null; name: string | null; knowledge: DatasetSubject['knowledge'] | null }>(
-      this.dataSource.manager,
-      'SELECT s.id, s.name, s.knowledge FROM model_lineages l LEFT JOIN dataset_subjects s ON s.lineage = l.name AND s.id = $2 WHERE l.name = $1',
-      [lineage, id],
-    );
-    if (!row) return { lineageExists: false, subject: null };
-    return { lineageExists: true, subject: row.id === null ? null : { lineage, id: row.id, name: row.name!, knowledge: row.knowledge! } };
-  }
-
   /** Keyset page ordered by id. */
   async page(lineage: string, first: number, afterId: string | null): Promise<DatasetSubject[]> {
     const { rows } = await sql<DatasetSubject>(

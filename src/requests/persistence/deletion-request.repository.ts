@@ -114,9 +114,28 @@ export class DeletionRequestRepository {
     return rows.map(toRequest);
   }
 
-  async findByIdempotencyKey(requester: string, idempotencyKey: string, db: Db = this.db): Promise<DeletionRequest | null> {
-    const row = await one<RequestRow>(db, `${SELECT} WHERE r.requester = $1 AND r.idempotency_key = $2`, [requester, idempotencyKey]);
-    return row ? toRequest(row) : null;
+  /**
+   * Everything intake checks, in one round trip: the request already filed under this key, whether
+   * the lineage exists, and the name of its dataset subject `datasetSubjectId` (null when none is
+   * asked or none has that id). Lineages and their subjects are never deleted.
+   */
+  async findForIntake(
+    requester: string,
+    idempotencyKey: string,
+    lineage: string,
+    datasetSubjectId: string | null,
+  ): Promise<{ existing: DeletionRequest | null; lineageExists: boolean; subjectName: string | null }> {
+    const row = (await one<Partial<RequestRow> & { lineage_exists: boolean; intake_subject_name: string | null }>(
+      this.db,
+      `SELECT r.*, s.name AS dataset_subject_name,
+              EXISTS (SELECT 1 FROM model_lineages WHERE name = $3) AS lineage_exists,
+              (SELECT name FROM dataset_subjects WHERE lineage = $3 AND id = $4) AS intake_subject_name
+         FROM (SELECT 1) AS one
+         LEFT JOIN deletion_requests r ON r.requester = $1 AND r.idempotency_key = $2
+         LEFT JOIN dataset_subjects s ON s.lineage = r.lineage AND s.id = r.dataset_subject_id`,
+      [requester, idempotencyKey, lineage, datasetSubjectId],
+    ))!;
+    return { existing: row.id ? toRequest(row as RequestRow) : null, lineageExists: row.lineage_exists, subjectName: row.intake_subject_name };
   }
 
   async updateStatus(tx: Db, ids: readonly string[], status: RequestStatus, reason: string | null, modelVersionId?: string | null): Promise<void> {
