@@ -15,6 +15,11 @@ export class EventLog {
     return this.events.append(tx, event);
   }
 
+  /** Several events of one change, in this order: the chain's lock is taken once. */
+  appendMany(tx: Db, events: readonly NewEvent[]): Promise<LoggedEvent[]> {
+    return this.events.appendMany(tx, events);
+  }
+
   eventsOf(entityType: EntityType, entityId: string): Promise<LoggedEvent[]> {
     return this.events.listFor(entityType, entityId);
   }

@@ -174,8 +174,4 @@ export class LineagesService {
     const page = await this.subjects.page(lineage, first + 1, afterId);
     return { subjects: page.slice(0, first), totalCount: await this.subjects.count(lineage), hasNextPage: page.length > first };
   }
-
-  findSubject(lineage: string, id: string): Promise<DatasetSubject | null> {
-    return this.subjects.find(lineage, id);
-  }
 }

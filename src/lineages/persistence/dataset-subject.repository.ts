@@ -17,10 +17,6 @@ export class DatasetSubjectRepository {
     );
   }
 
-  async find(lineage: string, id: string): Promise<DatasetSubject | null> {
-    return one<DatasetSubject>(this.dataSource.manager, 'SELECT lineage, id, name, knowledge FROM dataset_subjects WHERE lineage = $1 AND id = $2', [lineage, id]);
-  }
-
   /** Keyset page ordered by id. */
   async page(lineage: string, first: number, afterId: string | null): Promise<DatasetSubject[]> {
     const { rows } = await sql<DatasetSubject>(
