@@ -1,4 +1,5 @@
 import { InputError } from './errors';
+import { UUID } from './ids';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -23,3 +24,8 @@ export function decodeCursor<T>(cursor: string | null | undefined, check: (value
   }
   throw new InputError(field, 'is not a cursor returned by this API');
 }
+
+/** A (createdAt ISO time, uuid) position: the cursor of lists ordered by creation. */
+export type CreatedCursor = [string, string];
+export const isCreatedCursor = (v: unknown): v is CreatedCursor =>
+  Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string') && !Number.isNaN(Date.parse(v[0] as string)) && UUID.test(v[1] as string);

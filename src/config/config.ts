@@ -30,6 +30,19 @@ export interface AppConfig {
   artifactsDir: string;
   /** Days a deletion request has to be carried out (GDPR Art. 12(3): one month). */
   dueDays: number;
+  /** A request falls "due soon" this many days before its due date: the sweep's notice and the metric's window. */
+  dueSoonDays: number;
+  webhooks: WebhookDeliveryConfig;
+}
+
+/** How a webhook delivery is retried: exponential backoff from `retryInitialMs`, doubling, capped at `retryMaxMs`. */
+export interface WebhookDeliveryConfig {
+  retryInitialMs: number;
+  retryMaxMs: number;
+  /** Attempts before a delivery is given up (FAILED); the defaults span about four days. */
+  maxAttempts: number;
+  /** How long one attempt waits for the receiver's answer. */
+  timeoutMs: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -133,5 +146,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     datasetRoots: roots(env, 'LETHE_DATASET_ROOTS', [datasetRoot, nonEmpty(env, 'LETHE_TINY_MODEL_ROOT')]),
     artifactsDir: path.resolve(cwd, nonEmpty(env, 'LETHE_ARTIFACTS_DIR') ?? path.join(dataDir, 'artifacts')),
     dueDays: integer(env, 'LETHE_DUE_DAYS', 30, 1, 90),
+    dueSoonDays: integer(env, 'LETHE_DUE_SOON_DAYS', 7, 1, 90),
+    webhooks: {
+      retryInitialMs: integer(env, 'LETHE_WEBHOOK_RETRY_INITIAL_MS', 10_000, 100, 3_600_000),
+      retryMaxMs: integer(env, 'LETHE_WEBHOOK_RETRY_MAX_MS', 3_600_000, 100, 86_400_000),
+      maxAttempts: integer(env, 'LETHE_WEBHOOK_MAX_ATTEMPTS', 100, 1, 1000),
+      timeoutMs: integer(env, 'LETHE_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    },
   };
 }

@@ -56,7 +56,7 @@ export class RequestLifecycle {
       entityType: 'request',
       entityId: requestId,
       reason: options.reason ?? null,
-      data: { from: request.status, to, ...(options.modelVersionId ? { modelVersionId: options.modelVersionId } : {}), ...options.data },
+      data: { lineage: request.lineage, from: request.status, to, ...(options.modelVersionId ? { modelVersionId: options.modelVersionId } : {}), ...options.data },
     });
     return (await this.requests.findById(requestId, tx))!;
   }

@@ -33,16 +33,20 @@ describe('migrations (embedded Postgres)', () => {
 
   it('apply, revert one by one to nothing, and apply again', async () => {
     await ds.runMigrations({ transaction: 'each' });
-    assert.deepEqual(await tables(ds), ['api_tokens', 'audit_results', 'dataset_subjects', 'deletion_requests', 'event_log', 'forget_sets', 'model_lineages', 'model_versions']);
+    assert.deepEqual(await tables(ds), [
+      'api_tokens', 'audit_results', 'dataset_subjects', 'deletion_requests', 'event_log', 'forget_sets', 'model_lineages', 'model_versions',
+      'request_deadline_notices', 'webhook_attempts', 'webhook_deliveries', 'webhook_subscriptions',
+    ]);
     for (let i = 0; i < MIGRATIONS.length; i++) await ds.undoLastMigration({ transaction: 'each' });
     assert.deepEqual(await tables(ds), []);
     const functions: unknown[] = await ds.query(`SELECT proname FROM pg_proc WHERE proname = 'event_log_forbid_change'`);
     assert.equal(functions.length, 0, 'down removes the trigger function too');
     await ds.runMigrations({ transaction: 'each' });
-    assert.equal((await tables(ds)).length, 8);
+    assert.equal((await tables(ds)).length, 12);
   });
 
   it('a lineage must state its re-forget and retention settings (no column defaults), within their ranges', async () => {
+    assert.deepEqual(MIGRATIONS.map((m) => m.name), ['InitialSchema1763800000000', 'ProfileRetention1765100000000', 'Webhooks1765200000000']);
     const insert = (name: string, columns: string, values: string) =>
       ds.query(`INSERT INTO model_lineages (name, base_model, dataset_path, lora_config, strategy, method, hyper_parameters, batching_window_seconds, gate_policy, gate_policy_version${columns}) VALUES ($1, '{}', '/d', '{}', 'SEQUENTIAL', 'ga', '{}', 0, '{}', 1${values})`, [name]);
     await assert.rejects(insert('no-passes', ', reforget_above_accuracy, profile_retention_days', ', 0.2, 30'), /null value in column "reforget_passes"/);

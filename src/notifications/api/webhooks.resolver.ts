@@ -1,0 +1,49 @@
+import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { CurrentPrincipal, Roles } from '../../auth/api/auth.decorators';
+import { actorOf, type Principal } from '../../auth/domain/principal';
+import { decodeCursor, encodeCursor, isCreatedCursor, pageSize } from '../../common/pagination';
+import type { WebhookSubscription } from '../domain/webhook';
+import { WebhooksService } from '../webhooks.service';
+import { enumOf, eventTypeOf, WebhookConnection, WebhookEvent, WebhookModel } from './webhook.model';
+
+function toModel(subscription: WebhookSubscription, secret: string | null = null): WebhookModel {
+  return { ...subscription, events: subscription.eventTypes.map(enumOf), secret };
+}
+
+
+/** Webhook subscriptions: operators only (a subscription learns of every request's progress). */
+@Resolver()
+export class WebhooksResolver {
+  constructor(private readonly service: WebhooksService) {}
+
+  @Mutation(() => WebhookModel, { description: 'Subscribes a URL to signed CloudEvents; the response carries the signing secret, shown only here' })
+  @Roles('OPERATOR')
+  async createWebhook(
+    @Args('url') url: string,
+    @Args('events', { type: () => [WebhookEvent] }) events: WebhookEvent[],
+    @CurrentPrincipal() principal: Principal,
+    @Args('lineage', { type: () => String, nullable: true, description: 'only this lineage\'s events; omitted: every lineage' }) lineage?: string | null,
+  ): Promise<WebhookModel> {
+    const { subscription, secret } = await this.service.create({ url, events: events.map(eventTypeOf), lineage }, actorOf(principal));
+    return toModel(subscription, secret);
+  }
+
+  @Mutation(() => WebhookModel, { description: 'No delivery is attempted after this; the deliveries made stay on record' })
+  @Roles('OPERATOR')
+  async deleteWebhook(@Args('id', { type: () => ID }) id: string, @CurrentPrincipal() principal: Principal): Promise<WebhookModel> {
+    return toModel(await this.service.delete(id, actorOf(principal)));
+  }
+
+  @Query(() => WebhookConnection, { description: 'The live webhook subscriptions, oldest first (never their secrets)' })
+  @Roles('OPERATOR')
+  async webhooks(
+    @Args('first', { type: () => Int, nullable: true }) first?: number,
+    @Args('after', { type: () => String, nullable: true }) after?: string,
+  ): Promise<WebhookConnection> {
+    const size = pageSize(first);
+    const position = decodeCursor(after, isCreatedCursor);
+    const [subscriptions, totalCount] = await Promise.all([this.service.list(size + 1, position && { createdAt: new Date(position[0]), id: position[1] }), this.service.count()]);
+    const edges = subscriptions.slice(0, size).map((s) => ({ cursor: encodeCursor([s.createdAt.toISOString(), s.id]), node: toModel(s) }));
+    return { edges, totalCount, pageInfo: { hasNextPage: subscriptions.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+}
