@@ -11,8 +11,8 @@ import { WebhookDispatcher } from './webhook-dispatcher.service';
 import { WebhookOutbox } from './webhook-outbox.service';
 import { WebhooksService } from './webhooks.service';
 
-/** Both processes write events, so both record the deliveries those events cause. */
-const RECORDING: Provider[] = [WebhookRepository, WebhooksService, WebhookOutbox];
+/** Both processes write events, so both record the deliveries those events cause (and either can attempt them). */
+const RECORDING: Provider[] = [WebhookRepository, WebhooksService, WebhookOutbox, WebhookDeliveries];
 
 /**
  * Signed notifications: webhook subscriptions (GraphQL, operators), the delivery outbox written
@@ -46,6 +46,6 @@ export class NotificationsModule {
 
   /** The TypeScript worker: what the delivery activities need. */
   static forWorker(): DynamicModule {
-    return { module: NotificationsModule, imports: [LineagesModule], providers: [...RECORDING, WebhookDeliveries], exports: [WebhookDeliveries] };
+    return { module: NotificationsModule, imports: [LineagesModule], providers: RECORDING, exports: [WebhookDeliveries] };
   }
 }
