@@ -20,9 +20,9 @@ export class DeadlineSchedule implements OnApplicationBootstrap, BeforeApplicati
 
   constructor(private readonly client: Client) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Not awaited: the API answers while Temporal is away (the intake outbox holds submissions meanwhile). */
+  onApplicationBootstrap(): void {
     this.trying = this.ensure();
-    await this.trying;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
