@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { LoggedEvent } from '../../src/events/domain/event';
 import { enumOf, eventTypeOf, WebhookEvent } from '../../src/notifications/api/webhook.model';
-import { cloudEventOf, notificationOf, signatureHeader, verifySignature, WEBHOOK_EVENT_TYPES } from '../../src/notifications/domain/notification-events';
+import { cloudEventOf, notificationOf, signatureHeader, WEBHOOK_EVENT_TYPES } from '../../src/notifications/domain/notification-events';
 import { checkEventTypes, checkWebhookUrl } from '../../src/notifications/domain/webhook';
 import { deadlineWindows } from '../../src/requests/domain/deadline';
 
@@ -61,19 +61,10 @@ describe('notifications: the signature', () => {
   const body = '{"id":"42","type":"lethe.request.completed"}';
   const now = 1_800_000_000;
 
-  it('t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">', () => {
+  it('t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>"> (receivers check it with the snippets in docs/webhooks.md)', () => {
     const expected = crypto.createHmac('sha256', secret).update(`${now}.${body}`).digest('hex');
     assert.equal(signatureHeader(secret, body, now), `t=${now},v1=${expected}`);
-  });
-
-  it('verifies the body as sent, within the tolerance, under the right secret; any v1 may match (secret rotation)', () => {
-    const header = signatureHeader(secret, body, now);
-    assert.equal(verifySignature(header, body, secret, now + 10), true);
-    assert.equal(verifySignature(header, body.replace('42', '43'), secret, now), false, 'a changed body');
-    assert.equal(verifySignature(header, body, 'whsec_other', now), false, 'another secret');
-    assert.equal(verifySignature(header, body, secret, now + 301), false, 'too old: a replay');
-    assert.equal(verifySignature(`t=${now},v1=${'0'.repeat(64)},${header.split(',')[1]}`, body, secret, now), true);
-    assert.equal(verifySignature('v1=abc', body, secret, now), false);
+    assert.notEqual(signatureHeader(secret, body, now + 1), signatureHeader(secret, body, now), 'the timestamp is signed');
   });
 });
 
