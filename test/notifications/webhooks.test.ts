@@ -13,6 +13,7 @@ import { parseGatePolicy } from '../../src/audits/domain/gate-policy';
 import { LineagesService } from '../../src/lineages/lineages.service';
 import { ModelVersionsService } from '../../src/lineages/model-versions.service';
 import { DEADLINE_SWEEP_SCHEDULE_ID } from '../../src/notifications/deadline-schedule.service';
+import { deliveryWorkflowId } from '../../src/notifications/domain/webhook';
 import { createNotificationActivities } from '../../src/notifications/notification-activities';
 import { WebhookDeliveries } from '../../src/notifications/webhook-delivery.service';
 import { AUDIT_TASK_QUEUE, CONTROL_TASK_QUEUE, type AuditActivityInput, type AuditActivityOutput } from '../../src/orchestration/activity-types';
@@ -31,7 +32,7 @@ import type { GqlClient } from '../support/gql';
 import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
 import { parseMetrics, value } from '../support/prometheus';
 import { startTestTemporal, type TestTemporal } from '../support/temporal';
-import { eventually, lineageWorkflowBundle } from '../orchestration/harness';
+import { eventually, lineageWorkflowBundle, recordHistories } from '../orchestration/harness';
 
 const CREATE_LINEAGE = `mutation($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }`;
 const TOKEN = `mutation($role: Role!, $owner: String!) { createApiToken(role: $role, owner: $owner) { token } }`;
@@ -287,26 +288,28 @@ describe('signed notifications (webhooks) across the real stack', () => {
     assert.match(promoted.data.adapterSha256, /^[0-9a-f]{64}$/);
 
     // Every delivery and attempt is on record: delivered, with the refused and unanswered tries before.
-    const deliveries: Array<{ status: string; attempts: number; codes: Array<number | null> }> = await t.dataSource.query(
-      `SELECT d.status, count(a.*)::int AS attempts, array_agg(a.status_code ORDER BY a.attempt) AS codes
+    const deliveries: Array<{ id: string; status: string; attempts: number; codes: Array<number | null> }> = await t.dataSource.query(
+      `SELECT d.id, d.status, count(a.*)::int AS attempts, array_agg(a.status_code ORDER BY a.attempt) AS codes
        FROM webhook_deliveries d JOIN webhook_attempts a ON a.delivery_id = d.id GROUP BY d.id`,
     );
     assert.equal(deliveries.length, expected.length + 3);
     assert.ok(deliveries.every((d) => d.status === 'DELIVERED' && d.codes.at(-1) === 204));
-    const firstCompletion = deliveries.find((d) => d.codes.includes(503) && d.codes.includes(null));
-    assert.ok(firstCompletion, `a delivery saw both the 503s and the refused connections: ${JSON.stringify(deliveries)}`);
+    const outage = deliveries.find((d) => d.codes.includes(503) && d.codes.includes(null));
+    assert.ok(outage, `a delivery saw both the 503s and the refused connections: ${JSON.stringify(deliveries)}`);
+    await recordHistories({ temporal }, [{ name: 'webhook-delivery-outage', workflowId: deliveryWorkflowId(outage.id) }]);
   });
 
   it('a delivery the receiver never takes is given up after the configured attempts, and counted in /metrics', async () => {
     const id = await subscribe('/always-fails', ['VERSION_PROMOTED'], 'other');
     await until(await submit('other', 's2'), 'COMPLETED');
     const delivery = await eventually(async () => {
-      const [d] = await t.dataSource.query(`SELECT status, status_reason, (SELECT count(*)::int FROM webhook_attempts WHERE delivery_id = d.id) AS attempts FROM webhook_deliveries d WHERE subscription_id = $1`, [id]);
+      const [d] = await t.dataSource.query(`SELECT id, status, status_reason, (SELECT count(*)::int FROM webhook_attempts WHERE delivery_id = d.id) AS attempts FROM webhook_deliveries d WHERE subscription_id = $1`, [id]);
       assert.equal(d?.status, 'FAILED');
       return d;
     }, 30_000);
     assert.equal(delivery.attempts, Number(RETRY_ENV.LETHE_WEBHOOK_MAX_ATTEMPTS));
     assert.match(delivery.status_reason, /not delivered after 10 attempt\(s\): the receiver answered 500/);
+    await recordHistories({ temporal }, [{ name: 'webhook-delivery-given-up', workflowId: deliveryWorkflowId(delivery.id) }]);
 
     const response = await fetch(`${t.baseUrl}/metrics`, { headers: { authorization: `Bearer ${t.operator.token}` } });
     const samples = parseMetrics(await response.text());
@@ -335,7 +338,10 @@ describe('signed notifications (webhooks) across the real stack', () => {
         assert.ok(info.numActionsTaken > before);
         return info.recentActions.at(-1)!.action;
       });
-      return temporal.client.workflow.getHandle(action.workflow.workflowId).result();
+      const result = await temporal.client.workflow.getHandle(action.workflow.workflowId).result();
+      // The sweep that raised notices is the history worth replaying.
+      if (result.dueSoon + result.overdue > 0) await recordHistories({ temporal }, [{ name: 'deadline-sweep', workflowId: action.workflow.workflowId }]);
+      return result;
     };
     assert.deepEqual(await sweep(), { dueSoon: 1, overdue: 1 });
     assert.deepEqual(await sweep(), { dueSoon: 0, overdue: 0 }, 'once per request and kind');

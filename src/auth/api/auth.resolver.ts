@@ -1,5 +1,5 @@
 import { Args, Field, GraphQLISODateTime, ID, Int, Mutation, ObjectType, Query, registerEnumType, Resolver } from '@nestjs/graphql';
-import { decodeCursor, encodeCursor, isCreatedCursor, pageSize } from '../../common/pagination';
+import { pageByCreation } from '../../common/pagination';
 import { PageInfo } from '../../common/page-info.model';
 import { AuthService } from '../auth.service';
 import { actorOf, ApiToken, Principal } from '../domain/principal';
@@ -70,13 +70,6 @@ export class AuthResolver {
     @Args('first', { type: () => Int, nullable: true }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ): Promise<ApiTokenConnection> {
-    const size = pageSize(first);
-    const position = decodeCursor(after, isCreatedCursor);
-    const [tokens, totalCount] = await Promise.all([
-      this.auth.listTokens(size + 1, position && { createdAt: new Date(position[0]), id: position[1] }),
-      this.auth.countTokens(),
-    ]);
-    const edges = tokens.slice(0, size).map((t) => ({ cursor: encodeCursor([t.createdAt.toISOString(), t.id]), node: toModel(t) }));
-    return { edges, totalCount, pageInfo: { hasNextPage: tokens.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
+    return pageByCreation(first, after, (limit, position) => this.auth.listTokens(limit, position), () => this.auth.countTokens(), (t) => toModel(t));
   }
 }

@@ -1,7 +1,7 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CurrentPrincipal, Roles } from '../../auth/api/auth.decorators';
 import { actorOf, type Principal } from '../../auth/domain/principal';
-import { decodeCursor, encodeCursor, isCreatedCursor, pageSize } from '../../common/pagination';
+import { pageByCreation } from '../../common/pagination';
 import type { WebhookSubscription } from '../domain/webhook';
 import { WebhooksService } from '../webhooks.service';
 import { enumOf, eventTypeOf, WebhookConnection, WebhookEvent, WebhookModel } from './webhook.model';
@@ -40,10 +40,6 @@ export class WebhooksResolver {
     @Args('first', { type: () => Int, nullable: true }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ): Promise<WebhookConnection> {
-    const size = pageSize(first);
-    const position = decodeCursor(after, isCreatedCursor);
-    const [subscriptions, totalCount] = await Promise.all([this.service.list(size + 1, position && { createdAt: new Date(position[0]), id: position[1] }), this.service.count()]);
-    const edges = subscriptions.slice(0, size).map((s) => ({ cursor: encodeCursor([s.createdAt.toISOString(), s.id]), node: toModel(s) }));
-    return { edges, totalCount, pageInfo: { hasNextPage: subscriptions.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
+    return pageByCreation(first, after, (limit, position) => this.service.list(limit, position), () => this.service.count(), (s) => toModel(s));
   }
 }
