@@ -7,7 +7,7 @@ import { EventLog } from '../events/event-log.service';
 import { LineagesService } from '../lineages/lineages.service';
 import { NotificationError } from './domain/notification-error';
 import { checkEventTypes, checkWebhookUrl, newWebhookSecret, secretAssociatedData, type WebhookSubscription } from './domain/webhook';
-import { WebhookRepository } from './persistence/webhook.repository';
+import { WebhookRepository, type DeliveryRecord } from './persistence/webhook.repository';
 
 /** Webhook subscriptions: created with a secret shown once (stored sealed), listed, deleted; each change an event in the chain. */
 @Injectable()
@@ -54,6 +54,12 @@ export class WebhooksService {
 
   count(): Promise<number> {
     return this.webhooks.countLive();
+  }
+
+  /** A webhook's deliveries (a deleted webhook's too: they stay on record); NOT_FOUND for an unknown id. */
+  async deliveriesOf(webhookId: string): Promise<{ list: (first: number, after: { createdAt: Date; id: string } | null) => Promise<DeliveryRecord[]>; count: () => Promise<number> }> {
+    if (!UUID.test(webhookId) || !(await this.webhooks.findSubscription(webhookId))) throw new NotificationError('NOT_FOUND', `no webhook ${webhookId}`, 'webhookId');
+    return { list: (first, after) => this.webhooks.pageDeliveries(webhookId, first, after), count: () => this.webhooks.countDeliveries(webhookId) };
   }
 
   /** The plain secret, for signing an attempt. */

@@ -42,6 +42,7 @@ const ROLLBACK = `mutation($lineage: String!, $to: Int!, $reason: String!) { rol
 const CREATE_WEBHOOK = `mutation($url: String!, $events: [WebhookEvent!]!, $lineage: String) { createWebhook(url: $url, events: $events, lineage: $lineage) { id url events lineage secret createdBy } }`;
 const WEBHOOKS = `query($first: Int, $after: String) { webhooks(first: $first, after: $after) { totalCount edges { cursor node { id url events lineage secret } } pageInfo { hasNextPage endCursor } } }`;
 const DELETE_WEBHOOK = `mutation($id: ID!) { deleteWebhook(id: $id) { id deletedAt } }`;
+const DELIVERIES = `query($id: ID!, $first: Int, $after: String) { webhookDeliveries(webhookId: $id, first: $first, after: $after) { totalCount edges { node { eventId event status statusReason attempts lastStatusCode lastError finishedAt } } pageInfo { hasNextPage endCursor } } }`;
 
 const ALL_EVENTS = ['REQUEST_COMPLETED', 'REQUEST_NEEDS_REVIEW', 'REQUEST_FAILED', 'REQUEST_REOPENED', 'REQUEST_DUE_SOON', 'REQUEST_OVERDUE', 'VERSION_PROMOTED', 'VERSION_ROLLED_BACK'];
 const SUBJECT_NAME = 'Ada Fictional';
@@ -103,7 +104,7 @@ class Receiver {
     if (!secret || !fields.t || !fields.v1) return false;
     if (Math.abs(Date.now() / 1000 - Number(fields.t)) > 300) return false;
     const expected = crypto.createHmac('sha256', secret).update(`${fields.t}.${body}`).digest('hex');
-    return crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(fields.v1));
+    return fields.v1.length === expected.length && crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(fields.v1));
   }
 
   taken(route: string): Received[] {
@@ -229,7 +230,7 @@ describe('signed notifications (webhooks) across the real stack', () => {
   });
 
   it('every event reaches each subscriber exactly once, signed, across a receiver outage (503, then down, then up)', async () => {
-    await subscribe('/all', ALL_EVENTS);
+    const all = await subscribe('/all', ALL_EVENTS);
     await subscribe('/versions', ['VERSION_PROMOTED', 'VERSION_ROLLED_BACK'], 'main');
     await subscribe('/other', ALL_EVENTS, 'other');
     receiver.mode = 'unavailable';
@@ -297,6 +298,16 @@ describe('signed notifications (webhooks) across the real stack', () => {
     const outage = deliveries.find((d) => d.codes.includes(503) && d.codes.includes(null));
     assert.ok(outage, `a delivery saw both the 503s and the refused connections: ${JSON.stringify(deliveries)}`);
     await recordHistories({ temporal }, [{ name: 'webhook-delivery-outage', workflowId: deliveryWorkflowId(outage.id) }]);
+
+    // Operators read the same record through GraphQL, a page at a time.
+    const page1 = (await t.operator.ok(DELIVERIES, { id: all, first: 4 })).webhookDeliveries;
+    const page2 = (await t.operator.ok(DELIVERIES, { id: all, first: 4, after: page1.pageInfo.endCursor })).webhookDeliveries;
+    const listed = [...page1.edges, ...page2.edges].map((e: any) => e.node);
+    assert.deepEqual([page1.totalCount, page1.pageInfo.hasNextPage, page2.pageInfo.hasNextPage, listed.length], [6, true, false, 6]);
+    assert.deepEqual(listed.map((d: any) => d.event).sort(), expected.map(([type]) => type.slice('lethe.'.length).replace('.', '_').toUpperCase()).sort());
+    assert.ok(listed.every((d: any) => d.status === 'DELIVERED' && d.lastStatusCode === 204 && d.finishedAt));
+    assert.ok(listed.some((d: any) => d.attempts >= 3), `attempts: ${listed.map((d: any) => d.attempts)}`);
+    assert.equal((await t.operator.fails(DELIVERIES, { id: crypto.randomUUID() })).field, 'webhookId');
   });
 
   it('a delivery the receiver never takes is given up after the configured attempts, and counted in /metrics', async () => {
@@ -310,6 +321,8 @@ describe('signed notifications (webhooks) across the real stack', () => {
     assert.equal(delivery.attempts, Number(RETRY_ENV.LETHE_WEBHOOK_MAX_ATTEMPTS));
     assert.match(delivery.status_reason, /not delivered after 10 attempt\(s\): the receiver answered 500/);
     await recordHistories({ temporal }, [{ name: 'webhook-delivery-given-up', workflowId: deliveryWorkflowId(delivery.id) }]);
+    const [listed] = (await t.operator.ok(DELIVERIES, { id })).webhookDeliveries.edges.map((e: any) => e.node);
+    assert.deepEqual([listed.event, listed.status, listed.attempts, listed.lastStatusCode, listed.lastError], ['VERSION_PROMOTED', 'FAILED', 10, 500, 'the receiver answered 500']);
 
     const response = await fetch(`${t.baseUrl}/metrics`, { headers: { authorization: `Bearer ${t.operator.token}` } });
     const samples = parseMetrics(await response.text());

@@ -35,6 +35,41 @@ export class WebhookModel {
   @Field(() => GraphQLISODateTime, { nullable: true }) deletedAt!: Date | null;
 }
 
+export enum WebhookDeliveryStatus {
+  PENDING = 'PENDING',
+  DELIVERED = 'DELIVERED',
+  FAILED = 'FAILED',
+}
+registerEnumType(WebhookDeliveryStatus, { name: 'WebhookDeliveryStatus', description: 'PENDING: being attempted; DELIVERED: the receiver answered 2xx; FAILED: given up after the last attempt' });
+
+@ObjectType('WebhookDelivery', { description: 'One event to one webhook, and how its attempts went' })
+export class WebhookDeliveryModel {
+  @Field(() => ID) id!: string;
+  @Field({ description: 'the CloudEvent id (the same on every attempt)' }) eventId!: string;
+  @Field(() => WebhookEvent) event!: WebhookEvent;
+  @Field(() => WebhookDeliveryStatus) status!: WebhookDeliveryStatus;
+  @Field(() => String, { nullable: true }) statusReason!: string | null;
+  @Field(() => GraphQLISODateTime) createdAt!: Date;
+  @Field(() => GraphQLISODateTime, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => Int) attempts!: number;
+  @Field(() => GraphQLISODateTime, { nullable: true }) lastAttemptAt!: Date | null;
+  @Field(() => Int, { nullable: true, description: 'the HTTP status of the last attempt; null when it got no answer' }) lastStatusCode!: number | null;
+  @Field(() => String, { nullable: true }) lastError!: string | null;
+}
+
+@ObjectType('WebhookDeliveryEdge')
+export class WebhookDeliveryEdge {
+  @Field() cursor!: string;
+  @Field(() => WebhookDeliveryModel) node!: WebhookDeliveryModel;
+}
+
+@ObjectType('WebhookDeliveryConnection')
+export class WebhookDeliveryConnection {
+  @Field(() => [WebhookDeliveryEdge]) edges!: WebhookDeliveryEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field(() => Int) totalCount!: number;
+}
+
 @ObjectType('WebhookEdge')
 export class WebhookEdge {
   @Field() cursor!: string;

@@ -2,9 +2,15 @@ import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CurrentPrincipal, Roles } from '../../auth/api/auth.decorators';
 import { actorOf, type Principal } from '../../auth/domain/principal';
 import { pageByCreation } from '../../common/pagination';
+import type { WebhookEventType } from '../domain/notification-events';
 import type { WebhookSubscription } from '../domain/webhook';
 import { WebhooksService } from '../webhooks.service';
-import { enumOf, eventTypeOf, WebhookConnection, WebhookEvent, WebhookModel } from './webhook.model';
+import type { DeliveryRecord } from '../persistence/webhook.repository';
+import { enumOf, eventTypeOf, WebhookConnection, WebhookDeliveryConnection, WebhookDeliveryModel, WebhookDeliveryStatus, WebhookEvent, WebhookModel } from './webhook.model';
+
+function toDeliveryModel(delivery: DeliveryRecord): WebhookDeliveryModel {
+  return { ...delivery, event: enumOf(delivery.eventType as WebhookEventType), status: delivery.status as WebhookDeliveryStatus };
+}
 
 function toModel(subscription: WebhookSubscription, secret: string | null = null): WebhookModel {
   return { ...subscription, events: subscription.eventTypes.map(enumOf), secret };
@@ -41,5 +47,16 @@ export class WebhooksResolver {
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ): Promise<WebhookConnection> {
     return pageByCreation(first, after, (limit, position) => this.service.list(limit, position), () => this.service.count(), (s) => toModel(s));
+  }
+
+  @Query(() => WebhookDeliveryConnection, { description: 'A webhook\'s deliveries, oldest first, with the outcome of their attempts (a deleted webhook\'s too)' })
+  @Roles('OPERATOR')
+  async webhookDeliveries(
+    @Args('webhookId', { type: () => ID }) webhookId: string,
+    @Args('first', { type: () => Int, nullable: true }) first?: number,
+    @Args('after', { type: () => String, nullable: true }) after?: string,
+  ): Promise<WebhookDeliveryConnection> {
+    const deliveries = await this.service.deliveriesOf(webhookId);
+    return pageByCreation(first, after, deliveries.list, deliveries.count, toDeliveryModel);
   }
 }

@@ -34,6 +34,35 @@ export interface DeliveryToAttempt {
   sealedSecret: Sealed;
 }
 
+/** A delivery as an operator reads it: its outcome and its last attempt. */
+export interface DeliveryRecord {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  statusReason: string | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+  attempts: number;
+  lastAttemptAt: Date | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+}
+
+interface DeliveryRow {
+  id: string;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  status_reason: string | null;
+  created_at: Date;
+  finished_at: Date | null;
+  attempts: number;
+  last_attempt_at: Date | null;
+  last_status_code: number | null;
+  last_error: string | null;
+}
+
 export interface AttemptRecord {
   deliveryId: string;
   attempt: number;
@@ -81,6 +110,35 @@ export class WebhookRepository {
     return rows.map(toSubscription);
   }
 
+  async findSubscription(id: string): Promise<WebhookSubscription | null> {
+    const row = await one<SubscriptionRow>(this.db, `SELECT ${SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE id = $1`, [id]);
+    return row ? toSubscription(row) : null;
+  }
+
+  /** A subscription's deliveries, oldest first, with their attempts summed up. */
+  async pageDeliveries(subscriptionId: string, first: number, after: { createdAt: Date; id: string } | null): Promise<DeliveryRecord[]> {
+    const { rows } = await sql<DeliveryRow>(
+      this.db,
+      `SELECT d.id, d.event_id, d.event_type, d.status, d.status_reason, d.created_at, d.finished_at,
+              count(a.attempt)::int AS attempts, max(a.attempted_at) AS last_attempt_at,
+              (array_agg(a.status_code ORDER BY a.attempt DESC))[1] AS last_status_code,
+              (array_agg(a.error ORDER BY a.attempt DESC))[1] AS last_error
+       FROM webhook_deliveries d LEFT JOIN webhook_attempts a ON a.delivery_id = d.id
+       WHERE d.subscription_id = $1 AND ($2::timestamptz IS NULL OR (d.created_at, d.id) > ($2::timestamptz, $3::uuid))
+       GROUP BY d.id ORDER BY d.created_at, d.id LIMIT $4`,
+      [subscriptionId, after?.createdAt ?? null, after?.id ?? null, first],
+    );
+    return rows.map((r) => ({
+      id: r.id, eventId: r.event_id, eventType: r.event_type, status: r.status, statusReason: r.status_reason, createdAt: r.created_at, finishedAt: r.finished_at,
+      attempts: r.attempts, lastAttemptAt: r.last_attempt_at, lastStatusCode: r.last_status_code, lastError: r.last_error,
+    }));
+  }
+
+  async countDeliveries(subscriptionId: string): Promise<number> {
+    const row = await one<{ n: string }>(this.db, 'SELECT count(*) AS n FROM webhook_deliveries WHERE subscription_id = $1', [subscriptionId]);
+    return Number(row!.n);
+  }
+
   async countLive(): Promise<number> {
     const row = await one<{ n: string }>(this.db, 'SELECT count(*) AS n FROM webhook_subscriptions WHERE deleted_at IS NULL');
     return Number(row!.n);
@@ -100,8 +158,9 @@ export class WebhookRepository {
   async insertDeliveries(tx: Db, subscriptionIds: string[], event: { id: string; type: string; body: string }): Promise<void> {
     await sql(
       tx,
-      `INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, body)
-       SELECT s, $2, $3, $4 FROM unnest($1::uuid[]) AS s
+      // Millisecond precision: the deliveries list's cursor carries created_at as JavaScript sees it.
+      `INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, body, created_at)
+       SELECT s, $2, $3, $4, date_trunc('milliseconds', now()) FROM unnest($1::uuid[]) AS s
        ON CONFLICT (subscription_id, event_id) DO NOTHING`,
       [subscriptionIds, event.id, event.type, event.body],
     );
