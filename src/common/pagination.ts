@@ -1,5 +1,6 @@
 import { InputError } from './errors';
 import { UUID } from './ids';
+import type { Connection } from './page-info.model';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -30,12 +31,6 @@ type CreatedCursor = [string, string];
 const isCreatedCursor = (v: unknown): v is CreatedCursor =>
   Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string') && !Number.isNaN(Date.parse(v[0] as string)) && UUID.test(v[1] as string);
 
-export interface CreatedPage<N> {
-  edges: Array<{ cursor: string; node: N }>;
-  totalCount: number;
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-}
-
 /**
  * One page of a list ordered by (createdAt, id): checks `first` and `after`, reads one row more
  * than asked to know whether another page follows, and names each edge by its position.
@@ -46,7 +41,7 @@ export async function pageByCreation<T extends { createdAt: Date; id: string }, 
   read: (limit: number, after: { createdAt: Date; id: string } | null) => Promise<T[]>,
   count: () => Promise<number>,
   toNode: (row: T) => N,
-): Promise<CreatedPage<N>> {
+): Promise<Connection<N>> {
   const size = pageSize(first);
   const position = decodeCursor(after, isCreatedCursor);
   const [rows, totalCount] = await Promise.all([read(size + 1, position && { createdAt: new Date(position[0]), id: position[1] }), count()]);

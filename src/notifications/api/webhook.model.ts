@@ -1,5 +1,5 @@
 import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { PageInfo } from '../../common/page-info.model';
+import { connectionOf, type Connection } from '../../common/page-info.model';
 import type { WebhookEventType } from '../domain/notification-events';
 
 /** The CloudEvents types as GraphQL enum values: lethe.request.needs_review is REQUEST_NEEDS_REVIEW. */
@@ -57,28 +57,8 @@ export class WebhookDeliveryModel {
   @Field(() => String, { nullable: true }) lastError!: string | null;
 }
 
-@ObjectType('WebhookDeliveryEdge')
-export class WebhookDeliveryEdge {
-  @Field() cursor!: string;
-  @Field(() => WebhookDeliveryModel) node!: WebhookDeliveryModel;
-}
+export const WebhookDeliveryConnection = connectionOf(WebhookDeliveryModel, 'WebhookDelivery');
+export type WebhookDeliveryConnection = Connection<WebhookDeliveryModel>;
 
-@ObjectType('WebhookDeliveryConnection')
-export class WebhookDeliveryConnection {
-  @Field(() => [WebhookDeliveryEdge]) edges!: WebhookDeliveryEdge[];
-  @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => Int) totalCount!: number;
-}
-
-@ObjectType('WebhookEdge')
-export class WebhookEdge {
-  @Field() cursor!: string;
-  @Field(() => WebhookModel) node!: WebhookModel;
-}
-
-@ObjectType('WebhookConnection')
-export class WebhookConnection {
-  @Field(() => [WebhookEdge]) edges!: WebhookEdge[];
-  @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => Int) totalCount!: number;
-}
+export const WebhookConnection = connectionOf(WebhookModel, 'Webhook');
+export type WebhookConnection = Connection<WebhookModel>;
