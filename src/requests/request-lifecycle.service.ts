@@ -87,7 +87,7 @@ export class RequestLifecycle {
         entityType: 'request' as const,
         entityId: request.id,
         reason: options.reason ?? null,
-        data: { from: request.status, to, ...(options.modelVersionId ? { modelVersionId: options.modelVersionId } : {}), ...options.data },
+        data: { lineage: request.lineage, from: request.status, to, ...(options.modelVersionId ? { modelVersionId: options.modelVersionId } : {}), ...options.data },
       })),
     );
   }

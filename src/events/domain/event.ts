@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../../common/crypto';
 
-export type EntityType = 'request' | 'lineage' | 'version' | 'token';
+export type EntityType = 'request' | 'lineage' | 'version' | 'token' | 'webhook';
 
 /** What a caller records; time, sequence and hashes are added by the log. Never put personal data in `data`. */
 export interface NewEvent {

@@ -189,4 +189,23 @@ export class DeletionRequestRepository {
     const { rows } = await sql<RequestRow>(db, `${SELECT} WHERE r.lineage = $1 AND r.status = ANY($2::text[]) ORDER BY r.received_at, r.id`, [lineage, statuses]);
     return rows.map(toRequest);
   }
+
+  /**
+   * Claims the deadline notice `kind` for the requests in `statuses` due in [from, to) that have not
+   * had it (once per request and kind, whatever the number of sweeps); `from` null: no lower bound.
+   */
+  async claimDeadlineNotices(tx: Db, kind: 'DUE_SOON' | 'OVERDUE', statuses: readonly RequestStatus[], from: Date | null, to: Date): Promise<Array<Pick<DeletionRequest, 'id' | 'lineage' | 'status' | 'dueAt'>>> {
+    const { rows } = await sql<{ id: string; lineage: string; status: RequestStatus; due_at: Date }>(
+      tx,
+      `WITH claimed AS (
+         INSERT INTO request_deadline_notices (request_id, kind)
+         SELECT id, $1 FROM deletion_requests
+         WHERE status = ANY($2::text[]) AND ($3::timestamptz IS NULL OR due_at >= $3) AND due_at < $4
+         ON CONFLICT (request_id, kind) DO NOTHING
+         RETURNING request_id)
+       SELECT r.id, r.lineage, r.status, r.due_at FROM claimed c JOIN deletion_requests r ON r.id = c.request_id ORDER BY r.due_at, r.id`,
+      [kind, statuses, from, to],
+    );
+    return rows.map((r) => ({ id: r.id, lineage: r.lineage, status: r.status, dueAt: r.due_at }));
+  }
 }
