@@ -317,9 +317,12 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
       [0, 'SUPERSEDED', null, []], [1, 'SUPERSEDED', 0, []], [2, 'REJECTED', 1, []], [3, 'PROMOTED', 2, ['s1']],
     ]);
     assert.match(lineage.versions[2].statusReason, /continued by re-forget pass 1 of attempt 1 \(version 3\) on 1 forgotten people .*: s1/);
-    // Version 2 was kept while the pass continued from it, and deleted once the step ended; the promoted and superseded ones stay.
-    assert.deepEqual([fs.existsSync(path.dirname(pass.parentAdapter!.path)), fs.existsSync(path.dirname(own.parentAdapter!.path))], [false, true]);
-    assert.deepEqual(await adapterDeletions('refo'), ['refo#2']);
+    // Version 2 was kept while the pass continued from it, and deleted once the step ended (the request reads COMPLETED
+    // just before the deletion finishes); the promoted and superseded ones stay.
+    await eventually(async () => {
+      assert.deepEqual([fs.existsSync(path.dirname(pass.parentAdapter!.path)), fs.existsSync(path.dirname(own.parentAdapter!.path))], [false, true]);
+      assert.deepEqual(await adapterDeletions('refo'), ['refo#2']);
+    });
     const statuses = done.events.filter((e) => e.type === 'request.status_changed').map((e) => e.data.to);
     assert.deepEqual(statuses.slice(-4), ['AUDITING', 'UNLEARNING', 'AUDITING', 'COMPLETED']);
 
