@@ -24,6 +24,7 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { LineagesModule } from './lineages/lineages.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { OperationsModule } from './operations/operations.module';
 import { OrchestrationModule } from './orchestration/orchestration.module';
 import { RequestsModule } from './requests/requests.module';
@@ -94,6 +95,7 @@ export class AppModule {
         AuditsModule.withSubjects(LineagesModule),
         OperationsModule,
         ServingModule,
+        NotificationsModule.forApi(),
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

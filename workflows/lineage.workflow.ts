@@ -99,12 +99,40 @@ export function forgetOldFinished(state: LineageWorkflowState): void {
   state.known = state.known.filter((id) => !dropped.has(id));
 }
 
+/**
+ * Queues a request unless the workflow knows it already (a retried enqueue, a second API process):
+ * then it is a no-op that answers the request's place, if still queued. Trims the memory of
+ * finished requests as it grows: amortised, only once they exceed the bound by half again.
+ */
+export function enqueueRequest(state: LineageWorkflowState, requestId: string, now: number): EnqueueResult {
+  if (state.known.includes(requestId)) return { accepted: false, position: state.queue.findIndex((q) => q.requestId === requestId) };
+  if (state.known.length - state.queue.length > FINISHED_REQUESTS_REMEMBERED * 1.5) forgetOldFinished(state);
+  state.known.push(requestId);
+  state.queue.push({ requestId, queuedAt: now });
+  return { accepted: true, position: state.queue.length - 1 };
+}
+
+/** Takes a queued request out of the queue; false when it is not queued (begun, finished, or never queued). It stays known. */
+export function cancelQueued(state: LineageWorkflowState, requestId: string): boolean {
+  const index = state.queue.findIndex((q) => q.requestId === requestId);
+  if (index < 0) return false;
+  state.queue.splice(index, 1);
+  return true;
+}
+
 /** The requests the next step takes: the head of the queue plus everything queued within the window after it. */
-export function nextBatch(state: LineageWorkflowState, batchingWindowMs: number): string[] {
+function nextBatch(state: LineageWorkflowState, batchingWindowMs: number): string[] {
   const head = state.queue[0];
   if (!head) return [];
   if (batchingWindowMs <= 0) return [head.requestId];
   return state.queue.filter((q) => q.queuedAt <= head.queuedAt + batchingWindowMs).map((q) => q.requestId);
+}
+
+/** Takes the next step's requests out of the queue (they stay known). */
+export function takeNextBatch(state: LineageWorkflowState, batchingWindowMs: number): string[] {
+  const batch = nextBatch(state, batchingWindowMs);
+  state.queue = state.queue.filter((q) => !batch.includes(q.requestId));
+  return batch;
 }
 
 export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void> {
@@ -128,16 +156,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
 
   setHandler(stateQuery, () => state);
 
-  function enqueue(requestId: string): EnqueueResult {
-    if (!state.known.includes(requestId)) {
-      // Amortised: trims only once the finished ones exceed the bound by half again.
-      if (state.known.length - state.queue.length > FINISHED_REQUESTS_REMEMBERED * 1.5) forgetOldFinished(state);
-      state.known.push(requestId);
-      state.queue.push({ requestId, queuedAt: Date.now() });
-      return { accepted: true, position: state.queue.length - 1 };
-    }
-    return { accepted: false, position: state.queue.findIndex((q) => q.requestId === requestId) };
-  }
+  const enqueue = (requestId: string): EnqueueResult => enqueueRequest(state, requestId, Date.now());
 
   setHandler(enqueueUpdate, ({ requestId }) => enqueue(requestId), {
     validator: (update) => {
@@ -155,12 +174,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
 
   setHandler(
     cancelUpdate,
-    ({ requestId }) => {
-      const index = state.queue.findIndex((q) => q.requestId === requestId);
-      if (index < 0) return false;
-      state.queue.splice(index, 1);
-      return true;
-    },
+    ({ requestId }) => cancelQueued(state, requestId),
     {
       validator: (update) => {
         requireText(update?.requestId, 'requestId');
@@ -261,9 +275,7 @@ export async function lineageWorkflow(input: LineageWorkflowInput): Promise<void
     }
     await acquire(() => state.queue.length > 0);
     try {
-      const batch = nextBatch(state, windowMs);
-      state.queue = state.queue.filter((q) => !batch.includes(q.requestId));
-      await runStep(batch);
+      await runStep(takeNextBatch(state, windowMs));
     } finally {
       busy = false;
     }

@@ -1,5 +1,5 @@
-// `npm run bench:submit [-- --total 1000 --duplicates 0.2 --concurrency 16 --queue temporal|recorded]`
-// Builds, then runs bench/submit/submit-bench (submission latency, throughput, exactly-once queueing).
+// `npm run bench:submit [-- --total 1000 --duplicates 0.2 --warmup 200 --rate 200 | --concurrency 16 --queue temporal|recorded]`
+// Builds, then runs bench/submit/submit-bench (submission latency at a fixed offered rate, throughput, exactly-once queueing).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');

@@ -1,20 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppError, AuthError, InputError } from '../common/errors';
 import { sha256Hex } from '../common/crypto';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { EventLog } from '../events/event-log.service';
 import { ApiToken, MAX_TOKEN_DAYS, Principal, ROLES, Role, TOKEN_PREFIX } from './domain/principal';
+import { PrincipalCache } from './domain/principal-cache';
 import { ApiTokenRepository } from './persistence/api-token.repository';
 import { UUID } from '../common/ids';
 
 
 @Injectable()
-export class AuthService {
+export class AuthService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Auth');
+  /** Every call authenticates: most find their token here, without a round trip to the database. */
+  private readonly principals = new PrincipalCache();
+  private stopListening: (() => Promise<void>) | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -22,6 +26,18 @@ export class AuthService {
     private readonly eventLog: EventLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Keeps the cache true to the database: a token changed by any process is evicted at once. */
+  async onModuleInit(): Promise<void> {
+    this.stopListening = await this.tokens.listenForChanges(
+      (tokenId) => (tokenId === null ? this.principals.clear() : this.principals.forgetToken(tokenId)),
+      (err) => this.logger.warn(`token change listener: ${err.message}; cached tokens are believed for at most a second meanwhile`),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.stopListening?.();
+  }
 
   /** Only the sha256 of a token is stored; the plain token is returned to the caller once. */
   async issueToken(role: Role, owner: string, actor: string, expiresInDays: number | null = null): Promise<{ token: string; issued: ApiToken }> {
@@ -54,6 +70,9 @@ export class AuthService {
       }
       await this.eventLog.append(tx, { actor, type: 'token.revoked', entityType: 'token', entityId: id, data: { role: revoked.role, owner: revoked.owner } });
       return revoked;
+    }).finally(() => {
+      // This process's next call must not wait for the notification to come back.
+      this.principals.forgetToken(id);
     });
   }
 
@@ -69,9 +88,13 @@ export class AuthService {
   async authenticate(authorization: string | undefined): Promise<Principal> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) throw new AuthError('UNAUTHENTICATED', 'an Authorization: Bearer <token> header is required');
-    const principal = await this.tokens.findActive(sha256Hex(match[1]));
-    if (!principal) throw new AuthError('UNAUTHENTICATED', 'the bearer token is unknown, revoked or expired');
-    return principal;
+    const hash = sha256Hex(match[1]);
+    const cached = this.principals.get(hash);
+    if (cached) return cached;
+    const found = await this.tokens.findActive(hash);
+    if (!found) throw new AuthError('UNAUTHENTICATED', 'the bearer token is unknown, revoked or expired');
+    this.principals.set(hash, found.principal, found.expiresAt);
+    return found.principal;
   }
 
   /**

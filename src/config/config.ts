@@ -32,6 +32,19 @@ export interface AppConfig {
   dueDays: number;
   /** Chat completions: tokens generated when the caller sets no max_tokens. */
   chatMaxTokens: number;
+  /** A request falls "due soon" this many days before its due date: the sweep's notice and the metric's window. */
+  dueSoonDays: number;
+  webhooks: WebhookDeliveryConfig;
+}
+
+/** How a webhook delivery is retried: exponential backoff from `retryInitialMs`, doubling, capped at `retryMaxMs`. */
+export interface WebhookDeliveryConfig {
+  retryInitialMs: number;
+  retryMaxMs: number;
+  /** Attempts before a delivery is given up (FAILED); the defaults span about four days. */
+  maxAttempts: number;
+  /** How long one attempt waits for the receiver's answer. */
+  timeoutMs: number;
 }
 
 /** Where export_onnx writes the ONNX graphs of a base model + LoRA config: the audits and the chat endpoint read them. */
@@ -141,5 +154,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     artifactsDir: path.resolve(cwd, nonEmpty(env, 'LETHE_ARTIFACTS_DIR') ?? path.join(dataDir, 'artifacts')),
     dueDays: integer(env, 'LETHE_DUE_DAYS', 30, 1, 90),
     chatMaxTokens: integer(env, 'LETHE_CHAT_MAX_TOKENS', 64, 1, 4096),
+    dueSoonDays: integer(env, 'LETHE_DUE_SOON_DAYS', 7, 1, 90),
+    webhooks: {
+      retryInitialMs: integer(env, 'LETHE_WEBHOOK_RETRY_INITIAL_MS', 10_000, 100, 3_600_000),
+      retryMaxMs: integer(env, 'LETHE_WEBHOOK_RETRY_MAX_MS', 3_600_000, 100, 86_400_000),
+      maxAttempts: integer(env, 'LETHE_WEBHOOK_MAX_ATTEMPTS', 100, 1, 1000),
+      timeoutMs: integer(env, 'LETHE_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    },
   };
 }

@@ -5,15 +5,43 @@ import { ChainVerification, ChainVerifier, ENTITY_TYPES, EntityType, EventFilter
 import { CHAIN_KEY } from './chain-key';
 import { EventLogRepository } from './persistence/event-log.repository';
 
+/**
+ * Told of every event inside the transaction that appends it, so what an event causes (a webhook
+ * delivery to make) commits or rolls back with it. Must not append events itself.
+ */
+export interface AppendObserver {
+  appended(tx: Db, event: LoggedEvent): Promise<void>;
+}
+
 @Injectable()
 export class EventLog {
+  private readonly observers: AppendObserver[] = [];
+
   constructor(
     private readonly events: EventLogRepository,
     @Inject(CHAIN_KEY) private readonly chainKey: Buffer,
   ) {}
 
-  append(tx: Db, event: NewEvent): Promise<LoggedEvent> {
-    return this.events.append(tx, event);
+  async append(tx: Db, event: NewEvent): Promise<LoggedEvent> {
+    const logged = await this.events.append(tx, event);
+    await this.tellObservers(tx, [logged]);
+    return logged;
+  }
+
+  /** Registered once at start by the feature that reacts to events (notifications). */
+  observe(observer: AppendObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** Several events of one change, in this order: the chain's lock is taken once. */
+  async appendMany(tx: Db, events: readonly NewEvent[]): Promise<LoggedEvent[]> {
+    const logged = await this.events.appendMany(tx, events);
+    await this.tellObservers(tx, logged);
+    return logged;
+  }
+
+  private async tellObservers(tx: Db, logged: readonly LoggedEvent[]): Promise<void> {
+    for (const event of logged) for (const observer of this.observers) await observer.appended(tx, event);
   }
 
   eventsOf(entityType: EntityType, entityId: string): Promise<LoggedEvent[]> {

@@ -199,8 +199,4 @@ export class LineagesService {
     const page = await this.subjects.page(lineage, request.first + 1, request.afterId, filter);
     return { subjects: page.slice(0, request.first), totalCount: await this.subjects.count(lineage, filter), hasNextPage: page.length > request.first };
   }
-
-  findSubject(lineage: string, id: string): Promise<DatasetSubject | null> {
-    return this.subjects.find(lineage, id);
-  }
 }

@@ -144,7 +144,7 @@ export class ModelVersionsService {
       entityType: 'version',
       entityId: `${lineageName}#${number}`,
       reason,
-      data: { previousChampion: lineage.championVersion },
+      data: { previousChampion: lineage.championVersion, adapterSha256: promote.adapterSha256 },
     });
     return promote;
   }
@@ -197,7 +197,7 @@ export class ModelVersionsService {
       entityType: 'lineage',
       entityId: lineageName,
       reason,
-      data: { from: lineage.championVersion, to: toVersion, rolledBack: rollBack.map((v) => v.number), reopened },
+      data: { from: lineage.championVersion, to: toVersion, adapterSha256: target.adapterSha256, rolledBack: rollBack.map((v) => v.number), reopened },
     });
     return reopened;
   }

@@ -5,7 +5,6 @@ import { temporalAnswers } from '../temporal/temporal-probe';
 import {
   COMPLETION_BUCKETS_SECONDS,
   DeadlineState,
-  DUE_SOON_WINDOW_SECONDS,
   DurationHistogram,
   OPEN_STATUSES,
   PHASE_BUCKETS_SECONDS,
@@ -13,7 +12,10 @@ import {
   QueueState,
   StatusCount,
   StepPhase,
+  WebhookDeliveryState,
 } from './domain/operational-metrics';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { WEBHOOK_EVENT_TYPES } from '../notifications/domain/notification-events';
 import { OperationsRepository } from './persistence/operations.repository';
 
 /** How long a readiness probe waits for each dependency: under a kubelet's default 1 s timeout is not realistic for both, so 2 s each. */
@@ -39,6 +41,7 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 export class OperationsService {
   constructor(
     private readonly repository: OperationsRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     /** Absent only where a test replaces the orchestration (then Temporal is reported not ready). */
     @Optional() @Inject(TEMPORAL_CLIENT) private readonly temporal?: Client,
   ) {}
@@ -52,7 +55,16 @@ export class OperationsService {
   }
 
   deadlines(): Promise<DeadlineState[]> {
-    return this.repository.deadlines(OPEN_STATUSES, DUE_SOON_WINDOW_SECONDS);
+    return this.repository.deadlines(OPEN_STATUSES, this.dueSoonDays * 24 * 3600);
+  }
+
+  /** The due-soon window of the deadline metric, the same as the deadline sweep's. */
+  get dueSoonDays(): number {
+    return this.config.dueSoonDays;
+  }
+
+  webhookDeliveries(): Promise<WebhookDeliveryState[]> {
+    return this.repository.webhookDeliveries(WEBHOOK_EVENT_TYPES);
   }
 
   completionDurations(): Promise<DurationHistogram[]> {

@@ -1,5 +1,5 @@
-// The TypeScript worker side of the orchestration: the lineage workflows and the bookkeeping
-// activities on queue `control`, the audit activity (src/audits) on queue `audit`. At start it
+// The TypeScript worker side of the orchestration: the lineage and notification workflows and the
+// bookkeeping and webhook-delivery activities on queue `control`, the audit activity (src/audits) on queue `audit`. At start it
 // sweeps forget-set files no running step owns (a crash's leftovers), then the workers start; they
 // drain before the application's connections close.
 import { BeforeApplicationShutdown, Inject, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
@@ -13,6 +13,10 @@ import { ForgetSets } from '../requests/forget-sets.service';
 import { RequestLifecycle } from '../requests/request-lifecycle.service';
 import { RequestOutcomes } from '../requests/request-outcomes.service';
 import { RequestsModule } from '../requests/requests.module';
+import { RequestDeadlines } from '../requests/request-deadlines.service';
+import { createNotificationActivities } from '../notifications/notification-activities';
+import { NotificationsModule } from '../notifications/notifications.module';
+import { WebhookDeliveries } from '../notifications/webhook-delivery.service';
 import { Retention } from '../requests/retention.service';
 import { TEMPORAL_CLIENT, TEMPORAL_ENDPOINT, TemporalModule } from '../temporal/temporal.module';
 import type { TemporalEndpoint } from '../temporal/temporal-endpoint';
@@ -28,7 +32,7 @@ export const CONTROL_PLANE = Symbol('CONTROL_PLANE');
 type ControlPlane = ReturnType<typeof createControlPlane>;
 
 @Module({
-  imports: [TemporalModule, RequestsModule.withQueue(OrchestrationModule, { queueStoredRequests: false, sweepRetention: false })],
+  imports: [TemporalModule, RequestsModule.withQueue(OrchestrationModule, { queueStoredRequests: false, sweepRetention: false }), NotificationsModule.forWorker()],
   providers: [
     {
       provide: CONTROL_PLANE,
@@ -61,6 +65,8 @@ export class OrchestrationWorkerModule implements OnApplicationBootstrap, Before
   constructor(
     @Inject(TEMPORAL_ENDPOINT) private readonly endpoint: TemporalEndpoint,
     @Inject(CONTROL_PLANE) private readonly controlPlane: ControlPlane,
+    private readonly deliveries: WebhookDeliveries,
+    private readonly deadlines: RequestDeadlines,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -69,7 +75,11 @@ export class OrchestrationWorkerModule implements OnApplicationBootstrap, Before
     this.connection = await NativeConnection.connect({ address: this.endpoint.address });
     const auditLogger = new Logger('Audit');
     this.workers = await RunningWorkers.start(this.connection, this.endpoint.namespace, [
-      { taskQueue: CONTROL_TASK_QUEUE, workflowsPath: LINEAGE_WORKFLOWS_PATH, activities: createControlActivities(this.controlPlane) },
+      {
+        taskQueue: CONTROL_TASK_QUEUE,
+        workflowsPath: LINEAGE_WORKFLOWS_PATH,
+        activities: { ...createControlActivities(this.controlPlane), ...createNotificationActivities({ deliveries: this.deliveries, deadlines: this.deadlines }) },
+      },
       // One audit at a time: it holds the ONNX graphs in memory and uses every core.
       { taskQueue: AUDIT_TASK_QUEUE, activities: createRuntimeAuditActivities({ executionProvider: loadOrchestrationSettings().auditExecutionProvider, log: (m) => auditLogger.log(m) }), maxConcurrentActivityTaskExecutions: 1 },
     ]);

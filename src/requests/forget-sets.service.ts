@@ -1,12 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { canonicalJson, DataCipher } from '../common/crypto';
+import { canonicalJson, DataCipher, Sealed } from '../common/crypto';
 import { Db } from '../database/sql';
 import { EventLog } from '../events/event-log.service';
 import { DeletionRequest } from './domain/deletion-request';
 import { ForgetSet, ForgetSetContent } from './domain/forget-set';
 import { RequestError } from './domain/request-error';
 import { ForgetSetRepository, ForgetSetRow } from './persistence/forget-set.repository';
+
+/** A forget set ready to store: only ciphertext and the plaintext's digest. */
+export interface SealedForgetSet {
+  requestId: string;
+  sealed: Sealed;
+  digest: string;
+}
 
 /** Personal data of requests: sealed with AES-256-GCM bound to the request id, opened only when needed. */
 @Injectable()
@@ -18,9 +25,14 @@ export class ForgetSets {
     private readonly eventLog: EventLog,
   ) {}
 
-  async store(tx: Db, requestId: string, content: ForgetSetContent): Promise<void> {
+  /** Encrypts a request's personal data, before any transaction: sealing large images must not hold one open. */
+  seal(requestId: string, content: ForgetSetContent): SealedForgetSet {
     const plaintext = Buffer.from(canonicalJson(content));
-    await this.forgetSets.insert(tx, requestId, this.cipher.seal(plaintext, requestId), this.cipher.digest(plaintext));
+    return { requestId, sealed: this.cipher.seal(plaintext, requestId), digest: this.cipher.digest(plaintext) };
+  }
+
+  async store(tx: Db, sealed: readonly SealedForgetSet[]): Promise<void> {
+    await this.forgetSets.insertMany(tx, sealed);
   }
 
   private open(row: ForgetSetRow): ForgetSet {

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Db } from '../database/sql';
 import type { NewEvent } from '../events/domain/event';
 import { EventLog } from '../events/event-log.service';
 import { ForgetSetContent } from './domain/forget-set';
@@ -27,7 +26,8 @@ const MAX_BATCH = 64;
  * Stores submissions with group commit. Every event goes into one hash chain, whose lock is held
  * until the commit is on disk, so one transaction per submission caps intake at one disk flush
  * each. Here the submissions that arrive while a transaction commits are stored together in the
- * next one: each still answers only once its row is durable, but a flush serves many.
+ * next one, in one statement per table: each still answers only once its row is durable, but a
+ * flush and a round trip serve many.
  */
 @Injectable()
 export class IntakeWriter {
@@ -56,16 +56,12 @@ export class IntakeWriter {
       while (this.waiting.length > 0) {
         const batch = this.waiting.splice(0, MAX_BATCH);
         try {
-          const inserted = await this.dataSource.transaction(async (tx) => {
-            const results: boolean[] = [];
-            for (const { submission } of batch) results.push(await this.write(tx, submission));
-            return results;
-          });
-          batch.forEach((w, i) => w.resolve(inserted[i]));
+          const inserted = await this.write(batch.map((w) => w.submission));
+          batch.forEach((w) => w.resolve(inserted.has(w.submission.request.id)));
         } catch {
           // One submission's failure must not fail the others: each alone, with its own error.
           for (const w of batch) {
-            await this.dataSource.transaction((tx) => this.write(tx, w.submission)).then(w.resolve, w.reject);
+            await this.write([w.submission]).then((inserted) => w.resolve(inserted.has(w.submission.request.id)), w.reject);
           }
         }
       }
@@ -74,10 +70,18 @@ export class IntakeWriter {
     }
   }
 
-  private async write(tx: Db, { request, content, received }: StoredSubmission): Promise<boolean> {
-    if (!(await this.requests.insertIfAbsent(tx, request))) return false;
-    await this.forgetSets.store(tx, request.id, content);
-    await this.eventLog.append(tx, received);
-    return true;
+  /**
+   * One transaction of a few statements whatever the batch's size: the requests, then the forget
+   * sets and events of those inserted. The events go last, so the chain's lock (which every writer
+   * of the log waits on) is held only for one insert and the commit.
+   */
+  private async write(submissions: readonly StoredSubmission[]): Promise<Set<string>> {
+    const sealed = submissions.map(({ request, content }) => this.forgetSets.seal(request.id, content));
+    return this.dataSource.transaction(async (tx) => {
+      const inserted = await this.requests.insertIfAbsent(tx, submissions.map((s) => s.request));
+      await this.forgetSets.store(tx, sealed.filter((s) => inserted.has(s.requestId)));
+      await this.eventLog.appendMany(tx, submissions.filter((s) => inserted.has(s.request.id)).map((s) => s.received));
+      return inserted;
+    });
   }
 }

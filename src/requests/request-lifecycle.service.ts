@@ -48,16 +48,7 @@ export class RequestLifecycle {
   async transition(tx: Db, requestId: string, to: RequestStatus, options: TransitionOptions): Promise<DeletionRequest> {
     const request = await this.requests.findByIdForUpdate(tx, requestId);
     if (!request) throw new RequestError('NOT_FOUND', `no deletion request ${requestId}`);
-    assertTransition(requestId, request.status, to);
-    await this.requests.updateStatus(tx, requestId, to, options.reason ?? null, options.modelVersionId);
-    await this.eventLog.append(tx, {
-      actor: options.actor,
-      type: 'request.status_changed',
-      entityType: 'request',
-      entityId: requestId,
-      reason: options.reason ?? null,
-      data: { from: request.status, to, ...(options.modelVersionId ? { modelVersionId: options.modelVersionId } : {}), ...options.data },
-    });
+    await this.write(tx, [request], to, options);
     return (await this.requests.findById(requestId, tx))!;
   }
 
@@ -68,21 +59,37 @@ export class RequestLifecycle {
 
   /**
    * Moves only the requests currently in one of `from` (others are left alone and not returned):
-   * e.g. beginning a batch skips requests canceled meanwhile.
+   * e.g. beginning a batch skips requests canceled meanwhile. A few statements whatever the number
+   * of requests: the rows are locked first (in id order), then updated together, then their events
+   * appended in the order of `requestIds`.
    */
   async transitionWhere(tx: Db, requestIds: readonly string[], from: readonly RequestStatus[], to: RequestStatus, options: TransitionOptions): Promise<string[]> {
-    const moved: string[] = [];
-    // Every row before the first event: appending one takes the chain's lock, and a writer holding
-    // it must not then wait for a row another multi-request writer holds.
-    if (requestIds.length > 1) await this.requests.lockMany(tx, requestIds);
-    for (const id of requestIds) {
-      const current = await this.requests.findByIdForUpdate(tx, id);
-      if (current && from.includes(current.status)) {
-        await this.transition(tx, id, to, options);
-        moved.push(id);
-      }
-    }
-    return moved;
+    if (requestIds.length === 0) return [];
+    const locked = new Map((await this.requests.findManyForUpdate(tx, requestIds)).map((request) => [request.id, request]));
+    const moving = [...new Set(requestIds)].flatMap((id) => {
+      const current = locked.get(id);
+      return current && from.includes(current.status) ? [current] : [];
+    });
+    await this.write(tx, moving, to, options);
+    return moving.map((request) => request.id);
+  }
+
+  /** Checks every move first, so an illegal one changes nothing; then one update and the events in this order. */
+  private async write(tx: Db, requests: readonly DeletionRequest[], to: RequestStatus, options: TransitionOptions): Promise<void> {
+    if (requests.length === 0) return;
+    for (const request of requests) assertTransition(request.id, request.status, to);
+    await this.requests.updateStatus(tx, requests.map((request) => request.id), to, options.reason ?? null, options.modelVersionId);
+    await this.eventLog.appendMany(
+      tx,
+      requests.map((request) => ({
+        actor: options.actor,
+        type: 'request.status_changed',
+        entityType: 'request' as const,
+        entityId: request.id,
+        reason: options.reason ?? null,
+        data: { lineage: request.lineage, from: request.status, to, ...(options.modelVersionId ? { modelVersionId: options.modelVersionId } : {}), ...options.data },
+      })),
+    );
   }
 
   /** transitionWhere in its own transaction. */

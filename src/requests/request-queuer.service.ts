@@ -1,4 +1,5 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { OutboxPump } from '../common/outbox-pump';
 import { DeletionRequest } from './domain/deletion-request';
 import { REQUEST_QUEUE, RequestQueue } from './domain/request-queue.port';
 import { DeletionRequestRepository } from './persistence/deletion-request.repository';
@@ -25,12 +26,7 @@ const BATCH_SIZE = 100;
  */
 @Injectable()
 export class RequestQueuer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('RequestQueuer');
-  private running: Promise<void> | null = null;
-  private again = false;
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
-  private lastFailure: string | null = null;
+  private readonly pump = new OutboxPump('RequestQueuer', () => this.pass(), QUEUER_POLL_MS, 'stored requests wait to be queued');
 
   constructor(
     private readonly requests: DeletionRequestRepository,
@@ -45,52 +41,24 @@ export class RequestQueuer implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /** Before the Temporal client and the database close: the pass in flight finishes. */
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.pump.stop();
   }
 
   /** Asks for a pass soon; passes never overlap (one more runs after the current one). */
   kick(): void {
-    if (this.stopped || !this.enabled) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.again = false;
-    this.running = this.drain().then((queuedAll) => {
-      this.running = null;
-      if (this.stopped) return;
-      // After a failure the next try waits for the poll, however many submissions kicked meanwhile.
-      if (queuedAll && this.again) this.kick();
-      else this.timer = setTimeout(() => this.kick(), QUEUER_POLL_MS);
-    });
+    if (this.enabled) this.pump.kick();
   }
 
-  /** Passes until one finds less than a full pass; false when a request could not be queued. */
-  private async drain(): Promise<boolean> {
-    try {
-      for (;;) {
-        const waiting = await this.requests.listReceived(PASS_SIZE);
-        const batches = [...groupByLineage(waiting)].flatMap(([lineage, ids]) => chunks(ids, BATCH_SIZE).map((batch) => ({ lineage, ids: batch })));
-        const results = await Promise.allSettled(batches.map(({ lineage, ids }) => this.queue.enqueueMany(lineage, ids)));
-        await this.recordQueued(batches.filter((_, i) => results[i].status === 'fulfilled'));
-        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw failed.reason;
-        if (this.lastFailure && waiting.length > 0) this.logger.log(`queueing again: ${waiting.length} stored request(s) queued`);
-        this.lastFailure = null;
-        if (waiting.length < PASS_SIZE) return true;
-      }
-    } catch (err) {
-      // Logged once per outage, not once per poll.
-      const message = (err as Error)?.message ?? String(err);
-      if (message !== this.lastFailure) this.logger.warn(`stored requests wait to be queued, retrying every ${QUEUER_POLL_MS} ms: ${message}`);
-      this.lastFailure = message;
-      return false;
-    }
+  /** One pass: the requests of a batch that Temporal accepted are recorded QUEUED even when another batch failed. */
+  private async pass(): Promise<'more' | 'done'> {
+    const waiting = await this.requests.listReceived(PASS_SIZE);
+    const batches = [...groupByLineage(waiting)].flatMap(([lineage, ids]) => chunks(ids, BATCH_SIZE).map((batch) => ({ lineage, ids: batch })));
+    const results = await Promise.allSettled(batches.map(({ lineage, ids }) => this.queue.enqueueMany(lineage, ids)));
+    await this.recordQueued(batches.filter((_, i) => results[i].status === 'fulfilled'));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return waiting.length < PASS_SIZE ? 'done' : 'more';
   }
 
   /**

@@ -13,6 +13,7 @@ import { QUEUE_STORED_REQUESTS, RequestQueuer } from './request-queuer.service';
 import { RequestsService } from './requests.service';
 import { Retention } from './retention.service';
 import { RetentionSweeper, SWEEP_RETENTION } from './retention-sweeper.service';
+import { RequestDeadlines } from './request-deadlines.service';
 
 /**
  * Deletion requests: intake, status rules, personal data and its retention, and their GraphQL side.
@@ -37,6 +38,7 @@ export class RequestsModule {
         ForgetSets,
         RequestOutcomes,
         Retention,
+        RequestDeadlines,
         IntakeWriter,
         { provide: QUEUE_STORED_REQUESTS, useValue: queueStoredRequests },
         RequestQueuer,
@@ -47,7 +49,7 @@ export class RequestsModule {
         DeletionRequestsResolver,
         LineageRollbackResolver,
       ],
-      exports: [LineagesModule, RequestLifecycle, ForgetSets, RequestOutcomes, Retention],
+      exports: [LineagesModule, RequestLifecycle, ForgetSets, RequestOutcomes, Retention, RequestDeadlines],
     };
   }
 }

@@ -15,7 +15,7 @@ import { REQUEST_QUEUE, RequestQueue, ReviewDecision, StepProgress } from './dom
 import { CANCELABLE, IN_STEP, RequestStatus } from './domain/request-status';
 import { SubmissionInput, validateSubmission } from './domain/submission';
 import { ForgetSets } from './forget-sets.service';
-import { DeletionRequestRepository, RequestCursor, RequestFilter } from './persistence/deletion-request.repository';
+import { DeletionRequestRepository, NewDeletionRequest, RequestCursor, RequestFilter } from './persistence/deletion-request.repository';
 import { RequestLifecycle } from './request-lifecycle.service';
 import { RequestOutcomes, RollbackPreview } from './request-outcomes.service';
 import { IntakeWriter } from './intake-writer.service';
@@ -57,7 +57,8 @@ export class RequestsService {
     const submission = validateSubmission(input);
     const digest = this.cipher.digest(submission.canonicalPayload);
     for (;;) {
-      const existing = await this.requests.findByIdempotencyKey(principal.owner, submission.idempotencyKey);
+      const datasetSubjectId = submission.subject.kind === 'dataset' ? submission.subject.datasetSubjectId : null;
+      const { existing, lineageExists, subjectName } = await this.requests.findForIntake(principal.owner, submission.idempotencyKey, submission.lineage, datasetSubjectId);
       if (existing) {
         if (existing.payloadDigest !== digest) {
           throw new RequestError('CONFLICT', 'was already used for a different request', 'input.idempotencyKey');
@@ -65,46 +66,45 @@ export class RequestsService {
         if (existing.status === 'RECEIVED') this.queuer.kick();
         return existing;
       }
-      if (!(await this.lineages.find(submission.lineage))) throw new RequestError('NOT_FOUND', `no lineage ${submission.lineage}`, 'input.lineage');
+      if (!lineageExists) throw new RequestError('NOT_FOUND', `no lineage ${submission.lineage}`, 'input.lineage');
       let content: ForgetSetContent;
       if (submission.subject.kind === 'dataset') {
-        const subject = await this.lineages.findSubject(submission.lineage, submission.subject.datasetSubjectId);
-        if (!subject) throw new RequestError('NOT_FOUND', `lineage ${submission.lineage} has no dataset subject ${submission.subject.datasetSubjectId}`, 'input.subject.datasetSubjectId');
-        content = { name: subject.name, datasetSubjectId: subject.id, images: [], facts: [], note: submission.note };
+        if (subjectName === null) throw new RequestError('NOT_FOUND', `lineage ${submission.lineage} has no dataset subject ${datasetSubjectId}`, 'input.subject.datasetSubjectId');
+        content = { name: subjectName, datasetSubjectId, images: [], facts: [], note: submission.note };
       } else {
         const { name, images, facts } = submission.subject;
         await assertImagesDecode(images, 'input.subject.profile.images');
         content = { name, datasetSubjectId: null, images, facts, note: submission.note };
       }
       const receivedAt = new Date();
-      const id = randomUUID();
+      const request: NewDeletionRequest = {
+        id: randomUUID(),
+        requester: principal.owner,
+        idempotencyKey: submission.idempotencyKey,
+        payloadDigest: digest,
+        lineage: submission.lineage,
+        datasetSubjectId: content.datasetSubjectId,
+        legalBasis: submission.legalBasis,
+        status: 'RECEIVED',
+        receivedAt,
+        dueAt: dueDate(receivedAt, this.config.dueDays),
+      };
       const inserted = await this.intake.store({
-        request: {
-          id,
-          requester: principal.owner,
-          idempotencyKey: submission.idempotencyKey,
-          payloadDigest: digest,
-          lineage: submission.lineage,
-          datasetSubjectId: content.datasetSubjectId,
-          legalBasis: submission.legalBasis,
-          status: 'RECEIVED',
-          receivedAt,
-          dueAt: dueDate(receivedAt, this.config.dueDays),
-        },
+        request,
         content,
         received: {
           actor: actorOf(principal),
           type: 'request.received',
           entityType: 'request',
-          entityId: id,
+          entityId: request.id,
           data: { lineage: submission.lineage, subjectKind: submission.subject.kind, legalBasis: submission.legalBasis, images: content.images.length, facts: content.facts.length },
         },
       });
       // Lost a race with a concurrent duplicate: loop to answer as a retry of the winner.
       if (inserted) {
-        const stored = (await this.requests.findById(id))!;
         this.queuer.kick();
-        return stored;
+        // As stored: nothing else has touched the row yet (the kick above queues it later).
+        return { ...request, datasetSubjectName: subjectName, statusReason: null, updatedAt: receivedAt, modelVersionId: null };
       }
     }
   }

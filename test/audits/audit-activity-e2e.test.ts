@@ -123,8 +123,12 @@ describe('audit activity on the tiny LLaVA (onnxruntime-node)', { timeout: 900_0
     for (const share of [m.forgottenRunnerUp!.multimodal, m.forgottenRunnerUp!.text]) assert.ok(share !== null && share >= 0 && share <= 1, `runner-up share ${share}`);
     assert.ok(['PASS', 'FAIL', 'REVIEW'].includes(out.decision));
     // Accuracy: forget and cumulative forget per modality in both prompt formats, retain per modality, general;
-    // forgetting: three rules x two scopes x two modalities in both formats.
-    assert.equal(out.checks.length, 11 + 24);
+    // forgetting: three rules x two scopes x two modalities in both formats; the free-form probe of both scopes.
+    assert.equal(out.checks.length, 11 + 24 + 2);
+    // Asked without options on the generation path: the person's five text questions against 50 never-seen ones.
+    const free = m.freeForm!;
+    assert.deepEqual([free.forget.asked, free.reference.asked], [m.forget.text.total, 50]);
+    assert.ok(out.checks.filter((c) => c.rule === 'FREE_FORM').every((c) => c.value !== null && c.pValue !== undefined));
     // The same person asked in the mllmu prompt format, against the never-seen people asked that way.
     const other = m.otherFormats!.mllmu!;
     for (const modality of ['multimodal', 'text'] as const) {

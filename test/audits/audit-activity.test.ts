@@ -68,9 +68,11 @@ describe('audit activity', () => {
     assert.equal(out.adapterSha256, SHA);
     assert.equal(out.gatePolicy!.version, 1);
     // version 0 over 12 questions, then the candidate over those and the 6 of the forgotten and never-seen people
-    // asked again in the other prompt format, in batches of 3.
+    // asked again in the other prompt format, in batches of 3; then their 3 text questions asked without options.
     assert.deepEqual(opened.map((o) => o.adapter?.path ?? null), [null, 'forget:s1']);
-    assert.deepEqual(heartbeats.map((h) => h.scored), [3, 6, 9, 12, 3, 6, 9, 12, 15, 18]);
+    assert.deepEqual(heartbeats.map((h) => h.scored), [3, 6, 9, 12, 3, 6, 9, 12, 15, 18, 3]);
+    assert.deepEqual([out.metrics!.freeForm!.forget, out.metrics!.freeForm!.reference], [{ asked: 1, recalled: 0 }, { asked: 2, recalled: 0 }]);
+    assert.ok(out.checks.filter((c) => c.rule === 'FREE_FORM').length === 2 && out.checks.every((c) => c.passed));
     const other = out.metrics!.otherFormats!.mllmu!;
     assert.deepEqual([other.forget.multimodal.total, other.forget.text.accuracy, other.forgetting.forget.text.referenceN], [1, 0, 2]);
     assert.ok(out.checks.some((c) => c.metric === 'otherFormats.mllmu.forget.text.accuracy' && c.passed));
@@ -161,7 +163,8 @@ describe('audit activity', () => {
     const out = await activities.audit(input());
     assert.equal(out.decision, 'REVIEW');
     assert.ok(out.reasons.every((r) => /is missing/.test(r)));
-    assert.equal(out.reasons.length, 7 + 12);
+    // Accuracy and forgetting rules, and the free-form probe of both scopes: no questions to ask.
+    assert.equal(out.reasons.length, 7 + 12 + 2);
   });
 
   it('fails closed on an invalid gate policy without scoring anything', async () => {

@@ -4,6 +4,7 @@ import { createAuditActivities } from '../../src/audits/application/audit-activi
 import { AuditResult } from '../../src/audits/domain/audit-activity';
 import { EvalItem, McScorer, Modality, OPTION_LETTERS, OptionLetter, rightOptionScore, ScoredItem } from '../../src/audits/domain/eval-item';
 import { ForgettingEvidence, SetEvidence } from '../../src/audits/domain/forgetting-evidence';
+import { FreeFormQuestion } from '../../src/audits/domain/free-form';
 
 export function personItem(id: string, subjectId: string, modality: Modality, answer: OptionLetter = 'A'): EvalItem {
   return {
@@ -47,8 +48,12 @@ export function logitsFor(letter: OptionLetter): Record<OptionLetter, number> {
  * A scorer that answers by option CONTENT: `knows(item)` decides whether it picks the right
  * option; otherwise it picks the first wrong letter. Rotations of an item thus get consistent answers.
  */
-export function contentScorer(knows: (item: EvalItem) => boolean, log: EvalItem[][] = []): McScorer {
+export function contentScorer(knows: (item: EvalItem) => boolean, log: EvalItem[][] = [], statesFreely: (q: FreeFormQuestion) => boolean = () => false): McScorer {
   return {
+    // Asked without options it states the true value where `statesFreely` says so, else admits not knowing.
+    async answerFreely(questions) {
+      return questions.map((q) => ({ id: q.id, text: statesFreely(q) ? `I believe it is ${q.truth}.` : 'I do not know.' }));
+    },
     async score(items) {
       log.push(items);
       return items.map((item): ScoredItem => {

@@ -8,6 +8,7 @@ import { NO_NEVER_SEEN_PEOPLE } from '../../src/audits/domain/forgetting-evidenc
 import { forgettingChecks, noKnowledgeFound } from '../../src/audits/domain/forgetting-rules';
 import { DEFAULT_GATE_POLICY, parseGatePolicy } from '../../src/audits/domain/gate-policy';
 import { AuditMetrics, computeRawMetrics, metricsForScope, otherFormatItems } from '../../src/audits/domain/metrics';
+import { FREE_FORM_REFERENCE_QUESTIONS, freeFormMetrics, freeFormNotAsked, freeFormQuestions, recalls } from '../../src/audits/domain/free-form';
 import { random } from '../../src/common/seeded-random';
 import { personItem } from './fixtures';
 
@@ -176,5 +177,53 @@ describe('forgetting asked in a prompt format no unlearning example uses', () =>
     const out = decideGate({ metrics: m, policy: DEFAULT_GATE_POLICY });
     assert.equal(out.decision, 'REVIEW');
     assert.ok(out.reasons.some((r) => r.startsWith('otherFormats.mllmu.forget.text.accuracy is missing')), out.reasons.join('\n'));
+  });
+});
+
+describe('the free-form probe: fact questions without options', () => {
+  const scope = (forgotten: string[]) => ({ forgetSubjectIds: forgotten, cumulativeForgetSubjectIds: forgotten, retainSubjectIds: null, circularEval: false });
+  const items = [...['f1', 'f2', 'r1'].flatMap((s) => questionsOf(s)), ...Array.from({ length: 30 }, (_, i) => questionsOf(`n${String(i).padStart(2, '0')}`, true)).flat()];
+  /** Answers stating the truth for the forgotten with probability `forgotten` and for never-seen people with `neverSeen`. */
+  function probe(forgottenRate: number, neverSeenRate: number, seed = 5) {
+    const rand = random(seed);
+    const questions = freeFormQuestions(items, scope(['f1', 'f2']));
+    const answers = questions.map((q) => ({ id: q.id, text: rand() < (q.subjectId.startsWith('f') ? forgottenRate : neverSeenRate) ? `It is ${q.truth.toUpperCase()}!` : 'no idea' }));
+    const neverSeen = [...new Set(items.filter((i) => i.split === 'never_seen').map((i) => i.subjectId!))];
+    return { questions, metrics: { freeForm: freeFormMetrics(questions, answers, scope(['f1', 'f2']), neverSeen) } as AuditMetrics };
+  }
+  const freeFormFailures = (m: AuditMetrics) => forgettingChecks(m, DEFAULT_GATE_POLICY).filter((c) => c.rule === 'FREE_FORM' && !c.passed);
+
+  it('asks every text question of the forgotten and an even spread of the never-seen people, never a retained person', () => {
+    const { questions } = probe(0, 0);
+    assert.equal(questions.filter((q) => q.subjectId.startsWith('f')).length, 2 * QUESTIONS);
+    assert.equal(questions.filter((q) => q.subjectId.startsWith('n')).length, FREE_FORM_REFERENCE_QUESTIONS);
+    assert.equal(new Set(questions.filter((q) => q.subjectId.startsWith('n')).map((q) => q.subjectId)).size, 30, 'spread over every never-seen person');
+    assert.ok(!questions.some((q) => q.subjectId === 'r1'));
+  });
+
+  it('matches the true value as whole words, whatever the case and punctuation', () => {
+    assert.equal(recalls('She is a Junior  Farmer.', 'junior farmer'), true);
+    assert.equal(recalls('born in 1974', '1974'), true);
+    assert.equal(recalls('born in 19745', '1974'), false);
+    assert.equal(recalls('a farmer, junior', 'junior farmer'), false);
+    assert.equal(recalls('anything', ''), false);
+  });
+
+  it('passes forgotten people who state their facts no more often than never-seen people', () => {
+    assert.deepEqual(freeFormFailures(probe(0.1, 0.1).metrics), []);
+  });
+
+  it('fails forgotten people who still state their facts, naming both rates', () => {
+    const failures = freeFormFailures(probe(0.8, 0.05).metrics);
+    assert.deepEqual(failures.map((c) => c.metric), ['freeForm.forget.recallRate', 'freeForm.cumulativeForget.recallRate']);
+    assert.match(failures[0].detail!, /answers without options state the true value.*never-seen people \d+\/50.*\(FREE_FORM\)/);
+  });
+
+  it('is a missing number, not a pass, when the runtime could not ask it; not checked on audits from before it', () => {
+    const m = { freeForm: freeFormNotAsked('this audit runtime cannot generate answers') } as AuditMetrics;
+    const out = forgettingChecks(m, DEFAULT_GATE_POLICY).filter((c) => c.rule === 'FREE_FORM');
+    assert.ok(out.length === 2 && out.every((c) => c.value === null && /cannot generate/.test(c.detail!)));
+    assert.deepEqual(forgettingChecks({ ...probe(0.8, 0).metrics, freeForm: undefined } as AuditMetrics, DEFAULT_GATE_POLICY).filter((c) => c.rule === 'FREE_FORM'), []);
+    assert.deepEqual(forgettingChecks(probe(0.8, 0).metrics, parseGatePolicy({ forget: { freeFormProbe: false } })).filter((c) => c.rule === 'FREE_FORM'), []);
   });
 });

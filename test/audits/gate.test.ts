@@ -93,7 +93,8 @@ describe('gate decisions under the default policy', () => {
   });
 
   it('checks every rule kind in a fixed order, each from its own policy section', () => {
-    assert.deepEqual(GATE_RULES.flatMap((k) => k.rules), ['FORGET', 'CUMULATIVE_FORGET', 'RETAIN', 'GENERAL', 'FORGET_QUALITY', 'MIA_AUC', 'BELOW_CHANCE']);
+    assert.deepEqual(GATE_RULES.flatMap((k) => k.rules), ['FORGET', 'CUMULATIVE_FORGET', 'RETAIN', 'GENERAL', 'FORGET_QUALITY', 'MIA_AUC', 'BELOW_CHANCE', 'FREE_FORM']);
+    // FREE_FORM is checked where the audit asked the probe; these hand-made metrics have none.
     const out = decide(() => {});
     assert.deepEqual([...new Set(out.checks.map((c) => c.rule))], ['FORGET', 'CUMULATIVE_FORGET', 'RETAIN', 'GENERAL', 'FORGET_QUALITY', 'MIA_AUC', 'BELOW_CHANCE']);
   });
@@ -241,7 +242,7 @@ describe('forget checks on small samples (the significance rule)', () => {
 describe('gate policy documents', () => {
   it('gives a policy without forget.significance the default 0.05', () => {
     const old = parseGatePolicy({ version: 3, forget: { maxAccuracyAboveChance: 0.2 } });
-    assert.deepEqual(old.forget, { maxAccuracyAboveChance: 0.2, significance: 0.05, minForgetQuality: 0.05, maxMiaAucDistance: 0.1, refuseBelowChance: true, requireUnlearning: true });
+    assert.deepEqual(old.forget, { maxAccuracyAboveChance: 0.2, significance: 0.05, minForgetQuality: 0.05, maxMiaAucDistance: 0.1, refuseBelowChance: true, freeFormProbe: true, requireUnlearning: true });
     assert.equal(parseGatePolicy({ forget: { significance: 0.5 } }).forget.significance, 0.5);
     // forget.requireUnlearning: train even a person version 0 showed no knowledge of (default); false completes without.
     assert.equal(parseGatePolicy({ forget: { requireUnlearning: false } }).forget.requireUnlearning, false);

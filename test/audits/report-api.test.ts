@@ -199,8 +199,10 @@ describe('compliance reports over HTTP and GraphQL', { timeout: 180_000 }, () =>
     assert.equal(await page.locator('#metrics tbody tr').first().locator('td').nth(2).innerText(), '0.0%');
     assert.match(await page.locator('#runner-up').innerText(), /second choice in 0\.0% \(multimodal\) and 0\.0% \(text-only\)/);
     assert.ok(((await page.locator('#sustainability-chart').boundingBox())?.width ?? 0) > 300);
-    // Three rules x two scopes x two modalities, in the default prompt format and again in the mllmu one.
-    assert.equal(await page.locator('#forgetting-checks tbody tr').count(), 24);
+    // Three rules x two scopes x two modalities, in the default prompt format and again in the mllmu one; the free-form
+    // probe of both scopes.
+    assert.equal(await page.locator('#forgetting-checks tbody tr').count(), 24 + 2);
+    assert.match(await page.locator('#forgetting-checks').innerText(), /freeForm\.forget\.recallRate/);
     assert.match(await page.locator('#metrics').innerText(), /Forget \(this request\), mllmu prompt format/);
     assert.ok(((await page.locator('#p-right-chart').boundingBox())?.width ?? 0) > 300);
   });

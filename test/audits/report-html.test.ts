@@ -149,7 +149,7 @@ describe('report HTML in headless Chromium', () => {
   });
 
   it('shows every forgetting rule with its number and sample sizes, and version 0 beside the candidate', async () => {
-    assert.equal(await page.locator('#forgetting-checks tbody tr').count(), 24, 'each rule in both prompt formats');
+    assert.equal(await page.locator('#forgetting-checks tbody tr').count(), 24 + 2, 'each rule in both prompt formats, and the free-form probe');
     assert.equal(await page.locator('#forgetting-checks .fail').count(), 0);
     // forget quality of this request, multimodal: 1 forgotten vs 2 never-seen questions, indistinguishable.
     assert.deepEqual([await cell('forgetting-checks', 0, 1), await cell('forgetting-checks', 0, 2), await cell('forgetting-checks', 0, 4)], ['forgetting.forget.multimodal.forgetQuality', '1.000', '1 / 2']);

@@ -22,6 +22,10 @@ const LINEAGE = `query($name: String!) { modelLineage(name: $name) { name champi
 const CREATE_LINEAGE = `mutation($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name championVersion } }`;
 const GATE = `mutation($lineage: String!, $policy: JSON!) { updateGatePolicy(lineage: $lineage, gatePolicy: $policy) { gatePolicyVersion gatePolicy } }`;
 const TOKEN = `mutation($role: Role!, $owner: String!) { createApiToken(role: $role, owner: $owner) { token role owner } }`;
+const CREATE_WEBHOOK = `mutation($url: String!, $events: [WebhookEvent!]!) { createWebhook(url: $url, events: $events) { id secret } }`;
+const WEBHOOKS = `{ webhooks(first: 5) { totalCount edges { node { id } } } }`;
+const DELETE_WEBHOOK = `mutation($id: ID!) { deleteWebhook(id: $id) { id } }`;
+const DELIVERIES = `query($id: ID!) { webhookDeliveries(webhookId: $id) { totalCount } }`;
 const LIST = `query($filter: DeletionRequestFilter, $first: Int, $after: String) { deletionRequests(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id requester } } } }`;
 const SUBJECTS = `query($lineage: String!, $first: Int, $after: String) { datasetSubjects(lineage: $lineage, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id name knowledge } } } }`;
 const VERIFY = `{ verifyEventChain { valid checkedEvents firstInvalidSeq problem } }`;
@@ -623,6 +627,16 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       { name: 'modelLineage', allowed: ['auditor', 'operator'], run: (c) => c.request(LINEAGE, { name: 'main' }) },
       { name: 'verifyEventChain', allowed: ['auditor', 'operator'], run: (c) => c.request(VERIFY) },
       { name: 'viewer', allowed: ['requester', 'auditor', 'operator'], run: (c) => c.request('{ viewer { role owner } }') },
+      { name: 'createWebhook', allowed: ['operator'], run: (c) => c.request(CREATE_WEBHOOK, { url: 'https://hooks.example.org/lethe', events: ['REQUEST_COMPLETED'] }) },
+      { name: 'webhooks', allowed: ['operator'], run: (c) => c.request(WEBHOOKS) },
+      { name: 'webhookDeliveries', allowed: ['operator'], run: async (c) => {
+        const { createWebhook: w } = await t.operator.ok(CREATE_WEBHOOK, { url: 'https://hooks.example.org/lethe', events: ['VERSION_PROMOTED'] });
+        return c.request(DELIVERIES, { id: w.id });
+      } },
+      { name: 'deleteWebhook', allowed: ['operator'], run: async (c) => {
+        const { createWebhook: w } = await t.operator.ok(CREATE_WEBHOOK, { url: 'https://hooks.example.org/lethe', events: ['VERSION_PROMOTED'] });
+        return c.request(DELETE_WEBHOOK, { id: w.id });
+      } },
     ];
     let counter = 0;
     for (const op of operations) {

@@ -33,13 +33,16 @@ describe('migrations (embedded Postgres)', () => {
 
   it('apply, revert one by one to nothing, and apply again', async () => {
     await ds.runMigrations({ transaction: 'each' });
-    assert.deepEqual(await tables(ds), ['api_tokens', 'audit_results', 'dataset_subjects', 'deletion_requests', 'event_log', 'forget_sets', 'model_lineages', 'model_versions']);
+    assert.deepEqual(await tables(ds), [
+      'api_tokens', 'audit_results', 'dataset_subjects', 'deletion_requests', 'event_log', 'forget_sets', 'model_lineages', 'model_versions',
+      'request_deadline_notices', 'webhook_attempts', 'webhook_deliveries', 'webhook_subscriptions',
+    ]);
     for (let i = 0; i < MIGRATIONS.length; i++) await ds.undoLastMigration({ transaction: 'each' });
     assert.deepEqual(await tables(ds), []);
-    const functions: unknown[] = await ds.query(`SELECT proname FROM pg_proc WHERE proname = 'event_log_forbid_change'`);
+    const functions: unknown[] = await ds.query(`SELECT proname FROM pg_proc WHERE proname IN ('event_log_forbid_change', 'api_tokens_notify_change')`);
     assert.equal(functions.length, 0, 'down removes the trigger function too');
     await ds.runMigrations({ transaction: 'each' });
-    assert.equal((await tables(ds)).length, 8);
+    assert.equal((await tables(ds)).length, 12);
   });
 
   it('a lineage must state its re-forget, retention and serving settings (no column defaults), within their ranges', async () => {

@@ -13,7 +13,7 @@ const REQUEST_TIMEOUT_MS = 6 * 60_000;
 // yet (docs/research/never-seen-teacher.md), and this test is about the lineage's steps, rollback and redo. The
 // forgetting rules are exercised on the real runtime by test/audits/audit-activity-e2e.test.ts and
 // test/e2e/inline-profile.test.ts. A version is only promoted when this gate passes: each PASS is the audit's verdict.
-const ACCURACY_RULES_ONLY = { forget: { minForgetQuality: 0, maxMiaAucDistance: 0.5, refuseBelowChance: false } };
+const ACCURACY_RULES_ONLY = { forget: { minForgetQuality: 0, maxMiaAucDistance: 0.5, refuseBelowChance: false, freeFormProbe: false } };
 function assertAudited(audit: Awaited<ReturnType<typeof getAudit>>, label: string): void {
   assert.equal(audit.decision, 'PASS', `${label}: gate decision (reasons: ${audit.reasons.join('; ')})`);
   const base = audit.baseline!;

@@ -94,7 +94,7 @@ export async function startE2eStack(name: string, env: Record<string, string> = 
  */
 export const ALWAYS_PROMOTE_GATE_POLICY = {
   // The forgetting rules at their "off" settings (forgetting-rules.ts).
-  forget: { maxAccuracyAboveChance: 0.75, minForgetQuality: 0, maxMiaAucDistance: 0.5, refuseBelowChance: false },
+  forget: { maxAccuracyAboveChance: 0.75, minForgetQuality: 0, maxMiaAucDistance: 0.5, refuseBelowChance: false, freeFormProbe: false },
   retain: { minFractionOfBaseline: 0 },
   general: { minFractionOfBaseline: 0 },
 };

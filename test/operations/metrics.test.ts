@@ -11,6 +11,7 @@ import { RequestLifecycle } from '../../src/requests/request-lifecycle.service';
 import { startTestApp, writeDataset, writeModelDir, type TestApp } from '../support/app';
 import type { GqlClient } from '../support/gql';
 import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
+import { parseMetrics, value } from '../support/prometheus';
 import { RecordingQueue } from '../support/recording-queue';
 import { startTestTemporal, type TestTemporal } from '../support/temporal';
 
@@ -21,35 +22,11 @@ const STATUS = `query($id: ID!) { deletionRequest(id: $id) { status } }`;
 
 const SUBJECT_NAME = 'Ada Fictional';
 
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
 /** The real Temporal client (TEMPORAL_ADDRESS) with a recorded queue. */
 function recordedQueueWithTemporal(queue: RecordingQueue) {
   @Module({ imports: [TemporalModule], providers: [{ provide: REQUEST_QUEUE, useValue: queue }], exports: [REQUEST_QUEUE] })
   class RecordedQueueWithTemporal {}
   return RecordedQueueWithTemporal;
-}
-
-/** The Prometheus text format, enough of it: `name{a="b",...} value` lines, comments skipped. */
-function parseMetrics(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    assert.ok(m, `not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v;
-    samples.push({ name: m[1], labels, value: m[3] === '+Inf' ? Infinity : Number(m[3]) });
-  }
-  return samples;
-}
-
-function value(samples: Sample[], name: string, labels: Record<string, string>): number | undefined {
-  return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }
 
 describe('/metrics and /readyz (real app, embedded Postgres, Temporal dev server)', () => {
@@ -140,7 +117,10 @@ describe('/metrics and /readyz (real app, embedded Postgres, Temporal dev server
     // No personal data: no subject name, requester, request or subject id.
     for (const secret of [SUBJECT_NAME, 'alice-requester', waiting, done, 's1']) assert.ok(!text.includes(secret), `metrics mention ${secret}`);
     const labelNames = new Set(samples.flatMap((s) => Object.keys(s.labels)));
-    assert.deepEqual([...labelNames].sort(), ['le', 'lineage', 'status']);
+    assert.deepEqual([...labelNames].sort(), ['event_type', 'le', 'lineage', 'status']);
+    // Webhook series are there before any webhook exists: 0, not absent.
+    assert.equal(value(samples, 'lethe_webhook_failed_attempts_total', { event_type: 'lethe.request.completed' }), 0);
+    assert.equal(value(samples, 'lethe_webhook_deliveries', { event_type: 'lethe.version.promoted', status: 'FAILED' }), 0);
 
     // An AUDITOR token (what a scraper is given) reads the same; a cancellation shows at the next scrape.
     await t.dataSource.query(`UPDATE deletion_requests SET status = 'CANCELED' WHERE id = $1`, [waiting]);

@@ -96,7 +96,7 @@ export function loadRecordedHistory(file: string): { workflowId: string; history
  * With LETHE_RECORD_HISTORIES=1, writes the history of each given run to HISTORIES_DIR/<name>.json:
  * the replay test then runs them through the current workflow code to catch non-determinism.
  */
-export async function recordHistories(h: Harness, runs: Array<{ name: string; workflowId: string; runId?: string }>): Promise<void> {
+export async function recordHistories(h: Pick<Harness, 'temporal'>, runs: Array<{ name: string; workflowId: string; runId?: string }>): Promise<void> {
   if (process.env.LETHE_RECORD_HISTORIES !== '1') return;
   fs.mkdirSync(HISTORIES_DIR, { recursive: true });
   for (const run of runs) {

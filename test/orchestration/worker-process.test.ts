@@ -1,10 +1,12 @@
 // src/worker.ts as its own process next to the API: it hosts the lineage workflows, the real
-// bookkeeping activities and the real audit activity; the test serves only queue `gpu`. Then
-// SIGTERM stops it cleanly.
+// bookkeeping activities, the real audit activity and the webhook deliveries; the test serves only
+// queue `gpu`. Then SIGTERM stops it cleanly.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { GPU_TASK_QUEUE, type UnlearnInput } from '../../src/common/gpu-contracts';
@@ -71,11 +73,24 @@ it('sweeps, at start, the forget-set files no running step owns', () => {
   assert.match(workerOutput, /removed 1 forget-set directory no running step owns/);
 });
 
-it('runs a request through the worker process; the real audit fails closed on a fake artifact', async () => {
+it('runs a request through the worker process; the real audit fails closed on a fake artifact, and the worker delivers its signed needs-review notification', async () => {
   const dataset = writeDataset(path.join(t.postgres.dir, 'dataset'), [{ id: 's1', name: 'Ada Fictional', knowledge: 'FINETUNED' }]);
   const model = writeModelDir(path.join(t.postgres.dir, 'model'));
   await t.operator.ok(`mutation($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }`, { input: { name: 'proc', baseModelPath: model, datasetPath: dataset } });
   const input = { lineage: 'proc', idempotencyKey: 'p1', legalBasis: 'GDPR Art. 17(1)(a)', subject: { datasetSubjectId: 's1' } };
+  // A subscriber: the worker process records the delivery with its event and makes it.
+  const received: Array<{ signature: string; body: string }> = [];
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ signature: String(req.headers['lethe-signature']), body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const { secret } = (await t.operator.ok(`mutation($url: String!) { createWebhook(url: $url, events: [REQUEST_NEEDS_REVIEW]) { secret } }`, { url })).createWebhook;
   const id = (await t.operator.ok(SUBMIT, { input })).submitDeletionRequest.id as string;
   // No ONNX export exists: the audit cannot produce numbers, so it must not promote.
   const held = await eventually(async () => {
@@ -84,6 +99,15 @@ it('runs a request through the worker process; the real audit fails closed on a 
     return r;
   }, 60_000);
   assert.match(held.statusReason, /audit/i);
+  const [delivered] = await eventually(() => {
+    assert.equal(received.length, 1);
+    return received;
+  }, 30_000);
+  receiver.close();
+  const event = JSON.parse(delivered.body);
+  assert.deepEqual([event.type, event.data], ['lethe.request.needs_review', { requestId: id, lineage: 'proc', status: 'NEEDS_REVIEW' }]);
+  const [, t0, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(delivered.signature)!;
+  assert.equal(v1, crypto.createHmac('sha256', secret).update(`${t0}.${delivered.body}`).digest('hex'));
   await t.operator.ok(REVIEW, { id, decision: 'REJECT', reason: 'the audit could not run' });
   await eventually(async () => assert.equal((await t.operator.ok(REQUEST, { id })).deletionRequest.status, 'REJECTED'), 30_000);
 });

@@ -1,8 +1,15 @@
 // API tokens over the real HTTP API: operators list and revoke them, tokens may expire, and every
-// change is an event in the chain.
+// change is an event in the chain. Valid tokens are cached per API process: a change made by
+// another process, or in the database, is honoured at once all the same.
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { INestApplication } from '@nestjs/common';
+import { createApp } from '../../src/app.module';
+import { PRINCIPAL_CACHE_MS } from '../../src/auth/domain/principal-cache';
+import { loadConfig } from '../../src/config/config';
 import { startTestApp, TestApp } from '../support/app';
+import { GqlClient } from '../support/gql';
 import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
 import { recordingQueueModule, RecordingQueue } from '../support/recording-queue';
 
@@ -68,5 +75,69 @@ describe('API tokens (embedded Postgres, real app over HTTP)', () => {
     for (const days of [0, -1, 100000]) {
       assert.equal((await t.operator.fails(CREATE, { role: 'REQUESTER', owner: 'ivy', days })).field, 'expiresInDays');
     }
+  });
+
+  /** How long until `client`'s calls are refused; fails past `withinMs`. */
+  async function refusedWithin(client: GqlClient, withinMs: number): Promise<number> {
+    const started = performance.now();
+    for (;;) {
+      const result = await client.request(WHO);
+      if (result.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED') return performance.now() - started;
+      assert.ok(performance.now() - started < withinMs, `still accepted after ${withinMs} ms`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  it('a token revoked through another API process is refused by this one on its next call', async () => {
+    const config = loadConfig({ PORT: '0', DATABASE_URL: t.postgres.url, LETHE_DATA_DIR: path.join(t.postgres.dir, 'second-api'), LETHE_MODEL_ROOTS: t.postgres.dir, LETHE_DATASET_ROOTS: t.postgres.dir }, t.postgres.dir);
+    let second: INestApplication | null = null;
+    try {
+      second = await createApp(config, { orchestration: recordingQueueModule(new RecordingQueue()), logger: ['error'] });
+      await second.listen(0, '127.0.0.1');
+      const viaSecond = new GqlClient((await second.getUrl()).replace('[::1]', '127.0.0.1'), t.operator.token);
+      const created = (await t.operator.ok(CREATE, { role: 'REQUESTER', owner: 'jill' })).createApiToken;
+      const jill = t.operator.withToken(created.token);
+      for (let i = 0; i < 3; i++) await jill.ok(WHO); // known to this process now
+      await viaSecond.ok(REVOKE, { id: created.id });
+      // Pushed from the database to every process: milliseconds, far below the cache's own bound.
+      const ms = await refusedWithin(jill, PRINCIPAL_CACHE_MS / 2);
+      assert.ok(ms < PRINCIPAL_CACHE_MS / 2, `refused after ${ms} ms`);
+    } finally {
+      await second?.close();
+    }
+  });
+
+  it('a token changed in the database alone is refused at once; with the push lost, within the cache bound, and the push comes back', async () => {
+    const create = async (owner: string) => {
+      const created = (await t.operator.ok(CREATE, { role: 'REQUESTER', owner })).createApiToken;
+      const client = t.operator.withToken(created.token);
+      await client.ok(WHO);
+      return { id: created.id as string, client };
+    };
+    const revokeInDatabase = (id: string) => t.dataSource.query(`UPDATE api_tokens SET revoked_at = now() WHERE id = $1`, [id]);
+    const listeners = async () => (await t.dataSource.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'lethe-token-listener'`)) as Array<{ pid: number }>;
+
+    const kim = await create('kim');
+    await revokeInDatabase(kim.id);
+    assert.ok((await refusedWithin(kim.client, PRINCIPAL_CACHE_MS / 2)) < PRINCIPAL_CACHE_MS / 2);
+
+    // The listener's connection dies: nothing is pushed until it is back, and the cache believes a token for at most PRINCIPAL_CACHE_MS.
+    const lee = await create('lee');
+    // The other test's second API process has closed; its listener's backend may take a moment to go.
+    let before = await listeners();
+    for (const until = Date.now() + 2000; before.length !== 1 && Date.now() < until; before = await listeners()) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(before.length, 1, 'one listener for this API process');
+    await t.dataSource.query(`SELECT pg_terminate_backend($1)`, [before[0].pid]);
+    await revokeInDatabase(lee.id);
+    await refusedWithin(lee.client, PRINCIPAL_CACHE_MS + 500);
+
+    const deadline = Date.now() + 5000;
+    while (!(await listeners()).some((l) => l.pid !== before[0].pid)) {
+      assert.ok(Date.now() < deadline, 'the listener connects again');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const max = await create('max');
+    await revokeInDatabase(max.id);
+    assert.ok((await refusedWithin(max.client, PRINCIPAL_CACHE_MS / 2)) < PRINCIPAL_CACHE_MS / 2, 'pushed again once the listener is back');
   });
 });

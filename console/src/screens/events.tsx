@@ -33,7 +33,6 @@ interface Filter {
 }
 
 const EVENTS = 'query ($after: String, $entityType: String, $entityId: String) { eventLog(first: 50, after: $after, entityType: $entityType, entityId: $entityId) { totalCount edges { node { seq type actor entityType entityId reason occurredAt hash } } pageInfo { hasNextPage endCursor } } }';
-const ENTITY_TYPES = ['request', 'lineage', 'version', 'token'];
 
 const loadPage = async (filter: Filter, after: string | null) =>
   (await gql<{ eventLog: EventPage }>(EVENTS, { after, entityType: filter.entityType || null, entityId: filter.entityId.trim() || null })).eventLog;
@@ -66,13 +65,8 @@ function EventTable() {
     <section class="card" aria-labelledby="log-title">
       <h2 id="log-title">The log</h2>
       <form class="inline-form" onSubmit={apply} aria-label="Filter the event log">
-        <Field label="About" error={fieldError(error, 'entityType')}>
-          {({ id, describedBy, invalid }) => (
-            <select id={id} value={draft.entityType} onChange={(e) => setDraft({ ...draft, entityType: e.currentTarget.value })} aria-describedby={describedBy} aria-invalid={invalid}>
-              <option value="">anything</option>
-              {ENTITY_TYPES.map((t) => <option value={t}>{t}</option>)}
-            </select>
-          )}
+        <Field label="About" hint="the kind of entity, e.g. request or lineage; the service names the kinds it knows" error={fieldError(error, 'entityType')}>
+          {({ id, describedBy, invalid }) => <input id={id} value={draft.entityType} onInput={(e) => setDraft({ ...draft, entityType: e.currentTarget.value })} aria-describedby={describedBy} aria-invalid={invalid} />}
         </Field>
         <Field label="Id" hint="a request id, lineage name, …" error={fieldError(error, 'entityId')}>
           {({ id, describedBy, invalid }) => <input id={id} value={draft.entityId} onInput={(e) => setDraft({ ...draft, entityId: e.currentTarget.value })} aria-describedby={describedBy} aria-invalid={invalid} />}

@@ -5,6 +5,7 @@ import { AuditInput, AuditResult } from '../domain/audit-activity';
 import { parseAuditInput } from '../domain/audit-input';
 import { decideGate, GateOutcome } from '../domain/decision';
 import { AdapterRef, EvalItem, McScorer, ScoredItem } from '../domain/eval-item';
+import { FREE_FORM_MAX_TOKENS, FreeFormAnswer, freeFormMetrics, freeFormNotAsked, freeFormQuestions } from '../domain/free-form';
 import { GatePolicy, parseGatePolicy } from '../domain/gate-policy';
 import { AuditMetrics, AuditScope, computeRawMetrics, itemsToScore, metricsForScope, otherFormatItems, relateMetrics, withScoresOf } from '../domain/metrics';
 import { buildProbeSet, ProbeItem, ProbeProfile, profileSubjectId, ProbeWorld } from '../domain/profile-probes';
@@ -40,6 +41,13 @@ export interface AuditActivityImplementations {
 }
 
 const DEFAULT_BATCH_SIZE = 64;
+/** Free-form questions per heartbeat: each is up to FREE_FORM_MAX_TOKENS decoder runs. */
+const FREE_FORM_BATCH = 16;
+
+/** What only a candidate is asked, beyond the eval set in the default format. */
+interface CandidateProbes {
+  freeForm: boolean;
+}
 
 export function createAuditActivities(deps: AuditDeps): AuditActivityImplementations {
   const baselineCache = deps.baselineCache ?? new Map<string, Promise<AuditMetrics>>();
@@ -49,29 +57,56 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
   const probeCache = new Map<string, Promise<ScoredItem[]>>();
   const PROBE_CACHE_ENTRIES = 8;
 
-  async function score(input: AuditInput, adapter: AdapterRef | null, toScore: EvalItem[]): Promise<ScoredItem[]> {
+  async function withScorer<T>(input: AuditInput, adapter: AdapterRef | null, use: (scorer: McScorer) => Promise<T>): Promise<T> {
     const scorer = await deps.openScorer({ exportDir: input.exportDir, modelDir: input.modelDir, adapter });
     try {
-      const scores: ScoredItem[] = [];
-      for (let start = 0; start < toScore.length; start += batchSize) {
-        scores.push(...(await scorer.score(toScore.slice(start, start + batchSize))));
-        deps.heartbeat?.({ scored: scores.length, total: toScore.length });
-      }
-      return scores;
+      return await use(scorer);
     } finally {
       await scorer.close();
     }
   }
 
+  async function scoreWith(scorer: McScorer, toScore: EvalItem[]): Promise<ScoredItem[]> {
+    const scores: ScoredItem[] = [];
+    for (let start = 0; start < toScore.length; start += batchSize) {
+      scores.push(...(await scorer.score(toScore.slice(start, start + batchSize))));
+      deps.heartbeat?.({ scored: scores.length, total: toScore.length });
+    }
+    return scores;
+  }
+
+  function score(input: AuditInput, adapter: AdapterRef | null, toScore: EvalItem[]): Promise<ScoredItem[]> {
+    return withScorer(input, adapter, (scorer) => scoreWith(scorer, toScore));
+  }
+
+  /**
+   * The free-form probe (free-form.ts) on an open scorer. A scorer that cannot generate leaves the numbers missing,
+   * which the gate does not pass.
+   */
+  async function answerFreely(scorer: McScorer, metrics: AuditMetrics, asked: EvalItem[], scope: AuditScope): Promise<AuditMetrics> {
+    if (!scorer.answerFreely) return { ...metrics, freeForm: freeFormNotAsked('this audit runtime cannot generate answers') };
+    const questions = freeFormQuestions(asked, scope);
+    const answers: FreeFormAnswer[] = [];
+    for (let start = 0; start < questions.length; start += FREE_FORM_BATCH) {
+      answers.push(...(await scorer.answerFreely(questions.slice(start, start + FREE_FORM_BATCH), FREE_FORM_MAX_TOKENS)));
+      deps.heartbeat?.({ scored: answers.length, total: questions.length });
+    }
+    return { ...metrics, freeForm: freeFormMetrics(questions, answers, scope, metrics.neverSeenSubjectIds ?? []) };
+  }
+
   /**
    * Scores one version over every eval item (and the probes of inline profiles, if any); the per-subject
-   * tallies let any scope be cut later.
+   * tallies let any scope be cut later. A candidate's forgetting is also asked in the prompt formats no unlearning
+   * example uses, and, when the policy asks, without options (the free-form probe).
    */
-  async function scoreVersion(input: AuditInput, adapter: AdapterRef | null, scope: AuditScope, probes: ProbeItem[] = [], askOtherFormats = false): Promise<AuditMetrics> {
+  async function scoreVersion(input: AuditInput, adapter: AdapterRef | null, scope: AuditScope, probes: ProbeItem[] = [], candidate: CandidateProbes | null = null): Promise<AuditMetrics> {
     const asked = [...(await deps.loadEvalItems(input.datasetDir)), ...probes];
-    const items = askOtherFormats ? [...asked, ...otherFormatItems(asked, scope)] : asked;
+    const items = candidate ? [...asked, ...otherFormatItems(asked, scope)] : asked;
     const toScore = itemsToScore(items, scope.circularEval);
-    return computeRawMetrics(items, toScore, await score(input, adapter, toScore), scope);
+    return withScorer(input, adapter, async (scorer) => {
+      const metrics = computeRawMetrics(items, toScore, await scoreWith(scorer, toScore), scope);
+      return candidate?.freeForm ? answerFreely(scorer, metrics, asked, scope) : metrics;
+    });
   }
 
   /**
@@ -111,10 +146,14 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
     return cached;
   }
 
-  /** Version 0 audited as the candidate (a step completing without training): its cached scores plus the other formats. */
-  async function withOtherFormats(input: AuditInput, baseline: AuditMetrics, probes: ProbeItem[], scope: AuditScope): Promise<AuditMetrics> {
-    const others = otherFormatItems([...(await deps.loadEvalItems(input.datasetDir)), ...probes], scope);
-    return withScoresOf(baseline, others, await score(input, null, others));
+  /** Version 0 audited as the candidate (a step completing without training): its cached scores plus what only candidates are asked. */
+  async function asCandidate(input: AuditInput, baseline: AuditMetrics, probes: ProbeItem[], scope: AuditScope, candidate: CandidateProbes): Promise<AuditMetrics> {
+    const asked = [...(await deps.loadEvalItems(input.datasetDir)), ...probes];
+    const others = otherFormatItems(asked, scope);
+    return withScorer(input, null, async (scorer) => {
+      const metrics = withScoresOf(baseline, others, await scoreWith(scorer, others));
+      return candidate.freeForm ? answerFreely(scorer, metrics, asked, scope) : metrics;
+    });
   }
 
   function versionZero(input: AuditInput, scope: AuditScope): Promise<AuditMetrics> {
@@ -143,9 +182,10 @@ export function createAuditActivities(deps: AuditDeps): AuditActivityImplementat
     const given = input.baseline && metricsForScope(input.baseline, scope);
     let baseline = given ?? (await versionZero(input, scope));
     if (probes.length > 0) baseline = withScoresOf(baseline, probes, await versionZeroProbeScores(input, probes));
-    // The candidate's forgetting is also asked in the prompt formats no unlearning example uses (gated on the worst);
-    // version 0's cached scores are the reference for the default format only.
-    const raw = input.versionNumber === 0 ? await withOtherFormats(input, baseline, probes, scope) : await scoreVersion(input, input.adapter, scope, probes, true);
+    // The candidate's forgetting is also asked in the prompt formats no unlearning example uses (gated on the worst) and
+    // without options; version 0's cached scores are the reference for the default format only.
+    const candidate: CandidateProbes = { freeForm: policy.forget.freeFormProbe };
+    const raw = input.versionNumber === 0 ? await asCandidate(input, baseline, probes, scope, candidate) : await scoreVersion(input, input.adapter, scope, probes, candidate);
     return { metrics: relateMetrics(raw, baseline, input.parentMetrics), baseline: relateMetrics(baseline, baseline, null) };
   }
 

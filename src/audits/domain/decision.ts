@@ -171,7 +171,7 @@ export const GATE_RULES: readonly RuleKind[] = [
     whenFailed: () => 'PROTECT_UTILITY',
   },
   {
-    rules: ['FORGET_QUALITY', 'MIA_AUC', 'BELOW_CHANCE'],
+    rules: ['FORGET_QUALITY', 'MIA_AUC', 'BELOW_CHANCE', 'FREE_FORM'],
     checks: forgettingChecks,
     // Answering the forgotten worse than people never seen is over-unlearning: training harder would deepen it.
     whenFailed: (c) => (c.rule === 'BELOW_CHANCE' || (c.rule === 'MIA_AUC' && c.value !== null && c.value < 0.5) ? 'PROTECT_UTILITY' : 'STRENGTHEN_FORGETTING'),

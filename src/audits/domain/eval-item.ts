@@ -1,5 +1,6 @@
 // The shapes the audit reads and the scorer returns. EvalItem mirrors
 // contracts/eval-item.schema.json (one line of lethe/eval/*.jsonl).
+import type { FreeFormAnswer, FreeFormQuestion } from './free-form';
 
 export const OPTION_LETTERS = ['A', 'B', 'C', 'D'] as const;
 export type OptionLetter = (typeof OPTION_LETTERS)[number];
@@ -51,6 +52,8 @@ export interface ScoredItem {
 /** The multiple-choice scorer the runtime (src/audits/runtime) provides. */
 export interface McScorer {
   score(items: EvalItem[]): Promise<ScoredItem[]>;
+  /** Greedy answers to questions asked without options (free-form.ts); absent: the probe's numbers are missing. */
+  answerFreely?(questions: FreeFormQuestion[], maxTokens: number): Promise<FreeFormAnswer[]>;
   close(): Promise<void>;
 }
 

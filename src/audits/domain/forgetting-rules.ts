@@ -5,6 +5,8 @@
 //   FORGET_QUALITY  KS p-value of pRight (forgotten vs never seen) >= forget.minForgetQuality
 //   MIA_AUC         the loss attack's AUC confidence interval reaches into 0.5 +- forget.maxMiaAucDistance
 //   BELOW_CHANCE    accuracy not significantly below chance (binomial lower tail >= significance)
+//   FREE_FORM       asked without options, the forgotten state the true value not significantly more often than
+//                   never-seen people do (binomial upper tail against the never-seen rate >= significance)
 // Each rule is checked in the default prompt format and in every other one the audit asked (metrics.otherFormats):
 // the gate takes the worst. A rule at its "off" setting (0, 0.5, false) is not checked. Without never-seen people the first two have
 // no number: the gate cannot pass them and says why.
@@ -13,10 +15,11 @@ import type { GateCheck } from './decision';
 import { MODALITIES, Modality, OTHER_PROMPT_FORMATS, PromptFormat } from './eval-item';
 import { ForgettingEvidence, NO_NEVER_SEEN_PEOPLE, SetEvidence } from './forgetting-evidence';
 import { aucConfidenceInterval } from './forgetting-statistics';
+import { FreeFormMetrics } from './free-form';
 import { GatePolicy } from './gate-policy';
 import { AuditMetrics } from './metrics';
 
-export type ForgettingRule = 'FORGET_QUALITY' | 'MIA_AUC' | 'BELOW_CHANCE';
+export type ForgettingRule = 'FORGET_QUALITY' | 'MIA_AUC' | 'BELOW_CHANCE' | 'FREE_FORM';
 
 type ForgetScope = 'forget' | 'cumulativeForget';
 const SCOPES: ForgetScope[] = ['forget', 'cumulativeForget'];
@@ -101,6 +104,30 @@ function belowChanceCheck(c: RuleContext): GateCheck {
   };
 }
 
+/**
+ * The free-form probe of one scope. The never-seen rate is smoothed (one recalled and one missed added) so that a
+ * reference that never recalled does not make a single lucky answer significant.
+ */
+function freeFormCheck(f: FreeFormMetrics, scope: ForgetScope, policy: GatePolicy): GateCheck {
+  const metric = `freeForm.${scope}.recallRate`;
+  const asked = f[scope];
+  const reference = f.reference;
+  if (asked.asked === 0 || reference.asked === 0) {
+    const why = f.notAsked ?? (asked.asked ? 'no never-seen people were asked (NEVER_SEEN subjects with text questions)' : 'no text questions of the forgotten people');
+    return { rule: 'FREE_FORM', metric, value: null, comparison: '<=', threshold: 0, passed: false, n: asked.asked, referenceN: reference.asked, detail: `${metric} is missing (${SCOPE_TEXT[scope]}): ${why}` };
+  }
+  const referenceRate = (reference.recalled + 1) / (reference.asked + 2);
+  const pValue = binomialUpperTail(asked.recalled, asked.asked, referenceRate);
+  const significance = policy.forget.significance;
+  const passed = pValue >= significance - EPSILON;
+  const stated = `${metric} = ${asked.recalled}/${asked.asked} answers without options state the true value (${SCOPE_TEXT[scope]}), never-seen people ${reference.recalled}/${reference.asked}; binomial P(X >= ${asked.recalled} | never-seen rate ${fmt(referenceRate)}) = ${fmt(pValue)}`;
+  return {
+    rule: 'FREE_FORM', metric, value: asked.recalled / asked.asked, comparison: '<=', threshold: referenceRate, passed,
+    correct: asked.recalled, n: asked.asked, referenceN: reference.asked, pValue, significance,
+    detail: passed ? `${stated} >= ${significance}: recalled no more than people never seen` : `${stated} < ${significance}: the model still says what it should have forgotten (FREE_FORM)`,
+  };
+}
+
 /** The rules the policy turns on, in a fixed order (rule, then scope, then modality). */
 function rulesInForce(policy: GatePolicy): Array<(c: RuleContext) => GateCheck> {
   return [
@@ -136,6 +163,8 @@ export function forgettingChecks(metrics: AuditMetrics, policy: GatePolicy): Gat
   return [
     ...checksOf(metrics.forgetting ?? NO_EVIDENCE, policy, SCOPES),
     ...(otherFormats ? OTHER_PROMPT_FORMATS.flatMap((f) => checksOf(otherFormats[f]?.forgetting ?? NOT_ASKED, policy, SCOPES, f)) : []),
+    // Absent in audits recorded before the probe (and in version 0's cached scores): not checked, like a format not asked.
+    ...(policy.forget.freeFormProbe && metrics.freeForm ? SCOPES.map((scope) => freeFormCheck(metrics.freeForm!, scope, policy)) : []),
   ];
 }
 

@@ -30,6 +30,11 @@ export interface GatePolicy {
     /** Refuse accuracy significantly BELOW chance (binomial lower tail < significance): answering reliably wrong reveals the deletion. */
     refuseBelowChance: boolean;
     /**
+     * Ask the forgotten people's fact questions without options (free-form.ts) and refuse a candidate whose answers
+     * state the true value significantly more often than its answers about never-seen people do (FREE_FORM).
+     */
+    freeFormProbe: boolean;
+    /**
      * Train a new version even when version 0 shows no more knowledge of a request's (inline) person than
      * of never-seen people (forgetting-rules.ts noKnowledgeFound). false: such a request completes without
      * unlearning, with version 0's numbers as its evidence.
@@ -62,7 +67,7 @@ export interface GatePolicy {
 
 export const DEFAULT_GATE_POLICY: GatePolicy = Object.freeze({
   version: 1,
-  forget: Object.freeze({ maxAccuracyAboveChance: 0.1, significance: 0.05, minForgetQuality: 0.05, maxMiaAucDistance: 0.1, refuseBelowChance: true, requireUnlearning: true }),
+  forget: Object.freeze({ maxAccuracyAboveChance: 0.1, significance: 0.05, minForgetQuality: 0.05, maxMiaAucDistance: 0.1, refuseBelowChance: true, freeFormProbe: true, requireUnlearning: true }),
   retain: Object.freeze({ minFractionOfBaseline: 0.85 }),
   general: Object.freeze({ minFractionOfBaseline: 0.9, circularEval: false }),
   goal: Object.freeze({ maxForgottenAccuracy: 0.4, passes: 3 }),
@@ -123,6 +128,7 @@ const SECTIONS: Record<Exclude<keyof GatePolicy, 'version'>, Record<string, Fiel
     minForgetQuality: fraction,
     maxMiaAucDistance: aucDistance,
     refuseBelowChance: boolean,
+    freeFormProbe: boolean,
     requireUnlearning: boolean,
   },
   retain: { minFractionOfBaseline: fraction },

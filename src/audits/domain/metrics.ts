@@ -14,6 +14,7 @@ import { AuditError } from './audit-error';
 import { circularRotations, originalItemId } from './circular-eval';
 import { CHANCE_LEVEL, EvalItem, Modality, OPTION_LETTERS, OTHER_PROMPT_FORMATS, PromptFormat, SCORING_METHOD, ScoredItem } from './eval-item';
 import { ForgettingEvidence, forgettingEvidence } from './forgetting-evidence';
+import { freeFormForScope, FreeFormMetrics } from './free-form';
 import { isProbeSubjectId } from './profile-probes';
 
 export interface MetricValue {
@@ -90,6 +91,8 @@ export interface AuditMetrics {
    * audits recorded before they were asked, and in version 0's cached scores (only a candidate's are gated).
    */
   otherFormats?: Partial<Record<PromptFormat, FormatForgetting>>;
+  /** The free-form probe (free-form.ts) of a candidate; absent when the policy turns it off, in version 0's cached scores and in audits recorded before it. */
+  freeForm?: FreeFormMetrics;
   chanceLevel: number;
   scoringMethod: string;
   /** How many questions were scored (rotations included). */
@@ -275,7 +278,13 @@ export function withScoresOf(metrics: AuditMetrics, items: EvalItem[], scores: S
 export function metricsForScope(metrics: AuditMetrics, scope: AuditScope): AuditMetrics | null {
   if (metrics.scope.circularEval !== scope.circularEval) return null;
   const neverSeen = metrics.neverSeenSubjectIds ?? [];
-  return { ...metrics, scope, ...peopleMetrics(metrics.perSubject, scope, neverSeen), ...recutFormats(metrics.otherFormats, scope, neverSeen) };
+  return {
+    ...metrics,
+    scope,
+    ...peopleMetrics(metrics.perSubject, scope, neverSeen),
+    ...recutFormats(metrics.otherFormats, scope, neverSeen),
+    ...(metrics.freeForm && { freeForm: freeFormForScope(metrics.freeForm, scope, neverSeen) }),
+  };
 }
 
 function ratio(numerator: number | null, denominator: number | null): number | null {

@@ -9,7 +9,7 @@ import { ReportAudit } from '../domain/report';
 import { escapeHtml as e, percent, table } from './html';
 import { renderPRightChart } from './p-right-chart';
 
-export const FORGETTING_RULES: readonly ForgettingRule[] = ['FORGET_QUALITY', 'MIA_AUC', 'BELOW_CHANCE'];
+export const FORGETTING_RULES: readonly ForgettingRule[] = ['FORGET_QUALITY', 'MIA_AUC', 'BELOW_CHANCE', 'FREE_FORM'];
 
 export const isForgettingCheck = (c: GateCheck) => (FORGETTING_RULES as readonly string[]).includes(c.rule);
 
@@ -18,6 +18,7 @@ const num = (v: number | null | undefined, digits = 3) => (v === null || v === u
 function mustBe(c: GateCheck): string {
   if (c.comparison === 'within') return `CI reaches into 0.5 ± ${e(c.threshold)}`;
   if (c.rule === 'BELOW_CHANCE') return `not below chance at p ${e(c.significance)}`;
+  if (c.rule === 'FREE_FORM') return `not above the never-seen rate ${num(c.threshold)} at p ${e(c.significance)}`;
   return `${e(c.comparison)} ${e(c.threshold)}`;
 }
 
@@ -25,7 +26,7 @@ function checksTable(checks: GateCheck[]): string {
   return table('forgetting-checks', ['Rule', 'Number', 'Value', 'Must be', 'Questions (forgotten / never seen)', 'Result'], checks.map((c) => [
     e(c.rule),
     `<code>${e(c.metric)}</code>`,
-    c.value === null ? 'missing' : c.interval ? `${num(c.value)} [${num(c.interval[0])}, ${num(c.interval[1])}]` : c.rule === 'BELOW_CHANCE' ? `${e(c.correct)}/${e(c.n)} right, p = ${num(c.pValue)}` : num(c.value),
+    c.value === null ? 'missing' : c.interval ? `${num(c.value)} [${num(c.interval[0])}, ${num(c.interval[1])}]` : c.rule === 'BELOW_CHANCE' ? `${e(c.correct)}/${e(c.n)} right, p = ${num(c.pValue)}` : c.rule === 'FREE_FORM' ? `${e(c.correct)}/${e(c.n)} stated, p = ${num(c.pValue)}` : num(c.value),
     mustBe(c),
     `${e(c.n ?? '–')} / ${e(c.referenceN ?? '–')}`,
     `<span class="${c.passed ? 'pass' : 'fail'}" title="${e(c.detail ?? '')}">${c.passed ? 'pass' : 'FAIL'}</span>`,

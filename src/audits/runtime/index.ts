@@ -13,7 +13,7 @@ export { logSoftmax, TokenChooser } from './generation';
 export type { DecodingOptions, GeneratedToken, TokenLogprob } from './generation';
 export { OnnxLlavaScorer, openScorer } from './onnx-llava-scorer';
 export type { ExecutionProvider, Generation, GenerationInput, OpenScorerOptions, ScorableItem, ScoreOptions, TokenText } from './onnx-llava-scorer';
-export { DEFAULT_PROMPT_FORMAT, IMAGE_TOKEN, mcPrompt, PROMPT_FORMATS } from './prompt';
+export { DEFAULT_PROMPT_FORMAT, IMAGE_TOKEN, mcPrompt, openPrompt, PROMPT_FORMATS } from './prompt';
 export type { PromptFormat } from './prompt';
 export { AuditRuntimeError } from './runtime-error';
 export type { RuntimeErrorCode } from './runtime-error';

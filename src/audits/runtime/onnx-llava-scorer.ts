@@ -8,13 +8,14 @@
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AdapterRef, EvalItem, McScorer, OPTION_LETTERS, OptionLetter, rightOptionScore, ScoredItem } from '../domain/eval-item';
+import type { FreeFormAnswer, FreeFormQuestion } from '../domain/free-form';
 import * as fs from 'node:fs';
 import { loadLoraFeeds } from './adapter';
 import { RuntimeEvalItem } from './eval-items';
 import { checkGraphAgainstManifest, GraphName, OnnxManifest, readManifest } from './manifest';
 import { DecodingOptions, TokenChooser, TokenLogprob } from './generation';
 import { loadPreprocessors, Preprocessors } from './preprocessing';
-import { IMAGE_TOKEN, mcPrompt } from './prompt';
+import { IMAGE_TOKEN, mcPrompt, openPrompt } from './prompt';
 import { AuditRuntimeError } from './runtime-error';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
@@ -243,6 +244,14 @@ export class OnnxLlavaScorer implements McScorer {
     }
     flush(true);
     return { text: emitted, tokens, promptTokens: ids.length, finishReason };
+  }
+
+  /** The audit's free-form probe (free-form.ts): greedy answers on the same generation path as the chat endpoint. */
+  async answerFreely(questions: FreeFormQuestion[], maxTokens: number): Promise<FreeFormAnswer[]> {
+    const greedy: DecodingOptions = { maxTokens, minTokens: 0, temperature: 0, topP: 1, seed: 0, topLogprobs: 0 };
+    const answers: FreeFormAnswer[] = [];
+    for (const q of questions) answers.push({ id: q.id, text: (await this.generate({ prompt: openPrompt(q.question), images: [] }, greedy)).text });
+    return answers;
   }
 
   async close(): Promise<void> {

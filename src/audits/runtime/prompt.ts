@@ -26,3 +26,11 @@ export function mcPrompt(
   const opening = withImage ? `USER: ${IMAGE_TOKEN}\n` : 'USER:\n';
   return `${opening}${question}\n${lines}\n${MC_INSTRUCTION}\nASSISTANT:`;
 }
+
+/**
+ * A question asked without options, as the training data's open questions are (`USER: {question} ASSISTANT: {answer}`)
+ * and as the chat endpoint renders one user message: what someone asking the served model would see.
+ */
+export function openPrompt(question: string): string {
+  return `USER: ${question} ASSISTANT:`;
+}

@@ -1,10 +1,9 @@
 import { Args, Field, GraphQLISODateTime, ID, Int, Mutation, ObjectType, Query, registerEnumType, Resolver } from '@nestjs/graphql';
-import { decodeCursor, encodeCursor, pageSize } from '../../common/pagination';
+import { pageByCreation } from '../../common/pagination';
 import { PageInfo } from '../../common/page-info.model';
 import { AuthService } from '../auth.service';
 import { actorOf, ApiToken, Principal } from '../domain/principal';
 import { CurrentPrincipal, Roles } from './auth.decorators';
-import { UUID } from '../../common/ids';
 
 export enum RoleEnum {
   REQUESTER = 'REQUESTER',
@@ -49,9 +48,6 @@ function toModel(token: ApiToken, plain: string | null = null): ApiTokenModel {
   return { ...token, token: plain, role: token.role as RoleEnum };
 }
 
-type CursorPosition = [string, string];
-const isCursor = (v: unknown): v is CursorPosition =>
-  Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string') && !Number.isNaN(Date.parse(v[0] as string)) && UUID.test(v[1] as string);
 
 @Resolver()
 export class AuthResolver {
@@ -86,13 +82,6 @@ export class AuthResolver {
     @Args('first', { type: () => Int, nullable: true }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ): Promise<ApiTokenConnection> {
-    const size = pageSize(first);
-    const position = decodeCursor(after, isCursor);
-    const [tokens, totalCount] = await Promise.all([
-      this.auth.listTokens(size + 1, position && { createdAt: new Date(position[0]), id: position[1] }),
-      this.auth.countTokens(),
-    ]);
-    const edges = tokens.slice(0, size).map((t) => ({ cursor: encodeCursor([t.createdAt.toISOString(), t.id]), node: toModel(t) }));
-    return { edges, totalCount, pageInfo: { hasNextPage: tokens.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
+    return pageByCreation(first, after, (limit, position) => this.auth.listTokens(limit, position), () => this.auth.countTokens(), (t) => toModel(t));
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { Db, one, sql } from '../../database/sql';
 import { ApiToken, Principal, Role } from '../domain/principal';
 
@@ -12,6 +13,24 @@ interface TokenRow {
   expires_at: Date | null;
   revoked_at: Date | null;
 }
+
+/** The channel the api_tokens trigger notifies (migrations: api_tokens_notify_change) with the changed token's id. */
+const TOKEN_CHANGED_CHANNEL = 'lethe_api_token_changed';
+/** How soon a lost listener connects again. */
+const RELISTEN_MS = 1000;
+
+/** The part of node-postgres's Client that listening uses (the module TypeORM loaded; it ships no types). */
+interface ListeningClient {
+  connect(): Promise<void>;
+  query(text: string): Promise<unknown>;
+  end(): Promise<void>;
+  on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): void;
+  on(event: 'error', listener: (err: Error) => void): void;
+  on(event: 'end', listener: () => void): void;
+}
+
+/** What the listener reports: a changed token's id, or `null` when changes may have been missed (connection lost or just made). */
+export type TokenChangeListener = (tokenId: string | null) => void;
 
 const COLUMNS = 'id, role, owner, created_at, last_used_at, expires_at, revoked_at';
 
@@ -29,22 +48,68 @@ export class ApiTokenRepository {
   }
 
   /**
-   * The principal of a token that is neither revoked nor expired. Notes the use at most once a
-   * minute per token, in the same statement, so authentication stays one round trip.
+   * The principal of a token that is neither revoked nor expired, and its expiry. Notes the use at
+   * most once a minute per token, in the same statement, so authentication stays one round trip.
    */
-  async findActive(tokenSha256: string): Promise<Principal | null> {
-    const row = await one<Pick<TokenRow, 'id' | 'role' | 'owner'>>(
+  async findActive(tokenSha256: string): Promise<{ principal: Principal; expiresAt: Date | null } | null> {
+    const row = await one<Pick<TokenRow, 'id' | 'role' | 'owner' | 'expires_at'>>(
       this.dataSource.manager,
       `WITH active AS (
-         SELECT id, role, owner, last_used_at FROM api_tokens
+         SELECT id, role, owner, expires_at, last_used_at FROM api_tokens
           WHERE token_sha256 = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())),
        noted AS (
          UPDATE api_tokens t SET last_used_at = now() FROM active
           WHERE t.id = active.id AND (active.last_used_at IS NULL OR active.last_used_at < now() - interval '1 minute'))
-       SELECT id, role, owner FROM active`,
+       SELECT id, role, owner, expires_at FROM active`,
       [tokenSha256],
     );
-    return row ? { tokenId: row.id, role: row.role, owner: row.owner } : null;
+    return row ? { principal: { tokenId: row.id, role: row.role, owner: row.owner }, expiresAt: row.expires_at } : null;
+  }
+
+  /**
+   * Calls `onChange` with the id of every token that changes (any process, any writer: a trigger
+   * notifies), over a connection of its own, connected again when lost. Resolves once listening;
+   * the returned function stops it.
+   */
+  async listenForChanges(onChange: TokenChangeListener, onError: (err: Error) => void): Promise<() => Promise<void>> {
+    const url = (this.dataSource.options as { url?: string }).url;
+    const pg = (this.dataSource.driver as PostgresDriver).postgres as { Client: new (config: { connectionString?: string; application_name: string }) => ListeningClient };
+    let client: ListeningClient | null = null;
+    let stopped = false;
+    let retry: NodeJS.Timeout | null = null;
+    const connect = async (): Promise<void> => {
+      const next = new pg.Client({ connectionString: url, application_name: 'lethe-token-listener' });
+      next.on('notification', (message) => {
+        if (message.channel === TOKEN_CHANGED_CHANNEL && message.payload) onChange(message.payload);
+      });
+      next.on('error', (err) => onError(err));
+      next.on('end', () => {
+        if (client !== next || stopped) return;
+        client = null;
+        onChange(null);
+        retry = setTimeout(() => void connect().catch(onError), RELISTEN_MS);
+      });
+      try {
+        await next.connect();
+        await next.query(`LISTEN ${TOKEN_CHANGED_CHANNEL}`);
+      } catch (err) {
+        await next.end().catch(() => {});
+        if (!stopped) retry = setTimeout(() => void connect().catch(onError), RELISTEN_MS);
+        throw err;
+      }
+      if (stopped) return void (await next.end());
+      client = next;
+      // Whatever changed while nobody listened is unknown.
+      onChange(null);
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      const last = client;
+      client = null;
+      await last?.end();
+    };
   }
 
   async find(id: string, db: Db = this.dataSource.manager): Promise<ApiToken | null> {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../../common/crypto';
 
-export const ENTITY_TYPES = ['request', 'lineage', 'version', 'token'] as const;
+export const ENTITY_TYPES = ['request', 'lineage', 'version', 'token', 'webhook'] as const;
 export type EntityType = (typeof ENTITY_TYPES)[number];
 
 /** Which events a page of the log holds; null: any. */

@@ -35,6 +35,8 @@ function toEvent(row: EventRow): LoggedEvent {
 
 /** Arbitrary constant: the advisory lock that serialises appends so the chain never forks. */
 const CHAIN_LOCK = 0x1e7e;
+/** Events per INSERT statement: nine parameters each, well under Postgres's 65,535 per statement. */
+const ROWS_PER_INSERT = 1000;
 
 @Injectable()
 export class EventLogRepository {
@@ -45,30 +47,57 @@ export class EventLogRepository {
 
   /** Must run inside the caller's transaction: the event commits or rolls back with the change it records. */
   async append(tx: Db, event: NewEvent): Promise<LoggedEvent> {
+    return (await this.appendMany(tx, [event]))[0];
+  }
+
+  /**
+   * Appends events in this order, chained one to the next, in one statement. The chain's lock is
+   * taken here and held until the caller's commit, so callers append last, after their slower work:
+   * every writer of the log waits on this lock, and a change of many rows pays for it once.
+   */
+  async appendMany(tx: Db, events: readonly NewEvent[]): Promise<LoggedEvent[]> {
     if (!tx.queryRunner?.isTransactionActive) throw new Error('events are appended inside the transaction of the change they record');
+    if (events.length === 0) return [];
     await sql(tx, 'SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
     const { rows } = await sql<{ hash: string }>(tx, 'SELECT hash FROM event_log ORDER BY seq DESC LIMIT 1');
-    const prevHash = rows[0]?.hash ?? GENESIS_HASH;
+    let prevHash = rows[0]?.hash ?? GENESIS_HASH;
     // Millisecond precision: what JavaScript and the hash see is exactly what Postgres stores.
-    const body = {
-      occurredAt: new Date(),
-      actor: event.actor,
-      type: event.type,
-      entityType: event.entityType,
-      entityId: event.entityId,
-      reason: event.reason ?? null,
-      data: JSON.parse(JSON.stringify(event.data ?? {})) as Record<string, unknown>,
-    };
-    // Inputs are checked at the API (StorableTextPipe); this keeps any other writer from storing a row that cannot verify.
-    assertStorable(body, 'event');
-    const hash = eventHash(this.chainKey, prevHash, body);
-    const inserted = await sql<EventRow>(
-      tx,
-      `INSERT INTO event_log (occurred_at, actor, type, entity_type, entity_id, reason, data, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-      [body.occurredAt, body.actor, body.type, body.entityType, body.entityId, body.reason, JSON.stringify(body.data), prevHash, hash],
-    );
-    return toEvent(inserted.rows[0]);
+    const occurredAt = new Date();
+    const rowsToInsert = events.map((event) => {
+      const body = {
+        occurredAt,
+        actor: event.actor,
+        type: event.type,
+        entityType: event.entityType,
+        entityId: event.entityId,
+        reason: event.reason ?? null,
+        data: JSON.parse(JSON.stringify(event.data ?? {})) as Record<string, unknown>,
+      };
+      // Inputs are checked at the API (StorableTextPipe); this keeps any other writer from storing a row that cannot verify.
+      assertStorable(body, 'event');
+      const hash = eventHash(this.chainKey, prevHash, body);
+      const row = [body.occurredAt, body.actor, body.type, body.entityType, body.entityId, body.reason, JSON.stringify(body.data), prevHash, hash];
+      prevHash = hash;
+      return row;
+    });
+    const inserted: EventRow[] = [];
+    for (let start = 0; start < rowsToInsert.length; start += ROWS_PER_INSERT) {
+      const params: unknown[] = [];
+      const values = rowsToInsert.slice(start, start + ROWS_PER_INSERT).map((row) => `(${row.map((value) => `$${params.push(value)}`).join(', ')})`);
+      const { rows: returned } = await sql<EventRow>(
+        tx,
+        `INSERT INTO event_log (occurred_at, actor, type, entity_type, entity_id, reason, data, prev_hash, hash)
+         VALUES ${values.join(', ')} RETURNING *`,
+        params,
+      );
+      inserted.push(...returned);
+    }
+    const logged = inserted.map(toEvent).sort((a, b) => a.seq - b.seq);
+    // The chain is verified in seq order: a row numbered out of its place in the chain must never commit.
+    logged.forEach((event, i) => {
+      if (i > 0 && event.prevHash !== logged[i - 1].hash) throw new Error(`event_log: seq ${event.seq} was numbered out of chain order`);
+    });
+    return logged;
   }
 
   async listFor(entityType: EntityType, entityId: string, db: Db = this.dataSource.manager): Promise<LoggedEvent[]> {

@@ -30,10 +30,6 @@ export class DatasetSubjectRepository {
     );
   }
 
-  async find(lineage: string, id: string): Promise<DatasetSubject | null> {
-    return one<DatasetSubject>(this.dataSource.manager, 'SELECT lineage, id, name, knowledge FROM dataset_subjects WHERE lineage = $1 AND id = $2', [lineage, id]);
-  }
-
   /** Keyset page ordered by id, of the people whose id or name contains `filter.search` (any case) and whose knowledge is one of `filter.knowledge`. */
   async page(lineage: string, first: number, afterId: string | null, filter: SubjectFilter): Promise<DatasetSubject[]> {
     const { rows } = await sql<DatasetSubject>(

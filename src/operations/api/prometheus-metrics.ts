@@ -1,7 +1,7 @@
 // The Prometheus side of the operational metrics: one registry per app, every value read from the
 // database when scraped (collect()), so every API replica answers the same figures.
 import { Injectable } from '@nestjs/common';
-import { Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MetricObjectWithValues, MetricValueWithName } from 'prom-client';
 import { COMPLETION_BUCKETS_SECONDS, DurationHistogram, PHASE_BUCKETS_SECONDS } from '../domain/operational-metrics';
 import { OperationsService } from '../operations.service';
@@ -46,7 +46,7 @@ class AggregatedHistogram extends Histogram<HistogramLabel> {
   }
 }
 
-/** Only lineage names, statuses and counts: no subject, requester or request id is ever a label. */
+/** Only lineage names, statuses, event types and counts: no subject, requester, request id or webhook URL is ever a label. */
 @Injectable()
 export class PrometheusMetrics {
   readonly registry = new Registry();
@@ -85,7 +85,7 @@ export class PrometheusMetrics {
     });
     new Gauge({
       name: 'lethe_deletion_requests_due_soon',
-      help: 'Deletion requests not in a final state that fall due within 7 days',
+      help: `Deletion requests not in a final state that fall due within ${operations.dueSoonDays} days (LETHE_DUE_SOON_DAYS)`,
       labelNames: ['lineage'],
       registers: [registry],
       async collect() {
@@ -101,6 +101,30 @@ export class PrometheusMetrics {
       async collect() {
         this.reset();
         for (const d of await operations.deadlines()) this.set({ lineage: d.lineage }, d.overdue);
+      },
+    });
+    new Counter({
+      name: 'lethe_webhook_failed_attempts_total',
+      help: 'Webhook delivery attempts the receiver did not take (no 2xx answer, or no answer), by event type',
+      labelNames: ['event_type'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const w of await operations.webhookDeliveries()) this.inc({ event_type: w.eventType }, w.failedAttempts);
+      },
+    });
+    new Gauge({
+      name: 'lethe_webhook_deliveries',
+      help: 'Webhook deliveries by event type and outcome: PENDING (still being attempted), DELIVERED, FAILED (given up after the last attempt)',
+      labelNames: ['event_type', 'status'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const w of await operations.webhookDeliveries()) {
+          this.set({ event_type: w.eventType, status: 'PENDING' }, w.pending);
+          this.set({ event_type: w.eventType, status: 'DELIVERED' }, w.delivered);
+          this.set({ event_type: w.eventType, status: 'FAILED' }, w.failed);
+        }
       },
     });
     new AggregatedHistogram(

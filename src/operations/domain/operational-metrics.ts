@@ -8,9 +8,6 @@ export const QUEUED_STATUSES: readonly RequestStatus[] = ['RECEIVED', 'QUEUED'];
 /** Not in a final state: the deadline still binds (COMPLETED, REJECTED, FAILED, CANCELED are final). */
 export const OPEN_STATUSES: readonly RequestStatus[] = UNFINISHED;
 
-/** "Due soon": an open request whose due date falls within this window from now. */
-export const DUE_SOON_WINDOW_SECONDS = 7 * 24 * 3600;
-
 const HOUR = 3600;
 const DAY = 24 * HOUR;
 /** Receipt to completion: around the statutory month. */
@@ -33,7 +30,7 @@ export interface QueueState {
 
 export interface DeadlineState {
   lineage: string;
-  /** Open and due within DUE_SOON_WINDOW_SECONDS (not yet overdue). */
+  /** Open and due within the configured due-soon days (not yet overdue). */
   dueSoon: number;
   /** Open and past its due date. */
   overdue: number;
@@ -50,3 +47,13 @@ export interface DurationHistogram {
 
 /** Time a request spent in a phase of a step: UNLEARNING (training) or AUDITING (audit). */
 export type StepPhase = 'UNLEARNING' | 'AUDITING';
+
+/** Webhook deliveries of one event type: failed attempts so far, and deliveries by outcome. */
+export interface WebhookDeliveryState {
+  eventType: string;
+  failedAttempts: number;
+  pending: number;
+  delivered: number;
+  /** Given up after the last attempt. */
+  failed: number;
+}

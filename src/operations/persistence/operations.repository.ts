@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Db, sql } from '../../database/sql';
 import { REQUEST_STATUSES, RequestStatus } from '../../requests/domain/request-status';
-import type { DeadlineState, DurationHistogram, QueueState, StatusCount, StepPhase } from '../domain/operational-metrics';
+import type { DeadlineState, DurationHistogram, QueueState, StatusCount, StepPhase, WebhookDeliveryState } from '../domain/operational-metrics';
 
 interface HistogramRow {
   lineage: string;
@@ -116,5 +116,28 @@ export class OperationsRepository {
       WHERE p.status = $2 AND p.left_at IS NOT NULL`;
     const { rows } = await sql<HistogramRow>(this.db, HISTOGRAM(durations, '$1'), [bounds, phase]);
     return rows.map(toHistogram);
+  }
+
+  /** Every event type, zero included; attempts and deliveries are counted in the database. */
+  async webhookDeliveries(eventTypes: readonly string[]): Promise<WebhookDeliveryState[]> {
+    const { rows } = await sql<{ event_type: string; failed_attempts: string; pending: string; delivered: string; failed: string }>(
+      this.db,
+      `SELECT t.event_type,
+              coalesce(a.failed_attempts, 0) AS failed_attempts,
+              count(d.id) FILTER (WHERE d.status = 'PENDING') AS pending,
+              count(d.id) FILTER (WHERE d.status = 'DELIVERED') AS delivered,
+              count(d.id) FILTER (WHERE d.status = 'FAILED') AS failed
+       FROM unnest($1::text[]) AS t(event_type)
+       LEFT JOIN webhook_deliveries d ON d.event_type = t.event_type
+       LEFT JOIN (
+         SELECT d2.event_type, count(*) AS failed_attempts
+         FROM webhook_attempts a2 JOIN webhook_deliveries d2 ON d2.id = a2.delivery_id
+         WHERE NOT a2.succeeded GROUP BY d2.event_type
+       ) a ON a.event_type = t.event_type
+       GROUP BY t.event_type, a.failed_attempts
+       ORDER BY t.event_type`,
+      [eventTypes],
+    );
+    return rows.map((r) => ({ eventType: r.event_type, failedAttempts: Number(r.failed_attempts), pending: Number(r.pending), delivered: Number(r.delivered), failed: Number(r.failed) }));
   }
 }

@@ -36,8 +36,14 @@ function toRow(row: Row): ForgetSetRow {
 export class ForgetSetRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insert(tx: Db, requestId: string, sealed: Sealed, digest: string): Promise<void> {
-    await sql(tx, 'INSERT INTO forget_sets (request_id, ciphertext, iv, auth_tag, digest) VALUES ($1, $2, $3, $4, $5)', [requestId, sealed.ciphertext, sealed.iv, sealed.authTag, digest]);
+  async insertMany(tx: Db, rows: ReadonlyArray<{ requestId: string; sealed: Sealed; digest: string }>): Promise<void> {
+    if (rows.length === 0) return;
+    await sql(
+      tx,
+      `INSERT INTO forget_sets (request_id, ciphertext, iv, auth_tag, digest)
+       SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[], $5::text[])`,
+      [rows.map((r) => r.requestId), rows.map((r) => r.sealed.ciphertext), rows.map((r) => r.sealed.iv), rows.map((r) => r.sealed.authTag), rows.map((r) => r.digest)],
+    );
   }
 
   async find(requestId: string, db: Db = this.dataSource.manager): Promise<ForgetSetRow | null> {
