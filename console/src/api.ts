@@ -77,3 +77,18 @@ export interface Viewer {
   role: Role;
   owner: string;
 }
+
+/** The names of every lineage (modelLineages; every role that files may read them), in name order. */
+export async function listLineageNames(): Promise<string[]> {
+  const names: string[] = [];
+  let after: string | null = null;
+  do {
+    const page: { modelLineages: { edges: { node: { name: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await gql(
+      'query ($after: String) { modelLineages(first: 100, after: $after) { edges { node { name } } pageInfo { hasNextPage endCursor } } }',
+      { after },
+    );
+    names.push(...page.modelLineages.edges.map((e) => e.node.name));
+    after = page.modelLineages.pageInfo.hasNextPage ? page.modelLineages.pageInfo.endCursor : null;
+  } while (after);
+  return names;
+}

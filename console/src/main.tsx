@@ -52,7 +52,7 @@ function Screen({ viewer, route }: { viewer: Viewer; route: string[] }) {
   const allowed = NAV.find((n) => n.path === first)?.roles.includes(viewer.role) ?? false;
   if (first === 'requests' && second) return <RequestDetail id={second} viewer={viewer} />;
   if (!allowed) return <RequestList viewer={viewer} />;
-  if (first === 'new') return <NewRequest viewer={viewer} />;
+  if (first === 'new') return <NewRequest />;
   if (first === 'review') return <ReviewQueue />;
   if (first === 'lineages') return second ? <LineageDetail name={second} viewer={viewer} /> : <LineageIndex />;
   if (first === 'events') return <EventLog />;

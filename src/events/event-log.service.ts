@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Db } from '../database/sql';
-import { ChainVerification, ChainVerifier, EntityType, LoggedEvent, NewEvent } from './domain/event';
+import { InputError } from '../common/errors';
+import { ChainVerification, ChainVerifier, ENTITY_TYPES, EntityType, EventFilter, LoggedEvent, NewEvent } from './domain/event';
 import { CHAIN_KEY } from './chain-key';
 import { EventLogRepository } from './persistence/event-log.repository';
 
@@ -45,6 +46,15 @@ export class EventLog {
 
   eventsOf(entityType: EntityType, entityId: string): Promise<LoggedEvent[]> {
     return this.events.listFor(entityType, entityId);
+  }
+
+  /** One page of the whole log, newest first; `beforeSeq` is the last seq of the page before (null: from the head). */
+  async page(filter: { entityType: string | null; entityId: string | null }, first: number, beforeSeq: number | null): Promise<{ events: LoggedEvent[]; totalCount: number; hasNextPage: boolean }> {
+    const entityType = filter.entityType?.trim() || null;
+    if (entityType !== null && !ENTITY_TYPES.includes(entityType as EntityType)) throw new InputError('entityType', `must be one of ${ENTITY_TYPES.join(', ')}`);
+    const checked: EventFilter = { entityType: entityType as EntityType | null, entityId: filter.entityId?.trim() || null };
+    const page = await this.events.pageBefore(beforeSeq, first + 1, checked);
+    return { events: page.slice(0, first), totalCount: await this.events.count(checked), hasNextPage: page.length > first };
   }
 
   /** The chain head now: a document that records it is anchored to the log as it was. */

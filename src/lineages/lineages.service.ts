@@ -5,10 +5,11 @@ import { DataSource } from 'typeorm';
 import { AuditError } from '../audits/domain/audit-error';
 import { parseGatePolicy } from '../audits/domain/gate-policy';
 import { InputError } from '../common/errors';
+import { canSeeEverything, Principal } from '../auth/domain/principal';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { EventLog } from '../events/event-log.service';
 import { confineToRoots } from './domain/path-roots';
-import { DatasetSubject, defaultHyperParameters, Knowledge, KNOWLEDGE, LINEAGE_NAME, LineageError, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseProfileRetentionDays, parseReforgetAboveAccuracy, parseReforgetPasses, STRATEGIES, Strategy } from './domain/lineage';
+import { DatasetSubject, defaultHyperParameters, Knowledge, KNOWLEDGE, LINEAGE_NAME, LineageError, MAX_SUBJECT_SEARCH_LENGTH, ModelLineage, parseHyperParameters, parseLora, parseMethod, parseProfileRetentionDays, parseReforgetAboveAccuracy, parseReforgetPasses, REQUESTER_SUBJECT_SEARCH, STRATEGIES, Strategy } from './domain/lineage';
 import { parseServingKind } from './domain/serving-kind';
 import { DatasetSubjectRepository } from './persistence/dataset-subject.repository';
 import { LineageRepository } from './persistence/lineage.repository';
@@ -169,9 +170,33 @@ export class LineagesService {
     return this.lineages.list();
   }
 
-  async subjectsPage(lineage: string, first: number, afterId: string | null): Promise<{ subjects: DatasetSubject[]; totalCount: number; hasNextPage: boolean }> {
+  /** Every role that may file sees every lineage's name: a REQUESTER may file on any lineage. */
+  async page(first: number, afterName: string | null): Promise<{ lineages: ModelLineage[]; totalCount: number; hasNextPage: boolean }> {
+    const page = await this.lineages.page(first + 1, afterName);
+    return { lineages: page.slice(0, first), totalCount: await this.lineages.count(), hasNextPage: page.length > first };
+  }
+
+  /**
+   * The dataset's people, by id. AUDITORs and OPERATORs list them all; a REQUESTER only searches
+   * (REQUESTER_SUBJECT_SEARCH) among the people the model was trained on or knew before: the names
+   * are the dataset's metadata, and a NEVER_SEEN person is no one it could be asked to forget.
+   */
+  async subjectsPage(
+    lineage: string,
+    request: { first: number; afterId: string | null; search: string | null },
+    principal: Principal,
+  ): Promise<{ subjects: DatasetSubject[]; totalCount: number; hasNextPage: boolean }> {
     await this.get(lineage);
-    const page = await this.subjects.page(lineage, first + 1, afterId);
-    return { subjects: page.slice(0, first), totalCount: await this.subjects.count(lineage), hasNextPage: page.length > first };
+    const search = request.search?.trim() || null;
+    if (search !== null && search.length > MAX_SUBJECT_SEARCH_LENGTH) throw new InputError('search', `must be at most ${MAX_SUBJECT_SEARCH_LENGTH} characters`);
+    const everything = canSeeEverything(principal);
+    if (!everything) {
+      const { minSearchLength, maxResults } = REQUESTER_SUBJECT_SEARCH;
+      if (search === null || search.length < minSearchLength) throw new InputError('search', `a ${principal.role} searches with at least ${minSearchLength} characters`);
+      if (request.first > maxResults) throw new InputError('first', `a ${principal.role} gets at most ${maxResults} results`);
+    }
+    const filter = { search, knowledge: everything ? KNOWLEDGE : KNOWLEDGE.filter((k) => k !== 'NEVER_SEEN') };
+    const page = await this.subjects.page(lineage, request.first + 1, request.afterId, filter);
+    return { subjects: page.slice(0, request.first), totalCount: await this.subjects.count(lineage, filter), hasNextPage: page.length > request.first };
   }
 }

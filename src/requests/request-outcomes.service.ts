@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Db } from '../database/sql';
+import { ModelVersion } from '../lineages/domain/lineage';
 import { ModelVersionsService } from '../lineages/model-versions.service';
 import { DeletionRequest } from './domain/deletion-request';
 import { RequestError } from './domain/request-error';
@@ -14,6 +15,13 @@ import { RequestLifecycle } from './request-lifecycle.service';
  * the decision: promotion completes them, rejection ends them (or leaves them for another attempt),
  * a rollback reopens the ones it undoes.
  */
+/** What a rollback would do; see RequestOutcomes.previewRollback. */
+export interface RollbackPreview {
+  rolledBack: ModelVersion[];
+  reopened: DeletionRequest[];
+  conflict: string | null;
+}
+
 @Injectable()
 export class RequestOutcomes {
   constructor(
@@ -47,10 +55,21 @@ export class RequestOutcomes {
     });
   }
 
+  /**
+   * What a rollback to `toVersion` would do, without changing anything: the versions it rolls back,
+   * the COMPLETED requests it would reopen, and the conflict that would refuse it (null when none).
+   * The API checks a rollback with it before asking the workflow, and operators preview with it.
+   */
+  async previewRollback(lineage: string, toVersion: number): Promise<RollbackPreview> {
+    const rolledBack = await this.versions.rollbackTargets(lineage, toVersion);
+    const reopened = await this.requests.listCompletedByVersions(this.dataSource.manager, rolledBack.map((v) => v.id));
+    return { rolledBack, reopened, conflict: await this.unrecoverable(reopened, toVersion) };
+  }
+
   /** Checks a rollback without changing anything (the API calls it before asking the workflow). */
   async validateRollback(lineage: string, toVersion: number): Promise<void> {
-    const undone = await this.versions.rollbackTargets(lineage, toVersion);
-    await this.refuseUnrecoverable(await this.requests.listCompletedByVersions(this.dataSource.manager, undone.map((v) => v.id)), toVersion);
+    const { conflict } = await this.previewRollback(lineage, toVersion);
+    if (conflict) throw new RequestError('CONFLICT', conflict, 'toVersion');
   }
 
   /**
@@ -62,7 +81,8 @@ export class RequestOutcomes {
     return this.dataSource.transaction((tx) =>
       this.versions.rollback(tx, lineage, toVersion, reason, actor, async (rolledBack) => {
         const undone = await this.requests.listCompletedByVersions(tx, rolledBack.map((v) => v.id));
-        await this.refuseUnrecoverable(undone, toVersion, tx);
+        const conflict = await this.unrecoverable(undone, toVersion, tx);
+        if (conflict) throw new RequestError('CONFLICT', conflict, 'toVersion');
         for (const request of undone) {
           await this.lifecycle.transition(tx, request.id, 'REOPENED', { actor, reason: `rollback to version ${toVersion}: ${reason}`, data: { version: toVersion } });
         }
@@ -73,13 +93,12 @@ export class RequestOutcomes {
 
   /**
    * Retention purges an inline profile when a sequential step completes it: such a person could
-   * not be unlearned again after a rollback, so the rollback is refused.
+   * not be unlearned again after a rollback, so the rollback is refused. Returns why, or null.
    */
-  private async refuseUnrecoverable(undone: DeletionRequest[], toVersion: number, db?: Db): Promise<void> {
+  private async unrecoverable(undone: DeletionRequest[], toVersion: number, db?: Db): Promise<string | null> {
     const inline = undone.filter((r) => r.datasetSubjectId === null);
     const purged = (await this.forgetSets.loadMany(inline.map((r) => r.id), db)).filter((f) => f.content === null);
-    if (purged.length > 0) {
-      throw new RequestError('CONFLICT', `rolling back to version ${toVersion} would undo request(s) ${purged.map((f) => f.requestId).join(', ')}, whose personal data was purged at completion; they could not be unlearned again`, 'toVersion');
-    }
+    if (purged.length === 0) return null;
+    return `rolling back to version ${toVersion} would undo request(s) ${purged.map((f) => f.requestId).join(', ')}, whose personal data was purged at completion; they could not be unlearned again`;
   }
 }

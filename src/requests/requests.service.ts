@@ -17,7 +17,7 @@ import { SubmissionInput, validateSubmission } from './domain/submission';
 import { ForgetSets } from './forget-sets.service';
 import { DeletionRequestRepository, NewDeletionRequest, RequestCursor, RequestFilter } from './persistence/deletion-request.repository';
 import { RequestLifecycle } from './request-lifecycle.service';
-import { RequestOutcomes } from './request-outcomes.service';
+import { RequestOutcomes, RollbackPreview } from './request-outcomes.service';
 import { IntakeWriter } from './intake-writer.service';
 import { RequestQueuer } from './request-queuer.service';
 
@@ -185,6 +185,11 @@ export class RequestsService {
       this.logger.warn(`progress of request ${request.id} on lineage ${request.lineage}: ${(err as Error).message}`);
       return null;
     }
+  }
+
+  /** What a rollback would do (versions, requests reopened, or the conflict), checked by the rollback's own rules. */
+  previewRollback(lineage: string, toVersion: number): Promise<RollbackPreview> {
+    return this.outcomes.previewRollback(lineage, toVersion);
   }
 
   /** An operator's rollback of a lineage; the workflow carries it out once its running step ends. */

@@ -6,12 +6,14 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { ModelVersionsService } from '../../src/lineages/model-versions.service';
 import { RequestLifecycle } from '../../src/requests/request-lifecycle.service';
+import { RequestOutcomes } from '../../src/requests/request-outcomes.service';
 import { startTestApp, writeDataset, writeModelDir, type TestApp } from '../support/app';
 import { launchChromium } from '../support/chromium';
 import { START_HOOK_TIMEOUT_MS } from '../support/postgres';
 import { recordingQueueModule, RecordingQueue } from '../support/recording-queue';
-import { DESKTOP, errorBeside, issueToken, PHONE, screenshot, signIn } from './driver';
+import { DESKTOP, errorBeside, issueToken, PHONE, readUntil, screenshot, signIn } from './driver';
 
 const SUBMIT = 'mutation ($input: SubmitDeletionRequestInput!) { submitDeletionRequest(input: $input) { id } }';
 
@@ -30,9 +32,10 @@ describe('web console (real API and browser, recorded queue)', { timeout: 10 * 6
       { id: 's1', name: 'Ada Fictional', knowledge: 'FINETUNED' },
       { id: 's2', name: 'Bo Fictional', knowledge: 'FINETUNED' },
       { id: 's3', name: 'Cy Celebrity', knowledge: 'PRETRAINED' },
+      { id: 's4', name: 'Ada Neverseen', knowledge: 'NEVER_SEEN' },
     ]);
     const model = writeModelDir(path.join(t.postgres.dir, 'model'));
-    await t.operator.ok('mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }', { input: { name: 'main', baseModelPath: model, datasetPath: dataset } });
+    for (const name of ['main', 'rb']) await t.operator.ok('mutation ($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name } }', { input: { name, baseModelPath: model, datasetPath: dataset } });
     alice = await issueToken(t.operator, 'REQUESTER', 'alice@example.org');
     bob = await issueToken(t.operator, 'REQUESTER', 'bob@example.org');
     auditor = await issueToken(t.operator, 'AUDITOR', 'audit-office');
@@ -191,6 +194,97 @@ describe('web console (real API and browser, recorded queue)', { timeout: 10 * 6
     await page.getByText(/^revoked /).waitFor();
     assert.equal((await t.operator.withToken(issued).fails('{ viewer { role } }')).code, 'UNAUTHENTICATED');
     await screenshot(page, 'tokens');
+    await page.close();
+  });
+
+  it('a privacy officer picks the dataset person by searching the API, among the lineages it lists; NEVER_SEEN people are not offered', async () => {
+    const page = await signIn(browser, t.baseUrl, alice);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'File a request' }).click();
+    assert.deepEqual(await page.locator('#lineage-names option').evaluateAll((options) => options.map((o) => o.getAttribute('value'))), ['main', 'rb'], 'the lineages from modelLineages');
+    await page.getByLabel('Lineage (the model)').fill('main');
+    const search = page.getByLabel('Search people');
+    await search.fill('a');
+    // The answer for the new search replaces the one before.
+    const tooShort = /search.*at least 2 characters.*\(BAD_USER_INPUT\)/;
+    const message = await readUntil(() => errorBeside(page, 'Search people'), (m) => tooShort.test(m));
+    assert.match(message, tooShort);
+    await search.fill('ada');
+    const person = page.getByLabel('Person', { exact: true });
+    await person.locator('option').first().waitFor();
+    assert.deepEqual(await person.locator('option').allTextContents(), ['Ada Fictional (s1, finetuned)'], 'Ada Neverseen (NEVER_SEEN) is not offered');
+    assert.equal(await errorBeside(page, 'Search people'), '');
+    await person.selectOption('s1');
+    await page.getByRole('button', { name: 'File the request' }).click();
+    await page.waitForURL(/#\/requests\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').at(-1)!;
+    const filed = (await t.operator.ok('query ($id: ID!) { deletionRequest(id: $id) { requester datasetSubjectId lineage } }', { id })).deletionRequest;
+    assert.deepEqual(filed, { requester: 'alice@example.org', datasetSubjectId: 's1', lineage: 'main' });
+    await page.close();
+  });
+
+  it('the rollback confirmation names what the API\'s rollbackPreview says it reopens; lineages are listed by the API', async () => {
+    // A version of lineage rb that carried out one request, made as the workflow's activities make it.
+    const { submitDeletionRequest: filed } = await t.operator.withToken(alice).ok(SUBMIT, { input: { lineage: 'rb', idempotencyKey: 'alice-rb', legalBasis: 'GDPR Art. 17(1)(a)', subject: { datasetSubjectId: 's2' } } });
+    const lifecycle = t.app.get(RequestLifecycle);
+    const versions = t.app.get(ModelVersionsService);
+    await lifecycle.transitionNow(filed.id, 'UNLEARNING', { actor: 'workflow' });
+    const candidate = await versions.createCandidate({ lineage: 'rb', parentNumber: 0, adapterUri: `/artifacts/${filed.id}`, adapterSha256: 'a'.repeat(64), method: 'ga_klr', hyperParameters: { learningRate: 1e-4 }, requestIds: [filed.id], actor: 'workflow' });
+    await lifecycle.transitionNow(filed.id, 'AUDITING', { actor: 'workflow' });
+    await versions.recordAudit({ lineage: 'rb', versionNumber: candidate.number, requestIds: [filed.id], attempt: 1, metrics: { forget: 0.25 }, decision: 'PASS', reasons: [], actor: 'workflow' });
+    await t.app.get(RequestOutcomes).promote('rb', candidate.number, 'workflow', 'gate passed');
+
+    const page = await signIn(browser, t.baseUrl, t.operator.token!);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Lineages' }).click();
+    assert.deepEqual(await page.locator('ul.links a').allTextContents(), ['main', 'rb']);
+    await page.getByRole('link', { name: 'rb', exact: true }).click();
+    await page.getByLabel('Restore version').selectOption('0');
+    await page.getByLabel('Reason for the rollback').fill('drill: restore the base model');
+    await page.getByRole('button', { name: 'Roll back…' }).click();
+    const confirm = page.getByRole('alertdialog');
+    await confirm.waitFor();
+    assert.match(await confirm.textContent() ?? '', new RegExp(`Versions ${candidate.number} become ROLLED_BACK`));
+    assert.deepEqual(await confirm.locator('.reopened li').allTextContents(), [filed.id]);
+    await confirm.getByRole('button', { name: 'Confirm rollback' }).click();
+    await page.getByRole('form', { name: 'Roll back' }).locator('.ok').getByText('Rolled back to version 0; reopened 1 request(s).').waitFor();
+    assert.deepEqual(queue.rollbacks.at(-1), { lineage: 'rb', toVersion: 0, reason: 'drill: restore the base model', actor: 'OPERATOR:bootstrap-operator' });
+    await page.close();
+  });
+
+  it('an auditor reads the whole event log newest first, a page at a time, narrowed to one entity', async () => {
+    // More events than one page holds (50): each issued token is one.
+    const [{ before }] = await t.dataSource.query('SELECT count(*)::int AS before FROM event_log');
+    for (let i = before; i <= 60; i++) await issueToken(t.operator, 'REQUESTER', `filler-${i}@example.org`);
+    const page = await signIn(browser, t.baseUrl, auditor);
+    await page.getByRole('link', { name: 'Event log' }).click();
+    const rows = page.locator('tr[data-seq]');
+    await rows.first().waitFor();
+    const [{ n, head }] = await t.dataSource.query('SELECT count(*)::int AS n, max(seq)::text AS head FROM event_log');
+    assert.equal(await rows.first().getAttribute('data-seq'), head, 'newest first');
+    assert.equal(await rows.count(), 50);
+    assert.match(await page.getByText(/event\(s\), newest first/).textContent() ?? '', new RegExp(`^${n} event`));
+    await page.getByRole('button', { name: 'Older events' }).click();
+    await rows.nth(50).waitFor();
+    const seqs = (await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-seq')))));
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => b - a));
+    assert.equal(new Set(seqs).size, seqs.length);
+    assert.ok(await page.getByRole('cell', { name: /^token / }).count() > 0, 'not only requests\' events');
+    const filter = page.getByRole('form', { name: 'Filter the event log' });
+    await filter.getByLabel('About').fill('person');
+    await filter.getByRole('button', { name: 'Show' }).click();
+    assert.match(await readUntil(() => errorBeside(page, 'About'), (m) => m !== ''), /entityType: must be one of request, lineage, .*\(BAD_USER_INPUT\)/);
+    await filter.getByLabel('About').fill('lineage');
+    await filter.getByLabel('Id').fill('rb');
+    await filter.getByRole('button', { name: 'Show' }).click();
+    const { eventLog: rb } = await t.operator.ok('{ eventLog(entityType: "lineage", entityId: "rb") { totalCount edges { node { seq } } } }');
+    assert.ok(rb.totalCount >= 1, 'its creation at least');
+    const want = rb.edges.map((e: { node: { seq: string } }) => e.node.seq).join();
+    // The filtered answer replaces the whole log's rows.
+    const shown = await readUntil(async () => (await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-seq')))).join(), (v) => v === want);
+    assert.equal(shown, want);
+    const about = await page.locator('tr[data-seq] td:nth-child(5)').allTextContents();
+    assert.ok(about.every((a) => a === 'lineage rb'), about.join(' | '));
+    await page.getByRole('button', { name: 'Verify the event chain' }).click();
+    assert.match(await page.getByRole('status').textContent() ?? '', /Valid: \d+ events verified/);
     await page.close();
   });
 });

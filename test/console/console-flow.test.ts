@@ -51,7 +51,11 @@ describe('web console on the whole stack', { timeout: 40 * 60_000 }, () => {
 
   it('a privacy officer files a request, watches its phases to COMPLETED without reloading, and exports its report', async () => {
     const page = await signIn(browser, e2e.stack.baseUrl, alice);
-    completedId = await fileRequest(page, () => page.getByLabel('Dataset person id').fill('p001'));
+    completedId = await fileRequest(page, async () => {
+      // The picker asks the API (datasetSubjects with a search, as a REQUESTER may).
+      await page.getByLabel('Search people').fill('p001');
+      await page.getByLabel('Person', { exact: true }).selectOption('p001');
+    });
     // A page reload would drop this marker: the phases below arrive by polling.
     await page.evaluate('window.__sameDocument = true');
     const seen = new Set<string>();

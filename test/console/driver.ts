@@ -32,6 +32,16 @@ export async function errorBeside(page: Page, label: string | RegExp): Promise<s
   return (await page.locator(`[id="${ids[0]}"]`).textContent()) ?? '';
 }
 
+/** Reads until `done` holds of the reading (a screen that replaces an earlier answer), or 10 s pass; returns the last reading. */
+export async function readUntil<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Saves the page as docs/console/<name>.png when screenshots are asked for. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   const dir = process.env.LETHE_CONSOLE_SCREENSHOTS;

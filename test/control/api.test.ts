@@ -29,6 +29,10 @@ const DELIVERIES = `query($id: ID!) { webhookDeliveries(webhookId: $id) { totalC
 const LIST = `query($filter: DeletionRequestFilter, $first: Int, $after: String) { deletionRequests(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id requester } } } }`;
 const SUBJECTS = `query($lineage: String!, $first: Int, $after: String) { datasetSubjects(lineage: $lineage, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id name knowledge } } } }`;
 const VERIFY = `{ verifyEventChain { valid checkedEvents firstInvalidSeq problem } }`;
+const PREVIEW = `query($lineage: String!, $to: Int!) { rollbackPreview(lineage: $lineage, toVersion: $to) { lineage toVersion rolledBackVersions reopenedRequestIds conflict } }`;
+const LINEAGES = `query($first: Int, $after: String) { modelLineages(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { name baseModelId championVersion createdAt } } } }`;
+const SEARCH = `query($lineage: String!, $search: String, $first: Int) { datasetSubjects(lineage: $lineage, search: $search, first: $first) { totalCount edges { node { id name knowledge } } } }`;
+const EVENTS = `query($first: Int, $after: String, $entityType: String, $entityId: String) { eventLog(first: $first, after: $after, entityType: $entityType, entityId: $entityId) { totalCount pageInfo { hasNextPage endCursor } edges { node { seq type entityType entityId hash } } } }`;
 
 const SECRET_NAME = 'Philippa Quxworthy-Zanzibar';
 
@@ -295,12 +299,17 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
 
       const badTarget = await t.operator.fails(ROLLBACK, { lineage: 'main', to: second.version, reason: 'x' });
       assert.deepEqual([badTarget.code, badTarget.field], ['BAD_USER_INPUT', 'toVersion']);
+      const badPreview = await t.operator.fails(PREVIEW, { lineage: 'main', to: second.version });
+      assert.deepEqual([badPreview.code, badPreview.field, badPreview.message], [badTarget.code, badTarget.field, badTarget.message], 'the preview refuses what the rollback refuses');
+      assert.equal((await t.operator.fails(PREVIEW, { lineage: 'nope', to: 0 })).code, 'NOT_FOUND');
+      const preview = (await t.operator.ok(PREVIEW, { lineage: 'main', to: first.version })).rollbackPreview;
+      assert.deepEqual(preview, { lineage: 'main', toVersion: first.version, rolledBackVersions: [second.version], reopenedRequestIds: [second.id], conflict: null });
       await t.operator.ok(ROLLBACK, { lineage: 'main', to: first.version, reason: 'regression in general accuracy' });
       assert.deepEqual(queue.rollbacks.at(-1), { lineage: 'main', toVersion: first.version, reason: 'regression in general accuracy', actor: 'OPERATOR:bootstrap-operator' });
 
       // What the workflow's rollback activity does:
       const reopened = await outcomes.rollback('main', first.version, 'regression in general accuracy', 'OPERATOR:bootstrap-operator');
-      assert.deepEqual(reopened, [second.id]);
+      assert.deepEqual(reopened, preview.reopenedRequestIds, 'the rollback reopened what the preview named');
       lineage = (await auditor.ok(LINEAGE, { name: 'main' })).modelLineage;
       assert.equal(lineage.championVersion, first.version);
       assert.deepEqual(lineage.versions.map((v: { status: string }) => v.status), ['SUPERSEDED', 'PROMOTED', 'ROLLED_BACK']);
@@ -506,6 +515,85 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
       assert.deepEqual(rest.edges.map((e: { node: { id: string; knowledge: string } }) => [e.node.id, e.node.knowledge]), [['s3', 'PRETRAINED']]);
       assert.equal(rest.pageInfo.hasNextPage, false);
     });
+
+    it('modelLineages pages by name; a REQUESTER gets the names only', async () => {
+      const all = (await auditor.ok(LINEAGES, { first: 100 })).modelLineages;
+      const names = all.edges.map((e: { node: { name: string } }) => e.node.name);
+      assert.deepEqual(names, [...names].sort());
+      assert.ok(names.includes('main'));
+      assert.equal(all.totalCount, names.length);
+      const main = all.edges.find((e: { node: { name: string } }) => e.node.name === 'main').node;
+      assert.equal(main.baseModelId, 'model');
+      assert.equal(typeof main.championVersion, 'number');
+      const seen: string[] = [];
+      let after: string | null = null;
+      do {
+        const page: any = (await alice.ok(LINEAGES, { first: 1, after })).modelLineages;
+        for (const { node } of page.edges) {
+          assert.deepEqual([node.baseModelId, node.championVersion, node.createdAt], [null, null, null], 'nothing of the model for a REQUESTER');
+          seen.push(node.name);
+        }
+        after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+      } while (after);
+      assert.deepEqual(seen, names);
+      assert.equal((await alice.fails(LINEAGES, { first: 101 })).field, 'first');
+      assert.equal((await alice.fails(LINEAGES, { after: 'bogus' })).field, 'after');
+    });
+
+    it('a REQUESTER searches the dataset\'s people by name or id (never lists them, never NEVER_SEEN people); AUDITORs list and search all', async () => {
+      const search = async (c: GqlClient, vars: Record<string, unknown>) => (await c.ok(SEARCH, { lineage: 'search', ...vars })).datasetSubjects;
+      const ids = (page: { edges: { node: { id: string } }[] }) => page.edges.map((e) => e.node.id);
+      const dataset = writeDataset(path.join(t.postgres.dir, 'dataset-search'), [
+        { id: 'p01', name: 'Ada Fictional', knowledge: 'FINETUNED' },
+        { id: 'p02', name: 'Adam Pretrained', knowledge: 'PRETRAINED' },
+        { id: 'p03', name: 'Adele Never', knowledge: 'NEVER_SEEN' },
+        { id: 'p04', name: '100%_real', knowledge: 'FINETUNED' },
+        ...Array.from({ length: 25 }, (_, i) => ({ id: `q${String(i).padStart(2, '0')}`, name: `Quinn Number ${i}`, knowledge: 'FINETUNED' as const })),
+      ]);
+      await t.operator.ok(CREATE_LINEAGE, { input: { name: 'search', baseModelPath: path.join(t.postgres.dir, 'model'), datasetPath: dataset } });
+      const found = await search(alice, { search: 'ada' });
+      assert.deepEqual(ids(found), ['p01', 'p02'], 'any case, id order, the NEVER_SEEN Adele left out');
+      assert.equal(found.totalCount, 2);
+      assert.deepEqual(ids(await search(auditor, { search: 'ADE' })), ['p03'], 'an AUDITOR finds NEVER_SEEN people too');
+      assert.deepEqual(ids(await search(alice, { search: 'p04' })), ['p04'], 'matches ids');
+      assert.deepEqual(ids(await search(alice, { search: '0%' })), ['p04'], '% is a character, not a wildcard');
+      assert.deepEqual(ids(await search(alice, { search: '%_' })), ['p04']);
+      const many = await search(alice, { search: 'quinn', first: 20 });
+      assert.deepEqual([many.edges.length, many.totalCount], [20, 25]);
+      assert.equal((await search(auditor, {})).totalCount, 29, 'AUDITORs list everyone');
+      for (const [vars, field] of [[{}, 'search'], [{ search: ' a ' }, 'search'], [{ search: 'quinn', first: 21 }, 'first']] as const) {
+        const refused = await alice.fails(SEARCH, { lineage: 'search', ...vars });
+        assert.deepEqual([refused.code, refused.field], ['BAD_USER_INPUT', field], JSON.stringify(vars));
+      }
+      assert.equal((await alice.fails(SEARCH, { lineage: 'nope', search: 'ada' })).code, 'NOT_FOUND');
+      assert.equal((await auditor.fails(SEARCH, { lineage: 'search', search: 'a'.repeat(201) })).field, 'search');
+    });
+
+    it('eventLog pages the whole log newest first, narrowed by entity type or entity', async () => {
+      const whole = (await auditor.ok(EVENTS, { first: 100 })).eventLog;
+      const seqs = whole.edges.map((e: { node: { seq: string } }) => Number(e.node.seq));
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => b - a));
+      const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM event_log');
+      assert.equal(whole.totalCount, n);
+      assert.ok(new Set(whole.edges.map((e: { node: { entityType: string } }) => e.node.entityType)).size > 1, 'not only requests');
+      const paged: number[] = [];
+      let after: string | null = null;
+      for (let i = 0; i < 3; i++) {
+        const page: any = (await t.operator.ok(EVENTS, { first: 4, after })).eventLog;
+        paged.push(...page.edges.map((e: { node: { seq: string } }) => Number(e.node.seq)));
+        after = page.pageInfo.endCursor;
+      }
+      assert.deepEqual(paged, seqs.slice(0, 12));
+      const tokens = (await auditor.ok(EVENTS, { entityType: 'token', first: 100 })).eventLog;
+      assert.ok(tokens.totalCount >= 3);
+      assert.ok(tokens.edges.every((e: { node: { entityType: string } }) => e.node.entityType === 'token'));
+      const lineage = (await auditor.ok(EVENTS, { entityType: 'lineage', entityId: 'main' })).eventLog;
+      assert.ok(lineage.edges.some((e: { node: { type: string } }) => e.node.type === 'lineage.created'));
+      assert.ok(lineage.edges.every((e: { node: { entityId: string } }) => e.node.entityId === 'main'));
+      const refused = await auditor.fails(EVENTS, { entityType: 'person' });
+      assert.deepEqual([refused.code, refused.field], ['BAD_USER_INPUT', 'entityType']);
+      assert.equal((await auditor.fails(EVENTS, { after: 'bogus' })).field, 'after');
+    });
   });
 
   describe('authorisation of every operation by every role', () => {
@@ -532,7 +620,10 @@ describe('control plane API (embedded Postgres, real app, recorded queue)', () =
         return c.request(REQUEST, { id: r.id });
       } },
       { name: 'deletionRequests', allowed: ['requester', 'auditor', 'operator'], run: (c) => c.request(LIST, { first: 1 }) },
-      { name: 'datasetSubjects', allowed: ['auditor', 'operator'], run: (c) => c.request(SUBJECTS, { lineage: 'main' }) },
+      { name: 'datasetSubjects', allowed: ['requester', 'auditor', 'operator'], run: (c) => c.request(SEARCH, { lineage: 'main', search: 'Fictional' }) },
+      { name: 'modelLineages', allowed: ['requester', 'auditor', 'operator'], run: (c) => c.request(LINEAGES, { first: 5 }) },
+      { name: 'rollbackPreview', allowed: ['operator'], run: (c) => c.request(PREVIEW, { lineage: 'main', to: 0 }) },
+      { name: 'eventLog', allowed: ['auditor', 'operator'], run: (c) => c.request(EVENTS, { first: 5 }) },
       { name: 'modelLineage', allowed: ['auditor', 'operator'], run: (c) => c.request(LINEAGE, { name: 'main' }) },
       { name: 'verifyEventChain', allowed: ['auditor', 'operator'], run: (c) => c.request(VERIFY) },
       { name: 'viewer', allowed: ['requester', 'auditor', 'operator'], run: (c) => c.request('{ viewer { role owner } }') },

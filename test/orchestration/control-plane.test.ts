@@ -36,6 +36,7 @@ const REQUEST = `query($id: ID!) { deletionRequest(id: $id) { id status statusRe
 const REVIEW = `mutation($id: ID!, $decision: ReviewDecision!, $reason: String!) { reviewDeletionRequest(id: $id, decision: $decision, reason: $reason) { id status } }`;
 const CANCEL = `mutation($id: ID!, $reason: String!) { cancelDeletionRequest(id: $id, reason: $reason) { id status } }`;
 const ROLLBACK = `mutation($lineage: String!, $to: Int!, $reason: String!) { rollbackModel(lineage: $lineage, toVersion: $to, reason: $reason) { name championVersion } }`;
+const PREVIEW = `query($lineage: String!, $to: Int!) { rollbackPreview(lineage: $lineage, toVersion: $to) { rolledBackVersions reopenedRequestIds conflict } }`;
 const LINEAGE = `query($name: String!) { modelLineage(name: $name) { championVersion versions { number status parentNumber requestIds reforgottenSubjectIds statusReason } } }`;
 const CREATE_LINEAGE = `mutation($input: CreateModelLineageInput!) { createModelLineage(input: $input) { name championVersion } }`;
 
@@ -237,6 +238,10 @@ describe('orchestration with the control plane (GraphQL -> Temporal -> Postgres)
     const refused = await t.operator.fails(ROLLBACK, { lineage: 'seq', to: 3, reason: 'would undo the inline profile' });
     assert.equal(refused.code, 'CONFLICT');
     assert.match(refused.message, new RegExp(`would undo request\\(s\\) ${id}`));
+    // The console's confirmation asks first, and is told the same by the same rule.
+    const preview = (await t.operator.ok(PREVIEW, { lineage: 'seq', to: 3 })).rollbackPreview;
+    assert.equal(refused.message, `toVersion: ${preview.conflict}`);
+    assert.ok(preview.reopenedRequestIds.includes(id));
   });
 
   it('keeps a completed inline profile for the rollback window, so a rollback within it unlearns the person again', async () => {

@@ -21,7 +21,7 @@ const VERSION_FIELDS = 'number statusReason adapterUri hyperParameters requestId
 const REQUEST = `query($id: ID!) { deletionRequest(id: $id) { id statusReason events { reason data } modelVersion { ${VERSION_FIELDS} } } }`;
 const AUDIT = `query($id: ID!) { auditReport(requestId: $id) { reasons forget { text } cumulativeForget { text } } }`;
 const LINEAGE = `query { modelLineage(name: "main") { baseModelPath datasetPath versions { ${VERSION_FIELDS} } } }`;
-const SUBJECTS = `query { datasetSubjects(lineage: "main") { totalCount } }`;
+const SUBJECTS = `query($search: String) { datasetSubjects(lineage: "main", search: $search) { totalCount edges { node { id } } } }`;
 
 describe('who sees what (embedded Postgres, real app over HTTP)', () => {
   let t: TestApp;
@@ -111,8 +111,10 @@ describe('who sees what (embedded Postgres, real app over HTTP)', () => {
     assert.equal(asOperator.datasetPath, path.join(t.postgres.dir, 'dataset'));
   });
 
-  it('datasetSubjects is for AUDITORs and OPERATORs: who is in the training data is personal data', async () => {
-    assert.equal((await alice.fails(SUBJECTS)).code, 'FORBIDDEN');
+  it('datasetSubjects: AUDITORs and OPERATORs list the dataset\'s people; a REQUESTER only searches it, to pick the person it files for', async () => {
+    const refused = await alice.fails(SUBJECTS);
+    assert.deepEqual([refused.code, refused.field], ['BAD_USER_INPUT', 'search']);
+    assert.deepEqual((await alice.ok(SUBJECTS, { search: 'ada' })).datasetSubjects.edges, [{ node: { id: 's1' } }]);
     assert.equal((await auditor.ok(SUBJECTS)).datasetSubjects.totalCount, 3);
   });
 

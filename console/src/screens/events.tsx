@@ -1,8 +1,8 @@
-// The event log for auditors and operators: every request's events in chain order, and the chain's
+// The event log for auditors and operators: the whole log newest first (eventLog), and beside it the chain's
 // verification (verifyEventChain recomputes every hash and names the first row that does not verify).
 import { useState } from 'preact/hooks';
 import { gql } from '../api';
-import { ErrorBox, Loading, useLoad, when } from '../ui';
+import { ErrorBox, Field, fieldError, formError, Loading, useLoad, when } from '../ui';
 
 interface Verification {
   valid: boolean;
@@ -22,22 +22,86 @@ interface LoggedEvent {
   hash: string;
 }
 
-async function loadEvents(): Promise<LoggedEvent[]> {
-  const events = new Map<string, LoggedEvent>();
-  let after: string | null = null;
-  do {
-    const page: { deletionRequests: { edges: { node: { events: LoggedEvent[] } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await gql(
-      'query ($after: String) { deletionRequests(first: 100, after: $after) { edges { node { events { seq type actor entityType entityId reason occurredAt hash } } } pageInfo { hasNextPage endCursor } } }',
-      { after },
-    );
-    for (const edge of page.deletionRequests.edges) for (const e of edge.node.events) events.set(e.seq, e);
-    after = page.deletionRequests.pageInfo.hasNextPage ? page.deletionRequests.pageInfo.endCursor : null;
-  } while (after);
-  return [...events.values()].sort((a, b) => Number(b.seq) - Number(a.seq));
+interface EventPage {
+  totalCount: number;
+  edges: { node: LoggedEvent }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+interface Filter {
+  entityType: string;
+  entityId: string;
+}
+
+const EVENTS = 'query ($after: String, $entityType: String, $entityId: String) { eventLog(first: 50, after: $after, entityType: $entityType, entityId: $entityId) { totalCount edges { node { seq type actor entityType entityId reason occurredAt hash } } pageInfo { hasNextPage endCursor } } }';
+
+const loadPage = async (filter: Filter, after: string | null) =>
+  (await gql<{ eventLog: EventPage }>(EVENTS, { after, entityType: filter.entityType || null, entityId: filter.entityId.trim() || null })).eventLog;
+
+/** The whole log (eventLog), newest first, a page at a time, narrowed to one kind of entity or one entity. */
+function EventTable() {
+  const [draft, setDraft] = useState<Filter>({ entityType: '', entityId: '' });
+  const [filter, setFilter] = useState<Filter>(draft);
+  const first = useLoad(() => loadPage(filter, null), [filter.entityType, filter.entityId]);
+  const [older, setOlder] = useState<EventPage[]>([]);
+  const [olderError, setOlderError] = useState<unknown>(null);
+  const pages = first.data ? [first.data, ...older] : [];
+  const last = pages.at(-1);
+  const more = async () => {
+    try {
+      const page = await loadPage(filter, last!.pageInfo.endCursor);
+      setOlder((current) => [...current, page]);
+      setOlderError(null);
+    } catch (err) {
+      setOlderError(err);
+    }
+  };
+  const apply = (e: Event) => {
+    e.preventDefault();
+    setOlder([]);
+    setFilter(draft);
+  };
+  const error = first.error ?? olderError;
+  return (
+    <section class="card" aria-labelledby="log-title">
+      <h2 id="log-title">The log</h2>
+      <form class="inline-form" onSubmit={apply} aria-label="Filter the event log">
+        <Field label="About" hint="the kind of entity, e.g. request or lineage; the service names the kinds it knows" error={fieldError(error, 'entityType')}>
+          {({ id, describedBy, invalid }) => <input id={id} value={draft.entityType} onInput={(e) => setDraft({ ...draft, entityType: e.currentTarget.value })} aria-describedby={describedBy} aria-invalid={invalid} />}
+        </Field>
+        <Field label="Id" hint="a request id, lineage name, …" error={fieldError(error, 'entityId')}>
+          {({ id, describedBy, invalid }) => <input id={id} value={draft.entityId} onInput={(e) => setDraft({ ...draft, entityId: e.currentTarget.value })} aria-describedby={describedBy} aria-invalid={invalid} />}
+        </Field>
+        <button type="submit">Show</button>
+      </form>
+      <ErrorBox error={formError(error, ['entityType', 'entityId'])} />
+      {!first.data ? <Loading /> : (
+        <>
+          <p class="muted">{first.data.totalCount} event(s), newest first.</p>
+          <div class="table-wrap">
+            <table>
+              <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Event</th><th scope="col">Actor</th><th scope="col">About</th><th scope="col">Reason</th></tr></thead>
+              <tbody>
+                {pages.flatMap((p) => p.edges).map(({ node: e }) => (
+                  <tr key={e.seq} data-seq={e.seq}>
+                    <td>{e.seq}</td>
+                    <td>{when(e.occurredAt)}</td>
+                    <td>{e.type}</td>
+                    <td>{e.actor}</td>
+                    <td>{e.entityType === 'request' ? <a href={`#/requests/${e.entityId}`}><code>{e.entityId.slice(0, 8)}</code></a> : `${e.entityType} ${e.entityId}`}</td>
+                    <td>{e.reason ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {last?.pageInfo.hasNextPage && <button type="button" class="secondary" onClick={more}>Older events</button>}
+        </>
+      )}
+    </section>
+  );
 }
 
 export function EventLog() {
-  const { data, error } = useLoad(loadEvents, []);
   const [verification, setVerification] = useState<Verification | null>(null);
   const [verifyError, setVerifyError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -66,27 +130,7 @@ export function EventLog() {
           </div>
         )}
       </section>
-      <ErrorBox error={error} />
-      <p class="muted">The events of every deletion request, newest first.</p>
-      {!data ? <Loading /> : (
-        <div class="table-wrap">
-          <table>
-            <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Event</th><th scope="col">Actor</th><th scope="col">About</th><th scope="col">Reason</th></tr></thead>
-            <tbody>
-              {data.map((e) => (
-                <tr key={e.seq}>
-                  <td>{e.seq}</td>
-                  <td>{when(e.occurredAt)}</td>
-                  <td>{e.type}</td>
-                  <td>{e.actor}</td>
-                  <td>{e.entityType === 'request' ? <a href={`#/requests/${e.entityId}`}><code>{e.entityId.slice(0, 8)}</code></a> : `${e.entityType} ${e.entityId}`}</td>
-                  <td>{e.reason ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <EventTable />
     </section>
   );
 }

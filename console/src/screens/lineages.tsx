@@ -2,9 +2,8 @@
 // validation beside the field), the version tree with the champion and each version's audit numbers,
 // PULSE's sustainability curve, and rollback with the requests it will reopen named before it runs.
 import { useState } from 'preact/hooks';
-import { fetchReportFile, gql, type Viewer } from '../api';
+import { fetchReportFile, gql, listLineageNames, type Viewer } from '../api';
 import { ErrorBox, Field, fieldError, formError, go, Loading, percent, Status, useLoad, when } from '../ui';
-import { listRequests } from './requests';
 
 interface Version {
   number: number;
@@ -50,9 +49,9 @@ async function loadLineage(name: string): Promise<{ lineage: Lineage; curve: Sus
   return { lineage, curve: report?.sustainability ?? [] };
 }
 
-/** Lineages the console knows of: those its requests name, and the one `npm run up` creates. */
+/** Every lineage, as modelLineages lists them. */
 export function LineageIndex() {
-  const { data, error } = useLoad(async () => [...new Set(['default', ...(await listRequests({})).map((r) => r.lineage)])].sort(), []);
+  const { data, error } = useLoad(listLineageNames, []);
   const [name, setName] = useState('');
   return (
     <section aria-labelledby="lineages-title">
@@ -135,39 +134,53 @@ function VersionTree({ lineage, curve }: { lineage: Lineage; curve: Sustainabili
   return <ul class="tree" aria-label="Version tree">{roots.map(node)}</ul>;
 }
 
-/** The versions a rollback to `to` undoes: later versions that were not rejected or rolled back already (the API's rule). */
-function undoneBy(lineage: Lineage, to: number): Version[] {
-  return lineage.versions.filter((v) => v.number > to && v.status !== 'REJECTED' && v.status !== 'ROLLED_BACK');
+interface RollbackPreview {
+  rolledBackVersions: number[];
+  reopenedRequestIds: string[];
+  conflict: string | null;
 }
 
+const PREVIEW = 'query ($lineage: String!, $to: Int!) { rollbackPreview(lineage: $lineage, toVersion: $to) { rolledBackVersions reopenedRequestIds conflict } }';
+
+/** The confirmation names what the API says the rollback would do (rollbackPreview runs the rollback's own rules). */
 function RollbackForm({ lineage, onDone }: { lineage: Lineage; onDone: () => void }) {
   const restorable = lineage.versions.filter((v) => v.number !== lineage.championVersion && (v.status === 'SUPERSEDED' || v.status === 'PROMOTED'));
   const [to, setTo] = useState<string>('');
   const [reason, setReason] = useState('');
-  const [confirming, setConfirming] = useState(false);
+  const [preview, setPreview] = useState<RollbackPreview | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   if (restorable.length === 0) return <p class="muted">No earlier champion to roll back to.</p>;
   const target = to === '' ? null : Number(to);
-  const reopened = target === null ? [] : undoneBy(lineage, target).flatMap((v) => v.requestIds);
+  const ask = async () => {
+    setDone(null);
+    try {
+      setPreview((await gql<{ rollbackPreview: RollbackPreview }>(PREVIEW, { lineage: lineage.name, to: target })).rollbackPreview);
+      setError(null);
+    } catch (err) {
+      setPreview(null);
+      setError(err);
+    }
+  };
   const run = async () => {
     try {
       await gql('mutation ($lineage: String!, $to: Int!, $reason: String!) { rollbackModel(lineage: $lineage, toVersion: $to, reason: $reason) { championVersion } }', { lineage: lineage.name, to: target, reason });
       setError(null);
-      setConfirming(false);
-      setDone(`Rolled back to version ${target}; reopened ${reopened.length} request(s).`);
+      setDone(`Rolled back to version ${target}; reopened ${preview?.reopenedRequestIds.length ?? 0} request(s).`);
+      setPreview(null);
       onDone();
     } catch (err) {
-      setConfirming(false);
+      setPreview(null);
       setError(err);
     }
   };
+  const reopened = preview?.reopenedRequestIds ?? [];
   return (
-    <form class="card" aria-labelledby="rollback-title" onSubmit={(e) => { e.preventDefault(); setDone(null); setConfirming(true); }}>
+    <form class="card" aria-labelledby="rollback-title" onSubmit={(e) => { e.preventDefault(); void ask(); }}>
       <h2 id="rollback-title">Roll back</h2>
       <Field label="Restore version" error={fieldError(error, 'toVersion')}>
         {({ id, describedBy, invalid }) => (
-          <select id={id} value={to} onChange={(e) => { setTo(e.currentTarget.value); setConfirming(false); }} aria-describedby={describedBy} aria-invalid={invalid}>
+          <select id={id} value={to} onChange={(e) => { setTo(e.currentTarget.value); setPreview(null); }} aria-describedby={describedBy} aria-invalid={invalid}>
             <option value="">choose…</option>
             {restorable.map((v) => <option value={String(v.number)}>version {v.number} ({v.status})</option>)}
           </select>
@@ -177,17 +190,23 @@ function RollbackForm({ lineage, onDone }: { lineage: Lineage; onDone: () => voi
         {({ id, describedBy, invalid }) => <input id={id} value={reason} onInput={(e) => setReason(e.currentTarget.value)} aria-describedby={describedBy} aria-invalid={invalid} />}
       </Field>
       <ErrorBox error={formError(error, ['toVersion', 'reason'])} />
-      {!confirming && <button type="submit" class="danger" disabled={target === null}>Roll back…</button>}
-      {confirming && target !== null && (
+      {!preview && <button type="submit" class="danger" disabled={target === null}>Roll back…</button>}
+      {preview && target !== null && preview.conflict !== null && (
+        <div class="error" role="alert">
+          Rolling back to version {target} is not possible: {preview.conflict}
+          <div class="actions"><button type="button" class="secondary" onClick={() => setPreview(null)}>Keep the champion</button></div>
+        </div>
+      )}
+      {preview && target !== null && preview.conflict === null && (
         <div class="confirm" role="alertdialog" aria-labelledby="confirm-title">
           <p id="confirm-title">
-            Roll {lineage.name} back to version {target}? Versions {undoneBy(lineage, target).map((v) => v.number).join(', ') || 'none'} become ROLLED_BACK and{' '}
+            Roll {lineage.name} back to version {target}? Versions {preview.rolledBackVersions.join(', ') || 'none'} become ROLLED_BACK and{' '}
             {reopened.length === 0 ? 'no request is reopened.' : `these ${reopened.length} request(s) are reopened and queued again:`}
           </p>
           {reopened.length > 0 && <ul class="reopened">{reopened.map((id) => <li><code>{id}</code></li>)}</ul>}
           <div class="actions">
             <button type="button" class="danger" onClick={run}>Confirm rollback</button>
-            <button type="button" class="secondary" onClick={() => setConfirming(false)}>Keep the champion</button>
+            <button type="button" class="secondary" onClick={() => setPreview(null)}>Keep the champion</button>
           </div>
         </div>
       )}

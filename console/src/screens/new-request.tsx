@@ -1,8 +1,8 @@
-// Filing a deletion request: a person of the lineage's dataset (a searchable picker where the role may list
-// them) or a person described inline (name, facts, images with previews). The service validates; its
+// Filing a deletion request: a person of the lineage's dataset (a picker searching the dataset's people
+// through the API) or a person described inline (name, facts, images with previews). The service validates; its
 // messages appear next to the field they name.
 import { useState } from 'preact/hooks';
-import { gql, type Viewer } from '../api';
+import { gql, listLineageNames } from '../api';
 import { ErrorBox, Field, fieldError, formError, go, useLoad } from '../ui';
 
 const DEFAULT_LEGAL_BASIS = 'GDPR Art. 17(1)(a)';
@@ -24,34 +24,29 @@ interface Subject {
   knowledge: string;
 }
 
-async function loadSubjects(lineage: string): Promise<Subject[]> {
-  const subjects: Subject[] = [];
-  let after: string | null = null;
-  do {
-    const page: { datasetSubjects: { edges: { node: Subject }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await gql(
-      'query ($lineage: String!, $after: String) { datasetSubjects(lineage: $lineage, first: 100, after: $after) { edges { node { id name knowledge } } pageInfo { hasNextPage endCursor } } }',
-      { lineage, after },
-    );
-    subjects.push(...page.datasetSubjects.edges.map((e) => e.node));
-    after = page.datasetSubjects.pageInfo.hasNextPage ? page.datasetSubjects.pageInfo.endCursor : null;
-  } while (after);
-  return subjects;
-}
+const SUBJECTS = 'query ($lineage: String!, $search: String) { datasetSubjects(lineage: $lineage, search: $search, first: 20) { totalCount edges { node { id name knowledge } } } }';
 
-/** Dataset people matching the search; the API lists them to AUDITORs and OPERATORs only (who was trained on is personal data). */
+/**
+ * Dataset people matching the search, as the API finds them: it decides who may list and who must
+ * search, and which people a role is shown; its message about the search appears beside the field.
+ */
 function SubjectPicker({ lineage, value, onChange, error }: { lineage: string; value: string; onChange: (id: string) => void; error: string | null }) {
   const [search, setSearch] = useState('');
-  const { data, error: listError } = useLoad(() => (lineage ? loadSubjects(lineage) : Promise.resolve([])), [lineage]);
-  const needle = search.trim().toLowerCase();
-  const matches = (data ?? []).filter((s) => s.knowledge !== 'NEVER_SEEN' && (!needle || s.id.toLowerCase().includes(needle) || s.name.toLowerCase().includes(needle))).slice(0, 50);
+  const needle = search.trim();
+  const { data, error: listError } = useLoad(
+    async () => (lineage ? (await gql<{ datasetSubjects: { totalCount: number; edges: { node: Subject }[] } }>(SUBJECTS, { lineage, search: needle || null })).datasetSubjects : null),
+    [lineage, needle],
+  );
+  const matches = data?.edges.map((e) => e.node) ?? [];
+  const searchError = fieldError(listError, 'search');
   return (
     <fieldset class="picker">
       <legend>Person of the dataset</legend>
-      <Field label="Search people" hint="by name or id">
-        {({ id }) => <input id={id} type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />}
+      <Field label="Search people" hint="by name or id" error={needle ? searchError : null}>
+        {({ id, describedBy, invalid }) => <input id={id} type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} aria-describedby={describedBy} aria-invalid={invalid} />}
       </Field>
-      <ErrorBox error={listError} />
-      <Field label="Person" error={error}>
+      <ErrorBox error={formError(listError, ['search'])} />
+      <Field label="Person" error={error} hint={data ? `${matches.length} of ${data.totalCount} shown` : undefined}>
         {({ id, describedBy, invalid }) => (
           <select id={id} size={Math.min(8, Math.max(2, matches.length))} value={value} onChange={(e) => onChange(e.currentTarget.value)} aria-describedby={describedBy} aria-invalid={invalid}>
             {matches.map((s) => <option value={s.id}>{s.name} ({s.id}, {s.knowledge.toLowerCase()})</option>)}
@@ -77,7 +72,7 @@ interface Upload {
   base64: string;
 }
 
-export function NewRequest({ viewer }: { viewer: Viewer }) {
+export function NewRequest() {
   const [lineage, setLineage] = useState('default');
   const [legalBasis, setLegalBasis] = useState(DEFAULT_LEGAL_BASIS);
   const [note, setNote] = useState('');
@@ -90,7 +85,7 @@ export function NewRequest({ viewer }: { viewer: Viewer }) {
   const [busy, setBusy] = useState(false);
   // One key per form: resubmitting after a network failure cannot file the request twice.
   const [idempotencyKey] = useState(() => crypto.randomUUID());
-  const canList = viewer.role !== 'REQUESTER';
+  const lineages = useLoad(listLineageNames, []);
 
   const addImages = async (files: FileList | null) => {
     const added = await Promise.all([...(files ?? [])].map(async (file) => ({ name: file.name, url: URL.createObjectURL(file), base64: await readBase64(file) })));
@@ -125,8 +120,9 @@ export function NewRequest({ viewer }: { viewer: Viewer }) {
       <h1 id="new-title">File a deletion request</h1>
       <form class="card form" onSubmit={submit} noValidate>
         <Field label="Lineage (the model)" error={err(F.lineage)}>
-          {({ id, describedBy, invalid }) => <input id={id} value={lineage} onInput={(e) => setLineage(e.currentTarget.value)} aria-describedby={describedBy} aria-invalid={invalid} required />}
+          {({ id, describedBy, invalid }) => <input id={id} list="lineage-names" value={lineage} onInput={(e) => setLineage(e.currentTarget.value)} aria-describedby={describedBy} aria-invalid={invalid} required />}
         </Field>
+        <datalist id="lineage-names">{(lineages.data ?? []).map((n) => <option value={n} />)}</datalist>
         <Field label="Legal basis" error={err(F.legalBasis)}>
           {({ id, describedBy, invalid }) => <input id={id} value={legalBasis} onInput={(e) => setLegalBasis(e.currentTarget.value)} aria-describedby={describedBy} aria-invalid={invalid} required />}
         </Field>
@@ -136,13 +132,7 @@ export function NewRequest({ viewer }: { viewer: Viewer }) {
           <label><input type="radio" name="kind" checked={kind === 'profile'} onChange={() => setKind('profile')} /> A person described here</label>
           {subjectError && <p class="field-error" role="alert">{subjectError}</p>}
         </fieldset>
-        {kind === 'dataset' && (canList
-          ? <SubjectPicker lineage={lineage} value={subjectId} onChange={setSubjectId} error={err(F.datasetSubjectId)} />
-          : (
-            <Field label="Dataset person id" hint="as in the data subject's request, e.g. p001" error={err(F.datasetSubjectId)}>
-              {({ id, describedBy, invalid }) => <input id={id} value={subjectId} onInput={(e) => setSubjectId(e.currentTarget.value)} aria-describedby={describedBy} aria-invalid={invalid} />}
-            </Field>
-          ))}
+        {kind === 'dataset' && <SubjectPicker lineage={lineage} value={subjectId} onChange={setSubjectId} error={err(F.datasetSubjectId)} />}
         {kind === 'profile' && (
           <fieldset class="profile">
             <legend>The person</legend>

@@ -1,7 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../../common/crypto';
 
-export type EntityType = 'request' | 'lineage' | 'version' | 'token' | 'webhook';
+export const ENTITY_TYPES = ['request', 'lineage', 'version', 'token', 'webhook'] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
+
+/** Which events a page of the log holds; null: any. */
+export interface EventFilter {
+  entityType: EntityType | null;
+  entityId: string | null;
+}
 
 /** What a caller records; time, sequence and hashes are added by the log. Never put personal data in `data`. */
 export interface NewEvent {

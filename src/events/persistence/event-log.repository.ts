@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Db, sql } from '../../database/sql';
 import { CHAIN_KEY } from '../chain-key';
-import { EntityType, GENESIS_HASH, LoggedEvent, NewEvent, eventHash } from '../domain/event';
+import { EntityType, EventFilter, GENESIS_HASH, LoggedEvent, NewEvent, eventHash } from '../domain/event';
 import { assertStorable } from '../domain/storable-text';
 
 interface EventRow {
@@ -103,6 +103,21 @@ export class EventLogRepository {
   async listFor(entityType: EntityType, entityId: string, db: Db = this.dataSource.manager): Promise<LoggedEvent[]> {
     const { rows } = await sql<EventRow>(db, 'SELECT * FROM event_log WHERE entity_type = $1 AND entity_id = $2 ORDER BY seq', [entityType, entityId]);
     return rows.map(toEvent);
+  }
+
+  /** Newest first, before `beforeSeq` (null: from the head), optionally of one entity type or entity. */
+  async pageBefore(beforeSeq: number | null, limit: number, filter: EventFilter, db: Db = this.dataSource.manager): Promise<LoggedEvent[]> {
+    const { rows } = await sql<EventRow>(
+      db,
+      'SELECT * FROM event_log WHERE ($1::bigint IS NULL OR seq < $1) AND ($2::text IS NULL OR entity_type = $2) AND ($3::text IS NULL OR entity_id = $3) ORDER BY seq DESC LIMIT $4',
+      [beforeSeq, filter.entityType, filter.entityId, limit],
+    );
+    return rows.map(toEvent);
+  }
+
+  async count(filter: EventFilter, db: Db = this.dataSource.manager): Promise<number> {
+    const { rows } = await sql<{ n: string }>(db, 'SELECT count(*) AS n FROM event_log WHERE ($1::text IS NULL OR entity_type = $1) AND ($2::text IS NULL OR entity_id = $2)', [filter.entityType, filter.entityId]);
+    return Number(rows[0].n);
   }
 
   /** The last row: its hash commits to the whole log before it. */

@@ -4,7 +4,7 @@
 import { canSeeEverything, type Principal } from '../../auth/domain/principal';
 import { DatasetSubject, ModelLineage, ModelVersion } from '../domain/lineage';
 import type { Redactor } from '../../common/subject-redaction';
-import { DatasetSubjectModel, KnowledgeEnum, ModelLineageModel, ModelVersionModel, ServingKindEnum, StrategyEnum, VersionStatusEnum } from './lineage.model';
+import { DatasetSubjectModel, KnowledgeEnum, ModelLineageModel, ModelLineageSummaryModel, ModelVersionModel, ServingKindEnum, StrategyEnum, VersionStatusEnum } from './lineage.model';
 
 const seesServerPaths = (principal: Principal) => principal.role === 'OPERATOR';
 
@@ -28,6 +28,17 @@ export function toLineageModel(lineage: ModelLineage, principal: Principal): Mod
     gatePolicyVersion: lineage.gatePolicyVersion,
     championVersion: lineage.championVersion,
     createdAt: lineage.createdAt,
+  };
+}
+
+/** A REQUESTER gets the name only: enough to file on the lineage, nothing of the model behind it. */
+export function toLineageSummaryModel(lineage: ModelLineage, principal: Principal): ModelLineageSummaryModel {
+  const everything = canSeeEverything(principal);
+  return {
+    name: lineage.name,
+    baseModelId: everything ? lineage.baseModel.id : null,
+    championVersion: everything ? lineage.championVersion : null,
+    createdAt: everything ? lineage.createdAt : null,
   };
 }
 

@@ -97,6 +97,27 @@ export class ModelLineageModel {
   @Field(() => GraphQLISODateTime) createdAt!: Date;
 }
 
+@ObjectType('ModelLineageSummary', { description: 'A lineage in the list; open it with modelLineage (AUDITORs, OPERATORs) for the rest' })
+export class ModelLineageSummaryModel {
+  @Field() name!: string;
+  @Field(() => String, { nullable: true, description: 'null for a REQUESTER' }) baseModelId!: string | null;
+  @Field(() => Int, { nullable: true, description: 'null for a REQUESTER' }) championVersion!: number | null;
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'null for a REQUESTER' }) createdAt!: Date | null;
+}
+
+@ObjectType()
+export class ModelLineageSummaryEdge {
+  @Field() cursor!: string;
+  @Field(() => ModelLineageSummaryModel) node!: ModelLineageSummaryModel;
+}
+
+@ObjectType()
+export class ModelLineageSummaryConnection {
+  @Field(() => [ModelLineageSummaryEdge]) edges!: ModelLineageSummaryEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field(() => Int) totalCount!: number;
+}
+
 @ObjectType('DatasetSubject')
 export class DatasetSubjectModel {
   @Field(() => ID) id!: string;

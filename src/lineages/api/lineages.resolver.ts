@@ -6,8 +6,9 @@ import { GraphQLJSON } from '../../common/json.scalar';
 import { decodeCursor, encodeCursor, pageSize } from '../../common/pagination';
 import { LineagesService } from '../lineages.service';
 import { ModelVersionsService } from '../model-versions.service';
-import { toLineageModel, toSubjectModel, toVersionModel } from './lineage.mapper';
-import { CreateModelLineageInput, DatasetSubjectConnection, ModelLineageModel, ModelVersionModel } from './lineage.model';
+import { MAX_SUBJECT_SEARCH_LENGTH, REQUESTER_SUBJECT_SEARCH } from '../domain/lineage';
+import { toLineageModel, toLineageSummaryModel, toSubjectModel, toVersionModel } from './lineage.mapper';
+import { CreateModelLineageInput, DatasetSubjectConnection, ModelLineageModel, ModelLineageSummaryConnection, ModelVersionModel } from './lineage.model';
 
 function reasonText(reason: string, field = 'reason'): string {
   const trimmed = reason.trim();
@@ -40,16 +41,34 @@ export class LineagesResolver {
     return (await this.modelVersions.listVersions(lineage.name)).map((v) => toVersionModel(v, principal));
   }
 
-  @Query(() => DatasetSubjectConnection, { description: 'The people the lineage\'s model was trained on (AUDITORs and OPERATORs: who is in the training data is personal data)' })
-  @Roles('AUDITOR', 'OPERATOR')
-  async datasetSubjects(
-    @Args('lineage') lineage: string,
+  @Query(() => ModelLineageSummaryConnection, { description: 'Every lineage by name. A REQUESTER (who may file on any lineage) gets the names only' })
+  @Roles('REQUESTER', 'AUDITOR', 'OPERATOR')
+  async modelLineages(
+    @CurrentPrincipal() principal: Principal,
     @Args('first', { type: () => Int, nullable: true }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
+  ): Promise<ModelLineageSummaryConnection> {
+    const size = pageSize(first);
+    const afterName = decodeCursor(after, (v): v is string => typeof v === 'string');
+    const page = await this.lineages.page(size, afterName);
+    const edges = page.lineages.map((l) => ({ cursor: encodeCursor(l.name), node: toLineageSummaryModel(l, principal) }));
+    return { edges, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  @Query(() => DatasetSubjectConnection, {
+    description: `The people in the lineage's dataset, by id; search (at most ${MAX_SUBJECT_SEARCH_LENGTH} characters) matches id or name, any case. AUDITORs and OPERATORs list everyone; a REQUESTER must search (at least ${REQUESTER_SUBJECT_SEARCH.minSearchLength} characters, at most ${REQUESTER_SUBJECT_SEARCH.maxResults} results a page) and never gets NEVER_SEEN people`,
+  })
+  @Roles('REQUESTER', 'AUDITOR', 'OPERATOR')
+  async datasetSubjects(
+    @Args('lineage') lineage: string,
+    @CurrentPrincipal() principal: Principal,
+    @Args('first', { type: () => Int, nullable: true }) first?: number,
+    @Args('after', { type: () => String, nullable: true }) after?: string,
+    @Args('search', { type: () => String, nullable: true }) search?: string,
   ): Promise<DatasetSubjectConnection> {
     const size = pageSize(first);
     const afterId = decodeCursor(after, (v): v is string => typeof v === 'string');
-    const page = await this.lineages.subjectsPage(lineage, size, afterId);
+    const page = await this.lineages.subjectsPage(lineage, { first: size, afterId, search: search ?? null }, principal);
     const edges = page.subjects.map((s) => ({ cursor: encodeCursor(s.id), node: toSubjectModel(s) }));
     return { edges, totalCount: page.totalCount, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }

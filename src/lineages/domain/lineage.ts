@@ -21,6 +21,11 @@ export type VersionStatus = (typeof VERSION_STATUSES)[number];
 export const KNOWLEDGE = ['FINETUNED', 'PRETRAINED', 'NEVER_SEEN'] as const;
 export type Knowledge = (typeof KNOWLEDGE)[number];
 
+/** How a REQUESTER may look up a dataset's people: a search, never the whole list. */
+export const REQUESTER_SUBJECT_SEARCH = { minSearchLength: 2, maxResults: 20 } as const;
+/** Longer than any name or id; bounds what one search makes Postgres match. */
+export const MAX_SUBJECT_SEARCH_LENGTH = 200;
+
 export interface ModelLineage {
   name: string;
   baseModel: { path: string; id: string };

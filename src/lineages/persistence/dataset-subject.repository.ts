@@ -1,7 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Db, one, sql } from '../../database/sql';
-import { DatasetSubject } from '../domain/lineage';
+import { DatasetSubject, Knowledge } from '../domain/lineage';
+
+export interface SubjectFilter {
+  search: string | null;
+  knowledge: readonly Knowledge[];
+}
+
+/** The filter's condition, with the search pattern and the knowledge list at parameters $search and $knowledge. */
+const matches = (search: number, knowledge: number) => `($${search}::text IS NULL OR id ILIKE $${search} OR name ILIKE $${search}) AND knowledge = ANY($${knowledge}::text[])`;
+
+/** ILIKE pattern for "contains": the search's own % _ and \\ match themselves. */
+function likePattern(search: string | null): string | null {
+  return search === null ? null : `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
 
 @Injectable()
 export class DatasetSubjectRepository {
@@ -17,18 +30,18 @@ export class DatasetSubjectRepository {
     );
   }
 
-  /** Keyset page ordered by id. */
-  async page(lineage: string, first: number, afterId: string | null): Promise<DatasetSubject[]> {
+  /** Keyset page ordered by id, of the people whose id or name contains `filter.search` (any case) and whose knowledge is one of `filter.knowledge`. */
+  async page(lineage: string, first: number, afterId: string | null, filter: SubjectFilter): Promise<DatasetSubject[]> {
     const { rows } = await sql<DatasetSubject>(
       this.dataSource.manager,
-      'SELECT lineage, id, name, knowledge FROM dataset_subjects WHERE lineage = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3',
-      [lineage, afterId, first],
+      `SELECT lineage, id, name, knowledge FROM dataset_subjects WHERE lineage = $1 AND ($2::text IS NULL OR id > $2) AND ${matches(4, 5)} ORDER BY id LIMIT $3`,
+      [lineage, afterId, first, likePattern(filter.search), filter.knowledge],
     );
     return rows;
   }
 
-  async count(lineage: string): Promise<number> {
-    const row = await one<{ n: string }>(this.dataSource.manager, 'SELECT count(*) AS n FROM dataset_subjects WHERE lineage = $1', [lineage]);
+  async count(lineage: string, filter: SubjectFilter): Promise<number> {
+    const row = await one<{ n: string }>(this.dataSource.manager, `SELECT count(*) AS n FROM dataset_subjects WHERE lineage = $1 AND ${matches(2, 3)}`, [lineage, likePattern(filter.search), filter.knowledge]);
     return Number(row!.n);
   }
 

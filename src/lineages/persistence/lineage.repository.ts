@@ -85,6 +85,17 @@ export class LineageRepository {
     return rows.map(toLineage);
   }
 
+  /** Keyset page ordered by name. */
+  async page(first: number, afterName: string | null, db: Db = this.dataSource.manager): Promise<ModelLineage[]> {
+    const { rows } = await sql<LineageRow>(db, 'SELECT * FROM model_lineages WHERE $1::text IS NULL OR name > $1 ORDER BY name LIMIT $2', [afterName, first]);
+    return rows.map(toLineage);
+  }
+
+  async count(db: Db = this.dataSource.manager): Promise<number> {
+    const row = await one<{ n: string }>(db, 'SELECT count(*) AS n FROM model_lineages');
+    return Number(row!.n);
+  }
+
   /** Serialises version changes of one lineage (promotion, rollback, numbering). */
   async findForUpdate(tx: Db, name: string): Promise<ModelLineage | null> {
     const row = await one<LineageRow>(tx, 'SELECT * FROM model_lineages WHERE name = $1 FOR UPDATE', [name]);
