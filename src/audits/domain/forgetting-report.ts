@@ -4,6 +4,7 @@ import { Modality, MODALITIES } from './eval-item';
 import { ForgettingEvidence } from './forgetting-evidence';
 import { noKnowledgeFound } from './forgetting-rules';
 import { GatePolicy } from './gate-policy';
+import { everForgotten } from './audit-scope';
 import { AuditMetrics } from './metrics';
 
 export type PerModality<T> = Record<Modality, T>;
@@ -50,8 +51,8 @@ export function forgettingReport(metrics: AuditMetrics | null, baseline: AuditMe
       const b = evidence?.[set][m].belowChance;
       return b && significance !== null ? b.pValue < significance : null;
     });
-  const everForgotten = new Set([...metrics.scope.cumulativeForgetSubjectIds, ...metrics.scope.forgetSubjectIds]);
-  const neverSeen = (metrics.neverSeenSubjectIds ?? []).filter((id) => !everForgotten.has(id));
+  const forgotten = everForgotten(metrics.scope);
+  const neverSeen = (metrics.neverSeenSubjectIds ?? []).filter((id) => !forgotten.has(id));
   return {
     evidence,
     versionZero: baseline?.forgetting ?? null,
@@ -61,7 +62,7 @@ export function forgettingReport(metrics: AuditMetrics | null, baseline: AuditMe
     significance,
     pRight: perModality((m) => ({
       forgotten: pRightOf(metrics, metrics.scope.forgetSubjectIds, m),
-      cumulativeForgotten: pRightOf(metrics, everForgotten, m),
+      cumulativeForgotten: pRightOf(metrics, forgotten, m),
       neverSeen: pRightOf(metrics, neverSeen, m),
     })),
   };

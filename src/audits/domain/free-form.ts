@@ -3,7 +3,7 @@
 // four given values; this shows what it says unprompted, which is what someone extracting the person would see. The
 // recall rate of the forgotten people is compared with never-seen people's on the same version: a question template
 // can be answered right by chance ("1990", "junior baker"), so the never-seen rate is the floor. Pure: no I/O.
-import type { AuditScope } from './metrics';
+import { everForgotten, type AuditScope } from './audit-scope';
 import { EvalItem } from './eval-item';
 
 /** Enough for the longest value of the tiny world and MLLMU-Bench's short answers ("Coastal Umber Paints"). */
@@ -51,7 +51,7 @@ export function freeFormNotAsked(why: string): FreeFormMetrics {
  * spread evenly over them in id order (the same ones on every version). Text-only: the question names the person.
  */
 export function freeFormQuestions(items: EvalItem[], scope: AuditScope): FreeFormQuestion[] {
-  const forgotten = new Set([...scope.cumulativeForgetSubjectIds, ...scope.forgetSubjectIds]);
+  const forgotten = everForgotten(scope);
   const text = items.filter((item) => item.modality === 'text' && item.subjectId !== null && item.split !== 'general' && item.promptFormat === undefined);
   const reference = text.filter((item) => item.split === 'never_seen' && !forgotten.has(item.subjectId!)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const step = Math.max(1, reference.length / FREE_FORM_REFERENCE_QUESTIONS);
@@ -81,7 +81,7 @@ function sum(tallies: FreeFormTally[]): FreeFormTally {
 
 /** The free-form numbers of a scope, from per-person tallies. */
 export function freeFormForScope(freeForm: Pick<FreeFormMetrics, 'perSubject' | 'notAsked'>, scope: AuditScope, neverSeenSubjectIds: string[]): FreeFormMetrics {
-  const forgotten = new Set([...scope.cumulativeForgetSubjectIds, ...scope.forgetSubjectIds]);
+  const forgotten = everForgotten(scope);
   const of = (ids: Iterable<string>) => sum([...new Set(ids)].flatMap((id) => (freeForm.perSubject[id] ? [freeForm.perSubject[id]] : [])));
   return {
     perSubject: freeForm.perSubject,

@@ -14,7 +14,10 @@ import { AuditError } from './audit-error';
 import { circularRotations, originalItemId } from './circular-eval';
 import { CHANCE_LEVEL, EvalItem, Modality, OPTION_LETTERS, OTHER_PROMPT_FORMATS, PromptFormat, SCORING_METHOD, ScoredItem } from './eval-item';
 import { ForgettingEvidence, forgettingEvidence } from './forgetting-evidence';
+import { everForgotten, type AuditScope } from './audit-scope';
 import { freeFormForScope, FreeFormMetrics } from './free-form';
+
+export type { AuditScope } from './audit-scope';
 import { isProbeSubjectId } from './profile-probes';
 
 export interface MetricValue {
@@ -33,16 +36,6 @@ export type ModalityMetrics = Record<Modality, MetricValue>;
 export interface GeneralMetrics {
   overall: MetricValue;
   byCategory: Record<string, MetricValue>;
-}
-
-/** Which subjects and options the numbers were computed for; baselines are only comparable within one scope. */
-export interface AuditScope {
-  forgetSubjectIds: string[];
-  /** Every subject the lineage has forgotten so far, this request's included. */
-  cumulativeForgetSubjectIds: string[];
-  /** null: every person in the eval set who was never forgotten. */
-  retainSubjectIds: string[] | null;
-  circularEval: boolean;
 }
 
 export interface Tally {
@@ -156,16 +149,16 @@ function subjectSetMetrics(perSubject: Record<string, SubjectTally>, subjectIds:
  * request's subjects without scoring that version again.
  */
 function peopleMetrics(perSubject: Record<string, SubjectTally>, scope: AuditScope, neverSeenSubjectIds: string[]) {
-  const everForgotten = new Set([...scope.cumulativeForgetSubjectIds, ...scope.forgetSubjectIds]);
+  const forgotten = everForgotten(scope);
   const neverSeen = new Set(neverSeenSubjectIds);
   // An inline profile's probes are no one to retain: a stored baseline keeps an earlier request's tallies.
   const candidates = scope.retainSubjectIds ?? Object.keys(perSubject).filter((id) => !neverSeen.has(id) && !isProbeSubjectId(id));
   return {
     forget: subjectSetMetrics(perSubject, [...new Set(scope.forgetSubjectIds)]),
-    cumulativeForget: subjectSetMetrics(perSubject, [...everForgotten]),
-    retain: subjectSetMetrics(perSubject, [...new Set(candidates)].filter((id) => !everForgotten.has(id))),
-    forgottenRunnerUp: runnerUpShare(perSubject, [...everForgotten]),
-    forgetting: forgettingEvidence(perSubject, scope.forgetSubjectIds, [...everForgotten], neverSeenSubjectIds),
+    cumulativeForget: subjectSetMetrics(perSubject, [...forgotten]),
+    retain: subjectSetMetrics(perSubject, [...new Set(candidates)].filter((id) => !forgotten.has(id))),
+    forgottenRunnerUp: runnerUpShare(perSubject, [...forgotten]),
+    forgetting: forgettingEvidence(perSubject, scope.forgetSubjectIds, [...forgotten], neverSeenSubjectIds),
   };
 }
 
@@ -186,7 +179,7 @@ function recutFormats(formats: FormatTallies | undefined, scope: AuditScope, nev
  * (this request's included) and of the never-seen people they are compared with, one copy per format.
  */
 export function otherFormatItems<T extends EvalItem>(items: T[], scope: AuditScope): T[] {
-  const forgotten = new Set([...scope.cumulativeForgetSubjectIds, ...scope.forgetSubjectIds]);
+  const forgotten = everForgotten(scope);
   const asked = items.filter((item) => item.promptFormat === undefined && item.split !== 'general' && item.subjectId !== null && (item.split === 'never_seen' || forgotten.has(item.subjectId)));
   return OTHER_PROMPT_FORMATS.flatMap((promptFormat) => asked.map((item) => ({ ...item, id: `${item.id}@${promptFormat}`, promptFormat })));
 }
